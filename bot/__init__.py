@@ -1,0 +1,1 @@
+"""WB Pulse: a Telegram bot for Wildberries sellers."""

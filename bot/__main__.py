@@ -1,0 +1,120 @@
+"""`python -m bot`: run the bot. Operators' sub-commands: check-config, rotate-keys, health,
+compile-locales, new-key."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+
+from pydantic import ValidationError
+
+from bot.config import Settings, describe_errors
+
+EXIT_CONFIG = 2
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()  # type: ignore[call-arg]  # pydantic-settings fills it from the env
+    except ValidationError as exc:
+        print(f"wbpulse: configuration error: {describe_errors(exc)}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+
+
+def cmd_run(_: argparse.Namespace) -> int:
+    settings = load_settings()
+    from bot.app import run
+    from bot.logs import setup_logging
+
+    mask = setup_logging(settings.log_level, [settings.bot_token.get_secret_value()])
+    asyncio.run(run(settings, mask))
+    return 0
+
+
+def cmd_check_config(_: argparse.Namespace) -> int:
+    settings = load_settings()
+    print(f"ok: data in {settings.data_dir}, Telegram at {settings.telegram_api_url}, "
+          f"WB at {settings.wb_api_url_template}, rate scale {settings.wb_rate_scale}")
+    return 0
+
+
+def cmd_rotate_keys(_: argparse.Namespace) -> int:
+    settings = load_settings()
+    from bot.crypto import load_keyring
+    from bot.store import Database
+    from bot.store.shops import reseal_all
+
+    keyring = load_keyring(
+        settings.master_keys.get_secret_value() if settings.master_keys else None,
+        settings.data_dir,
+    )
+
+    async def rotate() -> int:
+        db = Database(settings.db_path)
+        await db.open()
+        try:
+            return await reseal_all(db, keyring)
+        finally:
+            await db.close()
+
+    count = asyncio.run(rotate())
+    print(f"re-sealed {count} token(s) under key {keyring.primary_id}")
+    return 0
+
+
+def cmd_new_key(_: argparse.Namespace) -> int:
+    from bot.crypto import new_key
+
+    print(new_key())
+    return 0
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    """For the Docker HEALTHCHECK: the running bot refreshes DATA_DIR/heartbeat."""
+    settings = load_settings()
+    from bot.app import HEARTBEAT_FILE
+
+    path = settings.data_dir / HEARTBEAT_FILE
+    try:
+        age = time.time() - float(path.read_text().strip())
+    except (OSError, ValueError):
+        print("unhealthy: no heartbeat", file=sys.stderr)
+        return 1
+    if age > args.max_age:
+        print(f"unhealthy: last heartbeat {age:.0f}s ago", file=sys.stderr)
+        return 1
+    print(f"healthy: last heartbeat {age:.0f}s ago")
+    return 0
+
+
+def cmd_compile_locales(_: argparse.Namespace) -> int:
+    from bot.i18n import compile_catalogues
+
+    built = compile_catalogues()
+    print(f"compiled {len(built)} catalogue(s)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="WB Pulse Telegram bot")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (the default)").set_defaults(func=cmd_run)
+    sub.add_parser("check-config", help="validate settings").set_defaults(func=cmd_check_config)
+    sub.add_parser("rotate-keys", help="re-seal WB tokens under the first of MASTER_KEYS"
+                   ).set_defaults(func=cmd_rotate_keys)
+    sub.add_parser("new-key", help="print a new master key").set_defaults(func=cmd_new_key)
+    health = sub.add_parser("health", help="exit 0 if the running bot is alive")
+    health.add_argument("--max-age", type=float, default=60.0)
+    health.set_defaults(func=cmd_health)
+    sub.add_parser("compile-locales", help="build .mo catalogues"
+                   ).set_defaults(func=cmd_compile_locales)
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", cmd_run)
+    result: int = func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Wiring and lifecycle: store, WB client, scheduler, sender, dispatcher; a graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import BotCommand
+from aiogram.utils.i18n import I18n
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.config import Settings
+from bot.crypto import Keyring, load_keyring
+from bot.handlers import get_routers
+from bot.handlers.middleware import UserMiddleware
+from bot.i18n import N_, UserLocale, make_i18n
+from bot.logs import SecretMask
+from bot.store import Database
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 10.0
+HEARTBEAT_FILE = "heartbeat"
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: Database
+    keyring: Keyring
+    i18n: I18n
+    bot: Bot
+    dp: Dispatcher
+    http: aiohttp.ClientSession
+    scheduler: AsyncIOScheduler
+    mask: SecretMask | None = None
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+
+def make_bot(settings: Settings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+def command_list(i18n: I18n, locale: str) -> list[BotCommand]:
+    names = {
+        "start": N_("Start and help"),
+        "connect": N_("Connect a WB shop"),
+        "shops": N_("Your shops"),
+        "status": N_("Data freshness and token state"),
+        "report": N_("Report for a period"),
+        "stock": N_("Stock and days of cover"),
+        "summary": N_("Today's summary so far"),
+        "settings": N_("Settings"),
+        "language": N_("Language"),
+        "disconnect": N_("Disconnect a shop"),
+        "help": N_("Help"),
+    }
+    return [
+        BotCommand(command=cmd, description=i18n.gettext(text, locale=locale))
+        for cmd, text in names.items()
+    ]
+
+
+async def register_commands(app: App) -> None:
+    for locale in ("en", "ru"):
+        await app.bot.set_my_commands(
+            command_list(app.i18n, locale), language_code=locale if locale != "en" else None
+        )
+
+
+async def build(settings: Settings, mask: SecretMask | None = None) -> App:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    keyring = load_keyring(
+        settings.master_keys.get_secret_value() if settings.master_keys else None,
+        settings.data_dir,
+    )
+    db = Database(settings.db_path)
+    await db.open()
+    i18n = make_i18n()
+    bot = make_bot(settings)
+    dp = Dispatcher(storage=MemoryStorage())
+    http = aiohttp.ClientSession()
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    app = App(settings, db, keyring, i18n, bot, dp, http, scheduler, mask)
+    dp.workflow_data.update(app=app, db=db, settings=settings, keyring=keyring, i18n=i18n)
+    user_mw = UserMiddleware(db, settings)
+    dp.message.outer_middleware(user_mw)
+    dp.callback_query.outer_middleware(user_mw)
+    dp.my_chat_member.outer_middleware(user_mw)
+    UserLocale(i18n).setup(dp)
+    dp.include_routers(*get_routers())
+    return app
+
+
+async def heartbeat(app: App) -> None:
+    """Proof of life for the Docker HEALTHCHECK: the database answers and the loop turns."""
+    await app.db.heartbeat()
+    path: Path = app.settings.data_dir / HEARTBEAT_FILE
+    await asyncio.to_thread(path.write_text, f"{time.time():.0f}\n")
+
+
+async def run(settings: Settings, mask: SecretMask | None = None) -> None:
+    app = await build(settings, mask)
+    try:
+        await heartbeat(app)
+        app.scheduler.add_job(
+            heartbeat, "interval", seconds=HEARTBEAT_SECONDS, args=[app],
+            id="heartbeat", coalesce=True, max_instances=1, misfire_grace_time=30,
+        )
+        app.scheduler.start()
+        try:
+            await register_commands(app)
+        except Exception as exc:  # the menu is a nicety; the bot works without it
+            log.warning("could not register the command menu: %s", exc)
+        log.info("polling Telegram")
+        await app.dp.start_polling(
+            app.bot,
+            handle_signals=True,
+            close_bot_session=False,
+            allowed_updates=app.dp.resolve_used_update_types(),
+        )
+    finally:
+        await shutdown(app)
+
+
+async def shutdown(app: App) -> None:
+    log.info("stopping")
+    if app.scheduler.running:
+        app.scheduler.shutdown(wait=False)
+    for task in app.tasks:
+        task.cancel()
+    for task in app.tasks:
+        with suppress(asyncio.CancelledError, Exception):
+            await task
+    await app.http.close()
+    await app.bot.session.close()
+    await app.db.close()
+    log.info("stopped")

@@ -1,0 +1,82 @@
+"""Languages: gettext catalogues in `locales/`, compiled at start when missing or stale.
+
+The user's stored choice wins; otherwise Telegram's language_code decides (ru, uk, be, kk read
+Russian best; everyone else gets English).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from aiogram.types import TelegramObject
+from aiogram.utils.i18n import I18n, I18nMiddleware
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = ("en", "ru")
+DEFAULT_LANGUAGE = "en"
+RUSSIAN_READERS = {"ru", "uk", "be", "kk"}
+DOMAIN = "messages"
+
+
+def N_(text: str) -> str:  # noqa: N802  # the gettext convention for "translate later"
+    """Marks a text for extraction where it is translated later, in the reader's language."""
+    return text
+
+
+def locales_dir() -> Path:
+    """The catalogues sit beside the package in a checkout and in the Docker image."""
+    for candidate in (Path(__file__).resolve().parent.parent / "locales", Path.cwd() / "locales"):
+        if (candidate / "ru" / "LC_MESSAGES" / f"{DOMAIN}.po").exists():
+            return candidate
+    raise FileNotFoundError("locales/ with the message catalogues is missing")
+
+
+def compile_catalogues(root: Path | None = None) -> list[Path]:
+    """Builds every .mo that is missing or older than its .po; returns the ones built."""
+    root = root or locales_dir()
+    built = []
+    for po_path in sorted(root.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh, locale=po_path.parent.parent.name)
+        tmp = mo_path.with_suffix(".mo.tmp")
+        with tmp.open("wb") as fh:
+            write_mo(fh, catalog)
+        tmp.replace(mo_path)
+        built.append(mo_path)
+    return built
+
+
+def language_for(stored: str | None, telegram_code: str | None) -> str:
+    if stored in LANGUAGES:
+        return stored
+    if telegram_code and telegram_code.split("-")[0].lower() in RUSSIAN_READERS:
+        return "ru"
+    return DEFAULT_LANGUAGE
+
+
+def make_i18n() -> I18n:
+    root = locales_dir()
+    try:
+        compile_catalogues(root)
+    except OSError as exc:  # a read-only image must ship compiled catalogues
+        log.warning("could not compile catalogues: %s", exc)
+    return I18n(path=root, default_locale=DEFAULT_LANGUAGE, domain=DOMAIN)
+
+
+class UserLocale(I18nMiddleware):
+    """Picks the language from the user row the user middleware put into the handler data."""
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        user = data.get("user")
+        stored = getattr(user, "language", None)
+        tg_user = data.get("event_from_user")
+        code = getattr(tg_user, "language_code", None)
+        return language_for(stored, code)

@@ -1,0 +1,142 @@
+"""The SQLite database: connection settings, migrations and the one write path.
+
+Writes go through `Database.transaction()`: one connection, one writer at a time, each
+transaction `BEGIN IMMEDIATE` so a reader never upgrades into a deadlock. Reads use a second
+connection, so a long report query never holds up a commit (WAL lets both run at once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    await conn.execute("PRAGMA journal_mode=WAL")
+    await conn.execute("PRAGMA synchronous=NORMAL")
+    await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def migration_scripts() -> list[tuple[int, str]]:
+    folder = resources.files("bot.store") / "migrations"
+    scripts = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            number = int(entry.name.split("_", 1)[0])
+            scripts.append((number, entry.read_text(encoding="utf-8")))
+    return sorted(scripts)
+
+
+class Database:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await _connect(self.path)
+        await self._migrate()
+        self._reader = await _connect(self.path)
+
+    async def close(self) -> None:
+        # Taking the lock means no transaction is half written when the file closes.
+        async with self._write_lock:
+            for conn in (self._reader, self._writer):
+                if conn is not None:
+                    await conn.close()
+            self._reader = self._writer = None
+
+    @property
+    def writer(self) -> aiosqlite.Connection:
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        return self._writer
+
+    @property
+    def reader(self) -> aiosqlite.Connection:
+        if self._reader is None:
+            raise RuntimeError("database is not open")
+        return self._reader
+
+    async def _migrate(self) -> None:
+        conn = self.writer
+        await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        async with conn.execute("SELECT MAX(version) FROM schema_version") as cur:
+            row = await cur.fetchone()
+        current = int(row[0]) if row and row[0] is not None else 0
+        for number, script in migration_scripts():
+            if number <= current:
+                continue
+            log.info("applying migration %04d", number)
+            # executescript commits on its own; the version row goes in the same script.
+            await conn.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\n"
+                f"INSERT INTO schema_version(version) VALUES ({number});\nCOMMIT;"
+            )
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The one write path: everything inside commits together or not at all."""
+        async with self._write_lock:
+            conn = self.writer
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            else:
+                await conn.execute("COMMIT")
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+        async with self.reader.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
+        async with self.reader.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def write(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """A single statement in its own transaction; returns the rows it changed."""
+        async with self.transaction() as conn, conn.execute(sql, params) as cur:
+            return cur.rowcount
+
+    async def write_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        async with self.transaction() as conn:
+            await conn.executemany(sql, rows)
+
+    async def bump(self, name: str, by: int = 1) -> None:
+        await self.write(
+            "INSERT INTO counters(name, value) VALUES (?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+            (name, by),
+        )
+
+    async def counter(self, name: str) -> int:
+        row = await self.fetchone("SELECT value FROM counters WHERE name = ?", (name,))
+        return int(row[0]) if row else 0
+
+    async def heartbeat(self) -> None:
+        await self.write(
+            "INSERT INTO meta(key, value) VALUES ('heartbeat', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (str(time.time()),),
+        )

@@ -1,0 +1,283 @@
+"""Shops, their sealed WB tokens, and who may see them."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.crypto import Keyring, Sealed, aad_for
+from bot.store.db import Database
+
+
+@dataclass(frozen=True)
+class Shop:
+    id: int
+    seller_id: str
+    name: str
+    token_type: int | None
+    token_categories: int
+    token_read_only: bool
+    token_expires_at: float | None
+    token_fingerprint: str | None
+    state: str
+    dead_reason: str | None
+    dead_at: float | None
+    alert_chat_id: int | None
+    baseline_done: bool
+    connected_at: float
+
+    def has_category(self, bit: int) -> bool:
+        return bool(self.token_categories & (1 << bit))
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """What /connect learnt about a token; the token text itself travels separately."""
+
+    seller_id: str
+    name: str
+    token_type: int
+    categories: int
+    read_only: bool
+    expires_at: float | None
+
+
+_SHOP_COLUMNS = (
+    "id, seller_id, name, token_type, token_categories, token_read_only, token_expires_at, "
+    "token_fingerprint, state, dead_reason, dead_at, alert_chat_id, baseline_done, connected_at"
+)
+
+
+def fingerprint(token: str) -> str:
+    return hashlib.sha256(b"wbpulse-fp|" + token.encode()).hexdigest()[:16]
+
+
+def shop_from_row(row: aiosqlite.Row) -> Shop:
+    return Shop(
+        id=row["id"],
+        seller_id=row["seller_id"],
+        name=row["name"],
+        token_type=row["token_type"],
+        token_categories=row["token_categories"],
+        token_read_only=bool(row["token_read_only"]),
+        token_expires_at=row["token_expires_at"],
+        token_fingerprint=row["token_fingerprint"],
+        state=row["state"],
+        dead_reason=row["dead_reason"],
+        dead_at=row["dead_at"],
+        alert_chat_id=row["alert_chat_id"],
+        baseline_done=bool(row["baseline_done"]),
+        connected_at=row["connected_at"],
+    )
+
+
+async def connect_shop(
+    db: Database, keyring: Keyring, owner_id: int, info: NewToken, token: str
+) -> tuple[Shop, bool]:
+    """Stores a shop with its sealed token; the same seller again only replaces the key.
+
+    Returns the shop and whether it is new. Data, cursors and sent alerts of a known shop stay.
+    """
+    now = time.time()
+    async with db.transaction() as conn:
+        async with conn.execute(
+            "SELECT id FROM shops WHERE seller_id = ?", (info.seller_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        is_new = row is None
+        if row is None:
+            async with conn.execute(
+                "INSERT INTO shops(seller_id, name, connected_at, updated_at) VALUES (?,?,?,?)",
+                (info.seller_id, info.name, now, now),
+            ) as cur:
+                shop_id = int(cur.lastrowid or 0)
+        else:
+            shop_id = int(row[0])
+        sealed = keyring.seal(token, aad_for(shop_id, info.seller_id))
+        await conn.execute(
+            "UPDATE shops SET name = ?, token_key_id = ?, token_nonce = ?, token_sealed = ?, "
+            "token_fingerprint = ?, token_type = ?, token_categories = ?, token_read_only = ?, "
+            "token_expires_at = ?, state = 'active', dead_reason = NULL, dead_at = NULL, "
+            "updated_at = ? WHERE id = ?",
+            (
+                info.name,
+                sealed.key_id,
+                sealed.nonce,
+                sealed.ciphertext,
+                fingerprint(token),
+                info.token_type,
+                info.categories,
+                int(info.read_only),
+                info.expires_at,
+                now,
+                shop_id,
+            ),
+        )
+        role = "owner" if is_new else None
+        if role is None:
+            async with conn.execute(
+                "SELECT 1 FROM memberships WHERE shop_id = ? AND role = 'owner'", (shop_id,)
+            ) as cur:
+                role = "member" if await cur.fetchone() else "owner"
+        # Whoever proves they hold a key for the shop is at least a member of it.
+        await conn.execute(
+            "INSERT INTO memberships(user_id, shop_id, role, created_at) VALUES (?,?,?,?) "
+            "ON CONFLICT(user_id, shop_id) DO NOTHING",
+            (owner_id, shop_id, role, now),
+        )
+        # A key is proof of ownership: the user who brings one becomes an owner.
+        await conn.execute(
+            "UPDATE memberships SET role = 'owner' WHERE user_id = ? AND shop_id = ?",
+            (owner_id, shop_id),
+        )
+    shop = await get_shop(db, shop_id)
+    assert shop is not None
+    return shop, is_new
+
+
+async def get_shop(db: Database, shop_id: int) -> Shop | None:
+    row = await db.fetchone(f"SELECT {_SHOP_COLUMNS} FROM shops WHERE id = ?", (shop_id,))
+    return shop_from_row(row) if row else None
+
+
+async def shops_of_user(db: Database, user_id: int) -> list[tuple[Shop, str]]:
+    rows = await db.fetchall(
+        f"SELECT {', '.join('s.' + c.strip() for c in _SHOP_COLUMNS.split(','))}, m.role "
+        "FROM shops s JOIN memberships m ON m.shop_id = s.id WHERE m.user_id = ? "
+        "AND s.state != 'disconnected' ORDER BY s.id",
+        (user_id,),
+    )
+    return [(shop_from_row(r), r["role"]) for r in rows]
+
+
+async def active_shops(db: Database) -> list[Shop]:
+    rows = await db.fetchall(f"SELECT {_SHOP_COLUMNS} FROM shops WHERE state = 'active'")
+    return [shop_from_row(r) for r in rows]
+
+
+async def role_of(db: Database, user_id: int, shop_id: int) -> str | None:
+    row = await db.fetchone(
+        "SELECT role FROM memberships WHERE user_id = ? AND shop_id = ?", (user_id, shop_id)
+    )
+    return str(row[0]) if row else None
+
+
+async def members(db: Database, shop_id: int) -> list[tuple[int, str]]:
+    rows = await db.fetchall(
+        "SELECT user_id, role FROM memberships WHERE shop_id = ? ORDER BY created_at", (shop_id,)
+    )
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
+async def open_token(db: Database, keyring: Keyring, shop_id: int) -> str | None:
+    row = await db.fetchone(
+        "SELECT seller_id, token_key_id, token_nonce, token_sealed FROM shops WHERE id = ?",
+        (shop_id,),
+    )
+    if row is None or row["token_sealed"] is None:
+        return None
+    sealed = Sealed(row["token_key_id"], bytes(row["token_nonce"]), bytes(row["token_sealed"]))
+    return keyring.open(sealed, aad_for(shop_id, row["seller_id"]))
+
+
+async def mark_dead(db: Database, shop_id: int, reason: str) -> bool:
+    """Returns True only the first time, so the owner is told once."""
+    changed = await db.write(
+        "UPDATE shops SET state = 'dead', dead_reason = ?, dead_at = ?, updated_at = ? "
+        "WHERE id = ? AND state = 'active'",
+        (reason, time.time(), time.time(), shop_id),
+    )
+    return changed > 0
+
+
+async def disconnect(db: Database, shop_id: int, wipe: bool) -> None:
+    """Deletes the sealed key and stops polling; the data stays unless the user wipes it."""
+    async with db.transaction() as conn:
+        await conn.execute("DELETE FROM polls WHERE shop_id = ?", (shop_id,))
+        await conn.execute("DELETE FROM invites WHERE shop_id = ?", (shop_id,))
+        if wipe:
+            for table in ("orders", "sales", "stock", "products", "rollup_hours", "wb_budget",
+                          "stock_mutes", "events"):
+                await conn.execute(f"DELETE FROM {table} WHERE shop_id = ?", (shop_id,))
+            await conn.execute("DELETE FROM memberships WHERE shop_id = ?", (shop_id,))
+            await conn.execute("DELETE FROM shops WHERE id = ?", (shop_id,))
+        else:
+            await conn.execute(
+                "UPDATE shops SET state = 'disconnected', token_key_id = NULL, "
+                "token_nonce = NULL, token_sealed = NULL, baseline_done = 0, updated_at = ? "
+                "WHERE id = ?",
+                (time.time(), shop_id),
+            )
+
+
+async def remove_member(db: Database, shop_id: int, user_id: int) -> bool:
+    changed = await db.write(
+        "DELETE FROM memberships WHERE shop_id = ? AND user_id = ? AND role = 'member'",
+        (shop_id, user_id),
+    )
+    return changed > 0
+
+
+async def create_invite(db: Database, shop_id: int, created_by: int, ttl: float) -> str:
+    code = secrets.token_urlsafe(12)
+    await db.write(
+        "INSERT INTO invites(code, shop_id, created_by, expires_at) VALUES (?,?,?,?)",
+        (code, shop_id, created_by, time.time() + ttl),
+    )
+    return code
+
+
+async def redeem_invite(db: Database, code: str, user_id: int) -> Shop | None:
+    """A one-time code: the first user to use it before it expires joins the shop."""
+    now = time.time()
+    async with db.transaction() as conn:
+        async with conn.execute(
+            "UPDATE invites SET used_by = ?, used_at = ? WHERE code = ? AND used_by IS NULL "
+            "AND expires_at > ? RETURNING shop_id",
+            (user_id, now, code, now),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        await conn.execute(
+            "INSERT INTO memberships(user_id, shop_id, role, created_at) VALUES (?,?,'member',?) "
+            "ON CONFLICT(user_id, shop_id) DO NOTHING",
+            (user_id, int(row[0]), now),
+        )
+    return await get_shop(db, int(row[0]))
+
+
+async def set_alert_chat(db: Database, shop_id: int, chat_id: int | None) -> None:
+    await db.write(
+        "UPDATE shops SET alert_chat_id = ?, updated_at = ? WHERE id = ?",
+        (chat_id, time.time(), shop_id),
+    )
+
+
+async def reseal_all(db: Database, keyring: Keyring) -> int:
+    """Re-seals every token under the newest key (`python -m bot rotate-keys`)."""
+    count = 0
+    async with db.transaction() as conn:
+        async with conn.execute(
+            "SELECT id, seller_id, token_key_id, token_nonce, token_sealed FROM shops "
+            "WHERE token_sealed IS NOT NULL"
+        ) as cur:
+            rows = list(await cur.fetchall())
+        for row in rows:
+            aad = aad_for(row["id"], row["seller_id"])
+            plain = keyring.open(
+                Sealed(row["token_key_id"], bytes(row["token_nonce"]), bytes(row["token_sealed"])),
+                aad,
+            )
+            sealed = keyring.seal(plain, aad)
+            await conn.execute(
+                "UPDATE shops SET token_key_id = ?, token_nonce = ?, token_sealed = ? "
+                "WHERE id = ?",
+                (sealed.key_id, sealed.nonce, sealed.ciphertext, row["id"]),
+            )
+            count += 1
+    return count

@@ -1,0 +1,79 @@
+"""Users and their settings."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, fields
+
+import aiosqlite
+
+from bot.store.db import Database
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    language: str | None
+    tg_language: str | None
+    timezone: str
+    summary_time: str
+    alert_orders: bool
+    alert_cancels: bool
+    alert_buyouts: bool
+    alert_returns: bool
+    alert_stock: bool
+    alert_summary: bool
+    photos: bool
+    stock_horizon_days: int
+    quiet_start: str | None
+    quiet_end: str | None
+    last_summary_day: str | None
+    created_at: float
+
+
+_BOOLS = {f.name for f in fields(User) if f.type == "bool"}
+SETTABLE = {f.name for f in fields(User)} - {"id", "created_at", "tg_language"}
+
+
+def user_from_row(row: aiosqlite.Row) -> User:
+    values = {k: (bool(row[k]) if k in _BOOLS else row[k]) for k in row.keys()}  # noqa: SIM118
+    return User(**values)
+
+
+async def get_user(db: Database, user_id: int) -> User | None:
+    row = await db.fetchone("SELECT * FROM users WHERE id = ?", (user_id,))
+    return user_from_row(row) if row else None
+
+
+async def ensure_user(
+    db: Database, user_id: int, tg_language: str | None, default_timezone: str
+) -> User:
+    """Creates the user on first contact (every alert on, the default zone) and notes Telegram's
+    language, which decides the bot's language until the user picks one."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO users(id, tg_language, timezone, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET tg_language = COALESCE(excluded.tg_language, "
+            "tg_language)",
+            (user_id, tg_language, default_timezone, time.time()),
+        )
+    user = await get_user(db, user_id)
+    assert user is not None
+    return user
+
+
+async def update_user(db: Database, user_id: int, **values: object) -> None:
+    unknown = set(values) - SETTABLE
+    if unknown:
+        raise ValueError(f"not a user setting: {sorted(unknown)}")
+    if not values:
+        return
+    assignments = ", ".join(f"{name} = ?" for name in values)
+    await db.write(
+        f"UPDATE users SET {assignments} WHERE id = ?",
+        (*(int(v) if isinstance(v, bool) else v for v in values.values()), user_id),
+    )
+
+
+async def all_users(db: Database) -> list[User]:
+    return [user_from_row(r) for r in await db.fetchall("SELECT * FROM users ORDER BY id")]
