@@ -17,7 +17,7 @@ EXIT_CONFIG = 2
 
 def load_settings() -> Settings:
     try:
-        return Settings()  # type: ignore[call-arg]  # pydantic-settings fills it from the env
+        return Settings()
     except ValidationError as exc:
         print(f"wbpulse: configuration error: {describe_errors(exc)}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from None
@@ -35,8 +35,10 @@ def cmd_run(_: argparse.Namespace) -> int:
 
 def cmd_check_config(_: argparse.Namespace) -> int:
     settings = load_settings()
-    print(f"ok: data in {settings.data_dir}, Telegram at {settings.telegram_api_url}, "
-          f"WB at {settings.wb_api_url_template}, rate scale {settings.wb_rate_scale}")
+    print(
+        f"ok: data in {settings.data_dir}, Telegram at {settings.telegram_api_url}, "
+        f"WB at {settings.wb_api_url_template}, rate scale {settings.wb_rate_scale}"
+    )
     return 0
 
 
@@ -102,14 +104,16 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot (the default)").set_defaults(func=cmd_run)
     sub.add_parser("check-config", help="validate settings").set_defaults(func=cmd_check_config)
-    sub.add_parser("rotate-keys", help="re-seal WB tokens under the first of MASTER_KEYS"
-                   ).set_defaults(func=cmd_rotate_keys)
+    sub.add_parser(
+        "rotate-keys", help="re-seal WB tokens under the first of MASTER_KEYS"
+    ).set_defaults(func=cmd_rotate_keys)
     sub.add_parser("new-key", help="print a new master key").set_defaults(func=cmd_new_key)
     health = sub.add_parser("health", help="exit 0 if the running bot is alive")
     health.add_argument("--max-age", type=float, default=60.0)
     health.set_defaults(func=cmd_health)
-    sub.add_parser("compile-locales", help="build .mo catalogues"
-                   ).set_defaults(func=cmd_compile_locales)
+    sub.add_parser("compile-locales", help="build .mo catalogues").set_defaults(
+        func=cmd_compile_locales
+    )
     args = parser.parse_args(argv)
     func = getattr(args, "func", cmd_run)
     result: int = func(args)

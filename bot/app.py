@@ -121,8 +121,14 @@ async def run(settings: Settings, mask: SecretMask | None = None) -> None:
     try:
         await heartbeat(app)
         app.scheduler.add_job(
-            heartbeat, "interval", seconds=HEARTBEAT_SECONDS, args=[app],
-            id="heartbeat", coalesce=True, max_instances=1, misfire_grace_time=30,
+            heartbeat,
+            "interval",
+            seconds=HEARTBEAT_SECONDS,
+            args=[app],
+            id="heartbeat",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=30,
         )
         app.scheduler.start()
         try:

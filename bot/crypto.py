@@ -86,7 +86,7 @@ def parse_keys(text: str) -> list[bytes]:
 
 
 def load_keyring(master_keys: str | None, data_dir: Path) -> Keyring:
-    """Keys from MASTER_KEYS, else from DATA_DIR/master.key, generated (mode 0600) on first start."""
+    """Keys from MASTER_KEYS, else DATA_DIR/master.key, generated (mode 0600) on first start."""
     if master_keys:
         return Keyring(parse_keys(master_keys))
     path = data_dir / "master.key"

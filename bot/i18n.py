@@ -23,7 +23,7 @@ RUSSIAN_READERS = {"ru", "uk", "be", "kk"}
 DOMAIN = "messages"
 
 
-def N_(text: str) -> str:  # noqa: N802  # the gettext convention for "translate later"
+def N_(text: str) -> str:  # the gettext convention for "translate later"
     """Marks a text for extraction where it is translated later, in the reader's language."""
     return text
 

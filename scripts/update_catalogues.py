@@ -14,7 +14,14 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "__": None, "lazy_gettext": None, "N_": None}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "__": None,
+    "lazy_gettext": None,
+    "N_": None,
+}
 
 
 def extract() -> Catalog:
@@ -22,8 +29,9 @@ def extract() -> Catalog:
     for filename, lineno, message, comments, context in extract_from_dir(
         str(ROOT / "bot"), method_map=[("**.py", "python")], keywords=KEYWORDS
     ):
-        template.add(message, None, [(f"bot/{filename}", lineno)], auto_comments=comments,
-                     context=context)
+        template.add(
+            message, None, [(f"bot/{filename}", lineno)], auto_comments=comments, context=context
+        )
     return template
 
 

@@ -200,8 +200,16 @@ async def disconnect(db: Database, shop_id: int, wipe: bool) -> None:
         await conn.execute("DELETE FROM polls WHERE shop_id = ?", (shop_id,))
         await conn.execute("DELETE FROM invites WHERE shop_id = ?", (shop_id,))
         if wipe:
-            for table in ("orders", "sales", "stock", "products", "rollup_hours", "wb_budget",
-                          "stock_mutes", "events"):
+            for table in (
+                "orders",
+                "sales",
+                "stock",
+                "products",
+                "rollup_hours",
+                "wb_budget",
+                "stock_mutes",
+                "events",
+            ):
                 await conn.execute(f"DELETE FROM {table} WHERE shop_id = ?", (shop_id,))
             await conn.execute("DELETE FROM memberships WHERE shop_id = ?", (shop_id,))
             await conn.execute("DELETE FROM shops WHERE id = ?", (shop_id,))

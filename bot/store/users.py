@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, fields
+from typing import Any
 
 import aiosqlite
 
@@ -36,7 +37,7 @@ SETTABLE = {f.name for f in fields(User)} - {"id", "created_at", "tg_language"}
 
 
 def user_from_row(row: aiosqlite.Row) -> User:
-    values = {k: (bool(row[k]) if k in _BOOLS else row[k]) for k in row.keys()}  # noqa: SIM118
+    values: dict[str, Any] = {k: (bool(row[k]) if k in _BOOLS else row[k]) for k in row.keys()}
     return User(**values)
 
 

@@ -10,8 +10,12 @@ def run_bot(env_extra, *args):
     env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN"}}
     env.update(env_extra)
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True,
-        text=True, timeout=60,
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

@@ -2,9 +2,7 @@ import os
 
 import pytest
 
-from bot.crypto import CryptoError
-
-from bot.crypto import Keyring
+from bot.crypto import CryptoError, Keyring
 from bot.store import Database
 from bot.store.shops import NewToken, connect_shop, open_token, reseal_all, shops_of_user
 from bot.store.users import ensure_user, get_user, update_user
@@ -13,15 +11,14 @@ CANARY = "eyJhbGciOiJFUzI1NiJ9.eyJjYW5hcnkiOiJ5ZXMifQ.Q0FOQVJZLWNhbmFyeS1DQU5BUl
 
 
 def info(seller="seller-1", name="Shop"):
-    return NewToken(seller, name, token_type=1, categories=1 << 5, read_only=True,
-                    expires_at=None)
+    return NewToken(seller, name, token_type=1, categories=1 << 5, read_only=True, expires_at=None)
 
 
 async def test_database_uses_wal_and_foreign_keys(db):
     mode = await db.fetchone("PRAGMA journal_mode")
     assert mode[0] == "wal"
     fk = await db.writer.execute_fetchall("PRAGMA foreign_keys")
-    assert list(fk)[0][0] == 1
+    assert next(iter(fk))[0] == 1
 
 
 async def test_migrations_apply_once(tmp_path):
@@ -35,12 +32,20 @@ async def test_migrations_apply_once(tmp_path):
 
 async def test_new_user_gets_defaults_and_keeps_choices(db):
     user = await ensure_user(db, 42, "ru", "Europe/Moscow")
-    assert (user.timezone, user.summary_time, user.alert_orders) == ("Europe/Moscow", "09:00", True)
+    assert (user.timezone, user.summary_time, user.alert_orders) == (
+        "Europe/Moscow",
+        "09:00",
+        True,
+    )
     await update_user(db, 42, language="en", alert_orders=False)
     await ensure_user(db, 42, "de", "Asia/Tokyo")
     user = await get_user(db, 42)
     assert (user.language, user.tg_language, user.alert_orders, user.timezone) == (
-        "en", "de", False, "Europe/Moscow")
+        "en",
+        "de",
+        False,
+        "Europe/Moscow",
+    )
 
 
 async def test_canary_token_is_not_in_the_database_file_nor_its_wal(tmp_path):

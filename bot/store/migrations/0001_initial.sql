@@ -82,6 +82,8 @@ CREATE TABLE polls (
     cursor              TEXT,                         -- WB lastChangeDate, verbatim
     newest_change       TEXT,                         -- newest lastChangeDate WB returned
     task                TEXT,                         -- e.g. a pending warehouse_remains task id
+    task_started_at     REAL,
+    baseline_done       INTEGER NOT NULL DEFAULT 0,   -- the first, silent load is complete
     PRIMARY KEY (shop_id, method)
 ) WITHOUT ROWID;
 CREATE INDEX polls_due ON polls(next_due_at);
@@ -126,6 +128,7 @@ CREATE TABLE orders (
     PRIMARY KEY (shop_id, srid)
 ) WITHOUT ROWID;
 CREATE INDEX orders_time ON orders(shop_id, ts);
+CREATE INDEX orders_cancel_time ON orders(shop_id, cancel_ts) WHERE cancel_ts IS NOT NULL;
 
 CREATE TABLE sales (
     shop_id             INTEGER NOT NULL,
@@ -151,7 +154,7 @@ CREATE TABLE sales (
 ) WITHOUT ROWID;
 CREATE INDEX sales_time ON sales(shop_id, ts);
 
--- Daily rollups per shop and Moscow-independent UTC hour: reports never scan raw rows.
+-- Rollups per shop and UTC hour, kept at ingest: reports in any time zone never scan raw rows.
 CREATE TABLE rollup_hours (
     shop_id             INTEGER NOT NULL,
     hour                INTEGER NOT NULL,             -- unix seconds of the UTC hour start

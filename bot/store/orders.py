@@ -1,0 +1,257 @@
+"""Orders, sales and returns: upserts inside the caller's transaction, and the hourly rollups.
+
+Definitions used everywhere (alerts, summary, reports):
+- orders: orders placed in the period, cancelled ones included; their sum is `priceWithDisc`
+  (the price after the seller's discount, before WB's own discount);
+- cancellations: orders cancelled in the period (by cancellation time);
+- buyouts: sales rows (`saleID` S…) dated in the period; returns: `saleID` R… rows;
+- to be paid: the sum of `forPay` over buyouts less that of returns.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import aiosqlite
+
+if TYPE_CHECKING:
+    from bot.wb.models import FbsOrder, Order, Sale
+
+HOUR = 3600
+IN_CHUNK = 500
+
+
+def hour_of(ts: float) -> int:
+    return int(ts // HOUR * HOUR)
+
+
+@dataclass
+class OrderChanges:
+    new: list[Order] = field(default_factory=list)
+    cancelled: list[Order] = field(default_factory=list)
+    hours: set[int] = field(default_factory=set)
+
+
+async def _known(
+    conn: aiosqlite.Connection, sql: str, shop_id: int, keys: Sequence[str]
+) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(keys), IN_CHUNK):
+        chunk = keys[start : start + IN_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        async with conn.execute(sql.format(marks=marks), (shop_id, *chunk)) as cur:
+            for row in await cur.fetchall():
+                found[str(row[0])] = int(row[1])
+    return found
+
+
+async def upsert_orders(
+    conn: aiosqlite.Connection, shop_id: int, orders: Sequence[Order]
+) -> OrderChanges:
+    """Stores orders by `srid`; reports which are new and which were cancelled just now."""
+    changes = OrderChanges()
+    if not orders:
+        return changes
+    # WB sends the boundary row again and may repeat a row within a page: the last copy wins.
+    latest = {o.srid: o for o in orders}
+    known = await _known(
+        conn,
+        "SELECT srid, is_cancel FROM orders WHERE shop_id = ? AND srid IN ({marks})",
+        shop_id,
+        list(latest),
+    )
+    now = time.time()
+    rows = []
+    for o in latest.values():
+        ts = int(o.date.timestamp())
+        cancel_ts = int(o.cancel_date.timestamp()) if o.cancel_date else None
+        if o.is_cancel and cancel_ts is None:
+            cancel_ts = int(o.last_change.timestamp())
+        if o.srid not in known:
+            changes.new.append(o)
+        if o.is_cancel and not known.get(o.srid, 0):
+            changes.cancelled.append(o)
+        changes.hours.add(hour_of(ts))
+        if cancel_ts is not None:
+            changes.hours.add(hour_of(cancel_ts))
+        rows.append(
+            (
+                shop_id,
+                o.srid,
+                ts,
+                o.last_change_raw,
+                o.nm_id,
+                o.supplier_article,
+                o.barcode,
+                o.tech_size,
+                o.subject,
+                o.brand,
+                o.category,
+                o.warehouse_name,
+                o.warehouse_type,
+                o.region_name,
+                o.oblast_name,
+                o.country_name,
+                o.total_price,
+                o.discount_percent,
+                o.spp,
+                o.finished_price,
+                o.price_with_disc,
+                int(o.is_cancel),
+                cancel_ts,
+                o.g_number,
+                now,
+            )
+        )
+    await conn.executemany(
+        "INSERT INTO orders(shop_id, srid, ts, last_change, nm_id, supplier_article, barcode, "
+        "tech_size, subject, brand, category, warehouse, warehouse_type, region, oblast, "
+        "country, total_price, discount_percent, spp, finished_price, price_with_disc, "
+        "is_cancel, cancel_ts, g_number, source, first_seen) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'statistics',?) "
+        "ON CONFLICT(shop_id, srid) DO UPDATE SET ts = excluded.ts, "
+        "last_change = excluded.last_change, nm_id = excluded.nm_id, "
+        "supplier_article = excluded.supplier_article, barcode = excluded.barcode, "
+        "tech_size = excluded.tech_size, subject = excluded.subject, brand = excluded.brand, "
+        "category = excluded.category, warehouse = excluded.warehouse, "
+        "warehouse_type = excluded.warehouse_type, region = excluded.region, "
+        "oblast = excluded.oblast, country = excluded.country, "
+        "total_price = excluded.total_price, discount_percent = excluded.discount_percent, "
+        "spp = excluded.spp, finished_price = excluded.finished_price, "
+        "price_with_disc = excluded.price_with_disc, is_cancel = excluded.is_cancel, "
+        "cancel_ts = excluded.cancel_ts, g_number = excluded.g_number, source = 'statistics' "
+        "WHERE orders.source != 'statistics' OR orders.last_change IS NULL "
+        "OR excluded.last_change >= orders.last_change",
+        rows,
+    )
+    return changes
+
+
+async def insert_fbs_orders(
+    conn: aiosqlite.Connection, shop_id: int, orders: Sequence[FbsOrder]
+) -> list[FbsOrder]:
+    """Real-time FBS orders: `rid` is the statistics `srid`, so an order stored here is not new
+    again when statistics reports it later. Returns the ones not seen before."""
+    if not orders:
+        return []
+    latest = {o.rid: o for o in orders}
+    known = await _known(
+        conn,
+        "SELECT srid, 0 FROM orders WHERE shop_id = ? AND srid IN ({marks})",
+        shop_id,
+        list(latest),
+    )
+    fresh = [o for o in latest.values() if o.rid not in known]
+    now = time.time()
+    await conn.executemany(
+        "INSERT INTO orders(shop_id, srid, ts, nm_id, supplier_article, price_with_disc, "
+        "finished_price, warehouse_type, source, first_seen) "
+        "VALUES (?,?,?,?,?,?,?,'Склад продавца','fbs',?) ON CONFLICT DO NOTHING",
+        [
+            (
+                shop_id,
+                o.rid,
+                int(o.created_at.timestamp()),
+                o.nm_id,
+                o.article,
+                o.price,
+                o.price,
+                now,
+            )
+            for o in fresh
+        ],
+    )
+    return fresh
+
+
+async def upsert_sales(
+    conn: aiosqlite.Connection, shop_id: int, sales: Sequence[Sale]
+) -> tuple[list[Sale], set[int]]:
+    """Stores sales and returns by `saleID`; returns the new ones and the hours touched."""
+    if not sales:
+        return [], set()
+    latest = {s.sale_id: s for s in sales}
+    known = await _known(
+        conn,
+        "SELECT sale_id, 0 FROM sales WHERE shop_id = ? AND sale_id IN ({marks})",
+        shop_id,
+        list(latest),
+    )
+    now = time.time()
+    hours: set[int] = set()
+    rows = []
+    for s in latest.values():
+        ts = int(s.date.timestamp())
+        hours.add(hour_of(ts))
+        rows.append(
+            (
+                shop_id,
+                s.sale_id,
+                s.srid,
+                ts,
+                s.last_change_raw,
+                s.nm_id,
+                s.supplier_article,
+                s.barcode,
+                s.tech_size,
+                s.subject,
+                s.brand,
+                s.warehouse_name,
+                s.region_name,
+                s.total_price,
+                s.finished_price,
+                s.price_with_disc,
+                s.for_pay,
+                int(s.is_return),
+                now,
+            )
+        )
+    await conn.executemany(
+        "INSERT INTO sales(shop_id, sale_id, srid, ts, last_change, nm_id, supplier_article, "
+        "barcode, tech_size, subject, brand, warehouse, region, total_price, finished_price, "
+        "price_with_disc, for_pay, is_return, first_seen) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+        "ON CONFLICT(shop_id, sale_id) DO UPDATE SET srid = excluded.srid, ts = excluded.ts, "
+        "last_change = excluded.last_change, nm_id = excluded.nm_id, "
+        "supplier_article = excluded.supplier_article, barcode = excluded.barcode, "
+        "tech_size = excluded.tech_size, subject = excluded.subject, brand = excluded.brand, "
+        "warehouse = excluded.warehouse, region = excluded.region, "
+        "total_price = excluded.total_price, finished_price = excluded.finished_price, "
+        "price_with_disc = excluded.price_with_disc, for_pay = excluded.for_pay, "
+        "is_return = excluded.is_return "
+        "WHERE sales.last_change IS NULL OR excluded.last_change >= sales.last_change",
+        rows,
+    )
+    return [s for s in latest.values() if s.sale_id not in known], hours
+
+
+async def refresh_rollups(conn: aiosqlite.Connection, shop_id: int, hours: Iterable[int]) -> None:
+    """Recomputes the given hours from the raw rows, so a rollup is always exact."""
+    params = [(shop_id, h, h + HOUR) for h in sorted(set(hours))]
+    if not params:
+        return
+    await conn.executemany(
+        "INSERT INTO rollup_hours(shop_id, hour, orders, orders_sum, cancels, cancels_sum, "
+        "buyouts, buyouts_sum, returns, returns_sum, for_pay) "
+        "SELECT s, h, o.n, o.total, c.n, c.total, b.n, b.total, r.n, r.total, "
+        "b.pay - r.pay FROM (SELECT ?1 AS s, ?2 AS h, ?3 AS e) "
+        "JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(price_with_disc), 0) AS total FROM orders "
+        "      WHERE shop_id = ?1 AND ts >= ?2 AND ts < ?3) o "
+        "JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(price_with_disc), 0) AS total FROM orders "
+        "      WHERE shop_id = ?1 AND cancel_ts >= ?2 AND cancel_ts < ?3) c "
+        "JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(price_with_disc), 0) AS total, "
+        "      COALESCE(SUM(ABS(for_pay)), 0) AS pay FROM sales "
+        "      WHERE shop_id = ?1 AND ts >= ?2 AND ts < ?3 AND is_return = 0) b "
+        "JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(ABS(price_with_disc)), 0) AS total, "
+        "      COALESCE(SUM(ABS(for_pay)), 0) AS pay FROM sales "
+        "      WHERE shop_id = ?1 AND ts >= ?2 AND ts < ?3 AND is_return = 1) r "
+        "ON CONFLICT(shop_id, hour) DO UPDATE SET orders = excluded.orders, "
+        "orders_sum = excluded.orders_sum, cancels = excluded.cancels, "
+        "cancels_sum = excluded.cancels_sum, buyouts = excluded.buyouts, "
+        "buyouts_sum = excluded.buyouts_sum, returns = excluded.returns, "
+        "returns_sum = excluded.returns_sum, for_pay = excluded.for_pay",
+        params,
+    )

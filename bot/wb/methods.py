@@ -1,0 +1,266 @@
+"""The WB methods the bot calls, as data: host, path, token category and limits per token type.
+
+Every WB rate limit and every poll period the bot plans comes from this table (wb-api.md §3.2,
+limits as of Aug 2026). Change a limit here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum
+from types import MappingProxyType
+
+
+class TokenType(IntEnum):
+    """The JWT claim ``acc``."""
+
+    BASE = 1
+    TEST = 2
+    PERSONAL = 3
+    SERVICE = 4
+
+
+class Category(IntEnum):
+    """Bit positions in the JWT claim ``s`` (tested as ``s & (1 << bit)``)."""
+
+    CONTENT = 1
+    ANALYTICS = 2
+    PRICES = 3
+    MARKETPLACE = 4
+    STATISTICS = 5
+    PROMOTION = 6
+    FEEDBACKS = 7
+    CHAT = 9
+    SUPPLIES = 10
+    RETURNS = 11
+    DOCUMENTS = 12
+    FINANCE = 13
+    USERS = 16
+
+
+MINUTE = 60.0
+HOUR = 3600.0
+DAY = 24 * HOUR
+
+
+@dataclass(frozen=True)
+class Limit:
+    """WB's token bucket: ``count`` requests per ``period`` seconds, at most ``burst`` at once."""
+
+    period: float  # seconds for `count` requests
+    count: int
+    burst: int
+
+    def __post_init__(self) -> None:
+        if not self.period > 0:
+            raise ValueError("period must be positive")
+        if self.count < 1 or self.burst < 1:
+            raise ValueError("count and burst must be at least 1")
+
+    @property
+    def interval(self) -> float:
+        """Seconds for one request to come back to the bucket."""
+        return self.period / self.count
+
+    def scaled(self, scale: float) -> Limit:
+        """The same limit with every period multiplied by ``scale`` (WB_RATE_SCALE)."""
+        if not scale > 0:
+            raise ValueError("scale must be positive")
+        return Limit(period=self.period * scale, count=self.count, burst=self.burst)
+
+
+@dataclass(frozen=True)
+class Method:
+    """One WB endpoint.
+
+    ``group`` names the limiter bucket; methods sharing a group share one budget and must have
+    the same limits. ``limits[t] is None`` means the bot does not call the method with a token of
+    type ``t``. ``min_poll`` is the shortest period (seconds, before scaling) between planned
+    polls, where WB's own refresh or plain usefulness says polling faster is pointless.
+    ``calls_per_poll`` is how many calls of the group one planned poll spends. ``category`` is
+    the token category WB checks; None when any valid token will do.
+    """
+
+    name: str
+    host: str
+    path: str
+    http_method: str
+    category: Category | None
+    group: str
+    limits: Mapping[TokenType, Limit | None] = field(hash=False)
+    min_poll: float = 0.0
+    calls_per_poll: int = 1
+
+
+def _per_type(personal: Limit | None, base: Limit | None) -> Mapping[TokenType, Limit | None]:
+    """Test (sandbox) and Service tokens get the Personal limits; Base its own row."""
+    return MappingProxyType(
+        {
+            TokenType.BASE: base,
+            TokenType.TEST: personal,
+            TokenType.PERSONAL: personal,
+            TokenType.SERVICE: personal,
+        }
+    )
+
+
+STATISTICS = "statistics-api"
+ANALYTICS = "seller-analytics-api"
+MARKETPLACE = "marketplace-api"
+CONTENT = "content-api"
+COMMON = "common-api"
+
+#: WB refreshes the warehouse_remains data about every 30 minutes.
+STOCK_REFRESH = 30 * MINUTE
+
+# create and download share one bucket: WB documents "4 per hour" for Base without saying whether
+# the two share it, and one bucket with burst 1 is safe either way. A stock poll is create, then
+# (after the report is built) download, so it spends two calls of the group.
+_WAREHOUSE_REMAINS = _per_type(
+    personal=Limit(period=MINUTE, count=1, burst=1),
+    base=Limit(period=HOUR, count=4, burst=1),
+)
+
+_METHODS: tuple[Method, ...] = (
+    Method(
+        name="orders",
+        host=STATISTICS,
+        path="/api/v1/supplier/orders",
+        http_method="GET",
+        category=Category.STATISTICS,
+        group="statistics.orders",
+        limits=_per_type(
+            personal=Limit(period=MINUTE, count=1, burst=10),
+            base=Limit(period=3 * HOUR, count=1, burst=1),
+        ),
+    ),
+    Method(
+        name="sales",
+        host=STATISTICS,
+        path="/api/v1/supplier/sales",
+        http_method="GET",
+        category=Category.STATISTICS,
+        group="statistics.sales",
+        limits=_per_type(
+            personal=Limit(period=MINUTE, count=1, burst=1),
+            base=Limit(period=2 * HOUR, count=1, burst=1),
+        ),
+    ),
+    Method(
+        name="stock_create",
+        host=ANALYTICS,
+        path="/api/v1/warehouse_remains",
+        http_method="GET",
+        category=Category.ANALYTICS,
+        group="analytics.warehouse_remains",
+        limits=_WAREHOUSE_REMAINS,
+        min_poll=STOCK_REFRESH,
+        calls_per_poll=2,
+    ),
+    Method(
+        name="stock_status",
+        host=ANALYTICS,
+        path="/api/v1/warehouse_remains/tasks/{task_id}/status",
+        http_method="GET",
+        category=Category.ANALYTICS,
+        group="analytics.warehouse_remains.status",
+        # WB gives no Base row for the status check; rather than risk the scarce Base budget,
+        # a Base shop skips it and downloads once the shared bucket allows (>= 15 min later).
+        limits=_per_type(personal=Limit(period=5.0, count=1, burst=1), base=None),
+    ),
+    Method(
+        name="stock_download",
+        host=ANALYTICS,
+        path="/api/v1/warehouse_remains/tasks/{task_id}/download",
+        http_method="GET",
+        category=Category.ANALYTICS,
+        group="analytics.warehouse_remains",
+        limits=_WAREHOUSE_REMAINS,
+        min_poll=STOCK_REFRESH,
+        calls_per_poll=2,
+    ),
+    Method(
+        name="fbs_new",
+        host=MARKETPLACE,
+        path="/api/v3/orders/new",
+        http_method="GET",
+        category=Category.MARKETPLACE,
+        group="marketplace.orders_new",
+        limits=_per_type(
+            personal=Limit(period=MINUTE, count=300, burst=20),
+            base=Limit(period=MINUTE, count=150, burst=10),
+        ),
+        # Real-time source, but a minute is as fresh as an alert needs to be.
+        min_poll=MINUTE,
+    ),
+    Method(
+        name="cards",
+        host=CONTENT,
+        path="/content/v2/get/cards/list",
+        http_method="POST",
+        category=Category.CONTENT,
+        group="content.cards_list",
+        # WB publishes no per-type rows for this method: one limit for every token type.
+        limits=_per_type(
+            personal=Limit(period=MINUTE, count=100, burst=5),
+            base=Limit(period=MINUTE, count=100, burst=5),
+        ),
+        # Titles and photos change rarely.
+        min_poll=6 * HOUR,
+    ),
+    Method(
+        name="seller_info",
+        host=COMMON,
+        path="/api/v1/seller-info",
+        http_method="GET",
+        category=None,
+        group="common.seller_info",
+        limits=_per_type(
+            personal=Limit(period=MINUTE, count=1, burst=10),
+            base=Limit(period=DAY, count=1, burst=1),
+        ),
+        min_poll=DAY,
+    ),
+    Method(
+        name="ping",
+        host=STATISTICS,
+        path="/ping",
+        http_method="GET",
+        category=Category.STATISTICS,
+        group="ping.statistics-api",
+        # 3 per 30 s per host, and WB blocks automated pinging: for the /connect check only.
+        limits=_per_type(
+            personal=Limit(period=30.0, count=3, burst=1),
+            base=Limit(period=30.0, count=3, burst=1),
+        ),
+    ),
+)
+
+METHODS: Mapping[str, Method] = MappingProxyType({m.name: m for m in _METHODS})
+
+
+def limit_for(method: Method, token_type: TokenType, scale: float = 1.0) -> Limit | None:
+    """The limit of ``method`` for a token of ``token_type``, periods scaled; None if not used."""
+    limit = method.limits.get(token_type)
+    if limit is None and token_type in (TokenType.TEST, TokenType.SERVICE):
+        limit = method.limits.get(TokenType.PERSONAL)
+    return None if limit is None else limit.scaled(scale)
+
+
+def poll_period(method: Method, token_type: TokenType, scale: float = 1.0) -> float | None:
+    """Seconds between the polls the bot plans (the freshness a seller can expect); None if the
+    token type may not call the method.
+
+    The budget's steady rate (``interval`` per call, times the calls one poll spends) or
+    ``min_poll``, whichever is longer; both scaled.
+    """
+    limit = limit_for(method, token_type, scale)
+    if limit is None:
+        return None
+    return max(limit.interval * method.calls_per_poll, method.min_poll * scale)
+
+
+def methods_needing(category: Category) -> tuple[Method, ...]:
+    """The methods a token needs ``category`` for (to tell a seller what a missing bit costs)."""
+    return tuple(m for m in METHODS.values() if m.category is category)

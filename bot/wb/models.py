@@ -1,0 +1,622 @@
+"""Typed rows parsed leniently from WB JSON: a bad row is skipped and counted, never fatal.
+
+WB's statistics and analytics times are Moscow time (UTC+3, no DST) written without an offset;
+every datetime leaving this module is UTC-aware. Strings are stripped, cleaned of control
+characters and truncated; numbers accept ints, floats and numeric strings but never booleans,
+NaN or infinities.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+MSK = timezone(timedelta(hours=3), "MSK")
+
+#: WB writes "not cancelled" as this date; any date before 2000 is treated as "no date".
+_NO_DATE_BEFORE = datetime(2000, 1, 1, tzinfo=UTC)
+
+MAX_TEXT = 200
+MAX_KEY = 200  # an identifier longer than this is refused, not truncated: it is a key
+_MAX_DATE_TEXT = 80
+_MAX_NUMBER_TEXT = 40
+_MAX_MONEY = 1e15
+_INT_RANGE = range(-(2**63), 2**63)  # what SQLite's INTEGER holds
+_MAX_SIZES = 500
+_MAX_SKUS = 100
+_MAX_URL = 1000
+
+_DATE_RE = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
+    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?"
+)
+_INT_TEXT = re.compile(r"[+-]?\d{1,19}")
+
+#: Rows of the warehouse_remains report that are sums or goods in transit, not a warehouse.
+_PSEUDO_WAREHOUSE_PREFIXES = ("в пути", "всего", "in transit", "total")
+
+
+class BadPayload(ValueError):
+    """The response as a whole does not have the expected shape (not a single bad row)."""
+
+
+class _Skip(Exception):
+    """This row is unusable; the reason is counted."""
+
+
+@dataclass
+class Parsed(Generic[T]):
+    """Rows that parsed, and how many (and why) did not."""
+
+    rows: list[T] = field(default_factory=list)
+    skipped: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    def skip(self, reason: str) -> None:
+        self.skipped += 1
+        self.reasons[reason] += 1
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A row of statistics-api /api/v1/supplier/orders: one unit of one order."""
+
+    srid: str
+    date: datetime
+    last_change_raw: str  # verbatim lastChangeDate, the sync cursor
+    last_change: datetime
+    nm_id: int
+    supplier_article: str
+    barcode: str
+    tech_size: str
+    subject: str
+    brand: str
+    category: str
+    warehouse_name: str
+    warehouse_type: str
+    region_name: str
+    oblast_name: str
+    country_name: str
+    total_price: float
+    discount_percent: float
+    spp: float
+    finished_price: float
+    price_with_disc: float
+    is_cancel: bool
+    cancel_date: datetime | None
+    g_number: str
+    income_id: int | None
+    sticker: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sale:
+    """A row of statistics-api /api/v1/supplier/sales: one sale (saleID S…) or return (R…)."""
+
+    sale_id: str
+    srid: str
+    date: datetime
+    last_change_raw: str
+    last_change: datetime
+    nm_id: int
+    supplier_article: str
+    barcode: str
+    tech_size: str
+    subject: str
+    brand: str
+    category: str
+    warehouse_name: str
+    warehouse_type: str
+    region_name: str
+    oblast_name: str
+    country_name: str
+    total_price: float
+    discount_percent: float
+    spp: float
+    finished_price: float
+    price_with_disc: float
+    for_pay: float
+    payment_sale_amount: float
+    g_number: str
+    is_return: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StockRow:
+    """Stock of one product size at one real warehouse (warehouse_remains report)."""
+
+    nm_id: int
+    barcode: str
+    tech_size: str
+    vendor_code: str
+    brand: str
+    subject: str
+    warehouse: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class FbsOrder:
+    """A new FBS assembly task (marketplace-api /api/v3/orders/new); ``rid`` equals ``srid``."""
+
+    rid: str
+    order_id: int | None
+    created_at: datetime
+    nm_id: int
+    chrt_id: int | None
+    article: str
+    price: float  # rubles; WB sends kopecks
+    warehouse_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CardSize:
+    chrt_id: int | None
+    tech_size: str
+    skus: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """A product card (content-api /content/v2/get/cards/list)."""
+
+    nm_id: int
+    title: str
+    vendor_code: str
+    brand: str
+    subject: str
+    photo_url: str | None
+    sizes: tuple[CardSize, ...]
+
+
+# --- times -----------------------------------------------------------------------------------
+
+
+def msk_to_utc(text: str) -> datetime:
+    """A WB time (Moscow time unless it carries Z or an offset) as an aware UTC datetime.
+
+    Accepts a date alone, seconds or not, and fractional seconds of any length (kept to the
+    microsecond). Raises ``ValueError`` for anything else.
+    """
+    return _parse_time(text, MSK)
+
+
+def utc_to_msk_str(dt: datetime) -> str:
+    """An aware datetime as WB wants ``dateFrom``: Moscow time, no offset."""
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError("an aware datetime is required")
+    local = dt.astimezone(MSK)
+    text = local.strftime("%Y-%m-%dT%H:%M:%S")
+    if local.microsecond:
+        text += f".{local.microsecond:06d}"
+    return text
+
+
+def parse_utc(text: str) -> datetime:
+    """An RFC 3339 time as written by the marketplace API (UTC unless it says otherwise)."""
+    return _parse_time(text, UTC)
+
+
+def _parse_time(text: str, default_zone: tzinfo) -> datetime:
+    text = text.strip()
+    match = _DATE_RE.fullmatch(text) if len(text) <= _MAX_DATE_TEXT else None
+    if match is None:
+        raise ValueError("not a WB date-time")
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    zone = default_zone if offset is None else _offset_zone(offset)
+    try:
+        moment = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            micro,
+            tzinfo=zone,
+        )
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValueError("not a valid date-time") from None
+
+
+def _offset_zone(offset: str) -> tzinfo:
+    if offset in ("Z", "z"):
+        return UTC
+    sign = -1 if offset[0] == "-" else 1
+    digits = offset[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+    if hours > 23 or minutes > 59:
+        raise ValueError("bad UTC offset")
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+# --- field readers ---------------------------------------------------------------------------
+
+
+def _clean(text: str, limit: int) -> str:
+    text = text.strip()[:limit]
+    if not text.isprintable():
+        # Control characters, lone surrogates and the like break Telegram and UTF-8 encoding.
+        text = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+    return text
+
+
+def _text(row: Mapping[str, Any], key: str, limit: int = MAX_TEXT) -> str:
+    value = row.get(key)
+    if isinstance(value, str):
+        return _clean(value, limit)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = _number(value)
+        if number is not None:
+            return str(value)[:limit]
+    return ""
+
+
+def _required_key(row: Mapping[str, Any], key: str) -> str:
+    value = row.get(key)
+    if isinstance(value, int) and not isinstance(value, bool) and value in _INT_RANGE:
+        return str(value)
+    if not isinstance(value, str):
+        raise _Skip(f"{key} missing")
+    text = _clean(value, MAX_KEY + 1)
+    if not text:
+        raise _Skip(f"{key} missing")
+    if len(text) > MAX_KEY:
+        raise _Skip(f"{key} too long")
+    return text
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if not -_MAX_MONEY <= value <= _MAX_MONEY:
+            return None
+        number = float(value)
+    elif isinstance(value, float):
+        number = value
+    elif isinstance(value, str):
+        text = value.strip().replace(",", ".")
+        if not text or len(text) > _MAX_NUMBER_TEXT:
+            return None
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+    else:
+        return None
+    if not math.isfinite(number) or abs(number) > _MAX_MONEY:
+        return None
+    return number
+
+
+def _money(row: Mapping[str, Any], key: str) -> float:
+    number = _number(row.get(key))
+    return 0.0 if number is None else number
+
+
+def _integer(value: Any) -> int | None:
+    number: int
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            return None
+        number = int(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if not _INT_TEXT.fullmatch(text):
+            return None
+        number = int(text)
+    else:
+        return None
+    return number if number in _INT_RANGE else None
+
+
+def _nm_id(row: Mapping[str, Any], key: str) -> int:
+    number = _integer(row.get(key))
+    if number is None or number <= 0:
+        raise _Skip(f"{key} not a positive integer")
+    return number
+
+
+def _optional_id(row: Mapping[str, Any], key: str) -> int | None:
+    return _integer(row.get(key))
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value == 1
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1")
+    return False
+
+
+def _time(row: Mapping[str, Any], key: str, parse: Callable[[str], datetime]) -> datetime:
+    value = row.get(key)
+    if not isinstance(value, str):
+        raise _Skip(f"{key} missing")
+    try:
+        return parse(value)
+    except ValueError:
+        raise _Skip(f"{key} unparseable") from None
+
+
+def _cursor(row: Mapping[str, Any]) -> tuple[str, datetime]:
+    """lastChangeDate verbatim (the next dateFrom, fractional seconds and all) and as UTC."""
+    raw = row.get("lastChangeDate")
+    if not isinstance(raw, str):
+        raise _Skip("lastChangeDate missing")
+    try:
+        return raw.strip(), msk_to_utc(raw)
+    except ValueError:
+        raise _Skip("lastChangeDate unparseable") from None
+
+
+def _optional_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = msk_to_utc(value)
+    except ValueError:
+        return None
+    return None if moment < _NO_DATE_BEFORE else moment
+
+
+# --- rows ------------------------------------------------------------------------------------
+
+
+def _order(row: Mapping[str, Any]) -> Order:
+    srid = _required_key(row, "srid")
+    date = _time(row, "date", msk_to_utc)
+    last_change_raw, last_change = _cursor(row)
+    return Order(
+        srid=srid,
+        date=date,
+        last_change_raw=last_change_raw,
+        last_change=last_change,
+        nm_id=_nm_id(row, "nmId"),
+        supplier_article=_text(row, "supplierArticle"),
+        barcode=_text(row, "barcode"),
+        tech_size=_text(row, "techSize"),
+        subject=_text(row, "subject"),
+        brand=_text(row, "brand"),
+        category=_text(row, "category"),
+        warehouse_name=_text(row, "warehouseName"),
+        warehouse_type=_text(row, "warehouseType"),
+        region_name=_text(row, "regionName"),
+        oblast_name=_text(row, "oblastOkrugName"),
+        country_name=_text(row, "countryName"),
+        total_price=_money(row, "totalPrice"),
+        discount_percent=_money(row, "discountPercent"),
+        spp=_money(row, "spp"),
+        finished_price=_money(row, "finishedPrice"),
+        price_with_disc=_money(row, "priceWithDisc"),
+        is_cancel=_flag(row.get("isCancel")),
+        cancel_date=_optional_time(row.get("cancelDate")),
+        g_number=_text(row, "gNumber"),
+        income_id=_optional_id(row, "incomeID"),
+        sticker=_text(row, "sticker"),
+    )
+
+
+def _sale(row: Mapping[str, Any]) -> Sale:
+    sale_id = _required_key(row, "saleID")
+    date = _time(row, "date", msk_to_utc)
+    last_change_raw, last_change = _cursor(row)
+    return Sale(
+        sale_id=sale_id,
+        srid=_text(row, "srid", MAX_KEY),
+        date=date,
+        last_change_raw=last_change_raw,
+        last_change=last_change,
+        nm_id=_nm_id(row, "nmId"),
+        supplier_article=_text(row, "supplierArticle"),
+        barcode=_text(row, "barcode"),
+        tech_size=_text(row, "techSize"),
+        subject=_text(row, "subject"),
+        brand=_text(row, "brand"),
+        category=_text(row, "category"),
+        warehouse_name=_text(row, "warehouseName"),
+        warehouse_type=_text(row, "warehouseType"),
+        region_name=_text(row, "regionName"),
+        oblast_name=_text(row, "oblastOkrugName"),
+        country_name=_text(row, "countryName"),
+        total_price=_money(row, "totalPrice"),
+        discount_percent=_money(row, "discountPercent"),
+        spp=_money(row, "spp"),
+        finished_price=_money(row, "finishedPrice"),
+        price_with_disc=_money(row, "priceWithDisc"),
+        for_pay=_money(row, "forPay"),
+        payment_sale_amount=_money(row, "paymentSaleAmount"),
+        g_number=_text(row, "gNumber"),
+        is_return=sale_id[:1].upper() == "R",
+    )
+
+
+def is_pseudo_warehouse(name: str) -> bool:
+    """True for the report's "in transit" and "total" rows, which are not a warehouse."""
+    return name.casefold().startswith(_PSEUDO_WAREHOUSE_PREFIXES)
+
+
+def _fbs_order(row: Mapping[str, Any]) -> FbsOrder:
+    rid = _required_key(row, "rid")
+    created_at = _time(row, "createdAt", parse_utc)
+    price = _number(row.get("convertedPrice"))
+    if price is None:
+        price = _money(row, "price")
+    return FbsOrder(
+        rid=rid,
+        order_id=_optional_id(row, "id"),
+        created_at=created_at,
+        nm_id=_nm_id(row, "nmId"),
+        chrt_id=_optional_id(row, "chrtId"),
+        article=_text(row, "article"),
+        price=price / 100,
+        warehouse_id=_optional_id(row, "warehouseId"),
+    )
+
+
+def _card(row: Mapping[str, Any]) -> Card:
+    return Card(
+        nm_id=_nm_id(row, "nmID"),
+        title=_text(row, "title"),
+        vendor_code=_text(row, "vendorCode"),
+        brand=_text(row, "brand"),
+        subject=_text(row, "subjectName"),
+        photo_url=_photo_url(row.get("photos")),
+        sizes=_card_sizes(row.get("sizes")),
+    )
+
+
+def _photo_url(photos: Any) -> str | None:
+    if not isinstance(photos, list):
+        return None
+    for photo in photos[:50]:
+        if not isinstance(photo, dict):
+            continue
+        for key in ("c246x328", "big"):
+            url = photo.get(key)
+            if isinstance(url, str):
+                url = url.strip()
+                if url.startswith(("https://", "http://")) and len(url) <= _MAX_URL:
+                    if url.isprintable() and " " not in url:
+                        return url
+    return None
+
+
+def _card_sizes(sizes: Any) -> tuple[CardSize, ...]:
+    if not isinstance(sizes, list):
+        return ()
+    result: list[CardSize] = []
+    for size in sizes[:_MAX_SIZES]:
+        if not isinstance(size, dict):
+            continue
+        skus = size.get("skus")
+        sku_list = skus[:_MAX_SKUS] if isinstance(skus, list) else []
+        result.append(
+            CardSize(
+                chrt_id=_optional_id(size, "chrtID"),
+                tech_size=_text(size, "techSize"),
+                skus=tuple(
+                    text
+                    for text in (_clean(s, MAX_TEXT) for s in sku_list if isinstance(s, str))
+                    if text
+                ),
+            )
+        )
+    return tuple(result)
+
+
+# --- parsers ---------------------------------------------------------------------------------
+
+
+def _parse_rows(items: list[Any], parse_row: Callable[[Mapping[str, Any]], T]) -> Parsed[T]:
+    parsed: Parsed[T] = Parsed()
+    for item in items:
+        if not isinstance(item, dict):
+            parsed.skip("row not an object")
+            continue
+        try:
+            parsed.rows.append(parse_row(item))
+        except _Skip as skip:
+            parsed.skip(str(skip))
+        except Exception as exc:  # a parser bug must cost one row, not the page; it is counted
+            parsed.skip(f"unexpected {type(exc).__name__}")
+    return parsed
+
+
+def _expect_list(data: Any, what: str) -> list[Any]:
+    if not isinstance(data, list):
+        raise BadPayload(f"{what}: expected a JSON array, got {type(data).__name__}")
+    return data
+
+
+def parse_orders(data: Any) -> Parsed[Order]:
+    return _parse_rows(_expect_list(data, "orders"), _order)
+
+
+def parse_sales(data: Any) -> Parsed[Sale]:
+    return _parse_rows(_expect_list(data, "sales"), _sale)
+
+
+def parse_stock(data: Any) -> Parsed[StockRow]:
+    """The warehouse_remains download: one product-size row with a list of warehouses becomes one
+    StockRow per real warehouse; "in transit" and "total" entries are dropped (not skipped)."""
+    if isinstance(data, dict) and isinstance(data.get("data"), list):
+        data = data["data"]
+    parsed: Parsed[StockRow] = Parsed()
+    for item in _expect_list(data, "stock"):
+        if not isinstance(item, dict):
+            parsed.skip("row not an object")
+            continue
+        try:
+            _stock_rows(item, parsed)
+        except _Skip as skip:
+            parsed.skip(str(skip))
+        except Exception as exc:  # as in _parse_rows
+            parsed.skip(f"unexpected {type(exc).__name__}")
+    return parsed
+
+
+def _stock_rows(row: Mapping[str, Any], parsed: Parsed[StockRow]) -> None:
+    nm_id = _nm_id(row, "nmId")
+    warehouses = row.get("warehouses")
+    if not isinstance(warehouses, list):
+        raise _Skip("warehouses missing")
+    barcode, tech_size = _text(row, "barcode"), _text(row, "techSize")
+    vendor_code, brand, subject = (_text(row, k) for k in ("vendorCode", "brand", "subjectName"))
+    for entry in warehouses:
+        if not isinstance(entry, dict):
+            parsed.skip("warehouse entry not an object")
+            continue
+        name = _text(entry, "warehouseName")
+        if not name:
+            parsed.skip("warehouseName missing")
+            continue
+        if is_pseudo_warehouse(name):
+            continue
+        quantity = _integer(entry.get("quantity"))
+        if quantity is None:
+            parsed.skip("quantity not an integer")
+            continue
+        parsed.rows.append(
+            StockRow(
+                nm_id=nm_id,
+                barcode=barcode,
+                tech_size=tech_size,
+                vendor_code=vendor_code,
+                brand=brand,
+                subject=subject,
+                warehouse=name,
+                quantity=quantity,
+            )
+        )
+
+
+def parse_fbs_orders(data: Any) -> Parsed[FbsOrder]:
+    """The /api/v3/orders/new body, ``{"orders": [...]}``."""
+    if not isinstance(data, dict) or not isinstance(data.get("orders"), list):
+        raise BadPayload("fbs orders: expected an object with an orders array")
+    return _parse_rows(data["orders"], _fbs_order)
+
+
+def parse_cards(data: Any) -> Parsed[Card]:
+    """Cards from a cards/list page: the body (``{"cards": [...]}``) or its card list."""
+    if isinstance(data, dict) and isinstance(data.get("cards"), list):
+        data = data["cards"]
+    return _parse_rows(_expect_list(data, "cards"), _card)

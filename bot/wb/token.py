@@ -1,0 +1,187 @@
+"""Reads a WB API token's claims (type, categories, read-only, expiry) and spots old-style keys.
+
+The JWT signature is not verified: only WB can, and it does on every call. Nothing here ever puts
+the token's text into an exception message or a repr.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.wb.methods import Category, TokenType
+
+READ_ONLY_BIT = 30
+
+#: Longer than any WB token; longer input is refused before decoding.
+MAX_TOKEN_LENGTH = 4096
+_MAX_CLAIM_LENGTH = 128
+
+_JWT_SEGMENT = r"[A-Za-z0-9_-]"
+#: A JWT anywhere in a text: header and payload both start with base64url of '{"'.
+JWT_PATTERN = re.compile(rf"eyJ{_JWT_SEGMENT}{{5,}}\.{_JWT_SEGMENT}{{5,}}\.{_JWT_SEGMENT}*")
+#: A whole pre-2023 statistics key: a long base64 or hex string (WB's "x64" key was the base64
+#: of a UUID, 48 characters).
+_OLD_STYLE_KEY = re.compile(r"[A-Za-z0-9+/_-]{32,512}={0,2}")
+#: The same inside free text. '.' and '/' count as part of the word so that URL paths and dotted
+#: ids (an order's srid) are not taken for keys; a sentence's final '.' still ends one.
+_OLD_STYLE_IN_TEXT = re.compile(
+    r"(?<![A-Za-z0-9+/=_.-])[A-Za-z0-9+_-]{32,512}={0,2}(?![A-Za-z0-9+/=_-]|\.[A-Za-z0-9])"
+)
+_BEARER = re.compile(r"^bearer\s+", re.IGNORECASE)
+
+
+class TokenError(ValueError):
+    """The text is not a usable WB token. ``reason`` is safe to log and show."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class OldStyleKey(TokenError):
+    """A pre-2023 statistics key (not a JWT); WB no longer accepts these."""
+
+    def __init__(self) -> None:
+        super().__init__("an old-style statistics key, not a JWT token")
+
+
+class MalformedToken(TokenError):
+    """Looks like a JWT but cannot be read, or lacks the claims every WB token has."""
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What a token's claims say. Holds no part of the token itself."""
+
+    token_type: TokenType
+    categories: frozenset[Category]
+    read_only: bool
+    expires_at: datetime | None  # UTC, aware
+    seller_id: str | None  # claim sid
+    token_id: str | None  # claim id
+    is_test: bool
+
+    def has(self, category: Category) -> bool:
+        return category in self.categories
+
+    def missing(self, *categories: Category) -> frozenset[Category]:
+        return frozenset(categories) - self.categories
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+
+def normalize_token(raw: str) -> str:
+    """The token without surrounding whitespace, a "Bearer " prefix or inner line breaks."""
+    text = _BEARER.sub("", raw.strip())
+    # A JWT never contains whitespace; a key pasted from a narrow screen may.
+    return "".join(text.split())
+
+
+def looks_like_token(text: str) -> bool:
+    """True if ``text`` contains something that looks like a WB key: a JWT or an old-style key."""
+    if JWT_PATTERN.search(text):
+        return True
+    return any(_has_letter_and_digit(m.group()) for m in _OLD_STYLE_IN_TEXT.finditer(text))
+
+
+def inspect_token(raw: str) -> TokenInfo:
+    """Decode a token's claims without verifying its signature.
+
+    Raises :class:`OldStyleKey` for a pre-2023 statistics key and :class:`MalformedToken` for
+    anything else that is not a readable WB JWT.
+    """
+    token = normalize_token(raw)
+    if not token:
+        raise MalformedToken("empty")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise MalformedToken("too long for a WB token")
+    parts = token.split(".")
+    if len(parts) != 3:
+        if (
+            not token.startswith("eyJ")
+            and _OLD_STYLE_KEY.fullmatch(token)
+            and _has_letter_and_digit(token)
+        ):
+            raise OldStyleKey()
+        raise MalformedToken("not a JWT: expected three parts separated by dots")
+    header = _decode_segment(parts[0], "header")
+    if not isinstance(header, dict):
+        raise MalformedToken("header is not a JSON object")
+    claims = _decode_segment(parts[1], "payload")
+    if not isinstance(claims, dict):
+        raise MalformedToken("payload is not a JSON object")
+    if not parts[2]:
+        raise MalformedToken("signature is missing")
+    return _token_info(claims)
+
+
+def _token_info(claims: dict[str, Any]) -> TokenInfo:
+    acc = claims.get("acc")
+    if acc is None:
+        raise MalformedToken("no token type (claim acc)")
+    if not _is_int(acc) or acc not in {t.value for t in TokenType}:
+        raise MalformedToken("unknown token type (claim acc)")
+    token_type = TokenType(acc)
+    scope = claims.get("s")
+    if scope is None:
+        raise MalformedToken("no categories (claim s)")
+    if not _is_int(scope) or scope < 0:
+        raise MalformedToken("categories (claim s) are not a bit mask")
+    categories = frozenset(c for c in Category if scope & (1 << c.value))
+    return TokenInfo(
+        token_type=token_type,
+        categories=categories,
+        read_only=bool(scope & (1 << READ_ONLY_BIT)),
+        expires_at=_expiry(claims.get("exp")),
+        seller_id=_short_str(claims.get("sid")),
+        token_id=_short_str(claims.get("id")),
+        is_test=token_type is TokenType.TEST or claims.get("t") is True,
+    )
+
+
+def _decode_segment(segment: str, name: str) -> Any:
+    if not re.fullmatch(r"[A-Za-z0-9_-]+=*", segment):
+        raise MalformedToken(f"{name} is not base64url")
+    padded = segment.rstrip("=") + "=" * (-len(segment.rstrip("=")) % 4)
+    try:
+        raw = base64.urlsafe_b64decode(padded)
+        return json.loads(raw.decode("utf-8"))
+    except (binascii.Error, ValueError, RecursionError):
+        # UnicodeDecodeError and json.JSONDecodeError are ValueErrors; their text would quote
+        # the bytes, so none of it goes into our message.
+        raise MalformedToken(f"{name} is not base64url-encoded JSON") from None
+
+
+def _expiry(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MalformedToken("expiry (claim exp) is not a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise MalformedToken("expiry (claim exp) is not a number")
+    try:
+        return datetime.fromtimestamp(value, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise MalformedToken("expiry (claim exp) is out of range") from None
+
+
+def _short_str(value: Any) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return value.strip()[:_MAX_CLAIM_LENGTH]
+    return None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _has_letter_and_digit(text: str) -> bool:
+    return any(c.isdigit() for c in text) and any(c.isalpha() for c in text)

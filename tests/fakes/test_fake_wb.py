@@ -1,0 +1,508 @@
+"""Specification tests for the fake WB server: it must fail the bot the way WB would."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+from multidict import CIMultiDict
+
+from tests.fakes.tokens import (
+    ACC_BASE,
+    ACC_PERSONAL,
+    ACC_SERVICE,
+    ACC_TEST,
+    CATEGORY_BITS,
+    OLD_STYLE_KEY,
+    READ_ONLY_BIT,
+    categories_of,
+    decode_claims,
+    make_token,
+)
+from tests.fakes.wb import (
+    IN_WAY_FROM_CLIENT,
+    IN_WAY_TO_CLIENT,
+    NOT_CANCELLED,
+    TOTAL_ON_WAREHOUSES,
+    FakeWB,
+)
+
+ALL = ("statistics", "analytics", "marketplace", "content")
+ORDER_FIELDS = [
+    "date", "lastChangeDate", "warehouseName", "warehouseType", "countryName", "oblastOkrugName",
+    "regionName", "supplierArticle", "nmId", "barcode", "category", "subject", "brand", "techSize",
+    "incomeID", "isSupply", "isRealization", "totalPrice", "discountPercent", "spp",
+    "finishedPrice", "priceWithDisc", "isCancel", "cancelDate", "sticker", "gNumber", "srid",
+]  # fmt: skip
+
+
+@pytest.fixture
+async def wb() -> AsyncIterator[FakeWB]:
+    async with FakeWB(rate_scale=0.001, stock_task_delay=100) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+class Api:
+    """Tiny client used only to keep the tests short."""
+
+    def __init__(self, wb: FakeWB, http: aiohttp.ClientSession, token: str) -> None:
+        self.wb, self.http, self.token = wb, http, token
+
+    async def call(
+        self, method: str, host: str, path: str, **kw: Any
+    ) -> tuple[int, Any, CIMultiDict[str]]:
+        headers = {"Authorization": self.token} if self.token is not None else {}
+        url = self.wb.base_url(host) + path
+        async with self.http.request(method, url, headers=headers, **kw) as resp:
+            raw = await resp.read()
+            try:
+                body: Any = await resp.json(content_type=None)
+            except ValueError:
+                body = raw
+            return resp.status, body, CIMultiDict(resp.headers)
+
+    async def orders(self, date_from: str, flag: int = 0) -> tuple[int, Any, CIMultiDict[str]]:
+        params = {"dateFrom": date_from, "flag": str(flag)}
+        return await self.call("GET", "statistics-api", "/api/v1/supplier/orders", params=params)
+
+
+def api(wb: FakeWB, http: aiohttp.ClientSession, **token_kw: Any) -> Api:
+    token_kw.setdefault("acc", ACC_PERSONAL)
+    token_kw.setdefault("categories", ALL)
+    return Api(wb, http, make_token(**token_kw))
+
+
+# -- tokens -------------------------------------------------------------------------------------
+
+
+def test_minted_token_carries_wb_claims_and_scope_bits() -> None:
+    token = make_token(acc=ACC_SERVICE, categories=("statistics", "content"), sid="s-1")
+    assert token.startswith("eyJ") and token.count(".") == 2
+    claims = decode_claims(token)
+    assert claims["acc"] == 4 and claims["for"].startswith("asid:") and claims["t"] is False
+    assert claims["sid"] == "s-1" and claims["ent"] == 1
+    assert claims["s"] == (1 << 5) | (1 << 1) | (1 << READ_ONLY_BIT)
+    assert categories_of(claims["s"]) == {"statistics", "content"}
+    assert claims["exp"] - time.time() == pytest.approx(180 * 86400, abs=5)
+    assert "for" not in decode_claims(make_token(acc=ACC_BASE))
+    assert decode_claims(make_token(acc=ACC_PERSONAL))["for"] == "self"
+    assert decode_claims(make_token(acc=ACC_TEST))["t"] is True
+    rw = decode_claims(make_token(read_only=False, categories=("finance",)))["s"]
+    assert rw == 1 << CATEGORY_BITS["finance"]
+
+
+def test_old_style_key_is_not_a_jwt() -> None:
+    assert "." not in OLD_STYLE_KEY
+    with pytest.raises(ValueError):
+        decode_claims(OLD_STYLE_KEY)
+
+
+# -- auth ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("token", "detail"),
+    [
+        ("garbage", "token problem; token is malformed: token contains an invalid number"),
+        (OLD_STYLE_KEY, "token problem; token is malformed"),
+        ("eyJhbGci.eyJz!.sig", "token problem; token is malformed: could not base64 decode"),
+    ],
+)
+async def test_malformed_tokens_get_wb_401(
+    wb: FakeWB, http: aiohttp.ClientSession, token: str, detail: str
+) -> None:
+    status, body, headers = await Api(wb, http, token).orders("2026-01-01")
+    assert status == 401
+    assert headers["Content-Type"].startswith("application/problem+json")
+    assert body["title"] == "unauthorized" and body["detail"].startswith(detail)
+    assert body["origin"] == "s2s-api-auth-catalog" and body["statusText"] == "Unauthorized"
+    assert wb.requests[-1].sid is None and wb.requests[-1].status == 401
+
+
+async def test_expired_token_gets_token_expired(wb: FakeWB, http: aiohttp.ClientSession) -> None:
+    client = api(wb, http, exp=datetime.now() - timedelta(seconds=1))
+    status, body, _ = await client.orders("2026-01-01")
+    assert (status, body["detail"]) == (401, "token expired")
+
+
+async def test_missing_category_gets_scope_not_allowed(
+    wb: FakeWB, http: aiohttp.ClientSession
+) -> None:
+    client = api(wb, http, categories=("content",))
+    status, body, _ = await client.orders("2026-01-01")
+    assert (status, body["detail"]) == (401, "token scope not allowed")
+    status, _, _ = await client.call("GET", "content-api", "/ping")
+    assert status == 200
+
+
+async def test_revoked_and_test_tokens_are_rejected(
+    wb: FakeWB, http: aiohttp.ClientSession
+) -> None:
+    client = api(wb, http)
+    assert (await client.orders("2026-01-01"))[0] == 200
+    wb.revoke(client.token)
+    status, body, _ = await client.orders("2026-01-01")
+    assert (status, body["detail"]) == (401, "token withdrawn")
+    status, _, _ = await api(wb, http, acc=ACC_TEST).orders("2026-01-01")
+    assert status == 401
+    status, _, _ = await Api(wb, http, "Bearer " + make_token(acc=ACC_PERSONAL)).orders(
+        "2026-01-01"
+    )
+    assert status == 200
+
+
+async def test_ping_and_seller_info(wb: FakeWB, http: aiohttp.ClientSession) -> None:
+    client = api(wb, http, acc=ACC_BASE)
+    sid = wb.add_seller(client.token, name="ИП Петров", trade_mark="Petrov")
+    status, body, _ = await client.call("GET", "statistics-api", "/ping")
+    assert status == 200 and body["Status"] == "OK" and body["TS"].endswith("+03:00")
+    status, body, _ = await client.call("GET", "common-api", "/api/v1/seller-info")
+    assert body == {"name": "ИП Петров", "sid": sid, "tradeMark": "Petrov"}
+    status, _, headers = await client.call("GET", "common-api", "/api/v1/seller-info")
+    assert status == 429 and headers["X-Ratelimit-Limit"] == "1"  # Base: 1 per 24 h
+
+
+async def test_unknown_and_removed_routes_are_404(wb: FakeWB, http: aiohttp.ClientSession) -> None:
+    client = api(wb, http)
+    for path in ("/api/v1/supplier/incomes", "/api/v1/supplier/stocks"):
+        status, _, _ = await client.call("GET", "statistics-api", path, params={"dateFrom": "x"})
+        assert status == 404
+
+
+# -- statistics ---------------------------------------------------------------------------------
+
+
+async def sync_orders(client: Api, cursor: str, page_cap: int) -> tuple[list[int], list[str]]:
+    """The documented incremental loop, stopping on ``[]`` or on a short page."""
+    pages: list[int] = []
+    seen: list[str] = []
+    while True:
+        await asyncio.sleep(0.01)  # Personal orders: 1 per 6 ms at rate_scale 0.0001
+        status, rows, headers = await client.orders(cursor)
+        assert status == 200 and "X-Ratelimit-Remaining" in headers
+        pages.append(len(rows))
+        seen += [r["srid"] for r in rows]
+        if len(rows) < page_cap:
+            return pages, seen
+        cursor = rows[-1]["lastChangeDate"]
+
+
+@pytest.mark.parametrize("repeat_last_row", [True, False])
+async def test_orders_paging_repeats_boundary_row(
+    http: aiohttp.ClientSession, repeat_last_row: bool
+) -> None:
+    async with FakeWB(rate_scale=0.0001, page_cap=3, repeat_last_row=repeat_last_row) as wb:
+        client = api(wb, http)
+        sid = decode_claims(client.token)["sid"]
+        start = datetime(2026, 11, 1, 10, 0)
+        srids = wb.bulk_add_orders(sid, 7, start=start, step=timedelta(hours=1))
+        pages, seen = await sync_orders(client, "2026-10-01", page_cap=3)
+        # rows 0-2, 2-4, 4-6, then the newest row again, or [] (the docs' "stop when []")
+        tail = (6,) if repeat_last_row else ()
+        assert pages == [3, 3, 3, len(tail)]
+        assert seen == [srids[i] for i in (0, 1, 2, 2, 3, 4, 4, 5, 6, *tail)]
+        _, rows, _ = await client.orders("2026-11-01T16:00:00")  # the newest row's own time
+        assert [r["srid"] for r in rows] == ([srids[6]] if repeat_last_row else [])
+        _, rows, _ = await client.orders("2026-11-01T16:00:00.001")
+        assert rows == []
+        assert wb.total_violations() == 0
+
+
+async def test_order_row_shape_and_msk_times(wb: FakeWB, http: aiohttp.ClientSession) -> None:
+    client = api(wb, http)
+    sid = decode_claims(client.token)["sid"]
+    row = wb.add_order(sid)
+    _, rows, _ = await client.orders("2026-01-01T00:00:00.12345")
+    assert rows == [row] and list(row) == ORDER_FIELDS
+    assert row["cancelDate"] == NOT_CANCELLED and not row["isCancel"]
+    assert len(row["lastChangeDate"]) == 19 and "+" not in row["date"]
+    msk_now = datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=3)
+    assert abs(datetime.fromisoformat(row["date"]) - msk_now) < timedelta(seconds=5)
+    status, body, _ = await client.call("GET", "statistics-api", "/api/v1/supplier/orders")
+    assert (status, body) == (400, {"errors": ["dateFrom: field required"]})
+
+
+async def test_flag_1_returns_the_whole_calendar_day(
+    wb: FakeWB, http: aiohttp.ClientSession
+) -> None:
+    client = api(wb, http)
+    sid = decode_claims(client.token)["sid"]
+    day = datetime(2026, 11, 20)
+    inside = [wb.add_order(sid, date=day + timedelta(hours=h))["srid"] for h in (0, 12, 23)]
+    wb.add_order(sid, date=day - timedelta(seconds=1))
+    wb.add_order(sid, date=day + timedelta(days=1))
+    _, rows, _ = await client.orders("2026-11-20T17:45:00", flag=1)
+    assert sorted(r["srid"] for r in rows) == sorted(inside)
+
+
+async def test_cancellation_moves_row_past_cursor(wb: FakeWB, http: aiohttp.ClientSession) -> None:
+    client = api(wb, http)
+    sid = decode_claims(client.token)["sid"]
+    row = wb.add_order(sid, lastChangeDate=datetime(2026, 11, 1, 9, 0))
+    later = wb.add_order(sid, lastChangeDate=datetime(2026, 11, 1, 10, 0))
+    wb.cancel_order(sid, row["srid"])
+    await asyncio.sleep(0.07)
+    _, rows, _ = await client.orders(later["lastChangeDate"])
+    assert [r["srid"] for r in rows] == [later["srid"], row["srid"]]
+    assert rows[1]["isCancel"] is True and rows[1]["cancelDate"] != NOT_CANCELLED
+
+
+async def test_sales_and_returns(wb: FakeWB, http: aiohttp.ClientSession) -> None:
+    client = api(wb, http)
+    sid = decode_claims(client.token)["sid"]
+    order = wb.add_order(sid)
+    sale = wb.add_sale(sid, order["srid"])
+    ret = wb.add_sale(sid, order["srid"], is_return=True)
+    status, rows, _ = await client.call(
+        "GET", "statistics-api", "/api/v1/supplier/sales", params={"dateFrom": "2026-01-01"}
+    )
+    assert status == 200 and [r["saleID"] for r in rows] == [sale["saleID"], ret["saleID"]]
+    assert sale["saleID"].startswith("S") and ret["saleID"].startswith("R")
+    assert sale["srid"] == ret["srid"] == order["srid"] and "isCancel" not in sale
+    assert sale["forPay"] > 0 > ret["forPay"]
+
+
+# -- rate limits --------------------------------------------------------------------------------
+
+
+async def test_base_token_gets_429_on_second_orders_call_personal_gets_burst_10(
+    wb: FakeWB, http: aiohttp.ClientSession
+) -> None:
+    base = api(wb, http, acc=ACC_BASE)
+    assert (await base.orders("2026-01-01"))[0] == 200
+    status, body, headers = await base.orders("2026-01-01")
+    assert status == 429 and body["title"] == "too many requests"
+    assert body["detail"].startswith("limited by ")
+    assert float(headers["X-Ratelimit-Retry"]) == pytest.approx(3 * 3600 * 0.001, rel=0.01)
+    assert headers["X-Ratelimit-Limit"] == "1" and "X-Ratelimit-Remaining" not in headers
+
+    personal = api(wb, http, acc=ACC_PERSONAL)
+    results = [await personal.orders("2026-01-01") for _ in range(11)]
+    assert [r[0] for r in results] == [200] * 10 + [429]
+    assert results[0][2]["X-Ratelimit-Remaining"] == "9"
+    assert results[10][2]["X-Ratelimit-Limit"] == "10"
+    base_sid = decode_claims(base.token)["sid"]
+    assert wb.violations[(base_sid, "orders")] == 1 and wb.total_violations() == 2
+
+
+async def test_retry_header_is_exact(http: aiohttp.ClientSession) -> None:
+    async with FakeWB(rate_scale=1e-5) as wb:
+        client = api(wb, http, acc=ACC_BASE)  # 1 per 3 h -> 1 per 108 ms
+        assert (await client.orders("2026-01-01"))[0] == 200
+        status, _, headers = await client.orders("2026-01-01")
+        assert status == 429
+        retry = float(headers["X-Ratelimit-Retry"])
+        await asyncio.sleep(retry / 2)
+        assert (await client.orders("2026-01-01"))[0] == 429  # too early: 429 again
+        status, _, headers = await client.orders("2026-01-01")
+        await asyncio.sleep(float(headers["X-Ratelimit-Retry"]))
+        assert (await client.orders("2026-01-01"))[0] == 200
+        assert wb.total_violations() == 3
+
+
+async def test_integer_retry_is_rounded_up() -> None:
+    async with FakeWB(rate_scale=1.0) as wb, aiohttp.ClientSession() as http:
+        client = api(wb, http, acc=ACC_PERSONAL)
+        await client.call("GET", "statistics-api", "/api/v1/supplier/sales?dateFrom=2026-01-01")
+        status, _, headers = await client.call(
+            "GET", "statistics-api", "/api/v1/supplier/sales?dateFrom=2026-01-01"
+        )
+        assert status == 429 and headers["X-Ratelimit-Retry"] == "60"
+
+
+async def test_marketplace_4xx_costs_ten(http: aiohttp.ClientSession) -> None:
+    async with FakeWB() as wb:
+        client = api(wb, http, acc=ACC_BASE)  # 150/min, burst 10
+        wb.fail_next("fbs_new", 400)
+        status, _, headers = await client.call("GET", "marketplace-api", "/api/v3/orders/new")
+        assert status == 400 and headers["X-Ratelimit-Remaining"] == "0"
+        status, _, headers = await client.call("GET", "marketplace-api", "/api/v3/orders/new")
+        assert status == 429 and headers["X-Ratelimit-Retry"] == "1"  # 0.4 s rounded up
+
+
+# -- other methods ------------------------------------------------------------------------------
+
+
+async def test_stock_task_flow_with_pseudo_rows(http: aiohttp.ClientSession) -> None:
+    async with FakeWB(rate_scale=0.001, stock_task_delay=100) as wb:  # done after 100 ms
+        client = api(wb, http)
+        sid = decode_claims(client.token)["sid"]
+        product = wb.catalogue(sid)[0]
+        size = product.sizes[0]
+        wb.set_stock(
+            sid, product.nm_id, size.barcode, size.tech_size, {"Коледино": 5, "Казань": 2},
+            in_way_to_client=1,
+        )  # fmt: skip
+        host, base = "seller-analytics-api", "/api/v1/warehouse_remains"
+        _, body, _ = await client.call(
+            "GET", host, base, params={"groupByNm": "true", "groupBySize": "true"}
+        )
+        task = body["data"]["taskId"]
+        _, body, _ = await client.call("GET", host, f"{base}/tasks/{task}/status")
+        assert body["data"] == {"id": task, "status": "new"}
+        status, body, _ = await client.call("GET", host, f"{base}/tasks/{task}/download")
+        assert status == 400 and "not ready" in body["detail"]
+        await asyncio.sleep(0.11)
+        _, body, _ = await client.call("GET", host, f"{base}/tasks/{task}/status")
+        assert body["data"]["status"] == "done"
+        await asyncio.sleep(0.06)
+        status, rows, _ = await client.call("GET", host, f"{base}/tasks/{task}/download")
+        assert status == 200 and len(rows) == 1
+        row = rows[0]
+        assert (row["nmId"], row["barcode"], row["vendorCode"]) == (
+            product.nm_id, size.barcode, product.article,
+        )  # fmt: skip
+        quantities = {w["warehouseName"]: w["quantity"] for w in row["warehouses"]}
+        assert quantities == {
+            IN_WAY_TO_CLIENT: 1,
+            IN_WAY_FROM_CLIENT: 0,
+            TOTAL_ON_WAREHOUSES: 7,
+            "Коледино": 5,
+            "Казань": 2,
+        }
+        other = api(wb, http)
+        status, _, _ = await other.call("GET", host, f"{base}/tasks/{task}/status")
+        assert status == 404
+
+
+async def test_fbs_rid_equals_statistics_srid(wb: FakeWB, http: aiohttp.ClientSession) -> None:
+    client = api(wb, http)
+    sid = decode_claims(client.token)["sid"]
+    row = wb.add_order(sid, fbs=True)
+    wb.add_order(sid)  # FBW: not in the FBS feed
+    status, body, _ = await client.call("GET", "marketplace-api", "/api/v3/orders/new")
+    assert status == 200 and len(body["orders"]) == 1
+    fbs = body["orders"][0]
+    assert fbs["rid"] == row["srid"] and fbs["nmId"] == row["nmId"]
+    assert fbs["deliveryType"] == "fbs" and fbs["currencyCode"] == 643
+    assert fbs["convertedPrice"] == round(row["priceWithDisc"] * 100)
+    assert fbs["createdAt"].endswith("Z") and row["warehouseType"] == "Склад продавца"
+    wb.process_fbs(sid, row["srid"])
+    _, body, _ = await client.call("GET", "marketplace-api", "/api/v3/orders/new")
+    assert body == {"orders": []}
+
+
+async def test_cards_paging(wb: FakeWB, http: aiohttp.ClientSession) -> None:
+    client = api(wb, http)
+    sid = decode_claims(client.token)["sid"]
+    start = datetime(2026, 11, 1, 12, 0)
+    for i in range(5):
+        wb.add_card(sid, 100 + i, f"Товар {i}", updated_at=start + timedelta(minutes=i))
+    cursor: dict[str, Any] = {"limit": 2}
+    seen: list[int] = []
+    while True:
+        settings = {"sort": {"ascending": True}, "cursor": cursor, "filter": {"withPhoto": -1}}
+        await asyncio.sleep(0.02)
+        status, body, _ = await client.call(
+            "POST", "content-api", "/content/v2/get/cards/list", json={"settings": settings}
+        )
+        assert status == 200
+        seen += [c["nmID"] for c in body["cards"]]
+        if body["cursor"]["total"] < cursor["limit"]:
+            break
+        cursor = {"limit": 2, **{k: body["cursor"][k] for k in ("updatedAt", "nmID")}}
+    assert seen == [100, 101, 102, 103, 104]
+    card = body["cards"][-1]
+    assert card["photos"][0]["big"].startswith("https://basket-") and card["sizes"][0]["skus"]
+
+
+# -- injections ---------------------------------------------------------------------------------
+
+
+async def test_injected_errors_are_not_violations(wb: FakeWB, http: aiohttp.ClientSession) -> None:
+    client = api(wb, http)
+    sid = decode_claims(client.token)["sid"]
+    wb.fail_next("orders", 429, retry=0.05)
+    status, _, headers = await client.orders("2026-01-01")
+    assert status == 429 and headers["X-Ratelimit-Retry"] == "0.05"
+    assert wb.total_violations() == 0
+    assert (await client.orders("2026-01-01"))[0] == 429  # ignored the retry: a real one
+    assert wb.violations[(sid, "orders")] == 1
+    await asyncio.sleep(0.06)
+
+    wb.fail_next("/supplier/orders", 403)
+    status, body, _ = await client.orders("2026-01-01")
+    assert (status, body["title"], body["detail"]) == (403, "access denied", "abac: access denied")
+    wb.fail_next("orders", 503)
+    status, body, headers = await client.orders("2026-01-01")
+    assert status == 503 and headers["Content-Type"].startswith("text/html")
+    wb.malformed_next("orders", b"[{not json")
+    status, body, _ = await client.orders("2026-01-01")
+    assert status == 200 and body == b"[{not json"
+    wb.hang_next("orders", 0.2)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(client.orders("2026-01-01"), 0.05)
+    assert wb.violations[(sid, "orders")] == 1
+
+
+async def test_bulk_orders_are_fast_and_sorted(wb: FakeWB, http: aiohttp.ClientSession) -> None:
+    client = api(wb, http)
+    sid = decode_claims(client.token)["sid"]
+    t0 = time.perf_counter()
+    wb.bulk_add_orders(sid, 100_000, start=datetime(2026, 9, 1), step=timedelta(seconds=30))
+    assert time.perf_counter() - t0 < 4.0  # O(n): about 0.6 s on an idle 2-vCPU box
+    _, rows, _ = await client.orders("2026-10-01T12:00:00")
+    assert rows[0]["lastChangeDate"] == "2026-10-01T12:00:00" and len(rows) == 12_160
+    keys = [r["lastChangeDate"] for r in rows[:1000]]
+    assert keys == sorted(keys)
+
+
+async def test_visibility_delay_serves_old_version_until_refresh(
+    http: aiohttp.ClientSession,
+) -> None:
+    async with FakeWB(rate_scale=0.0001, visibility_delay=0.15) as wb:
+        client = api(wb, http)
+        sid = decode_claims(client.token)["sid"]
+        row = wb.add_order(sid)
+        assert (await client.orders("2026-01-01"))[1] == []
+        await asyncio.sleep(0.16)
+        assert [r["srid"] for r in (await client.orders("2026-01-01"))[1]] == [row["srid"]]
+        wb.cancel_order(sid, row["srid"])
+        await asyncio.sleep(0.01)
+        _, rows, _ = await client.orders("2026-01-01")
+        assert [r["isCancel"] for r in rows] == [False]
+        await asyncio.sleep(0.16)
+        _, rows, _ = await client.orders("2026-01-01")
+        assert [r["isCancel"] for r in rows] == [True]
+
+
+async def test_sandbox_accepts_only_test_tokens(http: aiohttp.ClientSession) -> None:
+    async with FakeWB(sandbox=True, rate_scale=0.001) as wb:
+        assert (await api(wb, http, acc=ACC_TEST).orders("2026-01-01"))[0] == 200
+        assert (await api(wb, http, acc=ACC_PERSONAL).orders("2026-01-01"))[0] == 401
+
+
+async def test_ended_task_reports_its_status(wb: FakeWB, http: aiohttp.ClientSession) -> None:
+    client = api(wb, http)
+    sid = decode_claims(client.token)["sid"]
+    base = "/api/v1/warehouse_remains"
+    _, body, _ = await client.call("GET", "seller-analytics-api", base)
+    task = body["data"]["taskId"]
+    wb.end_tasks(sid, "canceled")
+    _, body, _ = await client.call("GET", "seller-analytics-api", f"{base}/tasks/{task}/status")
+    assert body["data"]["status"] == "canceled"
+
+
+async def test_requests_are_recorded_per_seller_and_group(
+    wb: FakeWB, http: aiohttp.ClientSession
+) -> None:
+    client = api(wb, http)
+    sid = decode_claims(client.token)["sid"]
+    await client.call("GET", "statistics-api", "/ping")
+    await client.call("GET", "content-api", "/ping")
+    await client.orders("2026-11-01")
+    pings = wb.requests_for(sid, "ping")
+    assert [r.group for r in pings] == ["ping:statistics-api", "ping:content-api"]
+    (orders,) = wb.requests_for(sid, "orders")
+    assert orders.query == {"dateFrom": "2026-11-01", "flag": "0"} and orders.status == 200

@@ -1,0 +1,1901 @@
+"""A fake Wildberries seller API: an aiohttp server on 127.0.0.1 that behaves like WB (late 2026).
+
+Unit tests, end-to-end tests (the bot as a subprocess with
+``WB_API_URL_TEMPLATE=wb.url_template``), the crash-safety harness and the 10,000-seller
+benchmarks all talk to this one server, so it enforces WB's rules instead of being lenient:
+per-token-type rate limits with WB's headers and 429 bodies, JWT auth with WB's 401 bodies,
+``>=`` cursor paging with a row cap, MSK times without offset. Facts come from wb-api.md;
+nothing here reads that file at run time.
+
+Usage::
+
+    async with FakeWB(rate_scale=0.001, page_cap=80_000) as wb:
+        token = make_token(acc=3, categories=("statistics",))     # tests.fakes.tokens
+        sid = wb.add_seller(token, name="ИП Петров")
+        row = wb.add_order(sid, fbs=True)                         # statistics row (a copy)
+        # point the bot at wb.url_template == "http://127.0.0.1:PORT/{host}"
+
+Hosts (the ``{host}`` part; a ``.wildberries.ru`` or ``-sandbox`` suffix is tolerated):
+``statistics-api``, ``marketplace-api``, ``seller-analytics-api``, ``content-api``, ``common-api``.
+
+Routes, with method group (the rate-limit and injection key) and required token category:
+
+=========================================================  ==================  ===========
+route                                                      group               category
+=========================================================  ==================  ===========
+GET  /{host}/ping                                          ``ping:{host}``     host's own
+GET  /statistics-api/api/v1/supplier/orders                ``orders``          statistics
+GET  /statistics-api/api/v1/supplier/sales                 ``sales``           statistics
+GET  /seller-analytics-api/api/v1/warehouse_remains        ``remains_create``  analytics
+GET  /seller-analytics-api/.../tasks/{id}/status           ``remains_status``  analytics
+GET  /seller-analytics-api/.../tasks/{id}/download         ``remains_download`` analytics
+GET  /marketplace-api/api/v3/orders/new                    ``fbs_new``         marketplace
+POST /content-api/content/v2/get/cards/list                ``cards``           content
+GET  /common-api/api/v1/seller-info                        ``seller_info``     any
+=========================================================  ==================  ===========
+
+Anything else (including the removed ``supplier/incomes``, ``supplier/stocks`` and
+``v5/reportDetailByPeriod``) answers 404 before auth.
+
+Request pipeline (order matters for tests):
+
+1. Auth: ``Authorization: <jwt>`` or ``Bearer <jwt>``; the payload is decoded, the signature is
+   not checked. 401 ``application/problem+json`` with ``origin`` ``s2s-api-auth-catalog``:
+   ``"token problem; token is malformed: ..."`` (garbage, old x64 keys), ``"token expired"``,
+   ``"token withdrawn"`` (:meth:`FakeWB.revoke`), a Test token (``t``/``acc=2``) on a non-sandbox
+   fake or a non-Test token on a sandbox fake, ``"token scope not allowed"`` (category bit
+   missing from ``s``). Auth 401s do not use the rate budget, except that on ``fbs_new`` a 401
+   for a known seller is charged 10 (WB's "4XX costs 10" rule for Marketplace).
+2. An injected 429 (:meth:`FakeWB.fail_next` with status 429) answers now, without touching the
+   budget and without counting as a violation, but it does block the bucket until its
+   ``X-Ratelimit-Retry`` has passed: calling earlier gets a real, counted 429.
+3. Rate limit: token bucket per (seller ``sid``, group, token class). Token class: ``acc=1`` is
+   Base, everything else (Test, Personal, Service) uses the Personal row of :data:`LIMITS`. Every
+   period is multiplied by ``rate_scale``. Empty bucket -> 429 ``{"title":"too many requests",
+   "detail":"limited by <uuid>",...}`` with ``X-Ratelimit-Retry`` (seconds until one request fits;
+   integer rounded up when ``rate_scale >= 1``, else milliseconds rounded up, e.g. ``"0.06"``),
+   ``X-Ratelimit-Limit`` (burst), ``X-Ratelimit-Reset`` (seconds to a full bucket). Counted in
+   ``wb.violations[(sid, group)]``. Every other answer from here on carries
+   ``X-Ratelimit-Remaining``. A 4XX answer on ``fbs_new`` costs 10 tokens instead of 1.
+4. Injected hang (sleep), then injected failure (non-429 status), then injected malformed body.
+5. The handler.
+
+Data rules: statistics rows are Moscow-time strings without offset; ``flag=0`` returns rows with
+``lastChangeDate >= dateFrom`` ascending by ``lastChangeDate`` (ties in insertion order), at most
+``page_cap`` rows. So a call with the last row's ``lastChangeDate`` gets that row again (the
+boundary row of every page is repeated, and the newest row is repeated for ever): a client must
+stop on a page shorter than the cap (or when it holds only rows it already has), not only on
+``[]``. ``repeat_last_row=False`` is the other reading of WB's docs ("stop when ``[]``"): a
+``flag=0`` call whose rows all sit exactly at ``dateFrom`` on a short page answers ``[]``.
+``flag=1`` returns every row whose ``date`` is on ``dateFrom``'s calendar day.
+``dateFrom`` missing -> 400 ``{"errors":["dateFrom: field required"]}``; unparsable -> 400
+``{"errors":"dateFrom: Value not validated"}`` (WB's docs show both shapes). Returns in
+``sales`` have negative money fields by default (``returns_negative``). With
+``visibility_delay`` > 0 a new or changed row is served only that many (unscaled) seconds after
+the change; until then the previous version (if any) is served.
+
+Helpers (synchronous; call them from the event loop the server runs in):
+
+- ``add_seller(token_or_sid=None, *, name=None, trade_mark=None) -> sid`` (sellers are also
+  created on their first request); ``catalogue(sid) -> list[Product]`` (5 products with
+  ``nm_id``, ``article``, ``brand``, ``subject``, ``sizes[Size(tech_size, barcode, chrt_id)]``).
+- ``add_order(sid, *, fbs=False, **row_overrides) -> row``; ``bulk_add_orders(sid, n, *,
+  start=None, step=1 s, fbs=False, **row_overrides) -> srids``; ``order(sid, srid) -> row``;
+  ``cancel_order(sid, srid, *, when=None) -> row``; ``add_sale(sid, srid, is_return=False,
+  **row_overrides) -> row``; ``process_fbs(sid, srid)`` (leaves ``orders/new``).
+- ``set_stock(sid, nm_id, barcode, tech_size, {warehouse: qty}, *, in_way_to_client=0,
+  in_way_from_client=0, volume=None)``; ``clear_stock(sid)``; ``end_tasks(sid, "purged")``.
+- ``add_card(sid, nm_id, title, *, photo_url=None, vendor_code=None, with_photo=True, brand=None,
+  subject_name=None, updated_at=None) -> card``; ``add_catalogue_cards(sid)``.
+- ``revoke(token_or_sid)`` / ``restore(token_or_sid)``.
+- ``fail_next(target, status, *, body=None, headers=None, times=1, sid=None, retry=None)``,
+  ``hang_next(target, seconds, times=1, *, sid=None)``, ``malformed_next(target, payload, *,
+  times=1, sid=None, status=200)``, ``clear_injections()``; ``target`` is a group (``"ping"``
+  covers every host), a path suffix starting with ``/``, or ``"*"``.
+- ``reset_limits(sid=None)``, ``limit_for(group, acc) -> RateLimit`` (scaled).
+- Records: ``requests`` (list of :class:`RecordedRequest`: ``t`` monotonic, ``group``, ``sid``,
+  ``method``, ``path``, ``query``, ``status``), ``requests_for(sid, group=None)``,
+  ``violations`` (``Counter[(sid, group)]`` of limiter 429s), ``total_violations()``,
+  ``sellers`` (sid -> :class:`SellerState`).
+
+Not modelled: the 90-day retention, sandbox data generation, the service secret ("Base with
+secret" limits), write methods, grouping flags of warehouse_remains (rows are always per
+barcode), Content filters other than ``withPhoto`` and ``textSearch``.
+
+Run standalone for manual checks: ``python -m tests.fakes.wb --port 8081``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import math
+import random
+import re
+import secrets
+import socket
+import time
+import uuid
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from http import HTTPStatus
+from typing import Any, Self
+
+from aiohttp import web
+
+from tests.fakes.tokens import ACC_BASE, ACC_TEST, CATEGORY_BITS, b64url_decode
+
+MSK = timezone(timedelta(hours=3), "MSK")
+HOSTS = ("statistics-api", "marketplace-api", "seller-analytics-api", "content-api", "common-api")
+
+#: Category needed by each host's ``/ping`` (``None``: any token will do).
+HOST_CATEGORY: dict[str, str | None] = {
+    "statistics-api": "statistics",
+    "marketplace-api": "marketplace",
+    "seller-analytics-api": "analytics",
+    "content-api": "content",
+    "common-api": None,
+}
+
+NOT_CANCELLED = "0001-01-01T00:00:00"
+IN_WAY_TO_CLIENT = "В пути до получателей"
+IN_WAY_FROM_CLIENT = "В пути возвраты на склад WB"
+TOTAL_ON_WAREHOUSES = "Всего находится на складах"
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """WB's bucket: ``limit`` requests per ``period`` seconds, at most ``burst`` at once."""
+
+    period: float
+    limit: int
+    burst: int
+
+    @property
+    def interval(self) -> float:
+        """Seconds to regain one request."""
+        return self.period / self.limit
+
+    def scaled(self, factor: float) -> RateLimit:
+        return RateLimit(self.period * factor, self.limit, self.burst)
+
+
+#: group -> (Personal/Service/Test/Base-with-secret limit, Base limit); wb-api.md §3.2, Aug 2026.
+#: Ping groups are ``ping:<host>`` and share the ``ping`` row, one bucket per host.
+LIMITS: dict[str, tuple[RateLimit, RateLimit]] = {
+    "orders": (RateLimit(60, 1, 10), RateLimit(3 * 3600, 1, 1)),
+    "sales": (RateLimit(60, 1, 1), RateLimit(2 * 3600, 1, 1)),
+    "remains_create": (RateLimit(60, 1, 5), RateLimit(3600, 4, 1)),
+    "remains_status": (RateLimit(5, 1, 1), RateLimit(5, 1, 1)),
+    "remains_download": (RateLimit(60, 1, 1), RateLimit(3600, 4, 1)),
+    "fbs_new": (RateLimit(60, 300, 20), RateLimit(60, 150, 10)),
+    "cards": (RateLimit(60, 100, 5), RateLimit(60, 100, 5)),
+    "seller_info": (RateLimit(60, 1, 10), RateLimit(24 * 3600, 1, 1)),
+    "ping": (RateLimit(30, 3, 3), RateLimit(30, 3, 3)),
+}
+
+#: Groups where WB charges a 4XX answer as 10 requests (Marketplace).
+PENALISED_GROUPS = frozenset({"fbs_new"})
+PENALTY_COST = 10
+
+#: The ``detail`` of WB's 429 names the limiter rule; keep one stable UUID per group.
+_LIMITER_IDS = {g: str(uuid.uuid5(uuid.NAMESPACE_URL, f"wb-limiter/{g}")) for g in LIMITS}
+
+_EPS = 1e-9
+_US = timedelta(microseconds=1)
+_EPOCH_MSK = datetime(1970, 1, 1, 3, 0, 0)  # the Unix epoch on a Moscow wall clock
+_JSON_CT = "application/json; charset=utf-8"
+_PROBLEM_CT = "application/problem+json; charset=utf-8"
+_B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+_DATE_RE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?"
+    r"(Z|[+-]\d{2}:?\d{2})?$"
+)
+
+# ----------------------------------------------------------------------------------------------
+# time helpers
+
+
+def parse_wb_datetime(text: str, default_tz: timezone = MSK) -> datetime | None:
+    """Parse WB's date / date-time forms (fractions up to 9 digits, optional offset) to aware time.
+
+    A value without offset is taken in ``default_tz`` (Moscow for the Statistics API).
+    Returns ``None`` when WB would answer "Value not validated".
+    """
+    m = _DATE_RE.match(text.strip())
+    if not m:
+        return None
+    y, mo, d, hh, mm, ss, frac, off = m.groups()
+    tz: timezone = default_tz
+    if off == "Z":
+        tz = UTC
+    elif off:
+        sign = 1 if off[0] == "+" else -1
+        digits = off[1:].replace(":", "")
+        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    try:
+        return datetime(
+            int(y),
+            int(mo),
+            int(d),
+            int(hh or 0),
+            int(mm or 0),
+            int(ss or 0),
+            int((frac or "0")[:6].ljust(6, "0")),
+            tzinfo=tz,
+        )
+    except ValueError:
+        return None
+
+
+def msk_naive(value: datetime | str) -> datetime:
+    """A Moscow wall-clock datetime (naive) from an aware/naive datetime or a WB string."""
+    if isinstance(value, str):
+        parsed = parse_wb_datetime(value)
+        if parsed is None:
+            raise ValueError(f"not a WB date-time: {value!r}")
+        value = parsed
+    if value.tzinfo is not None:
+        value = value.astimezone(MSK).replace(tzinfo=None)
+    return value
+
+
+def msk_str(dt: datetime) -> str:
+    """WB's Statistics format: Moscow time, no offset, fraction only when non-zero."""
+    text = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    if dt.microsecond:
+        text += f".{dt.microsecond:06d}".rstrip("0")
+    return text
+
+
+def utc_str(dt: datetime, *, fraction: bool = False) -> str:
+    """RFC 3339 UTC with ``Z`` (Marketplace ``createdAt``, Content ``updatedAt``)."""
+    dt = dt.astimezone(UTC)
+    text = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    if fraction and dt.microsecond:
+        text += f".{dt.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+def _key_of_msk(dt: datetime) -> int:
+    """Sort key (microseconds since the Unix epoch) of a naive Moscow datetime."""
+    return (dt - _EPOCH_MSK) // _US
+
+
+def _key_of_str(text: str) -> int:
+    return _key_of_msk(msk_naive(text))
+
+
+def _day_of(text: str) -> int:
+    """Ordinal of the calendar day of a WB ``date`` string (it starts with YYYY-MM-DD)."""
+    return date(int(text[0:4]), int(text[5:7]), int(text[8:10])).toordinal()
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+#: Fields :meth:`FakeWB.bulk_add_orders` generates per row, in the placeholder order of
+#: :func:`_bulk_format`.
+_BULK_FIELDS = ("date", "lastChangeDate", "gNumber", "sticker", "srid")
+
+
+def _dumps(data: Any) -> bytes:
+    return _ENCODER.encode(data).encode()
+
+
+def _bulk_parts(template: dict[str, Any]) -> tuple[list[bytes], list[int]]:
+    """Split the JSON of ``template`` around the per-row fields of :data:`_BULK_FIELDS`.
+
+    Returns the literal byte pieces and, for each gap between them, the index of the field that
+    fills it. The per-row values are plain ASCII (digits, dashes, colons, dots), so they need no
+    JSON escaping and a row is just ``b"".join`` of pieces and values.
+    """
+    marked = dict(template)
+    for i, name in enumerate(_BULK_FIELDS):
+        marked[name] = f"\x00{i}\x00"
+    pieces = re.split(r"\\u0000(\d)\\u0000", _ENCODER.encode(marked))
+    return [p.encode() for p in pieces[0::2]], [int(i) for i in pieces[1::2]]
+
+
+# ----------------------------------------------------------------------------------------------
+# state
+
+
+@dataclass(slots=True)
+class RecordedRequest:
+    """One request as the fake saw it; ``status`` is 0 while the request is still in flight."""
+
+    t: float  # clock() at arrival (time.monotonic by default)
+    group: str | None  # None for unknown routes
+    sid: str | None  # None when the token could not be read
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int = 0
+
+
+@dataclass(slots=True)
+class Size:
+    tech_size: str
+    barcode: str
+    chrt_id: int
+
+
+@dataclass(slots=True)
+class Product:
+    """One article of a seller's catalogue; orders, stock and cards are drawn from it."""
+
+    nm_id: int
+    imt_id: int
+    article: str
+    brand: str
+    category: str
+    subject: str
+    price: int
+    discount: int
+    income_id: int
+    sizes: list[Size]
+    volume: float = 1.0
+
+    def size(self, tech_size: str | None = None, barcode: str | None = None) -> Size:
+        for s in self.sizes:
+            if (tech_size is None or s.tech_size == tech_size) and (
+                barcode is None or s.barcode == barcode
+            ):
+                return s
+        return self.sizes[0]
+
+
+class _Bucket:
+    """Token bucket state; refilled lazily from the clock."""
+
+    __slots__ = ("blocked_until", "tokens", "updated")
+
+    def __init__(self, burst: int, now: float) -> None:
+        self.tokens = float(burst)
+        self.updated = now
+        self.blocked_until = 0.0
+
+    def refill(self, now: float, rl: RateLimit) -> None:
+        if self.tokens < rl.burst and now > self.updated:
+            self.tokens = min(float(rl.burst), self.tokens + (now - self.updated) / rl.interval)
+        self.updated = max(self.updated, now)
+
+    def wait(self, now: float, rl: RateLimit) -> float:
+        """Seconds until one request fits (0 if it fits now); refills first."""
+        self.refill(now, rl)
+        blocked = self.blocked_until - now
+        short = (1.0 - self.tokens) * rl.interval if self.tokens < 1.0 - _EPS else 0.0
+        wait = max(blocked, short)
+        return wait if wait > _EPS else 0.0
+
+    def remaining(self) -> int:
+        return max(0, math.floor(self.tokens + _EPS))
+
+    def reset_in(self, rl: RateLimit) -> float:
+        return max(0.0, (rl.burst - self.tokens) * rl.interval)
+
+
+class _Entry:
+    """One version of a statistics row.
+
+    Holds the row as a dict, as JSON, or both: rows from :meth:`FakeWB.bulk_add_orders` keep
+    only their JSON (about 1 KB a row instead of 2.5), rows from the single-row helpers encode on
+    first use. Nobody mutates a stored row; a change stores a new entry.
+    """
+
+    __slots__ = ("_data", "blob", "day", "hidden_at", "key", "prev", "visible_at")
+
+    def __init__(
+        self,
+        key: int,
+        day: int,
+        visible_at: float,
+        data: dict[str, Any] | None = None,
+        blob: bytes | None = None,
+    ) -> None:
+        self.key = key
+        self.day = day
+        self.visible_at = visible_at
+        self.hidden_at = math.inf
+        self.prev: _Entry | None = None
+        self._data = data
+        self.blob = blob
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            assert self.blob is not None
+            self._data = json.loads(self.blob)
+        return self._data
+
+    def encode(self) -> bytes:
+        if self.blob is None:
+            self.blob = _dumps(self._data)
+        return self.blob
+
+    def visible(self, now: float) -> bool:
+        return self.visible_at <= now < self.hidden_at
+
+
+class _RowStore:
+    """Rows kept sorted by ``lastChangeDate`` so a ``flag=0`` page costs O(log n + page)."""
+
+    def __init__(self, id_field: str) -> None:
+        self.id_field = id_field
+        self.keys: list[int] = []
+        self.entries: list[_Entry] = []
+        self.by_id: dict[str, _Entry] = {}
+        self.by_day: dict[int, dict[str, None]] = {}
+        self.lagged = False  # True once any row was stored with a visibility delay
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+    def put(self, data: dict[str, Any], now: float, visible_at: float) -> None:
+        row_id = data[self.id_field]
+        day = _day_of(data["date"])
+        entry = _Entry(_key_of_str(data["lastChangeDate"]), day, visible_at, data)
+        old = self.by_id.get(row_id)
+        if old is not None:
+            if old.prev is not None:
+                self._remove(old.prev)
+                old.prev = None
+            if visible_at <= now and old.visible_at <= now:
+                self._remove(old)
+            else:
+                old.hidden_at = max(visible_at, old.visible_at)
+                entry.prev = old
+            if old.day != day:
+                self.by_day.get(old.day, {}).pop(row_id, None)
+        if visible_at > now:
+            self.lagged = True
+        self.by_id[row_id] = entry
+        self.by_day.setdefault(day, {})[row_id] = None
+        i = bisect_right(self.keys, entry.key)
+        self.keys.insert(i, entry.key)
+        self.entries.insert(i, entry)
+
+    def extend(
+        self,
+        ids: list[str],
+        keys: list[int],
+        days: list[int],
+        blobs: list[bytes],
+        now: float,
+        visible_at: float,
+    ) -> None:
+        """Bulk insert of fresh rows (ids must be new) given as JSON; one sort at most."""
+        new: list[_Entry] = []
+        by_id, by_day = self.by_id, self.by_day
+        for row_id, key, day, blob in zip(ids, keys, days, blobs, strict=True):
+            e = _Entry(key, day, visible_at, None, blob)
+            new.append(e)
+            by_id[row_id] = e
+            day_ids = by_day.get(day)
+            if day_ids is None:
+                day_ids = by_day[day] = {}
+            day_ids[row_id] = None
+        if visible_at > now and new:
+            self.lagged = True
+        in_order = all(a <= b for a, b in itertools.pairwise(keys))
+        if in_order and (not self.keys or not keys or keys[0] >= self.keys[-1]):
+            self.keys.extend(keys)
+            self.entries.extend(new)
+        else:
+            self.entries.extend(new)
+            self.entries.sort(key=lambda e: e.key)
+            self.keys = [e.key for e in self.entries]
+
+    def _remove(self, entry: _Entry) -> None:
+        i = bisect_left(self.keys, entry.key)
+        while i < len(self.keys) and self.keys[i] == entry.key:
+            if self.entries[i] is entry:
+                del self.keys[i]
+                del self.entries[i]
+                return
+            i += 1
+
+    def page(self, from_key: int, cap: int, now: float) -> list[_Entry]:
+        i = bisect_left(self.keys, from_key)
+        if not self.lagged:
+            return self.entries[i : i + cap]
+        out: list[_Entry] = []
+        entries = self.entries
+        while i < len(entries) and len(out) < cap:
+            if entries[i].visible(now):
+                out.append(entries[i])
+            i += 1
+        return out
+
+    def on_day(self, day: int, now: float) -> list[_Entry]:
+        out: list[_Entry] = []
+        for row_id in self.by_day.get(day, ()):
+            e: _Entry | None = self.by_id[row_id]
+            if self.lagged:
+                while e is not None and not e.visible(now):
+                    e = e.prev
+            if e is not None and e.day == day:
+                out.append(e)
+        out.sort(key=lambda e: e.key)
+        return out
+
+
+class _CardStore:
+    """Cards sorted by (updatedAt, nmID), the order WB's cursor walks."""
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[int, int]] = []
+        self.cards: list[dict[str, Any]] = []
+        self.by_nm: dict[int, tuple[int, int]] = {}
+
+    def put(self, card: dict[str, Any], updated: datetime) -> None:
+        nm = card["nmID"]
+        old = self.by_nm.get(nm)
+        if old is not None:
+            i = bisect_left(self.keys, old)
+            del self.keys[i]
+            del self.cards[i]
+        key = ((updated - datetime(1970, 1, 1, tzinfo=UTC)) // _US, nm)
+        i = bisect_left(self.keys, key)
+        self.keys.insert(i, key)
+        self.cards.insert(i, card)
+        self.by_nm[nm] = key
+
+
+@dataclass(slots=True)
+class _Stock:
+    warehouses: dict[str, int]
+    in_way_to_client: int
+    in_way_from_client: int
+    volume: float | None
+
+
+@dataclass(slots=True)
+class _Task:
+    created: float
+    ready_after: float
+    body: bytes
+    final_status: str | None = None  # "purged" / "canceled", set by FakeWB.end_tasks
+
+
+@dataclass
+class SellerState:
+    """Everything the fake knows about one seller (keyed by the JWT ``sid``)."""
+
+    sid: str
+    name: str
+    trade_mark: str
+    products: list[Product]
+    fbs_warehouse: str
+    fbs_warehouse_id: int
+    orders: _RowStore = field(default_factory=lambda: _RowStore("srid"))
+    sales: _RowStore = field(default_factory=lambda: _RowStore("saleID"))
+    fbs_new: dict[str, dict[str, Any]] = field(default_factory=dict)  # srid -> FBS order
+    stock: dict[tuple[int, str, str], _Stock] = field(default_factory=dict)
+    tasks: dict[str, _Task] = field(default_factory=dict)
+    cards: _CardStore = field(default_factory=_CardStore)
+
+    def product(self, nm_id: int) -> Product | None:
+        for p in self.products:
+            if p.nm_id == nm_id:
+                return p
+        return None
+
+
+@dataclass(slots=True)
+class _Injection:
+    kind: str  # "fail" | "hang" | "malformed"
+    target: str  # group, "ping" for every ping group, "/path/suffix", or "*"
+    sid: str | None
+    times: int
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] | None = None
+    seconds: float = 0.0
+
+    def matches(self, group: str, path: str, sid: str) -> bool:
+        if self.sid is not None and self.sid != sid:
+            return False
+        t = self.target
+        if t == "*":
+            return True
+        if t.startswith("/"):
+            return path.endswith(t)
+        return group == t or group.startswith(t + ":")
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    group: str
+    category: str | None
+    handler: Callable[[web.Request, SellerState, str], Awaitable[web.Response]]
+
+
+# ----------------------------------------------------------------------------------------------
+# catalogue data (realistic Russian values; deterministic per seller)
+
+_SUBJECTS = (
+    ("Одежда", "Футболки", ("S", "M", "L", "XL"), "FUTB", 0.8),
+    ("Обувь", "Кроссовки", ("40", "41", "42", "43"), "KROS", 6.5),
+    ("Дом", "Светильники", ("0",), "LAMP", 4.2),
+    ("Красота", "Кремы", ("0",), "KREM", 0.3),
+    ("Аксессуары", "Сумки", ("0",), "SUMK", 3.1),
+    ("Игрушки", "Конструкторы", ("0",), "KONS", 2.4),
+    ("Электроника", "Наушники", ("0",), "NAUSH", 0.9),
+)
+_WAREHOUSES = (
+    "Коледино",
+    "Подольск",
+    "Электросталь",
+    "Казань",
+    "Краснодар",
+    "Тула",
+    "Невинномысск",
+    "Екатеринбург - Испытателей 14г",
+    "Новосибирск",
+    "Санкт-Петербург Уткина Заводь",
+)
+_REGIONS = (
+    ("Россия", "Центральный федеральный округ", "Москва"),
+    ("Россия", "Центральный федеральный округ", "Московская область"),
+    ("Россия", "Приволжский федеральный округ", "Республика Татарстан"),
+    ("Россия", "Южный федеральный округ", "Краснодарский край"),
+    ("Россия", "Северо-Западный федеральный округ", "Санкт-Петербург"),
+    ("Россия", "Уральский федеральный округ", "Свердловская область"),
+    ("Россия", "Сибирский федеральный округ", "Новосибирская область"),
+    ("Беларусь", "", "Минская область"),
+    ("Казахстан", "", "Алматы"),
+)
+_SURNAMES = ("Иванов", "Петрова", "Смирнов", "Кузнецова", "Попов", "Соколова", "Лебедев")
+_MARKS = ("NordLine", "Solnce", "HomeLight", "UrbanStep", "Berezka", "ZimaLeto", "TechnoDom")
+_SPP = (0, 5, 10, 15, 19, 22, 25, 30)
+_PRICES = (490, 790, 990, 1290, 1890, 2490, 3490, 5990)
+_DISCOUNTS = (0, 10, 15, 25, 40, 55)
+
+
+def _make_catalogue(rng: random.Random, brand: str, n: int = 5) -> list[Product]:
+    products = []
+    for idx in range(n):
+        category, subject, sizes, prefix, volume = _SUBJECTS[(idx + rng.randrange(7)) % 7]
+        products.append(
+            Product(
+                nm_id=rng.randint(100_000_000, 450_000_000),
+                imt_id=rng.randint(50_000_000, 400_000_000),
+                article=f"{prefix}-{rng.randint(100, 999)}-{idx + 1:02d}",
+                brand=brand,
+                category=category,
+                subject=subject,
+                price=rng.choice(_PRICES),
+                discount=rng.choice(_DISCOUNTS),
+                income_id=rng.randint(10_000_000, 30_000_000),
+                sizes=[
+                    Size(
+                        tech_size=s,
+                        barcode=f"20{rng.randrange(10**10, 10**11)}",
+                        chrt_id=rng.randint(100_000_000, 600_000_000),
+                    )
+                    for s in sizes
+                ],
+                volume=volume,
+            )
+        )
+    return products
+
+
+def _basket_host(vol: int) -> str:
+    """Basket shard for photo URLs (community table in wb-api.md §5; stable enough for a fake)."""
+    bounds = (143, 287, 431, 719, 1007, 1061, 1115, 1169, 1313, 1601, 1655, 1919, 2045, 2189)
+    for i, top in enumerate(bounds, start=1):
+        if vol <= top:
+            return f"{i:02d}"
+    return "15" if vol <= 2405 else "21"
+
+
+def photo_urls(nm_id: int, n: int = 1) -> dict[str, str]:
+    """WB's photo URL set for photo ``n`` of an article, as ``cards/list`` returns it."""
+    vol, part = nm_id // 100_000, nm_id // 1000
+    base = f"https://basket-{_basket_host(vol)}.wbbasket.ru/vol{vol}/part{part}/{nm_id}/images"
+    return {
+        "big": f"{base}/big/{n}.webp",
+        "c246x328": f"{base}/c246x328/{n}.webp",
+        "c516x688": f"{base}/c516x688/{n}.webp",
+        "square": f"{base}/square/{n}.webp",
+        "tm": f"{base}/tm/{n}.webp",
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# the server
+
+
+class FakeWB:
+    """Fake WB seller API server; see the module docstring for the routes and rules.
+
+    Args:
+        rate_scale: multiplies every rate-limit period and the stock task delay (0.001 turns
+            "1/min" into "1 per 60 ms").
+        page_cap: the row cap of a ``flag=0`` Statistics page (WB: about 80,000).
+        repeat_last_row: pure ``>=`` paging (default); False answers ``[]`` instead of
+            re-sending only rows exactly at ``dateFrom`` on a short page.
+        stock_task_delay: seconds (times ``rate_scale``) until a warehouse_remains task is done.
+        visibility_delay: seconds (not scaled) before a new or changed statistics row is served.
+        sandbox: act as ``*-sandbox`` hosts: accept only Test tokens.
+        enforce_limits: set False to switch the limiter off (for pure data tests).
+        limits: per-group overrides of :data:`LIMITS`, unscaled.
+        seed: makes catalogues and ids reproducible.
+        record_requests: keep :attr:`requests` (switch off for very long benchmarks).
+        returns_negative: sales ``R`` rows carry negative money fields.
+        clock: monotonic clock in seconds for limits, tasks and visibility.
+    """
+
+    def __init__(
+        self,
+        *,
+        rate_scale: float = 1.0,
+        page_cap: int = 80_000,
+        repeat_last_row: bool = True,
+        stock_task_delay: float = 3.0,
+        visibility_delay: float = 0.0,
+        sandbox: bool = False,
+        enforce_limits: bool = True,
+        limits: Mapping[str, tuple[RateLimit, RateLimit]] | None = None,
+        seed: int = 0,
+        record_requests: bool = True,
+        returns_negative: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        if rate_scale <= 0:
+            raise ValueError("rate_scale must be positive")
+        self.rate_scale = rate_scale
+        self.page_cap = page_cap
+        self.repeat_last_row = repeat_last_row
+        self.stock_task_delay = stock_task_delay
+        self.visibility_delay = visibility_delay
+        self.sandbox = sandbox
+        self.enforce_limits = enforce_limits
+        self.seed = seed
+        self.record_requests = record_requests
+        self.returns_negative = returns_negative
+        self.clock = clock
+        self._bind = (host, port)
+        table = {**LIMITS, **(limits or {})}
+        self._limits = {
+            g: (p.scaled(rate_scale), b.scaled(rate_scale)) for g, (p, b) in table.items()
+        }
+
+        self.sellers: dict[str, SellerState] = {}
+        self.requests: list[RecordedRequest] = []
+        self.violations: Counter[tuple[str, str]] = Counter()
+        self._buckets: dict[tuple[str, str, int], _Bucket] = {}
+        self._injections: list[_Injection] = []
+        self._revoked_ids: set[str] = set()
+        self._revoked_sids: set[str] = set()
+        self._claims_cache: dict[str, dict[str, Any] | str] = {}
+        self._rng = random.Random(seed)
+        self._seq = itertools.count(1)
+        self._srid_base = 5_800_000_000_000_000_000 + self._rng.randrange(10**17)
+        self._gnum_base = 90_000_000_000_000_000_000 + self._rng.randrange(10**18)
+        self._fbs_id_base = 4_000_000_000 + self._rng.randrange(10**8)
+
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self._routes = self._build_routes()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> Self:
+        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app.router.add_route("*", "/{host}/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=0.5
+        )
+        await self._runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(self._bind)
+        self.port = sock.getsockname()[1]
+        site = web.SockSite(self._runner, sock, backlog=1024)
+        await site.start()
+        return self
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def url_template(self) -> str:
+        """Value for the bot's ``WB_API_URL_TEMPLATE``."""
+        return f"http://127.0.0.1:{self.port}/{{host}}"
+
+    def base_url(self, host: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{host}"
+
+    # -- sellers and data ----------------------------------------------------------------------
+
+    def add_seller(
+        self,
+        token_or_sid: str | None = None,
+        *,
+        name: str | None = None,
+        trade_mark: str | None = None,
+    ) -> str:
+        """Register (or rename) a seller; returns its ``sid``.
+
+        Sellers are also created on their first request, so this is only needed to set the
+        name or to add data before the bot calls.
+        """
+        sid = _sid_of(token_or_sid) if token_or_sid else str(uuid.uuid4())
+        seller = self._seller(sid)
+        if name is not None:
+            seller.name = name
+        if trade_mark is not None:
+            seller.trade_mark = trade_mark
+        return sid
+
+    def catalogue(self, sid: str) -> list[Product]:
+        """The seller's products (orders pick from these unless ``nmId`` is overridden)."""
+        return self._seller(sid).products
+
+    def add_order(self, sid: str, *, fbs: bool = False, **overrides: Any) -> dict[str, Any]:
+        """Add one order row; returns a copy of the statistics row.
+
+        ``overrides`` are row fields (``date``/``lastChangeDate`` accept datetimes, naive =
+        Moscow). An unknown ``nmId`` adds a product to the catalogue. ``fbs=True`` makes it a
+        seller-warehouse order and queues it in ``/api/v3/orders/new`` with ``rid == srid``.
+        """
+        seller = self._seller(sid)
+        now = self._now_msk()
+        row = self._order_row(seller, now, fbs=fbs, overrides=overrides)
+        self._put(seller.orders, row)
+        if fbs:
+            seller.fbs_new[row["srid"]] = self._fbs_order(seller, row)
+        return dict(row)
+
+    def bulk_add_orders(
+        self,
+        sid: str,
+        n: int,
+        *,
+        start: datetime | None = None,
+        step: timedelta = timedelta(seconds=1),
+        fbs: bool = False,
+        **overrides: Any,
+    ) -> list[str]:
+        """Add ``n`` orders with ``date == lastChangeDate == start + i*step``; returns the srids.
+
+        Built for 100k+ rows (about 5 µs and 1 KB a row): each row's JSON is joined from the
+        pre-encoded pieces of a few templates, and no dict is kept until someone asks for it.
+        ``start`` defaults to now minus ``n*step`` (Moscow), so the last row is about now.
+        ``overrides`` apply to every row (``date``, ``lastChangeDate``, ``srid``, ``gNumber``
+        and ``sticker`` are always generated).
+        """
+        seller = self._seller(sid)
+        start_msk = msk_naive(start) if start is not None else self._now_msk() - step * n
+        step_us = step // _US
+        start_key = _key_of_msk(start_msk)
+        ov = {k: v for k, v in overrides.items() if k not in _BULK_FIELDS}
+        if any(k in ov for k in ("nmId", "techSize", "barcode")):
+            templates = [self._order_row(seller, start_msk, fbs=fbs, overrides=ov)]
+        else:
+            templates = [
+                self._order_row(seller, start_msk, fbs=fbs, overrides=ov, product=p)
+                for p in seller.products
+                for _ in range(4)
+            ]
+        parts = [_bulk_parts(t) for t in templates]
+        rand = self._rng.random
+        blobs: list[bytes] = []
+        keys: list[int] = []
+        days: list[int] = []
+        srids: list[str] = []
+        n_tpl = len(templates)
+        srid_base, gnum_base = self._srid_base, self._gnum_base
+        with_fraction = bool(start_msk.microsecond or step.microseconds)
+        for i in range(n):
+            seq = next(self._seq)
+            moment = start_msk + step * i
+            stamp = (msk_str(moment) if with_fraction else moment.isoformat()).encode()
+            srid = f"{srid_base + seq * 7919}.0.0"
+            values = (
+                stamp,
+                stamp,
+                b"%d" % (gnum_base + seq * 104_729),
+                b"%d" % (20_000_000_000 + seq),
+                srid.encode(),
+            )
+            lits, order = parts[int(rand() * n_tpl)]
+            blobs.append(
+                b"".join(
+                    (
+                        lits[0], values[order[0]], lits[1], values[order[1]], lits[2],
+                        values[order[2]], lits[3], values[order[3]], lits[4],
+                        values[order[4]], lits[5],
+                    )
+                )
+            )  # fmt: skip
+            keys.append(start_key + i * step_us)
+            days.append(moment.toordinal())
+            srids.append(srid)
+        now = self.clock()
+        seller.orders.extend(srids, keys, days, blobs, now, now + self.visibility_delay)
+        if fbs:
+            for srid in srids:
+                seller.fbs_new[srid] = self._fbs_order(seller, seller.orders.by_id[srid].data)
+        return srids
+
+    def order(self, sid: str, srid: str) -> dict[str, Any]:
+        """A copy of the latest version of an order row (``KeyError`` if unknown)."""
+        return dict(self._seller(sid).orders.by_id[srid].data)
+
+    def cancel_order(self, sid: str, srid: str, *, when: datetime | None = None) -> dict[str, Any]:
+        """Cancel in place like WB: ``isCancel``, ``cancelDate``, and a newer ``lastChangeDate``.
+
+        The order also leaves the FBS new-orders feed. Returns a copy of the new row.
+        """
+        seller = self._seller(sid)
+        old = seller.orders.by_id[srid].data
+        now = self._now_msk()
+        row = dict(old)
+        row["isCancel"] = True
+        row["cancelDate"] = msk_str(msk_naive(when) if when is not None else now)
+        old_lcd = msk_naive(old["lastChangeDate"])
+        row["lastChangeDate"] = msk_str(max(now, old_lcd + timedelta(seconds=1)))
+        self._put(seller.orders, row)
+        seller.fbs_new.pop(srid, None)
+        return dict(row)
+
+    def add_sale(
+        self, sid: str, srid: str, is_return: bool = False, **overrides: Any
+    ) -> dict[str, Any]:
+        """Add a buyout (``saleID`` ``S…``) or a return (``R…``) of an order; returns a copy.
+
+        Fields come from the order with that ``srid`` when it exists, else from the catalogue.
+        """
+        seller = self._seller(sid)
+        now = self._now_msk()
+        existing = seller.orders.by_id.get(srid)
+        base = (
+            existing.data
+            if existing is not None
+            else self._order_row(seller, now, fbs=False, overrides={"srid": srid})
+        )
+        seq = next(self._seq)
+        sign = -1 if is_return and self.returns_negative else 1
+        pwd = base["priceWithDisc"]
+        row: dict[str, Any] = {
+            k: base[k]
+            for k in (
+                "date", "lastChangeDate", "warehouseName", "warehouseType", "countryName",
+                "oblastOkrugName", "regionName", "supplierArticle", "nmId", "barcode", "category",
+                "subject", "brand", "techSize", "incomeID", "isSupply", "isRealization",
+            )
+        }  # fmt: skip
+        row["date"] = row["lastChangeDate"] = msk_str(now)
+        row.update(
+            {
+                "totalPrice": sign * base["totalPrice"],
+                "discountPercent": base["discountPercent"],
+                "spp": base["spp"],
+                "paymentSaleAmount": sign * (round(pwd * 0.03) if seq % 3 == 0 else 0),
+                "forPay": sign * round(pwd * 0.77, 2),
+                "finishedPrice": sign * base["finishedPrice"],
+                "priceWithDisc": sign * pwd,
+                "saleID": f"{'R' if is_return else 'S'}{9_000_000_000 + seq}",
+                "sticker": base["sticker"],
+                "gNumber": base["gNumber"],
+                "srid": srid,
+            }
+        )
+        row.update(self._convert_times(overrides))
+        self._put(seller.sales, row)
+        return dict(row)
+
+    def process_fbs(self, sid: str, srid: str) -> bool:
+        """The seller took an FBS order to assembly: it leaves ``orders/new``."""
+        return self._seller(sid).fbs_new.pop(srid, None) is not None
+
+    def set_stock(
+        self,
+        sid: str,
+        nm_id: int,
+        barcode: str,
+        tech_size: str,
+        warehouses: Mapping[str, int],
+        *,
+        in_way_to_client: int = 0,
+        in_way_from_client: int = 0,
+        volume: float | None = None,
+    ) -> None:
+        """Set the stock of one size; the next warehouse_remains task snapshots it."""
+        self._seller(sid).stock[(nm_id, barcode, tech_size)] = _Stock(
+            dict(warehouses), in_way_to_client, in_way_from_client, volume
+        )
+
+    def clear_stock(self, sid: str) -> None:
+        self._seller(sid).stock.clear()
+
+    def end_tasks(self, sid: str, status: str = "purged") -> None:
+        """Move every warehouse_remains task of a seller to ``purged`` or ``canceled``.
+
+        Their status then reports it, and a download answers 400 like any unfinished task.
+        """
+        for task in self._seller(sid).tasks.values():
+            task.final_status = status
+
+    def add_card(
+        self,
+        sid: str,
+        nm_id: int,
+        title: str,
+        *,
+        photo_url: str | None = None,
+        vendor_code: str | None = None,
+        with_photo: bool = True,
+        brand: str | None = None,
+        subject_name: str | None = None,
+        updated_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Add or replace a content card; returns it. ``photo_url`` overrides every photo size."""
+        seller = self._seller(sid)
+        product = seller.product(nm_id)
+        updated = updated_at or datetime.now(UTC)
+        if updated.tzinfo is None:
+            updated = updated.replace(tzinfo=MSK)
+        photos: list[dict[str, str]] = []
+        if with_photo:
+            urls = photo_urls(nm_id)
+            if photo_url is not None:
+                urls = dict.fromkeys(urls, photo_url)
+            photos.append(urls)
+        sizes = product.sizes if product else [Size("0", f"20{nm_id:011d}"[-13:], nm_id + 7)]
+        card = {
+            "nmID": nm_id,
+            "imtID": product.imt_id if product else nm_id - 1000,
+            "nmUUID": str(uuid.UUID(int=self._rng.getrandbits(128), version=4)),
+            "subjectID": 100 + len(subject_name or (product.subject if product else "")),
+            "subjectName": subject_name or (product.subject if product else "Товар"),
+            "vendorCode": vendor_code or (product.article if product else f"ART-{nm_id}"),
+            "brand": brand or (product.brand if product else seller.trade_mark),
+            "title": title,
+            "description": f"{title}. Описание товара.",
+            "needKiz": False,
+            "photos": photos,
+            "dimensions": {"length": 30, "width": 20, "height": 10, "isValid": True},
+            "characteristics": [],
+            "sizes": [
+                {"chrtID": s.chrt_id, "techSize": s.tech_size, "wbSize": "", "skus": [s.barcode]}
+                for s in sizes
+            ],
+            "tags": [],
+            "createdAt": utc_str(updated - timedelta(days=30), fraction=True),
+            "updatedAt": utc_str(updated, fraction=True),
+        }
+        seller.cards.put(card, updated.astimezone(UTC))
+        return card
+
+    def add_catalogue_cards(self, sid: str) -> list[dict[str, Any]]:
+        """One card per catalogue product, titled after its subject and article."""
+        return [
+            self.add_card(sid, p.nm_id, f"{p.subject} {p.brand} {p.article}")
+            for p in self._seller(sid).products
+        ]
+
+    # -- auth state ----------------------------------------------------------------------------
+
+    def revoke(self, token_or_sid: str) -> None:
+        """Withdraw one token (pass the JWT) or every token of a seller (pass the sid)."""
+        if token_or_sid.count(".") == 2:
+            self._revoked_ids.add(str(_claims_of(token_or_sid).get("id")))
+        else:
+            self._revoked_sids.add(token_or_sid)
+
+    def restore(self, token_or_sid: str) -> None:
+        """Undo :meth:`revoke`."""
+        if token_or_sid.count(".") == 2:
+            self._revoked_ids.discard(str(_claims_of(token_or_sid).get("id")))
+        else:
+            self._revoked_sids.discard(token_or_sid)
+
+    # -- injections ----------------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        target: str,
+        status: int,
+        *,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        times: int = 1,
+        sid: str | None = None,
+        retry: float | None = None,
+    ) -> None:
+        """Answer the next ``times`` matching requests with ``status``.
+
+        ``target`` is a group name (``"ping"`` matches every host's ping), a path suffix starting
+        with ``/``, or ``"*"``. ``body``: bytes/str sent raw, anything else as JSON; by default
+        WB's body for the status (401 "token withdrawn", 403 "abac: access denied", 429 "too many
+        requests", 500 problem JSON, 502/503/504 an nginx HTML page). For 429, ``retry`` (or an
+        ``X-Ratelimit-Retry`` in ``headers``) sets the retry header; default one interval.
+        Injected answers never count as violations.
+        """
+        hdrs = dict(headers or {})
+        if retry is not None:
+            hdrs["X-Ratelimit-Retry"] = _fmt_secs(retry, integer=False)
+        self._injections.append(_Injection("fail", target, sid, times, status, body, hdrs))
+
+    def hang_next(
+        self, target: str, seconds: float, times: int = 1, *, sid: str | None = None
+    ) -> None:
+        """Sleep ``seconds`` (unscaled) before answering the next matching requests."""
+        self._injections.append(_Injection("hang", target, sid, times, seconds=seconds))
+
+    def malformed_next(
+        self,
+        target: str,
+        payload: Any,
+        *,
+        times: int = 1,
+        sid: str | None = None,
+        status: int = 200,
+    ) -> None:
+        """Answer with ``payload`` instead of the real data (bytes/str raw, else JSON-encoded)."""
+        self._injections.append(_Injection("malformed", target, sid, times, status, payload))
+
+    def clear_injections(self) -> None:
+        self._injections.clear()
+
+    # -- limits and records --------------------------------------------------------------------
+
+    def reset_limits(self, sid: str | None = None) -> None:
+        """Refill buckets (all, or one seller's) and forget pending retry windows."""
+        if sid is None:
+            self._buckets.clear()
+        else:
+            for key in [k for k in self._buckets if k[0] == sid]:
+                del self._buckets[key]
+
+    def total_violations(self) -> int:
+        return sum(self.violations.values())
+
+    def requests_for(self, sid: str | None, group: str | None = None) -> list[RecordedRequest]:
+        """Recorded requests of one seller (``None``: unknown token), optionally of one group."""
+        return [
+            r
+            for r in self.requests
+            if r.sid == sid
+            and (
+                group is None
+                or r.group == group
+                or (r.group is not None and r.group.startswith(group + ":"))
+            )
+        ]
+
+    def limit_for(self, group: str, acc: int) -> RateLimit:
+        """The scaled limit the fake applies to ``group`` for a token of type ``acc``."""
+        personal, base = self._limits[group.split(":", 1)[0]]
+        return base if acc == ACC_BASE else personal
+
+    # -- internals: data -----------------------------------------------------------------------
+
+    def _seller(self, sid: str) -> SellerState:
+        seller = self.sellers.get(sid)
+        if seller is None:
+            rng = random.Random(f"{self.seed}:{sid}")
+            surname = rng.choice(_SURNAMES)
+            mark = rng.choice(_MARKS)
+            seller = SellerState(
+                sid=sid,
+                name=f"ИП {surname} {rng.choice('АВДЕИКМНОС')}. {rng.choice('АВГИНПС')}.",
+                trade_mark=mark,
+                products=_make_catalogue(rng, mark),
+                fbs_warehouse=f"Склад {mark} Москва",
+                fbs_warehouse_id=rng.randint(100_000, 999_999),
+            )
+            self.sellers[sid] = seller
+        return seller
+
+    def _now_msk(self) -> datetime:
+        return datetime.now(MSK).replace(tzinfo=None, microsecond=0)
+
+    def _put(self, store: _RowStore, row: dict[str, Any]) -> None:
+        now = self.clock()
+        store.put(row, now, now + self.visibility_delay)
+
+    @staticmethod
+    def _convert_times(overrides: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(overrides)
+        for k in ("date", "lastChangeDate", "cancelDate"):
+            v = out.get(k)
+            if isinstance(v, datetime):
+                out[k] = msk_str(msk_naive(v))
+        return out
+
+    def _order_row(
+        self,
+        seller: SellerState,
+        now: datetime,
+        *,
+        fbs: bool,
+        overrides: Mapping[str, Any],
+        product: Product | None = None,
+    ) -> dict[str, Any]:
+        rng = self._rng
+        ov = self._convert_times(overrides)
+        if product is None:
+            nm = ov.get("nmId")
+            if isinstance(nm, int):
+                product = seller.product(nm) or self._new_product(seller, nm, ov)
+            else:
+                product = rng.choice(seller.products)
+        size = product.size(ov.get("techSize"), ov.get("barcode"))
+        country, okrug, region = rng.choice(_REGIONS)
+        spp = rng.choice(_SPP)
+        pwd = round(product.price * (100 - product.discount) / 100, 2)
+        seq = next(self._seq)
+        stamp = msk_str(now)
+        row: dict[str, Any] = {
+            "date": stamp,
+            "lastChangeDate": stamp,
+            "warehouseName": seller.fbs_warehouse if fbs else rng.choice(_WAREHOUSES),
+            "warehouseType": "Склад продавца" if fbs else "Склад WB",
+            "countryName": country,
+            "oblastOkrugName": okrug,
+            "regionName": region,
+            "supplierArticle": product.article,
+            "nmId": product.nm_id,
+            "barcode": size.barcode,
+            "category": product.category,
+            "subject": product.subject,
+            "brand": product.brand,
+            "techSize": size.tech_size,
+            "incomeID": 0 if fbs else product.income_id,
+            "isSupply": False,
+            "isRealization": True,
+            "totalPrice": product.price,
+            "discountPercent": product.discount,
+            "spp": spp,
+            "finishedPrice": round(pwd * (100 - spp) / 100),
+            "priceWithDisc": pwd,
+            "isCancel": False,
+            "cancelDate": NOT_CANCELLED,
+            "sticker": str(20_000_000_000 + seq),
+            "gNumber": str(self._gnum_base + seq * 104_729),
+            "srid": f"{self._srid_base + seq * 7919}.0.0",
+        }
+        if "date" in ov and "lastChangeDate" not in ov:
+            row["lastChangeDate"] = max(ov["date"], stamp, key=_key_of_str)
+        row.update(ov)
+        return row
+
+    def _new_product(self, seller: SellerState, nm_id: int, ov: Mapping[str, Any]) -> Product:
+        rng = self._rng
+        product = Product(
+            nm_id=nm_id,
+            imt_id=rng.randint(50_000_000, 400_000_000),
+            article=str(ov.get("supplierArticle", f"ART-{nm_id}")),
+            brand=str(ov.get("brand", seller.trade_mark)),
+            category=str(ov.get("category", "Дом")),
+            subject=str(ov.get("subject", "Товары для дома")),
+            price=int(ov.get("totalPrice", 1000)),
+            discount=int(ov.get("discountPercent", 0)),
+            income_id=rng.randint(10_000_000, 30_000_000),
+            sizes=[
+                Size(
+                    str(ov.get("techSize", "0")),
+                    str(ov.get("barcode", f"20{rng.randrange(10**10, 10**11)}")),
+                    rng.randint(100_000_000, 600_000_000),
+                )
+            ],
+        )
+        seller.products.append(product)
+        return product
+
+    def _fbs_order(self, seller: SellerState, row: Mapping[str, Any]) -> dict[str, Any]:
+        product = seller.product(row["nmId"])
+        chrt = product.size(row["techSize"], row["barcode"]).chrt_id if product else 0
+        seq = next(self._seq)
+        price = round(float(row["priceWithDisc"]) * 100)
+        created = msk_naive(row["date"]).replace(tzinfo=MSK)
+        return {
+            "id": self._fbs_id_base + seq,
+            "rid": row["srid"],
+            "orderUid": f"{seq % 900_000_000 + 100_000_000}_{uuid.uuid4().hex}",
+            "createdAt": utc_str(created),
+            "nmId": row["nmId"],
+            "chrtId": chrt,
+            "article": row["supplierArticle"],
+            "colorCode": "",
+            "skus": [row["barcode"]],
+            "warehouseId": seller.fbs_warehouse_id,
+            "officeId": 15,
+            "offices": ["Москва"],
+            "price": price,
+            "finalPrice": round(float(row["finishedPrice"]) * 100),
+            "convertedPrice": price,
+            "currencyCode": 643,
+            "convertedCurrencyCode": 643,
+            "cargoType": 1,
+            "deliveryType": "fbs",
+            "isZeroOrder": False,
+            "comment": "",
+            "requiredMeta": [],
+            "optionalMeta": [],
+            "options": {"isB2b": False},
+            "address": None,
+            "scanPrice": None,
+        }
+
+    # -- internals: HTTP -----------------------------------------------------------------------
+
+    def _build_routes(self) -> dict[tuple[str, str, str], _Route]:
+        routes: dict[tuple[str, str, str], _Route] = {
+            ("GET", "statistics-api", "/api/v1/supplier/orders"): _Route(
+                "orders", "statistics", self._h_orders
+            ),
+            ("GET", "statistics-api", "/api/v1/supplier/sales"): _Route(
+                "sales", "statistics", self._h_sales
+            ),
+            ("GET", "seller-analytics-api", "/api/v1/warehouse_remains"): _Route(
+                "remains_create", "analytics", self._h_remains_create
+            ),
+            ("GET", "marketplace-api", "/api/v3/orders/new"): _Route(
+                "fbs_new", "marketplace", self._h_fbs_new
+            ),
+            ("POST", "content-api", "/content/v2/get/cards/list"): _Route(
+                "cards", "content", self._h_cards
+            ),
+            ("GET", "common-api", "/api/v1/seller-info"): _Route(
+                "seller_info", None, self._h_seller_info
+            ),
+        }
+        for host in HOSTS:
+            routes[("GET", host, "/ping")] = _Route(
+                f"ping:{host}", HOST_CATEGORY[host], self._h_ping
+            )
+        return routes
+
+    def _route(self, method: str, host: str, path: str) -> _Route | None:
+        route = self._routes.get((method, host, path))
+        if route is None and host == "seller-analytics-api" and method == "GET":
+            prefix = "/api/v1/warehouse_remains/tasks/"
+            if path.startswith(prefix):
+                parts = path[len(prefix) :].split("/")
+                if len(parts) == 2 and parts[0] and parts[1] == "status":
+                    return _Route("remains_status", "analytics", self._h_remains_status)
+                if len(parts) == 2 and parts[0] and parts[1] == "download":
+                    return _Route("remains_download", "analytics", self._h_remains_download)
+        return route
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        host = request.match_info["host"].lower().removesuffix(".wildberries.ru")
+        host = host.removesuffix("-sandbox")
+        path = "/" + request.match_info["tail"]
+        route = self._route(request.method, host, path)
+        rec = RecordedRequest(
+            self.clock(),
+            route.group if route else None,
+            None,
+            request.method,
+            request.path,
+            dict(request.query),
+        )
+        if self.record_requests:
+            self.requests.append(rec)
+        resp = await self._serve(request, route, path, rec)
+        rec.status = resp.status
+        return resp
+
+    async def _serve(
+        self, request: web.Request, route: _Route | None, path: str, rec: RecordedRequest
+    ) -> web.Response:
+        if route is None:
+            return _problem(
+                404,
+                "not found",
+                "Please consult the documentation at https://dev.wildberries.ru/",
+                "api-gateway",
+            )
+        claims = self._authenticate(request.headers.get("Authorization", ""))
+        if isinstance(claims, str):
+            return _problem(401, "unauthorized", claims, "s2s-api-auth-catalog")
+        sid: str = claims["sid"]
+        rec.sid = sid
+        seller = self._seller(sid)
+        group = route.group
+        rl = self.limit_for(group, int(claims["acc"]))
+        bucket_key = (sid, group, ACC_BASE if claims["acc"] == ACC_BASE else 0)
+        bucket = self._buckets.get(bucket_key)
+        now = self.clock()
+        if bucket is None:
+            bucket = self._buckets[bucket_key] = _Bucket(rl.burst, now)
+
+        denial = self._authorize(claims, route)
+        if denial is not None:
+            origin = "s2s-api-auth-marketplace" if group == "fbs_new" else "s2s-api-auth-catalog"
+            resp = _problem(401, "unauthorized", denial, origin)
+            bucket.refill(now, rl)
+            if group in PENALISED_GROUPS:
+                bucket.tokens -= PENALTY_COST
+            resp.headers["X-Ratelimit-Remaining"] = str(bucket.remaining())
+            return resp
+
+        injected = self._peek("fail", group, path, sid)
+        if injected is not None and injected.status == 429:
+            self._consume(injected)
+            return self._injected_429(injected, bucket, rl, now)
+
+        if self.enforce_limits:
+            wait = bucket.wait(now, rl)
+            if wait > 0:
+                self.violations[(sid, group)] += 1
+                return self._too_many(group, bucket, rl, wait)
+            bucket.tokens -= 1.0
+        else:
+            bucket.refill(now, rl)
+
+        hang = self._peek("hang", group, path, sid)
+        if hang is not None:
+            self._consume(hang)
+            await asyncio.sleep(hang.seconds)
+
+        injected = self._peek("fail", group, path, sid)
+        if injected is not None:
+            self._consume(injected)
+            resp = _injected_response(injected)
+        else:
+            malformed = self._peek("malformed", group, path, sid)
+            if malformed is not None:
+                self._consume(malformed)
+                resp = _raw_response(malformed.status, malformed.body)
+            else:
+                resp = await route.handler(request, seller, path)
+
+        if group in PENALISED_GROUPS and 400 <= resp.status < 500 and resp.status != 429:
+            bucket.tokens -= PENALTY_COST - 1
+        if resp.status != 429:
+            resp.headers["X-Ratelimit-Remaining"] = str(bucket.remaining())
+        return resp
+
+    def _authenticate(self, header: str) -> dict[str, Any] | str:
+        """Claims of the token in ``header``, or the 401 ``detail`` WB would send."""
+        cached = self._claims_cache.get(header)
+        if cached is not None:
+            return cached
+        result = _check_token(header)
+        if len(self._claims_cache) > 200_000:
+            self._claims_cache.clear()
+        self._claims_cache[header] = result
+        return result
+
+    def _authorize(self, claims: Mapping[str, Any], route: _Route) -> str | None:
+        if claims.get("id") in self._revoked_ids or claims["sid"] in self._revoked_sids:
+            return "token withdrawn"
+        if claims["exp"] <= time.time():
+            return "token expired"
+        is_test = bool(claims.get("t")) or claims["acc"] == ACC_TEST
+        if is_test and not self.sandbox:
+            return "token problem; test token is not valid for production API"
+        if self.sandbox and not is_test:
+            return "token problem; only test tokens are valid for sandbox API"
+        if route.category is not None and not claims["s"] & (1 << CATEGORY_BITS[route.category]):
+            return "token scope not allowed"
+        return None
+
+    def _peek(self, kind: str, group: str, path: str, sid: str) -> _Injection | None:
+        for inj in self._injections:
+            if inj.kind == kind and inj.matches(group, path, sid):
+                return inj
+        return None
+
+    def _consume(self, inj: _Injection) -> None:
+        inj.times -= 1
+        if inj.times <= 0:
+            self._injections.remove(inj)
+
+    def _fmt(self, seconds: float) -> str:
+        return _fmt_secs(seconds, integer=self.rate_scale >= 1)
+
+    def _too_many(self, group: str, bucket: _Bucket, rl: RateLimit, wait: float) -> web.Response:
+        resp = _problem(
+            429,
+            "too many requests",
+            f"limited by {_LIMITER_IDS[group.split(':', 1)[0]]}",
+            "api-gateway",
+        )
+        resp.headers["X-Ratelimit-Retry"] = self._fmt(wait)
+        resp.headers["X-Ratelimit-Limit"] = str(rl.burst)
+        resp.headers["X-Ratelimit-Reset"] = self._fmt(max(wait, bucket.reset_in(rl)))
+        return resp
+
+    def _injected_429(
+        self, inj: _Injection, bucket: _Bucket, rl: RateLimit, now: float
+    ) -> web.Response:
+        headers = dict(inj.headers or {})
+        retry_text = headers.get("X-Ratelimit-Retry")
+        try:
+            retry = float(retry_text) if retry_text is not None else rl.interval
+        except ValueError:
+            retry = 0.0  # a deliberately broken header; don't block anything
+        headers.setdefault("X-Ratelimit-Retry", self._fmt(retry))
+        headers.setdefault("X-Ratelimit-Limit", str(rl.burst))
+        headers.setdefault("X-Ratelimit-Reset", self._fmt(max(retry, bucket.reset_in(rl))))
+        bucket.blocked_until = max(bucket.blocked_until, now + retry)
+        inj = _Injection("fail", inj.target, inj.sid, 1, 429, inj.body, headers)
+        return _injected_response(inj)
+
+    # -- handlers ------------------------------------------------------------------------------
+
+    async def _h_ping(self, request: web.Request, seller: SellerState, path: str) -> web.Response:
+        ts = datetime.now(MSK).replace(microsecond=0).isoformat()
+        return _json({"TS": ts, "Status": "OK"})
+
+    async def _h_orders(
+        self, request: web.Request, seller: SellerState, path: str
+    ) -> web.Response:
+        return self._statistics(request, seller.orders)
+
+    async def _h_sales(self, request: web.Request, seller: SellerState, path: str) -> web.Response:
+        return self._statistics(request, seller.sales)
+
+    def _statistics(self, request: web.Request, store: _RowStore) -> web.Response:
+        date_from = request.query.get("dateFrom")
+        if not date_from:
+            return _json({"errors": ["dateFrom: field required"]}, 400)
+        parsed = parse_wb_datetime(date_from)
+        if parsed is None:
+            return _json({"errors": "dateFrom: Value not validated"}, 400)
+        flag = request.query.get("flag", "0")
+        if flag not in ("0", "1"):
+            return _json({"errors": ["flag: Value not validated"]}, 400)
+        now = self.clock()
+        if flag == "0":
+            from_key = _key_of_msk(msk_naive(parsed))
+            entries = store.page(from_key, self.page_cap, now)
+            if (
+                not self.repeat_last_row
+                and entries
+                and len(entries) < self.page_cap
+                and entries[-1].key == from_key
+            ):
+                entries = []
+        else:
+            entries = store.on_day(msk_naive(parsed).date().toordinal(), now)
+        body = b"[" + b",".join([e.encode() for e in entries]) + b"]"
+        return web.Response(body=body, headers={"Content-Type": _JSON_CT})
+
+    async def _h_remains_create(
+        self, request: web.Request, seller: SellerState, path: str
+    ) -> web.Response:
+        rows = []
+        for (nm_id, barcode, tech_size), st in seller.stock.items():
+            product = seller.product(nm_id)
+            on_shelves = sum(st.warehouses.values())
+            volume = st.volume if st.volume is not None else (product.volume if product else 1.0)
+            rows.append(
+                {
+                    "brand": product.brand if product else seller.trade_mark,
+                    "subjectName": product.subject if product else "",
+                    "vendorCode": product.article if product else "",
+                    "nmId": nm_id,
+                    "barcode": barcode,
+                    "techSize": tech_size,
+                    "volume": volume,
+                    "warehouses": [
+                        {"warehouseName": IN_WAY_TO_CLIENT, "quantity": st.in_way_to_client},
+                        {"warehouseName": IN_WAY_FROM_CLIENT, "quantity": st.in_way_from_client},
+                        {"warehouseName": TOTAL_ON_WAREHOUSES, "quantity": on_shelves},
+                        *(
+                            {"warehouseName": name, "quantity": qty}
+                            for name, qty in st.warehouses.items()
+                        ),
+                    ],
+                }
+            )
+        task_id = str(uuid.uuid4())
+        now = self.clock()
+        seller.tasks[task_id] = _Task(
+            now, now + self.stock_task_delay * self.rate_scale, _dumps(rows)
+        )
+        return _json({"data": {"taskId": task_id}})
+
+    def _task(self, seller: SellerState, path: str) -> _Task | web.Response:
+        task_id = path.rstrip("/").split("/")[-2]
+        task = seller.tasks.get(task_id)
+        if task is None:
+            return _analytics_error(404, "not found", "task not found")
+        return task
+
+    def _task_status(self, task: _Task) -> str:
+        if task.final_status is not None:
+            return task.final_status
+        now = self.clock()
+        if now >= task.ready_after:
+            return "done"
+        if now >= task.created + (task.ready_after - task.created) / 3:
+            return "processing"
+        return "new"
+
+    async def _h_remains_status(
+        self, request: web.Request, seller: SellerState, path: str
+    ) -> web.Response:
+        task = self._task(seller, path)
+        if isinstance(task, web.Response):
+            return task
+        task_id = path.rstrip("/").split("/")[-2]
+        return _json({"data": {"id": task_id, "status": self._task_status(task)}})
+
+    async def _h_remains_download(
+        self, request: web.Request, seller: SellerState, path: str
+    ) -> web.Response:
+        task = self._task(seller, path)
+        if isinstance(task, web.Response):
+            return task
+        status = self._task_status(task)
+        if status != "done":
+            return _analytics_error(400, "bad request", f"task is not ready, status: {status}")
+        return web.Response(body=task.body, headers={"Content-Type": _JSON_CT})
+
+    async def _h_fbs_new(
+        self, request: web.Request, seller: SellerState, path: str
+    ) -> web.Response:
+        return _json({"orders": list(seller.fbs_new.values())})
+
+    async def _h_seller_info(
+        self, request: web.Request, seller: SellerState, path: str
+    ) -> web.Response:
+        return _json({"name": seller.name, "sid": seller.sid, "tradeMark": seller.trade_mark})
+
+    async def _h_cards(self, request: web.Request, seller: SellerState, path: str) -> web.Response:
+        def bad(detail: str) -> web.Response:
+            return _problem(400, "bad request", detail, "s2s-api-content")
+
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            return bad("request body is not valid JSON")
+        if not isinstance(body, dict):
+            return bad("request body must be a JSON object")
+        settings = body.get("settings") or {}
+        if not isinstance(settings, dict):
+            return bad("settings must be an object")
+        cursor = settings.get("cursor") or {}
+        flt = settings.get("filter") or {}
+        sort = settings.get("sort") or {}
+        if not all(isinstance(x, dict) for x in (cursor, flt, sort)):
+            return bad("cursor, filter and sort must be objects")
+        limit = cursor.get("limit", 100)
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
+            return bad("cursor.limit must be an integer from 1 to 100")
+        ascending = bool(sort.get("ascending", False))
+        with_photo = flt.get("withPhoto", -1)
+        text = str(flt.get("textSearch") or "").lower()
+        after: tuple[int, int] | None = None
+        if cursor.get("updatedAt") or cursor.get("nmID"):
+            updated = parse_wb_datetime(str(cursor.get("updatedAt") or ""), UTC)
+            nm = cursor.get("nmID")
+            if updated is None or not isinstance(nm, int):
+                return bad("cursor.updatedAt and cursor.nmID must be given together")
+            after = ((updated - datetime(1970, 1, 1, tzinfo=UTC)) // _US, nm)
+
+        store = seller.cards
+        if ascending:
+            start = bisect_right(store.keys, after) if after else 0
+            indices: Iterable[int] = range(start, len(store.keys))
+        else:
+            end = bisect_left(store.keys, after) if after else len(store.keys)
+            indices = range(end - 1, -1, -1)
+        page: list[dict[str, Any]] = []
+        for i in indices:
+            card = store.cards[i]
+            if with_photo == 1 and not card["photos"]:
+                continue
+            if with_photo == 0 and card["photos"]:
+                continue
+            if text and text not in card["vendorCode"].lower() and text != str(card["nmID"]):
+                continue
+            page.append(card)
+            if len(page) >= limit:
+                break
+        if page:
+            out_cursor = {
+                "updatedAt": page[-1]["updatedAt"],
+                "nmID": page[-1]["nmID"],
+                "total": len(page),
+            }
+        else:
+            out_cursor = {
+                "updatedAt": cursor.get("updatedAt"),
+                "nmID": cursor.get("nmID", 0),
+                "total": 0,
+            }
+        return _json({"cards": page, "cursor": out_cursor})
+
+
+# ----------------------------------------------------------------------------------------------
+# response helpers
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(body=_dumps(data), status=status, headers={"Content-Type": _JSON_CT})
+
+
+def _problem(status: int, title: str, detail: str, origin: str) -> web.Response:
+    """WB's problem+json body (401, 429 and friends)."""
+    body = {
+        "title": title,
+        "detail": detail,
+        "code": f"{secrets.token_hex(4)}--{secrets.token_hex(6)}-[{secrets.token_urlsafe(8)}]; 03",
+        "requestId": secrets.token_hex(16),
+        "origin": origin,
+        "status": status,
+        "statusText": HTTPStatus(status).phrase,
+        "timestamp": utc_str(datetime.now(UTC)),
+    }
+    return web.Response(body=_dumps(body), status=status, headers={"Content-Type": _PROBLEM_CT})
+
+
+def _analytics_error(status: int, title: str, detail: str) -> web.Response:
+    """Analytics API error shape: ``{title, detail, origin, requestId}``."""
+    body = {
+        "title": title,
+        "detail": detail,
+        "origin": "analytics-open-api",
+        "requestId": secrets.token_hex(16),
+    }
+    return web.Response(body=_dumps(body), status=status, headers={"Content-Type": _JSON_CT})
+
+
+_NGINX_HTML = (
+    "<html>\r\n<head><title>{code} {phrase}</title></head>\r\n<body>\r\n"
+    "<center><h1>{code} {phrase}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+
+
+def _injected_response(inj: _Injection) -> web.Response:
+    status = inj.status
+    headers = dict(inj.headers or {})
+    if inj.body is not None:
+        resp = _raw_response(status, inj.body)
+    elif status == 401:
+        resp = _problem(401, "unauthorized", "token withdrawn", "s2s-api-auth-catalog")
+    elif status == 403:
+        resp = _problem(403, "access denied", "abac: access denied", "s2s-api-auth-catalog")
+    elif status == 429:
+        resp = _problem(429, "too many requests", f"limited by {uuid.uuid4()}", "api-gateway")
+    elif status in (502, 503, 504):
+        phrase = HTTPStatus(status).phrase
+        html = _NGINX_HTML.format(code=status, phrase=phrase)
+        resp = web.Response(text=html, status=status, content_type="text/html")
+    elif status >= 500:
+        resp = _problem(status, "internal server error", "service unavailable, retry later", "api")
+    else:
+        resp = _problem(status, HTTPStatus(status).phrase.lower(), "injected error", "api")
+    for k, v in headers.items():
+        resp.headers[k] = v
+    return resp
+
+
+def _raw_response(status: int, payload: Any) -> web.Response:
+    if isinstance(payload, bytes | bytearray):
+        body = bytes(payload)
+    elif isinstance(payload, str):
+        body = payload.encode()
+    else:
+        body = _dumps(payload)
+    return web.Response(body=body, status=status, headers={"Content-Type": _JSON_CT})
+
+
+def _fmt_secs(seconds: float, *, integer: bool) -> str:
+    """Seconds for a header, always rounded UP so that waiting exactly that long is enough."""
+    seconds = max(0.0, seconds)
+    if integer:
+        return str(max(1, math.ceil(seconds - 1e-9)) if seconds > 0 else 0)
+    ms = math.ceil(seconds * 1000 - 1e-6)
+    if seconds > 0:
+        ms = max(ms, 1)
+    return f"{ms / 1000:.3f}".rstrip("0").rstrip(".")
+
+
+# ----------------------------------------------------------------------------------------------
+# token parsing (mirrors the error texts of WB's auth gateway, a golang-jwt stack)
+
+
+def _check_token(header: str) -> dict[str, Any] | str:
+    token = header.strip()
+    if token[:7].lower() == "bearer ":
+        token = token[7:].strip()
+    if not token:
+        return "empty Authorization header"
+    malformed = "token problem; token is malformed: "
+    parts = token.split(".")
+    if len(parts) != 3:
+        return malformed + "token contains an invalid number of segments"
+    names = ("header", "claim", "signature")
+    decoded: list[bytes] = []
+    for name, part in zip(names, parts, strict=True):
+        if not _B64URL.match(part):
+            bad = next(i for i, ch in enumerate(part) if not _B64URL.match(ch))
+            return (
+                malformed
+                + f"could not base64 decode {name}: illegal base64 data at input byte {bad}"
+            )
+        try:
+            decoded.append(b64url_decode(part))
+        except ValueError:
+            return malformed + f"could not base64 decode {name}: illegal base64 data"
+    try:
+        head = json.loads(decoded[0])
+    except ValueError:
+        return malformed + "could not JSON decode header"
+    try:
+        claims = json.loads(decoded[1])
+    except ValueError:
+        return malformed + "could not JSON decode claim"
+    if not isinstance(head, dict) or head.get("alg") != "ES256":
+        return "token problem; token is unverifiable: signing method is invalid"
+    if len(decoded[2]) != 64:
+        return "token problem; token signature is invalid: ecdsa: verification error"
+    if not isinstance(claims, dict):
+        return malformed + "could not JSON decode claim"
+    for name, typ in (("sid", str), ("acc", int), ("exp", int), ("s", int)):
+        if not isinstance(claims.get(name), typ):
+            return malformed + f"claim {name} is missing or invalid"
+    return claims
+
+
+def _claims_of(token: str) -> dict[str, Any]:
+    result = _check_token(token)
+    if isinstance(result, str):
+        raise ValueError(result)
+    return result
+
+
+def _sid_of(token_or_sid: str) -> str:
+    if token_or_sid.count(".") == 2:
+        return str(_claims_of(token_or_sid)["sid"])
+    return token_or_sid
+
+
+# ----------------------------------------------------------------------------------------------
+# standalone run
+
+
+async def _serve_forever(port: int, rate_scale: float) -> None:
+    from tests.fakes.tokens import ACC_PERSONAL, make_token
+
+    wb = FakeWB(rate_scale=rate_scale, port=port)
+    async with wb:
+        token = make_token(acc=ACC_PERSONAL, categories=("statistics", "analytics"))
+        sid = wb.add_seller(token, name="ИП Демо")
+        wb.bulk_add_orders(sid, 50, step=timedelta(minutes=10))
+        print(f"WB_API_URL_TEMPLATE={wb.url_template}")
+        print(f"demo token (Personal, statistics+analytics): {token}", flush=True)
+        await asyncio.Event().wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run the fake WB seller API")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--rate-scale", type=float, default=1.0)
+    args = parser.parse_args()
+    asyncio.run(_serve_forever(args.port, args.rate_scale))
+
+
+if __name__ == "__main__":
+    main()
