@@ -28,6 +28,8 @@ from bot.handlers.middleware import UserMiddleware
 from bot.i18n import N_, UserLocale, make_i18n
 from bot.logs import SecretMask
 from bot.store import Database
+from bot.wb.client import WBClient
+from bot.wb.limiter import Limiter
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,8 @@ class App:
     dp: Dispatcher
     http: aiohttp.ClientSession
     scheduler: AsyncIOScheduler
+    wb: WBClient
+    limiter: Limiter
     mask: SecretMask | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -98,7 +102,8 @@ async def build(settings: Settings, mask: SecretMask | None = None) -> App:
     dp = Dispatcher(storage=MemoryStorage())
     http = aiohttp.ClientSession()
     scheduler = AsyncIOScheduler(timezone="UTC")
-    app = App(settings, db, keyring, i18n, bot, dp, http, scheduler, mask)
+    wb = WBClient(http, settings.wb_api_url_template)
+    app = App(settings, db, keyring, i18n, bot, dp, http, scheduler, wb, Limiter(), mask)
     dp.workflow_data.update(app=app, db=db, settings=settings, keyring=keyring, i18n=i18n)
     user_mw = UserMiddleware(db, settings)
     dp.message.outer_middleware(user_mw)

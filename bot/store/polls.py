@@ -1,0 +1,104 @@
+"""Scheduling state per (shop, job) and WB budget rows: what is due, and when WB allows it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.store.db import Database
+
+
+@dataclass(frozen=True)
+class PollState:
+    shop_id: int
+    job: str
+    next_due_at: float
+    last_ok_at: float | None
+    last_error: str | None
+    last_error_at: float | None
+    failures: int
+    cursor: str | None
+    newest_change: str | None
+    task: str | None
+    task_started_at: float | None
+    baseline_done: bool
+
+
+def poll_from_row(row: aiosqlite.Row) -> PollState:
+    return PollState(
+        shop_id=row["shop_id"],
+        job=row["method"],
+        next_due_at=row["next_due_at"],
+        last_ok_at=row["last_ok_at"],
+        last_error=row["last_error"],
+        last_error_at=row["last_error_at"],
+        failures=row["failures"],
+        cursor=row["cursor"],
+        newest_change=row["newest_change"],
+        task=row["task"],
+        task_started_at=row["task_started_at"],
+        baseline_done=bool(row["baseline_done"]),
+    )
+
+
+async def polls_of_shop(db: Database, shop_id: int) -> list[PollState]:
+    rows = await db.fetchall("SELECT * FROM polls WHERE shop_id = ? ORDER BY method", (shop_id,))
+    return [poll_from_row(r) for r in rows]
+
+
+async def get_poll(db: Database, shop_id: int, job: str) -> PollState | None:
+    row = await db.fetchone("SELECT * FROM polls WHERE shop_id = ? AND method = ?", (shop_id, job))
+    return poll_from_row(row) if row else None
+
+
+async def due_polls(db: Database, now: float, limit: int) -> list[PollState]:
+    rows = await db.fetchall(
+        "SELECT p.* FROM polls p JOIN shops s ON s.id = p.shop_id "
+        "WHERE p.next_due_at <= ? AND s.state = 'active' ORDER BY p.next_due_at LIMIT ?",
+        (now, limit),
+    )
+    return [poll_from_row(r) for r in rows]
+
+
+async def ensure_polls(db: Database, shop_id: int, jobs: dict[str, float]) -> None:
+    """Adds the jobs a shop's token allows (first run at the given time) and drops the others.
+
+    Known jobs keep their cursor and due time, so a replaced key re-alerts nothing."""
+    async with db.transaction() as conn:
+        marks = ",".join("?" * len(jobs)) or "''"
+        await conn.execute(
+            f"DELETE FROM polls WHERE shop_id = ? AND method NOT IN ({marks})",
+            (shop_id, *jobs),
+        )
+        await conn.executemany(
+            "INSERT INTO polls(shop_id, method, next_due_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(shop_id, method) DO UPDATE SET next_due_at = MIN(next_due_at, "
+            "excluded.next_due_at), failures = 0",
+            [(shop_id, job, due) for job, due in jobs.items()],
+        )
+
+
+async def load_budgets(db: Database) -> list[aiosqlite.Row]:
+    return await db.fetchall("SELECT shop_id, grp, tokens, updated, blocked_until FROM wb_budget")
+
+
+async def save_budget(
+    conn: aiosqlite.Connection,
+    shop_id: int,
+    group: str,
+    tokens: float,
+    updated: float,
+    blocked_until: float,
+) -> None:
+    await conn.execute(
+        "INSERT INTO wb_budget(shop_id, grp, tokens, updated, blocked_until) VALUES (?,?,?,?,?) "
+        "ON CONFLICT(shop_id, grp) DO UPDATE SET tokens = excluded.tokens, "
+        "updated = excluded.updated, blocked_until = excluded.blocked_until",
+        (shop_id, group, tokens, updated, blocked_until),
+    )
+
+
+def now() -> float:
+    return time.time()

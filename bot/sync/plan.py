@@ -1,0 +1,71 @@
+"""Which jobs a shop's token allows, how often each runs, and the stable phase that spreads
+shops over the period so a thousand shops never call WB in the same second."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from bot.store import Database
+from bot.store.polls import ensure_polls
+from bot.store.shops import Shop
+from bot.wb.methods import METHODS, Category, Method, TokenType, poll_period
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    method: Method  # the call whose limit sets the pace
+    category: Category
+
+
+JOBS: dict[str, Job] = {
+    "orders": Job("orders", METHODS["orders"], Category.STATISTICS),
+    "sales": Job("sales", METHODS["sales"], Category.STATISTICS),
+    "stock": Job("stock", METHODS["stock_create"], Category.ANALYTICS),
+    "fbs": Job("fbs", METHODS["fbs_new"], Category.MARKETPLACE),
+    "cards": Job("cards", METHODS["cards"], Category.CONTENT),
+}
+
+
+def token_type_of(shop: Shop) -> TokenType:
+    try:
+        return TokenType(shop.token_type or TokenType.BASE)
+    except ValueError:
+        return TokenType.BASE
+
+
+def period_of(job: Job, token_type: TokenType, scale: float) -> float | None:
+    return poll_period(job.method, token_type, scale)
+
+
+def jobs_for(shop: Shop, scale: float) -> dict[str, float]:
+    """The jobs this token allows, with their period in seconds."""
+    token_type = token_type_of(shop)
+    jobs = {}
+    for job in JOBS.values():
+        if not shop.has_category(int(job.category)):
+            continue
+        period = period_of(job, token_type, scale)
+        if period is not None:
+            jobs[job.name] = period
+    return jobs
+
+
+def phase(shop_id: int, job: str, period: float) -> float:
+    digest = hashlib.blake2b(f"{shop_id}|{job}".encode(), digest_size=8).digest()
+    return (int.from_bytes(digest, "big") % 1_000_000) / 1_000_000 * period
+
+
+def next_slot(shop_id: int, job: str, period: float, after: float) -> float:
+    """The first time after `after` that falls on this (shop, job)'s phase of the period."""
+    offset = phase(shop_id, job, period)
+    cycles = (after - offset) // period + 1
+    return cycles * period + offset
+
+
+async def plan_shop(db: Database, shop: Shop, scale: float, now: float | None = None) -> None:
+    """Called when a shop connects or its key changes: the first sync starts at once."""
+    start = time.time() if now is None else now
+    await ensure_polls(db, shop.id, {name: start for name in jobs_for(shop, scale)})
