@@ -28,6 +28,7 @@ from bot.handlers.middleware import UserMiddleware
 from bot.i18n import N_, UserLocale, make_i18n
 from bot.logs import SecretMask
 from bot.store import Database
+from bot.sync.engine import SyncEngine, start_sync
 from bot.wb.client import WBClient
 from bot.wb.limiter import Limiter
 
@@ -49,6 +50,7 @@ class App:
     scheduler: AsyncIOScheduler
     wb: WBClient
     limiter: Limiter
+    sync: SyncEngine
     mask: SecretMask | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -103,7 +105,9 @@ async def build(settings: Settings, mask: SecretMask | None = None) -> App:
     http = aiohttp.ClientSession()
     scheduler = AsyncIOScheduler(timezone="UTC")
     wb = WBClient(http, settings.wb_api_url_template)
-    app = App(settings, db, keyring, i18n, bot, dp, http, scheduler, wb, Limiter(), mask)
+    limiter = Limiter()
+    sync = SyncEngine(db, keyring, wb, limiter, settings)
+    app = App(settings, db, keyring, i18n, bot, dp, http, scheduler, wb, limiter, sync, mask)
     dp.workflow_data.update(app=app, db=db, settings=settings, keyring=keyring, i18n=i18n)
     user_mw = UserMiddleware(db, settings)
     dp.message.outer_middleware(user_mw)
@@ -135,6 +139,7 @@ async def run(settings: Settings, mask: SecretMask | None = None) -> None:
             max_instances=1,
             misfire_grace_time=30,
         )
+        start_sync(app.sync, app.scheduler, settings.tick_seconds)
         app.scheduler.start()
         try:
             await register_commands(app)
@@ -155,6 +160,7 @@ async def shutdown(app: App) -> None:
     log.info("stopping")
     if app.scheduler.running:
         app.scheduler.shutdown(wait=False)
+    await app.sync.stop()
     for task in app.tasks:
         task.cancel()
     for task in app.tasks:

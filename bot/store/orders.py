@@ -248,7 +248,8 @@ async def refresh_rollups(conn: aiosqlite.Connection, shop_id: int, hours: Itera
         "JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(ABS(price_with_disc)), 0) AS total, "
         "      COALESCE(SUM(ABS(for_pay)), 0) AS pay FROM sales "
         "      WHERE shop_id = ?1 AND ts >= ?2 AND ts < ?3 AND is_return = 1) r "
-        "ON CONFLICT(shop_id, hour) DO UPDATE SET orders = excluded.orders, "
+        # WHERE true: without it SQLite would read ON CONFLICT as a join constraint.
+        "WHERE true ON CONFLICT(shop_id, hour) DO UPDATE SET orders = excluded.orders, "
         "orders_sum = excluded.orders_sum, cancels = excluded.cancels, "
         "cancels_sum = excluded.cancels_sum, buyouts = excluded.buyouts, "
         "buyouts_sum = excluded.buyouts_sum, returns = excluded.returns, "

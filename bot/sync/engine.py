@@ -1,0 +1,562 @@
+"""The poller: a short tick claims the (shop, job) pairs that are due in the database and runs
+each through the limiter; one transaction per page stores rows, cursor and the events they cause.
+
+Why this shape: the database knows what is due, so a restart resumes where it stopped; the
+limiter's state is saved after every call, so a restarted bot never calls WB sooner than the
+running one would have; and a crash between fetch and commit only means the page is fetched
+again, which the upserts and UNIQUE(shop_id, kind, ref) absorb.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+from bot.config import Settings
+from bot.crypto import CryptoError, Keyring
+from bot.store import Database
+from bot.store.orders import insert_fbs_orders, refresh_rollups, upsert_orders, upsert_sales
+from bot.store.polls import PollState, due_polls, get_poll
+from bot.store.shops import Shop, get_shop, mark_dead, open_token
+from bot.store.sync import (
+    NewEvent,
+    add_events,
+    bump,
+    replace_stock,
+    update_poll,
+    upsert_products,
+)
+from bot.sync.plan import JOBS, next_slot, period_of, token_type_of
+from bot.wb.client import (
+    WBBadRequest,
+    WBClient,
+    WBError,
+    WBRateLimited,
+    WBUnauthorized,
+)
+from bot.wb.limiter import BucketState, Limiter
+from bot.wb.methods import METHODS, limit_for
+from bot.wb.models import (
+    BadPayload,
+    FbsOrder,
+    Order,
+    Parsed,
+    Sale,
+    parse_cards,
+    parse_fbs_orders,
+    parse_orders,
+    parse_sales,
+    parse_stock,
+    utc_to_msk_str,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+StockHook = Callable[[int, float], Awaitable[None]]
+
+BASELINE_DAYS = 90
+CHUNK_ROWS = 2000  # rows per transaction: keeps any one commit well under 250 ms
+STATUS_WAIT = 5.0  # seconds between warehouse_remains status checks (WB: 1 per 5 s)
+TASK_GIVE_UP = 15 * 60.0  # a report task older than this is abandoned and created anew
+BACKOFF_BASE = 5.0
+CARDS_PAGE = 100
+
+
+class NotYet(Exception):
+    """The limiter says this call must wait; the poll is rescheduled, nothing is sent."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"wait {wait:.3f}s")
+        self.wait = wait
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        db: Database,
+        keyring: Keyring,
+        wb: WBClient,
+        limiter: Limiter,
+        settings: Settings,
+    ) -> None:
+        self.db = db
+        self.keyring = keyring
+        self.wb = wb
+        self.limiter = limiter
+        self.settings = settings
+        self.scale = settings.wb_rate_scale
+        self.after_stock: list[StockHook] = []
+        self._running: dict[tuple[int, str], asyncio.Task[None]] = {}
+        self._loaded: set[tuple[int, str]] = set()
+        self._semaphore = asyncio.Semaphore(settings.sync_concurrency)
+
+    # -- the tick ---------------------------------------------------------------------------
+
+    async def tick(self) -> int:
+        """Starts every due poll that is not already running; returns how many started."""
+        now = time.time()
+        free = self.settings.sync_concurrency * 4 - len(self._running)
+        if free <= 0:
+            return 0
+        started = 0
+        for poll in await due_polls(self.db, now, free + len(self._running)):
+            key = (poll.shop_id, poll.job)
+            if key in self._running:
+                continue
+            task = asyncio.create_task(self._guarded(poll), name=f"poll {key}")
+            self._running[key] = task
+            task.add_done_callback(partial(self._finished, key))
+            started += 1
+        return started
+
+    def _finished(self, key: tuple[int, str], _task: asyncio.Task[None]) -> None:
+        self._running.pop(key, None)
+
+    async def stop(self) -> None:
+        tasks = list(self._running.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def idle(self) -> None:
+        """Waits for the polls under way (tests and the demo use it)."""
+        while self._running:
+            await asyncio.gather(*list(self._running.values()), return_exceptions=True)
+
+    async def _guarded(self, poll: PollState) -> None:
+        async with self._semaphore:
+            try:
+                await self.run_poll(poll)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # A bug must not stop the poller: log it, count it, retry later.
+                log.exception("poll %s/%s failed unexpectedly", poll.shop_id, poll.job)
+                await self.db.bump("sync_unexpected_errors")
+                await self._failed(poll, None, "internal error")
+
+    # -- one poll ---------------------------------------------------------------------------
+
+    async def run_poll(self, poll: PollState) -> None:
+        shop = await get_shop(self.db, poll.shop_id)
+        if shop is None or shop.state != "active":
+            return
+        try:
+            token = await open_token(self.db, self.keyring, shop.id)
+        except CryptoError as exc:
+            log.error("shop %s: sealed token does not open: %s", shop.id, exc)
+            await self._dead(shop, "unknown")
+            return
+        if token is None:
+            return
+        job = JOBS[poll.job]
+        period = period_of(job, token_type_of(shop), self.scale)
+        if period is None:
+            return
+        try:
+            if poll.job == "orders":
+                await self._statistics(shop, token, poll, period, orders=True)
+            elif poll.job == "sales":
+                await self._statistics(shop, token, poll, period, orders=False)
+            elif poll.job == "fbs":
+                await self._fbs(shop, token, poll, period)
+            elif poll.job == "stock":
+                await self._stock(shop, token, poll, period)
+            elif poll.job == "cards":
+                await self._cards(shop, token, poll, period)
+        except NotYet as wait:
+            await self._reschedule(poll, time.time() + wait.wait)
+        except WBUnauthorized as exc:
+            log.warning("shop %s: WB refused the key (%s)", shop.id, exc.reason)
+            await self._dead(shop, exc.reason)
+        except WBRateLimited as exc:
+            await self._failed(
+                poll, time.time() + exc.retry_after, f"429: retry {exc.retry_after}s"
+            )
+        except (WBError, BadPayload) as exc:
+            log.warning("shop %s job %s: %s", shop.id, poll.job, exc)
+            await self._failed(poll, None, str(exc), period=period)
+
+    async def _call(self, shop: Shop, name: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """One WB call within the shop's budget; the budget is saved whatever happens."""
+        method = METHODS[name]
+        limit = limit_for(method, token_type_of(shop), self.scale)
+        if limit is None:
+            raise WBBadRequest(403, f"{name} is not allowed for this token type")
+        key = (shop.id, method.group)
+        await self._load_budget(key, limit)
+        wait = self.limiter.reserve(key, limit)
+        if wait > 0:
+            raise NotYet(wait)
+        try:
+            return await fn(*args, on_headers=partial(self.limiter.observe, key))
+        except WBRateLimited as exc:
+            self.limiter.on_rate_limited(key, exc.retry_after)
+            await self.db.bump("wb_429")
+            raise
+        finally:
+            await self._save_budget(key)
+
+    async def _load_budget(self, key: tuple[int, str], limit: Any) -> None:
+        if key in self._loaded:
+            return
+        self._loaded.add(key)
+        row = await self.db.fetchone(
+            "SELECT tokens, updated, blocked_until FROM wb_budget WHERE shop_id = ? AND grp = ?",
+            key,
+        )
+        if row is not None:
+            self.limiter.load(key, limit, BucketState(row[0], row[1], row[2]))
+
+    async def _save_budget(self, key: tuple[int, str]) -> None:
+        state = self.limiter.state(key)
+        if state is None:
+            return
+        await self.db.write(
+            "INSERT INTO wb_budget(shop_id, grp, tokens, updated, blocked_until) "
+            "VALUES (?,?,?,?,?) ON CONFLICT(shop_id, grp) DO UPDATE SET tokens = excluded.tokens,"
+            " updated = excluded.updated, blocked_until = excluded.blocked_until",
+            (*key, state.tokens, state.updated, state.blocked_until),
+        )
+
+    # -- orders and sales ---------------------------------------------------------------------
+
+    async def _statistics(
+        self, shop: Shop, token: str, poll: PollState, period: float, *, orders: bool
+    ) -> None:
+        started = time.time()
+        if poll.cursor is None:
+            since = datetime.now(UTC) - timedelta(days=BASELINE_DAYS)
+            date_from = utc_to_msk_str(since)
+        else:
+            date_from = poll.cursor
+        name = "orders" if orders else "sales"
+        fetch = self.wb.orders if orders else self.wb.sales
+        raw = await self._call(shop, name, fetch, token, date_from)
+        parsed: Parsed[Order] | Parsed[Sale] = parse_orders(raw) if orders else parse_sales(raw)
+        full = len(raw) >= self.settings.wb_page_cap
+        rows: list[Order] | list[Sale] = parsed.rows
+        if rows:
+            # A full page continues from its last row, as WB documents; otherwise from the
+            # newest row, in case WB ever sends a short page out of order.
+            stamps = [(r.last_change, r.last_change_raw) for r in rows]
+            cursor = stamps[-1][1] if full else max(stamps)[1]
+        else:
+            cursor = poll.cursor or date_from
+        if full and cursor == date_from:
+            # More than a page of rows share one lastChangeDate: the cursor cannot move. Do
+            # not hammer WB with the same request; count it and go on at the normal pace.
+            log.warning("shop %s %s: a full page did not move the cursor", shop.id, name)
+            await self.db.bump("wb_page_stuck")
+            full = False
+        newest = max([poll.newest_change or "", *(r.last_change_raw for r in rows)])
+        baseline = not poll.baseline_done
+        catch_up = self._catching_up(poll, period, started)
+        batch = f"{shop.id}:{name}:{started:.3f}"
+        done = time.time()
+        next_due = done if full else next_slot(shop.id, poll.job, period, done)
+        chunks = [rows[i : i + CHUNK_ROWS] for i in range(0, len(rows), CHUNK_ROWS)] or [[]]
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            async with self.db.transaction() as conn:
+                if orders:
+                    changes = await upsert_orders(conn, shop.id, chunk)  # type: ignore[arg-type]
+                    hours = changes.hours
+                    events = (
+                        []
+                        if baseline
+                        else (
+                            [NewEvent("order", o.srid, order_payload(o)) for o in changes.new]
+                            + [
+                                NewEvent("cancel", o.srid, order_payload(o))
+                                for o in changes.cancelled
+                            ]
+                        )
+                    )
+                else:
+                    new_sales, hours = await upsert_sales(conn, shop.id, chunk)  # type: ignore[arg-type]
+                    events = (
+                        []
+                        if baseline
+                        else [
+                            NewEvent(
+                                "return" if s.is_return else "buyout", s.sale_id, sale_payload(s)
+                            )
+                            for s in new_sales
+                        ]
+                    )
+                await refresh_rollups(conn, shop.id, hours)
+                await add_events(conn, shop.id, events, batch=batch, catch_up=catch_up)
+                if last:
+                    await bump(conn, f"wb_rows_skipped_{name}", parsed.skipped)
+                    await update_poll(
+                        conn,
+                        shop.id,
+                        poll.job,
+                        cursor=cursor,
+                        newest_change=newest or None,
+                        last_ok_at=done,
+                        failures=0,
+                        next_due_at=next_due,
+                        baseline_done=int(poll.baseline_done or not full),
+                    )
+        if parsed.skipped:
+            log.warning(
+                "shop %s %s: skipped %d bad rows (%s)",
+                shop.id,
+                name,
+                parsed.skipped,
+                dict(parsed.reasons),
+            )
+
+    def _catching_up(self, poll: PollState, period: float, now: float) -> bool:
+        """After downtime the events found go out as one digest, not a flood."""
+        if not poll.baseline_done or poll.last_ok_at is None:
+            return False
+        return now - poll.last_ok_at > 3 * period + 60 * self.scale
+
+    # -- real-time FBS orders -----------------------------------------------------------------
+
+    async def _fbs(self, shop: Shop, token: str, poll: PollState, period: float) -> None:
+        raw = await self._call(shop, "fbs_new", self.wb.fbs_new, token)
+        parsed = parse_fbs_orders({"orders": raw})
+        orders_poll = await get_poll(self.db, shop.id, "orders")
+        silent = orders_poll is None or not orders_poll.baseline_done
+        now = time.time()
+        async with self.db.transaction() as conn:
+            fresh = await insert_fbs_orders(conn, shop.id, parsed.rows)
+            await refresh_rollups(
+                conn, shop.id, {int(o.created_at.timestamp()) // 3600 * 3600 for o in fresh}
+            )
+            events = [] if silent else [NewEvent("order", o.rid, fbs_payload(o)) for o in fresh]
+            await add_events(
+                conn, shop.id, events, batch=f"{shop.id}:fbs:{now:.3f}", catch_up=False
+            )
+            await bump(conn, "wb_rows_skipped_fbs", parsed.skipped)
+            await update_poll(
+                conn,
+                shop.id,
+                poll.job,
+                last_ok_at=now,
+                failures=0,
+                next_due_at=next_slot(shop.id, poll.job, period, now),
+                baseline_done=1,
+            )
+
+    # -- stock: the warehouse_remains task flow -------------------------------------------------
+
+    async def _stock(self, shop: Shop, token: str, poll: PollState, period: float) -> None:
+        now = time.time()
+        if poll.task is None or (now - (poll.task_started_at or now)) > TASK_GIVE_UP * self.scale:
+            task_id = await self._call(shop, "stock_create", self.wb.stock_create, token)
+            async with self.db.transaction() as conn:
+                await update_poll(
+                    conn,
+                    shop.id,
+                    poll.job,
+                    task=task_id,
+                    task_started_at=now,
+                    next_due_at=now + STATUS_WAIT * self.scale,
+                )
+            return
+        status_limit = limit_for(METHODS["stock_status"], token_type_of(shop), self.scale)
+        if status_limit is not None:
+            status = await self._call(shop, "stock_status", self.wb.stock_status, token, poll.task)
+            if status in ("purged", "canceled"):
+                async with self.db.transaction() as conn:
+                    await update_poll(conn, shop.id, poll.job, task=None, next_due_at=now)
+                return
+            if status != "done":
+                async with self.db.transaction() as conn:
+                    await update_poll(
+                        conn, shop.id, poll.job, next_due_at=now + STATUS_WAIT * self.scale
+                    )
+                return
+        try:
+            raw = await self._call(
+                shop, "stock_download", self.wb.stock_download, token, poll.task
+            )
+        except WBBadRequest:
+            # Not ready yet (a token type that cannot ask for the status): try again later.
+            async with self.db.transaction() as conn:
+                await update_poll(
+                    conn, shop.id, poll.job, next_due_at=now + STATUS_WAIT * 12 * self.scale
+                )
+            return
+        parsed = parse_stock(raw)
+        done = time.time()
+        async with self.db.transaction() as conn:
+            await replace_stock(conn, shop.id, parsed.rows)
+            await bump(conn, "wb_rows_skipped_stock", parsed.skipped)
+            await update_poll(
+                conn,
+                shop.id,
+                poll.job,
+                task=None,
+                task_started_at=None,
+                last_ok_at=done,
+                failures=0,
+                baseline_done=1,
+                newest_change=utc_to_msk_str(datetime.now(UTC)),
+                next_due_at=next_slot(shop.id, poll.job, period, done),
+            )
+        for hook in self.after_stock:
+            try:
+                await hook(shop.id, done)
+            except Exception:
+                log.exception("stock hook failed for shop %s", shop.id)
+
+    # -- product cards ------------------------------------------------------------------------
+
+    async def _cards(self, shop: Shop, token: str, poll: PollState, period: float) -> None:
+        cursor = json.loads(poll.cursor) if poll.cursor else None
+        raw, next_cursor = await self._call(
+            shop, "cards", self.wb.cards_page, token, cursor, CARDS_PAGE
+        )
+        parsed = parse_cards(raw)
+        now = time.time()
+        last_page = int(next_cursor.get("total", 0) or 0) < CARDS_PAGE or not raw
+        async with self.db.transaction() as conn:
+            await upsert_products(conn, shop.id, parsed.rows)
+            await bump(conn, "wb_rows_skipped_cards", parsed.skipped)
+            await update_poll(
+                conn,
+                shop.id,
+                poll.job,
+                failures=0,
+                last_ok_at=now,
+                cursor=None if last_page else json.dumps(next_cursor),
+                baseline_done=int(poll.baseline_done or last_page),
+                next_due_at=next_slot(shop.id, poll.job, period, now) if last_page else now,
+            )
+
+    # -- failures -----------------------------------------------------------------------------
+
+    async def _reschedule(self, poll: PollState, when: float) -> None:
+        async with self.db.transaction() as conn:
+            await update_poll(conn, poll.shop_id, poll.job, next_due_at=when)
+
+    async def _failed(
+        self, poll: PollState, when: float | None, error: str, period: float | None = None
+    ) -> None:
+        """5xx, timeouts and bad answers back off exponentially with jitter, capped at the
+        job's period; a 429 waits exactly what WB said."""
+        now = time.time()
+        failures = poll.failures + 1
+        if when is None:
+            cap = period if period is not None else 3600 * self.scale
+            delay = min(cap, BACKOFF_BASE * self.scale * 2 ** min(failures, 20))
+            when = now + delay * random.uniform(0.5, 1.0)
+        async with self.db.transaction() as conn:
+            await update_poll(
+                conn,
+                poll.shop_id,
+                poll.job,
+                next_due_at=when,
+                failures=failures,
+                last_error=error[:300],
+                last_error_at=now,
+            )
+
+    async def _dead(self, shop: Shop, reason: str) -> None:
+        """A 401: the key is dead. Polling stops and the owner hears it once."""
+        if not await mark_dead(self.db, shop.id, reason):
+            return
+        async with self.db.transaction() as conn:
+            await add_events(
+                conn,
+                shop.id,
+                [
+                    NewEvent(
+                        "token_dead",
+                        shop.token_fingerprint or "key",
+                        {"reason": reason, "shop_name": shop.name},
+                    )
+                ],
+                batch=f"{shop.id}:dead",
+                catch_up=False,
+            )
+        self.limiter.forget_shop(shop.id)
+
+
+def order_payload(o: Order) -> dict[str, Any]:
+    return {
+        "srid": o.srid,
+        "nm_id": o.nm_id,
+        "supplier_article": o.supplier_article,
+        "tech_size": o.tech_size,
+        "subject": o.subject,
+        "brand": o.brand,
+        "price_with_disc": o.price_with_disc,
+        "finished_price": o.finished_price,
+        "total_price": o.total_price,
+        "discount_percent": o.discount_percent,
+        "spp": o.spp,
+        "warehouse": o.warehouse_name,
+        "region": o.region_name,
+        "ts": int(o.date.timestamp()),
+        "source": "statistics",
+    }
+
+
+def sale_payload(s: Sale) -> dict[str, Any]:
+    return {
+        "sale_id": s.sale_id,
+        "srid": s.srid,
+        "nm_id": s.nm_id,
+        "supplier_article": s.supplier_article,
+        "tech_size": s.tech_size,
+        "subject": s.subject,
+        "brand": s.brand,
+        "price_with_disc": s.price_with_disc,
+        "for_pay": s.for_pay,
+        "warehouse": s.warehouse_name,
+        "region": s.region_name,
+        "ts": int(s.date.timestamp()),
+    }
+
+
+def fbs_payload(o: FbsOrder) -> dict[str, Any]:
+    return {
+        "srid": o.rid,
+        "nm_id": o.nm_id,
+        "supplier_article": o.article,
+        "tech_size": "",
+        "subject": "",
+        "brand": "",
+        "price_with_disc": o.price,
+        "finished_price": o.price,
+        "total_price": o.price,
+        "discount_percent": 0,
+        "spp": 0,
+        "warehouse": "",
+        "region": "",
+        "ts": int(o.created_at.timestamp()),
+        "source": "fbs",
+    }
+
+
+def start_sync(engine: SyncEngine, scheduler: Any, tick_seconds: float) -> None:
+    """One APScheduler job ticks; no job per shop. Coalesce so a backlog runs once; a grace
+    of a few ticks so a busy loop delays a tick rather than silently skipping it."""
+    scheduler.add_job(
+        engine.tick,
+        "interval",
+        seconds=tick_seconds,
+        id="sync-tick",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=max(1, int(tick_seconds * 5)),
+        next_run_time=datetime.now(UTC),
+    )
+
+
+__all__: Sequence[str] = ("SyncEngine", "start_sync")

@@ -1,0 +1,164 @@
+"""The sync engine against the fake WB enforcing WB's limits: what a seller would notice is
+that every order is stored and alerted once, WB is never pushed into a 429, and a dead key
+stops polling and tells the owner once."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot.wb.models import MSK
+
+pytestmark = pytest.mark.asyncio
+
+
+async def count(rig, sql, params=()):
+    return await rig.scalar(sql, params)
+
+
+async def baseline_done(rig, shop_id, job="orders"):
+    return await count(
+        rig, "SELECT baseline_done FROM polls WHERE shop_id = ? AND method = ?", (shop_id, job)
+    )
+
+
+@pytest.mark.parametrize("rig", [{"page_cap": 5}], indirect=True)
+async def test_baseline_is_silent_then_new_orders_alert_once_across_pages(rig):
+    shop, sid, _ = await rig.connect()
+    old = datetime.now(MSK).replace(tzinfo=None) - timedelta(days=10)
+    for i in range(12):
+        rig.wb.add_order(
+            sid, date=old + timedelta(hours=i), lastChangeDate=old + timedelta(hours=i)
+        )
+    await rig.run_until(lambda: baseline_done(rig, shop.id))
+    assert await count(rig, "SELECT COUNT(*) FROM orders WHERE shop_id = ?", (shop.id,)) == 12
+    assert await count(rig, "SELECT COUNT(*) FROM events") == 0
+
+    now = datetime.now(MSK).replace(tzinfo=None)
+    new = [rig.wb.add_order(sid, lastChangeDate=now - timedelta(seconds=30 - i)) for i in range(7)]
+    first_srid = await count(rig, "SELECT srid FROM orders ORDER BY ts LIMIT 1")
+    rig.wb.cancel_order(sid, first_srid)
+    await rig.run_until(
+        lambda: count(rig, "SELECT COUNT(*) FROM events WHERE kind = 'order'"), timeout=5
+    )
+    await rig.run_for(0.5)  # more polls: the repeated boundary rows must change nothing
+
+    assert await count(rig, "SELECT COUNT(*) FROM orders") == 19
+    srids = [r[0] for r in await rig.db.fetchall("SELECT ref FROM events WHERE kind='order'")]
+    assert sorted(srids) == sorted(o["srid"] for o in new)
+    assert [r[0] for r in await rig.db.fetchall("SELECT ref FROM events WHERE kind='cancel'")] == [
+        first_srid
+    ]
+    assert rig.wb.total_violations() == 0
+
+
+async def test_sales_become_buyout_and_return_events(rig):
+    shop, sid, _ = await rig.connect()
+    order = rig.wb.add_order(sid)
+    await rig.run_until(lambda: baseline_done(rig, shop.id, "sales"))
+    rig.wb.add_sale(sid, order["srid"])
+    rig.wb.add_sale(sid, order["srid"], is_return=True)
+    await rig.run_until(
+        lambda: count(rig, "SELECT COUNT(*) = 2 FROM events WHERE kind IN ('buyout','return')")
+    )
+    kinds = sorted(r[0] for r in await rig.db.fetchall("SELECT kind FROM events"))
+    assert kinds == ["buyout", "return"]
+    returns = await count(
+        rig, "SELECT SUM(returns) FROM rollup_hours WHERE shop_id = ?", (shop.id,)
+    )
+    assert returns == 1
+
+
+async def test_forced_429_is_waited_out_exactly(rig):
+    shop, sid, _ = await rig.connect()
+    await rig.run_until(lambda: baseline_done(rig, shop.id))
+    rig.wb.fail_next("orders", 429, retry=0.5)
+    t0 = time.monotonic()
+    await rig.run_for(1.2)
+    orders = [r for r in rig.wb.requests_for(sid, "orders") if r.t >= t0]
+    limited = [r for r in orders if r.status == 429]
+    assert len(limited) == 1
+    after = [r for r in orders if r.t > limited[0].t]
+    assert after, "polling resumed"
+    assert min(r.t for r in after) - limited[0].t >= 0.5
+    assert rig.wb.total_violations() == 0
+    error = await count(
+        rig, "SELECT last_error FROM polls WHERE shop_id=? AND method='orders'", (shop.id,)
+    )
+    assert error.startswith("429")
+
+
+async def test_revoked_key_marks_the_shop_dead_once_and_stops_polling(rig):
+    shop, sid, token = await rig.connect()
+    await rig.run_until(lambda: baseline_done(rig, shop.id))
+    rig.wb.revoke(token)
+    await rig.run_until(lambda: count(rig, "SELECT state = 'dead' FROM shops"))
+    await rig.run_for(0.3)
+    before = len(rig.wb.requests_for(sid))
+    await rig.run_for(0.5)
+    assert len(rig.wb.requests_for(sid)) == before
+    assert await count(rig, "SELECT COUNT(*) FROM events WHERE kind = 'token_dead'") == 1
+
+
+async def test_server_errors_back_off_and_keep_data(rig):
+    shop, sid, _ = await rig.connect()
+    await rig.run_until(lambda: baseline_done(rig, shop.id))
+    rig.wb.fail_next("orders", 503, times=3)
+    rig.wb.malformed_next("sales", b"{not json", times=2)
+    order = rig.wb.add_order(sid)
+    await rig.run_until(lambda: count(rig, "SELECT COUNT(*) FROM events WHERE kind='order'"))
+    assert await count(rig, "SELECT ref FROM events WHERE kind='order'") == order["srid"]
+    failures = await count(rig, "SELECT last_error FROM polls WHERE method='orders'")
+    assert failures is not None
+
+
+async def test_fbs_and_statistics_alert_an_order_once(rig):
+    shop, sid, _ = await rig.connect(categories=("statistics", "marketplace"))
+    await rig.run_until(lambda: baseline_done(rig, shop.id))
+    await rig.run_until(lambda: baseline_done(rig, shop.id, "fbs"))
+    order = rig.wb.add_order(sid, fbs=True)
+    await rig.run_until(lambda: count(rig, "SELECT COUNT(*) FROM events WHERE kind='order'"))
+    await rig.run_for(0.5)
+    refs = [r[0] for r in await rig.db.fetchall("SELECT ref FROM events WHERE kind='order'")]
+    assert refs == [order["srid"]]
+    source = await count(rig, "SELECT source FROM orders WHERE srid = ?", (order["srid"],))
+    assert source == "statistics"  # the fuller statistics row replaced the FBS one
+
+
+async def test_stock_report_flow_stores_real_warehouses_only(rig):
+    shop, sid, _ = await rig.connect(categories=("statistics", "analytics"))
+    product = rig.wb.catalogue(sid)[0]
+    size = product.sizes[0]
+    rig.wb.set_stock(
+        sid,
+        product.nm_id,
+        size.barcode,
+        size.tech_size,
+        {"Коледино": 5, "Казань": 2},
+        in_way_to_client=3,
+    )
+    await rig.run_until(lambda: baseline_done(rig, shop.id, "stock"))
+    rows = await rig.db.fetchall("SELECT warehouse, quantity FROM stock ORDER BY warehouse")
+    assert [(r[0], r[1]) for r in rows] == [("Казань", 2), ("Коледино", 5)]
+
+
+async def test_many_shops_steady_orders_cause_no_rate_limit_violations(rig):
+    shops = []
+    for i in range(30):
+        shops.append(
+            await rig.connect(
+                acc=3 if i % 2 else 1,
+                user_id=100 + i,
+                categories=("statistics", "analytics", "marketplace"),
+            )
+        )
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        for _, sid, _ in shops[:10]:
+            rig.wb.add_order(sid)
+        await rig.run_for(0.1)
+    assert rig.wb.total_violations() == 0
+    personal = [sid for i, (_, sid, _) in enumerate(shops) if i % 2]
+    assert all(rig.wb.requests_for(sid, "orders") for sid in personal)
