@@ -56,8 +56,8 @@ class Rig:
         await plan_shop(self.db, shop, SCALE)
         return shop, sid, token
 
-    async def run_until(self, predicate: Callable[[], object], timeout: float = 10) -> None:
-        deadline = time.monotonic() + timeout
+    async def run_until(self, predicate: Callable[[], object], within: float = 10) -> None:
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             await self.engine.tick()
             await asyncio.sleep(0.005)

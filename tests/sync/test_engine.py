@@ -41,7 +41,7 @@ async def test_baseline_is_silent_then_new_orders_alert_once_across_pages(rig):
     first_srid = await count(rig, "SELECT srid FROM orders ORDER BY ts LIMIT 1")
     rig.wb.cancel_order(sid, first_srid)
     await rig.run_until(
-        lambda: count(rig, "SELECT COUNT(*) FROM events WHERE kind = 'order'"), timeout=5
+        lambda: count(rig, "SELECT COUNT(*) FROM events WHERE kind = 'order'"), within=5
     )
     await rig.run_for(0.5)  # more polls: the repeated boundary rows must change nothing
 
