@@ -49,6 +49,7 @@ from bot.wb.models import (
     Order,
     Parsed,
     Sale,
+    msk_to_utc,
     parse_cards,
     parse_fbs_orders,
     parse_orders,
@@ -68,6 +69,8 @@ STATUS_WAIT = 5.0  # seconds between warehouse_remains status checks (WB: 1 per 
 TASK_GIVE_UP = 15 * 60.0  # a report task older than this is abandoned and created anew
 BACKOFF_BASE = 5.0
 CARDS_PAGE = 100
+CURSOR_OVERLAP = timedelta(minutes=10)
+PAGING = "paging"  # polls.task while a full page says more rows are waiting
 
 
 class NotYet(Exception):
@@ -236,8 +239,13 @@ class SyncEngine:
         if poll.cursor is None:
             since = datetime.now(UTC) - timedelta(days=BASELINE_DAYS)
             date_from = utc_to_msk_str(since)
+        elif poll.task == PAGING:
+            date_from = poll.cursor  # the next page: exactly where the full one ended
         else:
-            date_from = poll.cursor
+            # A new cycle looks back a little: a row WB stamps with a lastChangeDate just
+            # before the cursor (its clock, its batches) would otherwise be skipped for ever.
+            # Rows seen again are absorbed by the upserts and UNIQUE events.
+            date_from = utc_to_msk_str(msk_to_utc(poll.cursor) - CURSOR_OVERLAP)
         name = "orders" if orders else "sales"
         fetch = self.wb.orders if orders else self.wb.sales
         raw = await self._call(shop, name, fetch, token, date_from)
@@ -307,6 +315,7 @@ class SyncEngine:
                         failures=0,
                         next_due_at=next_due,
                         baseline_done=int(poll.baseline_done or not full),
+                        task=PAGING if full else None,
                     )
         if parsed.skipped:
             log.warning(

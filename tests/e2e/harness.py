@@ -30,7 +30,7 @@ class BotProcess:
             DATA_DIR=str(data_dir),
             WB_RATE_SCALE="0.001",
             TICK_SECONDS="0.05",
-            LOG_LEVEL="DEBUG",
+            LOG_LEVEL="INFO",
         )
         self.env.update(env)
         self.proc: subprocess.Popen[bytes] | None = None
