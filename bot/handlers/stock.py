@@ -1,0 +1,100 @@
+"""/stock: stock per product and warehouse with days of cover, riskiest first, and an XLSX."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from datetime import UTC, datetime, timedelta
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.handlers.report import local_today, pick_shops, shop_choice, user_zone, xlsx_headers
+from bot.i18n import language_for
+from bot.reports import text
+from bot.reports.stock import COVER_WINDOW_DAYS, StockLine, days_of_cover, riskiest_first
+from bot.reports.xlsx import render_stock_xlsx
+from bot.store import reports as store
+from bot.store.db import Database
+from bot.store.shops import Shop, shops_of_user
+from bot.store.users import User
+from bot.wb.methods import Category
+
+router = Router(name="stock")
+
+
+@router.message(Command("stock"))
+async def stock_command(message: Message, db: Database, user: User) -> None:
+    shops = [shop for shop, _role in await shops_of_user(db, user.id)]
+    if not shops:
+        await message.answer(text.no_shop(_))
+        return
+    if len(shops) > 1:
+        await message.answer(_("Which shop?"), reply_markup=shop_choice(shops, "stk", ""))
+        return
+    await send_stock(message, db, user, shops, shops[0].name)
+
+
+@router.callback_query(F.data.startswith("stk:"))
+async def stock_choice(query: CallbackQuery, db: Database, user: User) -> None:
+    parts = (query.data or "").split(":")
+    shops = [shop for shop, _role in await shops_of_user(db, user.id)]
+    picked = pick_shops(shops, parts[1]) if len(parts) == 2 else None
+    if picked is None or not isinstance(query.message, Message):
+        await query.answer(_("This shop is no longer yours."), show_alert=True)
+        return
+    await query.answer()
+    await send_stock(query.message, db, user, picked[0], picked[1])
+
+
+async def send_stock(
+    message: Message, db: Database, user: User, shops: list[Shop], label: str
+) -> None:
+    with_stock = [s for s in shops if s.has_category(int(Category.ANALYTICS))]
+    if not with_stock:
+        await message.answer(
+            _(
+                "Stock comes from WB's Analytics category, which this shop's token does not "
+                "have. Create a token with Analytics ticked and send it with /connect."
+            )
+        )
+        return
+    zone = user_zone(user)
+    now = datetime.now(UTC)
+    records = await store.stock_with_orders(
+        db, [s.id for s in with_stock], now - timedelta(days=COVER_WINDOW_DAYS)
+    )
+    lines = riskiest_first(
+        [
+            StockLine(
+                nm_id=r.nm_id,
+                vendor_code=r.vendor_code,
+                subject=r.subject,
+                warehouse=r.warehouse,
+                quantity=r.quantity,
+                orders_14d=r.orders_14d,
+                cover=days_of_cover(r.quantity, r.orders_14d),
+            )
+            for r in records
+        ]
+    )
+    updated = max((r.updated_at for r in records), default=None)
+    lang = language_for(user.language, user.tg_language)
+    body = text.render_stock(lines, label, updated, zone, lang, local_today(zone, now), _)
+    missing = [s.name for s in shops if s not in with_stock]
+    if missing:
+        body += "\n" + _("No stock for {shops}: their tokens lack the Analytics category.").format(
+            shops=html.escape(", ".join(missing))
+        )
+    if not records:
+        body += "\n" + _("WB has not sent a stock report yet; it comes about every 30 minutes.")
+    await message.answer(body)
+    if lines:
+        workbook = await asyncio.to_thread(render_stock_xlsx, lines, xlsx_headers())
+        day = local_today(zone, now)
+        await message.answer_document(
+            BufferedInputFile(workbook, filename=f"wbpulse_stock_{day.isoformat()}.xlsx"),
+            caption=_("Excel: stock per product and warehouse with days of cover."),
+        )

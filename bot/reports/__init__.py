@@ -1,0 +1,1 @@
+"""Reports: /report and /stock, read from the store (never from WB)."""

@@ -1,0 +1,219 @@
+"""The numbers of a report, one definition each (see bot.store.orders for where they come from).
+
+- orders / orders_sum: orders placed in the period, cancelled ones included, summed at
+  ``priceWithDisc`` (the price after the seller's discount, before WB's own discount);
+- cancels / cancels_sum: orders cancelled in the period (by cancellation time);
+- buyouts / buyouts_sum: sales rows (``saleID`` S…) dated in the period;
+- returns / returns_sum: return rows (``saleID`` R…) dated in the period;
+- for_pay: what WB pays the seller, ``forPay`` of buyouts less that of returns;
+- buyout_rate: buyouts / (buyouts + returns) — of the goods that reached a buyer in the period,
+  the share kept (None when there were none);
+- average_order: orders_sum / orders (None without orders).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
+
+from bot.reports.periods import Period
+
+if TYPE_CHECKING:
+    from bot.store.db import Database
+    from bot.store.reports import ProductTotals, SplitRow
+
+HOUR = 3600
+
+
+@dataclass(frozen=True)
+class Totals:
+    orders: int = 0
+    orders_sum: float = 0.0
+    cancels: int = 0
+    cancels_sum: float = 0.0
+    buyouts: int = 0
+    buyouts_sum: float = 0.0
+    returns: int = 0
+    returns_sum: float = 0.0
+    for_pay: float = 0.0
+
+    @property
+    def buyout_rate(self) -> float | None:
+        """Buyouts / (buyouts + returns), 0..1; None when nothing was bought or returned."""
+        handed = self.buyouts + self.returns
+        return self.buyouts / handed if handed else None
+
+    @property
+    def average_order(self) -> float | None:
+        """The orders' sum over their count; None without orders."""
+        return self.orders_sum / self.orders if self.orders else None
+
+    def __add__(self, other: Totals) -> Totals:
+        return Totals(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A number against the previous period: the change and the change in percent."""
+
+    current: float
+    previous: float
+
+    @property
+    def change(self) -> float:
+        return self.current - self.previous
+
+    @property
+    def percent(self) -> float | None:
+        """None when the previous value is 0 (a percentage of nothing means nothing)."""
+        if not self.previous:
+            return None
+        return (self.current - self.previous) / abs(self.previous) * 100.0
+
+
+def delta(current: float, previous: float) -> Delta:
+    return Delta(float(current), float(previous))
+
+
+def local_day_of_hour(hour: datetime, zone: tzinfo) -> date:
+    """The local day an UTC hour bucket counts for. Periods start at the UTC hour containing
+    local midnight (exact for whole-hour offsets), so an hour belongs to the day its last second
+    falls in: for +05:30, 18:00–19:00 UTC (23:30–00:30 local) counts for the new day, as in
+    the totals."""
+    return (hour + timedelta(seconds=HOUR - 1)).astimezone(zone).date()
+
+
+def by_local_day(
+    hours: Sequence[tuple[datetime, Totals]], days: Sequence[date], zone: tzinfo
+) -> list[tuple[date, Totals]]:
+    """Hourly totals summed into the given local days (days without data get zeros)."""
+    sums: dict[date, Totals] = {day: Totals() for day in days}
+    for hour, value in hours:
+        day = local_day_of_hour(hour, zone)
+        if day in sums:
+            sums[day] = sums[day] + value
+    return [(day, sums[day]) for day in days]
+
+
+@dataclass(frozen=True)
+class ProductChange:
+    """A product's orders sum now and in the previous period."""
+
+    nm_id: int
+    supplier_article: str
+    subject: str
+    title: str
+    orders: int
+    orders_sum: float
+    previous_orders: int
+    previous_sum: float
+
+    @property
+    def change(self) -> float:
+        return self.orders_sum - self.previous_sum
+
+
+def biggest_falls(
+    current: Sequence[ProductTotals], previous: Sequence[ProductTotals], limit: int = 5
+) -> list[ProductChange]:
+    """Products whose orders sum fell most against the previous period (only falls)."""
+    now = {p.nm_id: p for p in current}
+    changes = []
+    for before in previous:
+        after = now.get(before.nm_id)
+        change = ProductChange(
+            nm_id=before.nm_id,
+            supplier_article=before.supplier_article,
+            subject=before.subject,
+            title=before.title,
+            orders=after.orders if after else 0,
+            orders_sum=after.orders_sum if after else 0.0,
+            previous_orders=before.orders,
+            previous_sum=before.orders_sum,
+        )
+        if change.change < 0:
+            changes.append(change)
+    changes.sort(key=lambda c: (c.change, c.nm_id))
+    return changes[:limit]
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a /report shows, read from the store in one go."""
+
+    period: Period
+    zone: tzinfo
+    start: datetime
+    end: datetime
+    previous_start: datetime
+    previous_end: datetime
+    current: Totals
+    previous: Totals
+    days: list[tuple[date, Totals]]
+    previous_days: list[tuple[date, Totals]]
+    products: list[ProductTotals]
+    falls: list[ProductChange]
+    warehouses: list[SplitRow]
+    regions: list[SplitRow]
+    as_of: datetime | None
+    data_starts: datetime | None
+
+    @property
+    def top(self) -> list[ProductTotals]:
+        return self.products[:TOP]
+
+    @property
+    def partly_before_data(self) -> bool:
+        """The period (or the one compared with) starts before the shop's first stored row."""
+        return self.data_starts is not None and self.previous_start < self.data_starts
+
+
+TOP = 5
+
+
+async def load_report(
+    db: Database, shop_ids: Sequence[int], period: Period, zone: tzinfo, now: datetime
+) -> ReportData:
+    """Reads the period and the previous one from the store (never WB)."""
+    from bot.store import reports as store  # the store imports Totals from here
+
+    start, end = period.bounds(zone, now)
+    prev_start, prev_end = period.previous_bounds(zone, now)
+    current = await store.totals(db, shop_ids, start, end)
+    previous = await store.totals(db, shop_ids, prev_start, prev_end)
+    hours = await store.hourly(db, shop_ids, prev_start, end)
+    products, previous_products = await store.product_totals_pair(
+        db, shop_ids, (prev_start, prev_end), start, end
+    )
+    warehouses, regions = await store.splits(db, shop_ids, start, end)
+    return ReportData(
+        period=period,
+        zone=zone,
+        start=start,
+        end=end,
+        previous_start=prev_start,
+        previous_end=prev_end,
+        current=current,
+        previous=previous,
+        days=by_local_day(hours, period.day_list(), zone),
+        previous_days=by_local_day(
+            [h for h in hours if h[0] < _hour_floor_dt(prev_end)],
+            period.previous().day_list(),
+            zone,
+        ),
+        products=products,
+        falls=biggest_falls(products, previous_products),
+        warehouses=warehouses,
+        regions=regions,
+        as_of=await store.data_as_of(db, shop_ids),
+        data_starts=await store.first_order_at(db, shop_ids),
+    )
+
+
+def _hour_floor_dt(moment: datetime) -> datetime:
+    ts = int(moment.timestamp()) // HOUR * HOUR
+    return datetime.fromtimestamp(ts, UTC)

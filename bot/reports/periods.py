@@ -1,0 +1,111 @@
+"""Which days a /report covers, in the user's time zone, and the period it is compared with.
+
+Pure: `parse_period` turns the command's argument into a `Period` or a `PeriodError`;
+`Period.bounds` turns local days into UTC instants (a local day may be 23 or 25 hours long).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from enum import Enum
+
+#: WB's statistics keep about 90 days; older periods cannot be complete.
+RETENTION_DAYS = 90
+WEEK_DAYS = 7
+MONTH_DAYS = 30
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class PeriodProblem(Enum):
+    USAGE = "usage"  # not a period at all
+    BAD_DATE = "bad_date"  # looks like a date, is not one (2026-02-30)
+    REVERSED = "reversed"  # the end before the start
+    FUTURE = "future"  # starts after today
+    TOO_OLD = "too_old"  # starts before WB's retention
+
+
+@dataclass(frozen=True)
+class PeriodError(Exception):
+    problem: PeriodProblem
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local days [first, last], both inclusive; `name` is today/yesterday/week/month/custom."""
+
+    name: str
+    first: date
+    last: date
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def day_list(self) -> list[date]:
+        return [self.first + timedelta(days=i) for i in range(self.days)]
+
+    def previous(self) -> Period:
+        """The same number of days just before."""
+        shift = timedelta(days=self.days)
+        return Period(self.name, self.first - shift, self.last - shift)
+
+    def bounds(self, zone: tzinfo, now: datetime) -> tuple[datetime, datetime]:
+        """[start, end) as aware datetimes: local midnight of the first day to local midnight
+        after the last, but never past `now` (today is counted up to now)."""
+        start = local_midnight(self.first, zone)
+        end = min(local_midnight(self.last + timedelta(days=1), zone), now)
+        return start, max(start, end)
+
+    def previous_bounds(self, zone: tzinfo, now: datetime) -> tuple[datetime, datetime]:
+        """The previous period, cut at the same local time of day as this one when this one
+        ends now: today until 14:00 is compared with yesterday until 14:00, not all day."""
+        prev = self.previous()
+        start = local_midnight(prev.first, zone)
+        full_end = local_midnight(prev.last + timedelta(days=1), zone)
+        this_end = self.bounds(zone, now)[1]
+        if this_end < local_midnight(self.last + timedelta(days=1), zone):
+            local_now = this_end.astimezone(zone)
+            cut_day = local_now.date() - timedelta(days=self.days)
+            cut = datetime.combine(cut_day, local_now.time(), tzinfo=zone)
+            return start, min(full_end, max(start, cut))
+        return start, full_end
+
+
+def local_midnight(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def parse_period(text: str, today: date) -> Period:
+    """The argument of /report (may be empty: today) as a period of local days.
+
+    Raises PeriodError for anything that is not a period the store can answer for.
+    """
+    words = text.lower().split()
+    if not words or words == ["today"] or words == ["сегодня"]:
+        return Period("today", today, today)
+    if words in (["yesterday"], ["вчера"]):
+        day = today - timedelta(days=1)
+        return Period("yesterday", day, day)
+    if words in (["week"], ["неделя"]):
+        return Period("week", today - timedelta(days=WEEK_DAYS - 1), today)
+    if words in (["month"], ["месяц"]):
+        return Period("month", today - timedelta(days=MONTH_DAYS - 1), today)
+    if len(words) in (1, 2) and all(_DATE.fullmatch(w) for w in words):
+        try:
+            days = [date.fromisoformat(w) for w in words]
+        except ValueError:
+            raise PeriodError(PeriodProblem.BAD_DATE, text) from None
+        first, last = days[0], days[-1]
+        if last < first:
+            raise PeriodError(PeriodProblem.REVERSED, text)
+        if first > today:
+            raise PeriodError(PeriodProblem.FUTURE, text)
+        if first < today - timedelta(days=RETENTION_DAYS - 1):
+            raise PeriodError(PeriodProblem.TOO_OLD, text)
+        # A range reaching into the future is answered up to today.
+        return Period("custom", first, min(last, today))
+    raise PeriodError(PeriodProblem.USAGE, text)

@@ -1,0 +1,281 @@
+"""The text of /report and /stock: numbers in full ("12 345 ₽"), HTML-escaped WB names.
+
+Renderers take the translation function as `_`, so they are pure and testable in any language.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, tzinfo
+
+from bot.reports.metrics import Delta, ReportData, Totals, delta
+from bot.reports.periods import RETENTION_DAYS, PeriodProblem
+from bot.reports.stock import StockLine
+
+Translate = Callable[[str], str]
+
+#: Full digits, grouped by a space (a no-break space would be safer for wrapping, but a plain
+#: one is what users type and search for).
+GROUP = " "
+RUBLE = "₽"
+SPLIT_ROWS = 5
+STOCK_ROWS = 25
+
+
+def fmt_int(value: float, lang: str = "en") -> str:
+    """1204 → "1 204": always every digit, never "1.2K"."""
+    number = math.floor(value + 0.5)  # half up, as people round money (round() is half even)
+    text = f"{abs(number):,}".replace(",", GROUP)
+    return f"-{text}" if number < 0 else text
+
+
+def fmt_money(value: float, lang: str = "en") -> str:
+    """Whole roubles: 12345.4 → "12 345 ₽"."""
+    return f"{fmt_int(value, lang)} {RUBLE}"
+
+
+def fmt_decimal(value: float, lang: str = "en", digits: int = 1) -> str:
+    """One decimal, with the language's decimal mark: 10.5 (en), 10,5 (ru)."""
+    text = f"{abs(value):,.{digits}f}".replace(",", GROUP)
+    if lang == "ru":
+        text = text.replace(".", ",")
+    return f"-{text}" if round(value, digits) < 0 else text
+
+
+def fmt_percent(value: float, lang: str = "en") -> str:
+    return f"{fmt_decimal(value, lang)}%"
+
+
+def _signed(text: str) -> str:
+    return text if text.startswith("-") else f"+{text}"
+
+
+def fmt_delta(change: Delta, lang: str = "en", money: bool = False) -> str:
+    """ "+120, +10.0%" against the previous period; without a percentage when it was 0."""
+    amount = fmt_money(change.change, lang) if money else fmt_int(change.change, lang)
+    parts = [_signed(amount)]
+    if change.percent is not None:
+        parts.append(_signed(fmt_percent(change.percent, lang)))
+    return ", ".join(parts)
+
+
+def fmt_day(day: date) -> str:
+    return day.isoformat()
+
+
+def fmt_time(moment: datetime, zone: tzinfo) -> str:
+    return moment.astimezone(zone).strftime("%H:%M")
+
+
+def fmt_stamp(moment: datetime, zone: tzinfo, today: date) -> str:
+    """ "14:05" today, "2026-11-22 14:05" on another day."""
+    local = moment.astimezone(zone)
+    if local.date() == today:
+        return local.strftime("%H:%M")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def definitions(_: Translate) -> str:
+    """What each number means; the same definitions as bot.store.orders, in the user's words."""
+    return _(
+        "<b>What the numbers mean</b>\n"
+        "• <b>Orders</b>: orders placed in the period, cancelled ones included, at the price "
+        "after your discount (WB's priceWithDisc).\n"
+        "• <b>Cancellations</b>: orders cancelled in the period, by cancellation time.\n"
+        "• <b>Buyouts</b>: goods bought out in the period (WB sales rows S…), at the same price.\n"
+        "• <b>Returns</b>: returns in the period (WB sales rows R…).\n"
+        "• <b>To be paid</b>: what WB pays you (forPay) for the buyouts, less that of returns.\n"
+        "• <b>Buyout rate</b>: buyouts ÷ (buyouts + returns) in the period.\n"
+        "• <b>Average order</b>: orders sum ÷ number of orders.\n"
+        "Days are in your time zone. In zones offset by half an hour a day starts at the whole "
+        "UTC hour nearest before midnight (up to 45 minutes early)."
+    )
+
+
+def usage(_: Translate) -> str:
+    return _(
+        "<b>/report</b> — orders, buyouts and returns, compared with the previous period of "
+        "the same length.\n\n"
+        "<code>/report today</code> — today so far (against yesterday until the same time)\n"
+        "<code>/report yesterday</code>\n"
+        "<code>/report week</code> — the last 7 days, today included\n"
+        "<code>/report month</code> — the last 30 days, today included\n"
+        "<code>/report 2026-11-01 2026-11-15</code> — any days, both included, within WB's "
+        "last 90 days\n"
+        "<code>/report help</code> — this text\n\n"
+    ) + definitions(_)
+
+
+def period_problem(problem: PeriodProblem, _: Translate) -> str:
+    """What was wrong with the period the user asked for, with the usage after it."""
+    if problem is PeriodProblem.BAD_DATE:
+        head = _("That is not a real date. Dates are written YYYY-MM-DD, e.g. 2026-11-01.")
+    elif problem is PeriodProblem.REVERSED:
+        head = _("The end date is before the start date. Write the earlier date first.")
+    elif problem is PeriodProblem.FUTURE:
+        head = _("That period has not started yet.")
+    elif problem is PeriodProblem.TOO_OLD:
+        head = _(
+            "WB keeps statistics for the last {days} days only; choose a later start."
+        ).format(days=RETENTION_DAYS)
+    else:
+        head = _("I did not understand the period.")
+    return head + "\n\n" + usage(_)
+
+
+def no_shop(_: Translate) -> str:
+    return _(
+        "No shop is connected yet. Create a read-only WB token with the Statistics and "
+        "Analytics categories and send it as <code>/connect &lt;token&gt;</code> (see /help)."
+    )
+
+
+def data_freshness(as_of: datetime | None, zone: tzinfo, today: date, _: Translate) -> str:
+    if as_of is None:
+        return _("No data from WB yet: the first load is still running, check /status.")
+    return _("Data as of {time}").format(time=fmt_stamp(as_of, zone, today))
+
+
+def _name(article: str, subject: str, title: str, nm_id: int) -> str:
+    main = article or title or str(nm_id)
+    extra = title if article and title else subject
+    text = html.escape(main)
+    return f"{text} ({html.escape(extra)})" if extra else text
+
+
+def _line(label: str, now: float, before: float, lang: str, money: bool = False) -> str:
+    value = fmt_money(now, lang) if money else fmt_int(now, lang)
+    return f"{label}: <b>{value}</b> ({fmt_delta(delta(now, before), lang, money)})"
+
+
+def _count_sum(label: str, n: int, s: float, pn: int, ps: float, lang: str) -> str:
+    return (
+        f"{label}: <b>{fmt_int(n, lang)}</b> · <b>{fmt_money(s, lang)}</b> "
+        f"({fmt_delta(delta(n, pn), lang)}; {fmt_delta(delta(s, ps), lang, money=True)})"
+    )
+
+
+def totals_lines(cur: Totals, prev: Totals, lang: str, _: Translate) -> list[str]:
+    lines = [
+        _count_sum(_("Orders"), cur.orders, cur.orders_sum, prev.orders, prev.orders_sum, lang),
+        _count_sum(
+            _("Cancellations"), cur.cancels, cur.cancels_sum, prev.cancels, prev.cancels_sum, lang
+        ),
+        _count_sum(
+            _("Buyouts"), cur.buyouts, cur.buyouts_sum, prev.buyouts, prev.buyouts_sum, lang
+        ),
+        _count_sum(
+            _("Returns"), cur.returns, cur.returns_sum, prev.returns, prev.returns_sum, lang
+        ),
+        _line(_("To be paid"), cur.for_pay, prev.for_pay, lang, money=True),
+    ]
+    rate, prev_rate = cur.buyout_rate, prev.buyout_rate
+    if rate is None:
+        lines.append(_("Buyout rate: —"))
+    else:
+        text = _("Buyout rate: <b>{rate}</b>").format(rate=fmt_percent(rate * 100, lang))
+        if prev_rate is not None:
+            points = _signed(fmt_decimal((rate - prev_rate) * 100, lang))
+            text += " " + _("({points} pp)").format(points=points)
+        lines.append(text)
+    avg, prev_avg = cur.average_order, prev.average_order
+    if avg is None:
+        lines.append(_("Average order: —"))
+    else:
+        text = _("Average order: <b>{value}</b>").format(value=fmt_money(avg, lang))
+        if prev_avg is not None:
+            text += f" ({fmt_delta(delta(avg, prev_avg), lang, money=True)})"
+        lines.append(text)
+    return lines
+
+
+def render_report(data: ReportData, shop_label: str, lang: str, today: date, _: Translate) -> str:
+    """The /report message: totals against the previous period, top and falling products,
+    warehouses and regions, and how fresh the data is."""
+    p, prev = data.period, data.period.previous()
+    out = [
+        _("📊 <b>{shop}</b>: {first} – {last}").format(
+            shop=html.escape(shop_label), first=fmt_day(p.first), last=fmt_day(p.last)
+        ),
+        _("compared with {first} – {last}").format(
+            first=fmt_day(prev.first), last=fmt_day(prev.last)
+        ),
+        "",
+        *totals_lines(data.current, data.previous, lang, _),
+    ]
+    if data.top:
+        out += ["", _("<b>Top products</b> (orders · sum)")]
+        out += [
+            f"{i}. {_name(t.supplier_article, t.subject, t.title, t.nm_id)} — "
+            f"{fmt_int(t.orders, lang)} · {fmt_money(t.orders_sum, lang)}"
+            for i, t in enumerate(data.top, 1)
+        ]
+    if data.falls:
+        out += ["", _("<b>Fell most</b> (sum before → now)")]
+        out += [
+            f"{i}. {_name(f.supplier_article, f.subject, f.title, f.nm_id)} — "
+            f"{fmt_money(f.previous_sum, lang)} → {fmt_money(f.orders_sum, lang)}"
+            for i, f in enumerate(data.falls, 1)
+        ]
+    for title, rows in (
+        (_("<b>Warehouses</b>"), data.warehouses),
+        (_("<b>Regions</b>"), data.regions),
+    ):
+        if rows:
+            out += ["", title]
+            out += [
+                f"{html.escape(r.name or '—')} — {fmt_int(r.orders, lang)} · "
+                f"{fmt_money(r.orders_sum, lang)}"
+                for r in rows[:SPLIT_ROWS]
+            ]
+    if data.partly_before_data and data.data_starts is not None:
+        out += [
+            "",
+            _("Note: the stored data starts on {day}; earlier days count as zero.").format(
+                day=fmt_day(data.data_starts.astimezone(data.zone).date())
+            ),
+        ]
+    out += [
+        "",
+        data_freshness(data.as_of, data.zone, today, _)
+        + " · "
+        + _("what the numbers mean: /report help"),
+    ]
+    return "\n".join(out)
+
+
+def render_stock(
+    lines: Sequence[StockLine],
+    shop_label: str,
+    updated: datetime | None,
+    zone: tzinfo,
+    lang: str,
+    today: date,
+    _: Translate,
+) -> str:
+    """The /stock message: the riskiest product-warehouse pairs first (the XLSX has them all)."""
+    out = [_("📦 <b>{shop}</b>: stock and days of cover").format(shop=html.escape(shop_label))]
+    if not lines:
+        out.append(_("No stock at WB warehouses."))
+    for line in lines[:STOCK_ROWS]:
+        if line.cover is None:
+            cover = _("no orders in 14 days")
+        else:
+            cover = _("{days} days").format(days=fmt_decimal(line.cover, lang))
+        out.append(
+            f"{_name(line.vendor_code, line.subject, '', line.nm_id)} · "
+            f"{html.escape(line.warehouse)}: <b>{fmt_int(line.quantity, lang)}</b> · {cover}"
+        )
+    if len(lines) > STOCK_ROWS:
+        out.append(
+            _("…and {count} more in the Excel file.").format(
+                count=fmt_int(len(lines) - STOCK_ROWS, lang)
+            )
+        )
+    out.append("")
+    out.append(_("Days of cover = stock ÷ average daily orders from that warehouse over 14 days."))
+    if updated is not None:
+        out.append(_("Stock as of {time}").format(time=fmt_stamp(updated, zone, today)))
+    return "\n".join(out)

@@ -1,0 +1,44 @@
+"""Numbers are written in full, never abbreviated."""
+
+from __future__ import annotations
+
+from bot.reports.metrics import Delta, Totals
+from bot.reports.stock import StockLine, days_of_cover, riskiest_first
+from bot.reports.text import fmt_delta, fmt_int, fmt_money, fmt_percent
+
+
+def test_numbers_in_full_with_space_groups():
+    assert fmt_int(1204) == "1 204"
+    assert fmt_int(1_234_567) == "1 234 567"
+    assert fmt_int(-12345) == "-12 345"
+    assert fmt_money(12345.4) == "12 345 ₽"
+    assert fmt_money(0.5) == "1 ₽"
+    assert fmt_percent(12.34, "en") == "12.3%"
+    assert fmt_percent(10.5, "ru") == "10,5%"
+
+
+def test_delta_with_percent_and_without_when_previous_is_zero():
+    assert fmt_delta(Delta(120, 100)) == "+20, +20.0%"
+    assert fmt_delta(Delta(80, 100), money=True) == "-20 ₽, -20.0%"
+    assert fmt_delta(Delta(5, 0)) == "+5"
+
+
+def test_buyout_rate_and_average_order_are_undefined_without_data():
+    assert Totals().buyout_rate is None and Totals().average_order is None
+    t = Totals(orders=4, orders_sum=1000, buyouts=3, returns=1)
+    assert t.buyout_rate == 0.75 and t.average_order == 250
+
+
+def test_days_of_cover_uses_the_14_day_average():
+    assert days_of_cover(70, 14) == 70.0  # one a day
+    assert days_of_cover(10, 28) == 5.0
+    assert days_of_cover(10, 0) is None
+    assert days_of_cover(0, 5) == 0.0
+
+
+def test_stock_riskiest_first_and_unsold_last():
+    def line(nm, q, n):
+        return StockLine(nm, "", "", "W", q, n, days_of_cover(q, n))
+
+    ordered = riskiest_first([line(1, 100, 0), line(2, 10, 14), line(3, 3, 14), line(4, 50, 0)])
+    assert [s.nm_id for s in ordered] == [3, 2, 1, 4]
