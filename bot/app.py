@@ -7,6 +7,7 @@ import logging
 import time
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,9 @@ from bot.handlers import get_routers
 from bot.handlers.middleware import UserMiddleware
 from bot.i18n import N_, UserLocale, make_i18n
 from bot.logs import SecretMask
+from bot.notify import start_sender
+from bot.notify.checks import check_stock, check_token_expiry
+from bot.notify.summary import queue_summaries
 from bot.store import Database
 from bot.sync.engine import SyncEngine, start_sync
 from bot.wb.client import WBClient
@@ -125,6 +129,39 @@ async def heartbeat(app: App) -> None:
     await asyncio.to_thread(path.write_text, f"{time.time():.0f}\n")
 
 
+def schedule_checks(app: App) -> None:
+    """Daily summaries are looked at every 20 s so one due at T is queued within 20 s of T;
+    key expiry hourly (and once at start); low stock right after each stock snapshot."""
+    now = datetime.now(UTC)
+    app.scheduler.add_job(
+        queue_summaries,
+        "interval",
+        seconds=20,
+        args=[app.db],
+        id="summaries",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=60,
+        next_run_time=now,
+    )
+    app.scheduler.add_job(
+        check_token_expiry,
+        "interval",
+        hours=1,
+        args=[app.db],
+        id="token-expiry",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=600,
+        next_run_time=now,
+    )
+
+    async def stock_hook(shop_id: int, now: float) -> None:
+        await check_stock(app.db, shop_id, now)
+
+    app.sync.after_stock.append(stock_hook)
+
+
 async def run(settings: Settings, mask: SecretMask | None = None) -> None:
     app = await build(settings, mask)
     try:
@@ -140,6 +177,8 @@ async def run(settings: Settings, mask: SecretMask | None = None) -> None:
             misfire_grace_time=30,
         )
         start_sync(app.sync, app.scheduler, settings.tick_seconds)
+        schedule_checks(app)
+        start_sender(app)
         app.scheduler.start()
         try:
             await register_commands(app)

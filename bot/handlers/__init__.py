@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import start
+from bot.handlers import chats, connect, report, settings, shops, start, status, stock, summary
 
 
 def get_routers() -> list[Router]:
-    return [start.router]
+    return [
+        connect.router,  # before start: /start <invite code> is in shops.router
+        shops.router,
+        status.router,
+        start.router,
+        report.router,
+        stock.router,
+        chats.router,
+        settings.router,
+        summary.router,
+    ]

@@ -4,6 +4,7 @@ import pytest
 
 from bot.crypto import CryptoError, Keyring
 from bot.store import Database
+from bot.store.db import migration_scripts
 from bot.store.shops import NewToken, connect_shop, open_token, reseal_all, shops_of_user
 from bot.store.users import ensure_user, get_user, update_user
 
@@ -27,7 +28,7 @@ async def test_migrations_apply_once(tmp_path):
         await database.open()
         rows = await database.fetchall("SELECT version FROM schema_version")
         await database.close()
-    assert [r[0] for r in rows] == [1]
+    assert [r[0] for r in rows] == [number for number, _ in migration_scripts()]
 
 
 async def test_new_user_gets_defaults_and_keeps_choices(db):

@@ -1,0 +1,356 @@
+"""/shops, team access (/invite, invite deep links, /members) and /disconnect.
+
+Teammates join through a one-time link, so the WB key never has to be shared. Only owners
+invite, remove members or disconnect; a member may leave.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.handlers.connect import dead_reason_text as dead_reason
+from bot.handlers.connect import local_date, token_type_name, user_zone
+from bot.store.db import Database
+from bot.store.shops import (
+    Shop,
+    create_invite,
+    disconnect,
+    get_shop,
+    members,
+    redeem_invite,
+    remove_member,
+    role_of,
+)
+from bot.store.team import shops_with_roles
+from bot.store.users import User
+
+log = logging.getLogger(__name__)
+
+router = Router(name="shops")
+
+INVITE_TTL_SECONDS = 24 * 3600
+#: Callback data prefix of this module's buttons.
+P = "sh"
+
+
+def button(text: str, *parts: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=":".join([P, *map(str, parts)]))
+
+
+def keyboard(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=list(rows))
+
+
+def parse(data: str | None) -> list[str]:
+    parts = (data or "").split(":")
+    return parts[1:] if parts and parts[0] == P else []
+
+
+def state_text(shop: Shop) -> str:
+    if shop.state == "active":
+        return _("✅ active")
+    if shop.state == "dead":
+        return _("⛔ key dead: {reason}").format(reason=dead_reason(shop.dead_reason))
+    return _("⏸ disconnected (data kept)")
+
+
+def role_text(role: str) -> str:
+    return _("owner") if role == "owner" else _("member")
+
+
+@router.message(Command("shops"))
+async def shops_command(message: Message, db: Database, user: User) -> None:
+    shops = await shops_with_roles(db, user.id)
+    if not shops:
+        await message.answer(_("You have no shops yet. Send /connect to add one."))
+        return
+    zone = user_zone(user)
+    lines = [_("<b>Your shops</b>")]
+    for shop, role in shops:
+        lines.append("")
+        lines.append(f"<b>{html.escape(shop.name)}</b>: {state_text(shop)}")
+        details = _("you: {role}; token: {type}").format(
+            role=role_text(role), type=token_type_name(shop.token_type)
+        )
+        if shop.token_expires_at is not None and shop.state != "disconnected":
+            details += _(", valid until {date}").format(
+                date=local_date(shop.token_expires_at, zone)
+            )
+        lines.append(details)
+    lines.append("")
+    lines.append(
+        _(
+            "/connect adds a shop or replaces a key; /invite lets a teammate in without the key; "
+            "/members; /status; /disconnect"
+        )
+    )
+    await message.answer("\n".join(lines))
+
+
+# --- invites ------------------------------------------------------------------------------------
+
+
+async def owned_shops(db: Database, user_id: int) -> list[Shop]:
+    return [
+        shop
+        for shop, role in await shops_with_roles(db, user_id)
+        if role == "owner" and shop.state != "disconnected"
+    ]
+
+
+@router.message(Command("invite"))
+async def invite_command(message: Message, db: Database, user: User, bot: Bot) -> None:
+    shops = await owned_shops(db, user.id)
+    if not shops:
+        await message.answer(_("Only a shop's owner can invite. Connect a shop with /connect."))
+        return
+    if len(shops) == 1:
+        await message.answer(await invite_text(db, bot, shops[0], user.id))
+        return
+    await message.answer(
+        _("Which shop should the teammate see?"),
+        reply_markup=keyboard(*[[button(s.name, "inv", s.id)] for s in shops]),
+    )
+
+
+@router.callback_query(F.data.startswith(f"{P}:inv:"))
+async def invite_choice(query: CallbackQuery, db: Database, user: User, bot: Bot) -> None:
+    shop = await owner_shop(db, user.id, parse(query.data))
+    if shop is None or not isinstance(query.message, Message):
+        await query.answer(_("Only the shop's owner can do this."), show_alert=True)
+        return
+    await query.answer()
+    await query.message.answer(await invite_text(db, bot, shop, user.id))
+
+
+async def invite_text(db: Database, bot: Bot, shop: Shop, user_id: int) -> str:
+    code = await create_invite(db, shop.id, user_id, INVITE_TTL_SECONDS)
+    me = await bot.me()
+    link = f"https://t.me/{me.username}?start={code}"
+    return _(
+        "Send this link to a teammate: {link}\n\nIt works once, for 24 hours. They get the "
+        "alerts and reports of <b>{name}</b> and never see the key. /members lists and removes "
+        "them."
+    ).format(link=link, name=html.escape(shop.name))
+
+
+async def owner_shop(db: Database, user_id: int, parts: list[str]) -> Shop | None:
+    """The shop named in callback data, if the user owns it."""
+    if len(parts) < 2 or not parts[1].isdigit():
+        return None
+    shop_id = int(parts[1])
+    if await role_of(db, user_id, shop_id) != "owner":
+        return None
+    return await get_shop(db, shop_id)
+
+
+@router.message(CommandStart(deep_link=True), F.chat.type == "private")
+async def start_with_invite(
+    message: Message, command: CommandObject, db: Database, user: User
+) -> None:
+    code = (command.args or "").strip()
+    role = None
+    shop = await redeem_invite(db, code, user.id) if code else None
+    if shop is not None:
+        role = await role_of(db, user.id, shop.id)
+    if shop is None:
+        await message.answer(
+            _(
+                "This invite link has expired or was already used. Ask the shop's owner for a "
+                "new one (/invite)."
+            )
+        )
+        return
+    if role == "owner":
+        await message.answer(
+            _("You already own <b>{name}</b>.").format(name=html.escape(shop.name))
+        )
+        return
+    await message.answer(
+        _(
+            "Welcome! You are now a member of <b>{name}</b>: you get its alerts and reports. "
+            "Try /report today or /status."
+        ).format(name=html.escape(shop.name))
+    )
+
+
+# --- members ------------------------------------------------------------------------------------
+
+
+@router.message(Command("members"))
+async def members_command(message: Message, db: Database, user: User) -> None:
+    shops = await owned_shops(db, user.id)
+    if not shops:
+        await message.answer(_("Only a shop's owner can manage its members."))
+        return
+    if len(shops) == 1:
+        text, markup = await members_view(db, shops[0])
+        await message.answer(text, reply_markup=markup)
+        return
+    await message.answer(
+        _("Whose members?"),
+        reply_markup=keyboard(*[[button(s.name, "mem", s.id)] for s in shops]),
+    )
+
+
+async def members_view(db: Database, shop: Shop) -> tuple[str, InlineKeyboardMarkup | None]:
+    people = await members(db, shop.id)
+    lines = [_("<b>{name}</b>: who sees this shop").format(name=html.escape(shop.name))]
+    rows = []
+    for user_id, role in people:
+        lines.append(f'• <a href="tg://user?id={user_id}">{user_id}</a> ({role_text(role)})')
+        if role == "member":
+            rows.append([button(_("Remove {id}").format(id=user_id), "mrm", shop.id, user_id)])
+    if not rows:
+        lines.append("")
+        lines.append(_("No members yet: /invite makes a link for a teammate."))
+    return "\n".join(lines), keyboard(*rows) if rows else None
+
+
+@router.callback_query(F.data.startswith(f"{P}:mem:"))
+async def members_choice(query: CallbackQuery, db: Database, user: User) -> None:
+    shop = await owner_shop(db, user.id, parse(query.data))
+    if shop is None or not isinstance(query.message, Message):
+        await query.answer(_("Only the shop's owner can do this."), show_alert=True)
+        return
+    await query.answer()
+    text, markup = await members_view(db, shop)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+@router.callback_query(F.data.startswith(f"{P}:mrm:"))
+async def member_remove(query: CallbackQuery, db: Database, user: User) -> None:
+    parts = parse(query.data)
+    shop = await owner_shop(db, user.id, parts)
+    if shop is None or len(parts) < 3 or not parts[2].isdigit():
+        await query.answer(_("Only the shop's owner can do this."), show_alert=True)
+        return
+    removed = await remove_member(db, shop.id, int(parts[2]))
+    await query.answer(_("Removed.") if removed else _("Already gone."))
+    if isinstance(query.message, Message):
+        text, markup = await members_view(db, shop)
+        await query.message.edit_text(text, reply_markup=markup)
+
+
+# --- disconnect ---------------------------------------------------------------------------------
+
+
+@router.message(Command("disconnect"))
+async def disconnect_command(message: Message, db: Database, user: User) -> None:
+    shops = [(s, r) for s, r in await shops_with_roles(db, user.id) if s.state != "disconnected"]
+    if not shops:
+        await message.answer(_("You have no connected shops."))
+        return
+    if len(shops) == 1:
+        text, markup = confirm_view(*shops[0])
+        await message.answer(text, reply_markup=markup)
+        return
+    await message.answer(
+        _("Which shop?"),
+        reply_markup=keyboard(
+            *[
+                [
+                    button(
+                        s.name if r == "owner" else _("{name} (leave)").format(name=s.name),
+                        "dsc",
+                        s.id,
+                    )
+                ]
+                for s, r in shops
+            ]
+        ),
+    )
+
+
+def confirm_view(shop: Shop, role: str) -> tuple[str, InlineKeyboardMarkup]:
+    name = html.escape(shop.name)
+    if role != "owner":
+        return _("Leave <b>{name}</b>? You will stop getting its alerts and reports.").format(
+            name=name
+        ), keyboard([button(_("Leave"), "lv", shop.id), button(_("Cancel"), "no", shop.id)])
+    return _("Disconnect <b>{name}</b>? The bot stops polling WB and deletes the key.").format(
+        name=name
+    ), keyboard([button(_("Disconnect"), "dsy", shop.id), button(_("Cancel"), "no", shop.id)])
+
+
+@router.callback_query(F.data.startswith(f"{P}:dsc:"))
+async def disconnect_choice(query: CallbackQuery, db: Database, user: User) -> None:
+    parts = parse(query.data)
+    shop_id = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    role = await role_of(db, user.id, shop_id)
+    shop = await get_shop(db, shop_id) if role else None
+    if shop is None or role is None or not isinstance(query.message, Message):
+        await query.answer(_("This shop is no longer yours."), show_alert=True)
+        return
+    await query.answer()
+    text, markup = confirm_view(shop, role)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+@router.callback_query(F.data.startswith(f"{P}:dsy:"))
+async def disconnect_confirmed(query: CallbackQuery, db: Database, user: User) -> None:
+    shop = await owner_shop(db, user.id, parse(query.data))
+    if shop is None or not isinstance(query.message, Message):
+        await query.answer(_("Only the shop's owner can do this."), show_alert=True)
+        return
+    await query.answer()
+    await query.message.edit_text(
+        _(
+            "Keep <b>{name}</b>'s data (reports keep working, and reconnecting later resumes "
+            "without re-alerting) or delete everything?"
+        ).format(name=html.escape(shop.name)),
+        reply_markup=keyboard(
+            [button(_("Keep data"), "dsk", shop.id)],
+            [button(_("Delete everything"), "dsw", shop.id)],
+            [button(_("Cancel"), "no", shop.id)],
+        ),
+    )
+
+
+@router.callback_query(F.data.startswith(f"{P}:dsk:") | F.data.startswith(f"{P}:dsw:"))
+async def disconnect_done(query: CallbackQuery, db: Database, user: User) -> None:
+    parts = parse(query.data)
+    shop = await owner_shop(db, user.id, parts)
+    if shop is None or not isinstance(query.message, Message):
+        await query.answer(_("Only the shop's owner can do this."), show_alert=True)
+        return
+    wipe = parts[0] == "dsw"
+    # The limiter keeps the shop's buckets: WB's budget belongs to the seller, and a quick
+    # reconnect must not call WB sooner than it allows.
+    await disconnect(db, shop.id, wipe)
+    log.info("shop %s disconnected (wipe=%s)", shop.id, wipe)
+    await query.answer()
+    name = html.escape(shop.name)
+    if wipe:
+        text = _("<b>{name}</b> is disconnected and its data deleted.").format(name=name)
+    else:
+        text = _(
+            "<b>{name}</b> is disconnected; its data is kept. Send /connect with a key to resume."
+        ).format(name=name)
+    text += "\n" + _("You may also delete the token in the WB cabinet (Settings → Access to API).")
+    await query.message.edit_text(text)
+
+
+@router.callback_query(F.data.startswith(f"{P}:lv:"))
+async def leave(query: CallbackQuery, db: Database, user: User) -> None:
+    parts = parse(query.data)
+    shop_id = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    left = await remove_member(db, shop_id, user.id)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(
+            _("You left the shop.") if left else _("You were not a member of that shop.")
+        )
+
+
+@router.callback_query(F.data.startswith(f"{P}:no:"))
+async def cancelled(query: CallbackQuery) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(_("Cancelled."))

@@ -1,0 +1,114 @@
+"""/status: per shop, the token (type, categories, expiry), each job's last good sync and next
+poll, the last WB error, and how fresh WB's own data is. Times in the user's zone."""
+
+from __future__ import annotations
+
+import html
+import time
+from datetime import UTC, datetime, tzinfo
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.connect import days_left
+from bot.handlers.connect import (
+    categories_text,
+    job_name,
+    local_date,
+    local_time,
+    token_type_name,
+    user_zone,
+)
+from bot.handlers.shops import role_text, state_text
+from bot.store.db import Database
+from bot.store.polls import PollState, polls_of_shop
+from bot.store.shops import Shop
+from bot.store.team import shops_with_roles
+from bot.store.users import User
+from bot.wb.models import msk_to_utc
+
+router = Router(name="status")
+
+JOB_ORDER = ("orders", "sales", "stock", "fbs", "cards")
+
+
+def newest_wb_change(polls: list[PollState]) -> datetime | None:
+    """The newest lastChangeDate WB returned over all jobs (WB's strings are Moscow time)."""
+    newest: datetime | None = None
+    for poll in polls:
+        if not poll.newest_change:
+            continue
+        try:
+            moment = msk_to_utc(poll.newest_change)
+        except ValueError:
+            continue
+        if newest is None or moment > newest:
+            newest = moment
+    return newest
+
+
+def shop_status(shop: Shop, role: str, polls: list[PollState], zone: tzinfo, now: float) -> str:
+    lines = [f"<b>{html.escape(shop.name)}</b>: {state_text(shop)} ({role_text(role)})"]
+    token = _("Token: {type}, {access}").format(
+        type=token_type_name(shop.token_type),
+        access=_("read only") if shop.token_read_only else _("read and write"),
+    )
+    if shop.token_expires_at is not None:
+        token += _(", valid until {date} ({days} days left)").format(
+            date=local_date(shop.token_expires_at, zone),
+            days=days_left(shop.token_expires_at, datetime.fromtimestamp(now, UTC)),
+        )
+    lines.append(token + ".")
+    lines.append(_("Categories: {names}.").format(names=categories_text(shop.token_categories)))
+    if shop.state == "dead" and shop.dead_at is not None:
+        lines.append(
+            _("The key stopped working at {time}: send a new one with /connect.").format(
+                time=local_time(shop.dead_at, zone)
+            )
+        )
+    by_job = {p.job: p for p in polls}
+    for job in sorted(by_job, key=lambda j: JOB_ORDER.index(j) if j in JOB_ORDER else 99):
+        poll = by_job[job]
+        last = local_time(poll.last_ok_at, zone) if poll.last_ok_at else _("not yet")
+        line = _("• {job}: last sync {last}").format(job=job_name(job), last=last)
+        if shop.state == "active":
+            due = _("now") if poll.next_due_at <= now else local_time(poll.next_due_at, zone)
+            line += _(", next {due}").format(due=due)
+        if poll.last_ok_at is not None and not poll.baseline_done:
+            line += _(" (first load in progress)")
+        lines.append(line)
+    errors = [p for p in polls if p.last_error and p.last_error_at]
+    if errors:
+        last_error = max(errors, key=lambda p: p.last_error_at or 0.0)
+        lines.append(
+            _("Last WB error ({time}): {error}").format(
+                time=local_time(last_error.last_error_at or 0.0, zone),
+                error=html.escape((last_error.last_error or "")[:200]),
+            )
+        )
+    newest = newest_wb_change(polls)
+    if newest is not None:
+        lines.append(
+            _("WB's data is as of {time} (the newest change WB returned).").format(
+                time=local_time(newest.timestamp(), zone)
+            )
+        )
+    return "\n".join(lines)
+
+
+@router.message(Command("status"))
+async def status_command(message: Message, db: Database, user: User) -> None:
+    shops = await shops_with_roles(db, user.id)
+    if not shops:
+        await message.answer(_("You have no shops yet. Send /connect to add one."))
+        return
+    zone = user_zone(user)
+    now = time.time()
+    parts = []
+    for shop, role in shops:
+        polls = await polls_of_shop(db, shop.id)
+        parts.append(shop_status(shop, role, polls, zone, now))
+    footer = _("Times are in your time zone ({zone}).").format(zone=html.escape(user.timezone))
+    await message.answer("\n\n".join([*parts, footer])[:4000])

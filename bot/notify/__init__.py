@@ -1,0 +1,64 @@
+"""Unprompted messages: the outbox sender and the alert texts.
+
+`start_sender(app)` starts the one task that sends alerts; `chat_returned(db, chat_id)` is the
+hook for /start (or the bot being re-added): a chat that had blocked the bot gets alerts again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from typing import TYPE_CHECKING
+
+from bot.notify.sender import Sender
+from bot.store import Database
+from bot.store.outbox import unblock_chat
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+__all__ = ["Sender", "chat_returned", "load_renderers", "make_sender", "start_sender"]
+
+log = logging.getLogger(__name__)
+
+# Modules that register renderers for their own kinds (stock_low, token_expiring, summary).
+RENDERER_MODULES = ("bot.notify.checks", "bot.notify.summary")
+
+
+def load_renderers() -> None:
+    """Imports the modules whose `@renderer` decorators fill the registry; one not written
+    yet is skipped (its events get the generic text rather than none)."""
+    for name in RENDERER_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            log.warning("renderer module %s is missing", name)
+
+
+def make_sender(app: App) -> Sender:
+    load_renderers()
+    return Sender(
+        app.db,
+        app.bot,
+        app.i18n,
+        rate=app.settings.send_rate_per_second,
+        idle_seconds=min(app.settings.tick_seconds, 1.0),
+    )
+
+
+def start_sender(app: App) -> asyncio.Task[None]:
+    """Starts the sender loop; the task is added to `app.tasks`, so shutdown cancels it."""
+    task = asyncio.create_task(make_sender(app).run(), name="sender")
+    app.tasks.append(task)
+    return task
+
+
+async def chat_returned(db: Database, chat_id: int) -> bool:
+    """The user is back (/start) or the bot was re-added: alerts flow to the chat again.
+
+    Returns whether the chat had been blocked.
+    """
+    return await unblock_chat(db, chat_id)

@@ -1,0 +1,284 @@
+"""The daily summary: when it is due (the user's local time), what it holds, how it reads.
+
+`queue_summaries` runs every minute: for each user whose local time has passed their summary time
+and who has not had today's summary, it computes yesterday's numbers and queues them as one
+'summary' event; the numbers travel in the payload, so the message says what the store said at
+that moment, however late it is sent. /summary shows today so far with the same text.
+Every number is the one /report shows (bot.store.reports, bot.reports.metrics).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from typing import Any
+
+from bot.i18n import N_
+from bot.notify.checks import days_text, is_low, shop_forecasts, zone_of
+from bot.notify.texts import LABELS, RenderContext, Rendered, cut_lines, money, number, renderer
+from bot.reports.metrics import Totals
+from bot.reports.periods import Period
+from bot.store import alerts as store
+from bot.store import reports
+from bot.store.db import Database
+from bot.store.outbox import EventRow
+from bot.store.users import User
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SUMMARY_TIME = dtime(9, 0)
+TOP_PRODUCTS = 5
+AT_RISK = 5
+TITLE_CHARS = 50
+HOUR = 3600
+
+LABELS.update(summary=N_("daily summaries"))
+
+
+# ------------------------------------------------------------------ when
+
+
+def parse_hhmm(text: str) -> dtime | None:
+    """'9:05' or '09:05' as a time of day; None for anything else."""
+    parts = text.strip().split(":")
+    if len(parts) != 2 or not all(p.isdigit() and 1 <= len(p) <= 2 for p in parts):
+        return None
+    hours, minutes = int(parts[0]), int(parts[1])
+    if hours > 23 or minutes > 59:
+        return None
+    return dtime(hours, minutes)
+
+
+def summary_due(user: User, now: float) -> date | None:
+    """The user's local date when their summary is due now (local time at or past their
+    summary time and today's not yet queued), else None."""
+    local = datetime.fromtimestamp(now, zone_of(user.timezone))
+    at = parse_hhmm(user.summary_time) or DEFAULT_SUMMARY_TIME
+    today = local.date()
+    if local.time() < at or user.last_summary_day == today.isoformat():
+        return None
+    return today
+
+
+@dataclass(frozen=True)
+class DueSummary:
+    user: User
+    local_day: date
+
+
+async def due_summaries(db: Database, now: float | None = None) -> list[DueSummary]:
+    """Users (summary on, an active shop) whose daily summary is due now."""
+    now = time.time() if now is None else now
+    due = []
+    for user in await store.summary_readers(db):
+        day = summary_due(user, now)
+        if day is not None:
+            due.append(DueSummary(user, day))
+    return due
+
+
+async def queue_summaries(db: Database, now: float | None = None) -> int:
+    """Queues every due summary (yesterday's numbers), each at most once per user and local day.
+    Run every minute. Returns how many were queued."""
+    now = time.time() if now is None else now
+    queued = 0
+    for item in await due_summaries(db, now):
+        payload = await compute_summary(db, item.user, now, "yesterday")
+        if await store.queue_summary(db, item.user.id, item.local_day.isoformat(), payload, now):
+            queued += 1
+    return queued
+
+
+# ------------------------------------------------------------------ what
+
+
+def _totals(value: Mapping[str, Any] | None) -> Totals:
+    names = {f.name for f in fields(Totals)}
+    return Totals(**{k: v for k, v in (value or {}).items() if k in names})
+
+
+async def compute_summary(db: Database, user: User, now: float, period: str) -> dict[str, Any]:
+    """The numbers of the user's active shops for `period` ('yesterday' or 'today' so far),
+    the same numbers the day before (up to the same time of day for 'today'), the top products,
+    the products at risk of running out and how fresh WB's data is."""
+    zone = zone_of(user.timezone)
+    moment = datetime.fromtimestamp(now, UTC)
+    today = moment.astimezone(zone).date()
+    day = today - timedelta(days=1) if period == "yesterday" else today
+    span = Period(period, day, day)
+    start, end = span.bounds(zone, moment)
+    previous_start, previous_end = span.previous_bounds(zone, moment)
+    if period == "today":
+        # Rollups count whole UTC hours and a bound is floored to its hour, so "until now" would
+        # leave out the current hour's orders; nothing is stored after now, so end at its end.
+        end, previous_end = _hour_end(end), _hour_end(previous_end)
+    shops = await store.active_shops_of(db, user.id)
+    ids = [shop_id for shop_id, _name in shops]
+    current = await reports.totals(db, ids, start, end)
+    previous = await reports.totals(db, ids, previous_start, previous_end)
+    top = await reports.top_products(db, ids, start, end, TOP_PRODUCTS)
+    as_of = await reports.data_as_of(db, ids)
+    return {
+        "period": period,
+        "day": day.isoformat(),
+        "until": min(end, moment).timestamp(),
+        "shops": [name for _id, name in shops],
+        "current": asdict(current),
+        "previous": asdict(previous),
+        "top": [
+            {
+                "nm_id": p.nm_id,
+                "supplier_article": p.supplier_article,
+                "title": p.title or p.subject,
+                "orders": p.orders,
+                "orders_sum": p.orders_sum,
+            }
+            for p in top
+        ],
+        "at_risk": await at_risk(db, ids, user.stock_horizon_days, now),
+        "as_of": as_of.timestamp() if as_of else None,
+    }
+
+
+async def at_risk(
+    db: Database, shop_ids: Sequence[int], horizon_days: int, now: float
+) -> list[dict[str, Any]]:
+    """Products (not muted) that run out within the horizon, the soonest first."""
+    forecasts = await shop_forecasts(db, shop_ids, now)
+    muted = await store.muted_products(db, shop_ids, now)
+    titles = await store.product_titles(db, shop_ids)
+    risky = [
+        (shop_id, p)
+        for shop_id, products in forecasts.items()
+        for p in products
+        if (shop_id, p.nm_id) not in muted and is_low(p.cover, horizon_days)
+    ]
+    risky.sort(key=lambda item: (item[1].cover or 0.0, item[1].nm_id))
+    return [
+        {
+            "nm_id": p.nm_id,
+            "supplier_article": p.vendor_code,
+            "title": titles.get((shop_id, p.nm_id)) or p.subject,
+            "quantity": p.quantity,
+            "days_of_cover": round(p.cover or 0.0, 2),
+        }
+        for shop_id, p in risky[:AT_RISK]
+    ]
+
+
+def _hour_end(moment: datetime) -> datetime:
+    return datetime.fromtimestamp(math.ceil(moment.timestamp() / HOUR) * HOUR, UTC)
+
+
+# ------------------------------------------------------------------ how it reads
+
+
+def signed(value: float, text: str) -> str:
+    return f"+{text}" if value > 0 else ("±0" if value == 0 else f"−{text.lstrip('-')}")
+
+
+def _change(current: float, previous: float, as_money: bool) -> str:
+    diff = current - previous
+    shown = signed(diff, money(abs(diff)) if as_money else number(abs(diff)))
+    if previous:
+        shown += f", {signed(diff, f'{abs(diff) / previous * 100:.0f}%')}"
+    return shown
+
+
+def _short(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"
+
+
+def summary_text(payload: Mapping[str, Any], ctx: RenderContext) -> str:
+    _ = ctx.gettext
+    now = _totals(payload.get("current"))
+    before = _totals(payload.get("previous"))
+    day = date.fromisoformat(str(payload.get("day")))
+    if payload.get("period") == "today":
+        until = datetime.fromtimestamp(float(payload.get("until") or 0), ctx.tz)
+        lines = [
+            _("📊 <b>Today so far</b> · {date}, until {time}").format(
+                date=day.strftime("%d.%m.%Y"), time=until.strftime("%H:%M")
+            )
+        ]
+        against = _("against yesterday at this time")
+    else:
+        lines = [_("📊 <b>Summary for {date}</b>").format(date=day.strftime("%d.%m.%Y"))]
+        against = _("against the day before")
+    shops = [str(s) for s in payload.get("shops") or []]
+    if shops:
+        lines.append("🏪 " + html.escape(", ".join(shops)))
+    lines += [
+        "",
+        _("🛒 Orders: <b>{count}</b> · <b>{total}</b>").format(
+            count=number(now.orders), total=money(now.orders_sum)
+        ),
+        "    "
+        + _("{count}; {total} {against}").format(
+            count=_change(now.orders, before.orders, False),
+            total=_change(now.orders_sum, before.orders_sum, True),
+            against=against,
+        ),
+        _("✅ Buyouts: {count} · {total}").format(
+            count=number(now.buyouts), total=money(now.buyouts_sum)
+        ),
+        _("↩️ Returns: {count} · {total}").format(
+            count=number(now.returns), total=money(now.returns_sum)
+        ),
+        _("❌ Cancellations: {count} · {total}").format(
+            count=number(now.cancels), total=money(now.cancels_sum)
+        ),
+    ]
+    rate = now.buyout_rate
+    lines.append(
+        _("🎯 Buyout rate: {rate}").format(rate=f"{rate * 100:.0f}%" if rate is not None else "—")
+    )
+    top = [t for t in payload.get("top") or [] if isinstance(t, dict)]
+    if top:
+        lines += ["", _("🏆 <b>Top products</b>")]
+        for i, item in enumerate(top, 1):
+            lines.append(
+                f"{i}. {html.escape(_short(str(item.get('title') or '')))} · "
+                f"<code>{html.escape(_short(str(item.get('supplier_article') or '')))}</code> — "
+                f"{number(int(item.get('orders') or 0))} · "
+                f"{money(float(item.get('orders_sum') or 0))}"
+            )
+    risky = [r for r in payload.get("at_risk") or [] if isinstance(r, dict)]
+    if risky:
+        lines += ["", _("⚠️ <b>May run out soon</b>")]
+        for item in risky:
+            quantity = int(item.get("quantity") or 0)
+            left = (
+                _("out of stock")
+                if quantity <= 0
+                else _("{quantity} pcs, about {days} days").format(
+                    quantity=number(quantity),
+                    days=days_text(float(item.get("days_of_cover") or 0), ctx.language),
+                )
+            )
+            lines.append(
+                f"• {html.escape(_short(str(item.get('title') or '')))} · "
+                f"<code>{html.escape(_short(str(item.get('supplier_article') or '')))}</code> — "
+                f"{left}"
+            )
+    as_of = payload.get("as_of")
+    lines.append("")
+    if as_of:
+        stamp = datetime.fromtimestamp(float(as_of), ctx.tz).strftime("%d.%m %H:%M")
+        lines.append(_("🕒 WB data as of {time}").format(time=stamp))
+    else:
+        lines.append(_("🕒 No data from WB yet: the first load is still running."))
+    return cut_lines("\n".join(lines), ctx.limit)
+
+
+@renderer("summary")
+def render_summary(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
+    texts = [summary_text(e.payload, ctx) for e in events]
+    return Rendered(cut_lines("\n\n".join(texts), ctx.limit))

@@ -1,0 +1,379 @@
+"""How alerts read: one renderer per event kind, kept in a registry other modules add to.
+
+A renderer gets the events one message covers (one or many of the same kind and shop) and a
+`RenderContext` (the reader's settings, language, zone, shop names, product cards) and returns a
+`Rendered` (HTML text, maybe a photo). Renderers are pure: everything they need is in the context,
+so they are tested without a database or Telegram. `compose` builds one message out of several
+kinds (a poll's burst, a "while I was away" digest) within Telegram's 4096 characters.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram.types import InlineKeyboardMarkup
+
+from bot.i18n import N_
+from bot.store.outbox import EventRow, ProductInfo
+from bot.store.users import User
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MIN_LISTED = 10  # a grouped message names at least this many events (DESIGN.md)
+TITLE_CHARS = 60
+SECTION_FLOOR = 200  # the least a section of a mixed message gets: its heading and a line
+ARTICLE_CHARS = 75  # WB allows 75: shown whole, it is what the seller searches by
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What a renderer may know about the reader and the shop; `limit` is its character budget."""
+
+    user: User | None
+    language: str
+    gettext: Callable[[str], str]
+    tz: tzinfo = field(default_factory=lambda: ZoneInfo("Europe/Moscow"))
+    shop_names: Mapping[int, str] = field(default_factory=dict)
+    products: Mapping[tuple[int, int], ProductInfo] = field(default_factory=dict)
+    today: Mapping[int, tuple[int, float]] = field(default_factory=dict)  # shop: (orders, sum)
+    limit: int = MAX_TEXT
+    photos: bool = True
+
+    def shop(self, shop_id: int) -> str:
+        return html.escape(self.shop_names.get(shop_id, f"#{shop_id}"))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """An HTML text (a caption when there is a photo) and, for a message of one kind, maybe
+    a photo and buttons (e.g. "mute" under a stock alert)."""
+
+    text: str
+    photo_url: str | None = None
+    reply_markup: InlineKeyboardMarkup | None = None
+
+
+Renderer = Callable[[Sequence[EventRow], RenderContext], Rendered]
+RENDERERS: dict[str, Renderer] = {}
+# How a kind is counted in digest headings ("orders — 30"); renderers may add theirs.
+LABELS: dict[str, str] = {
+    "order": N_("orders"),
+    "cancel": N_("cancellations"),
+    "buyout": N_("buyouts"),
+    "return": N_("returns"),
+    "token_dead": N_("key problems"),
+}
+
+
+def renderer(kind: str) -> Callable[[Renderer], Renderer]:
+    """Registers the function as the renderer of one event kind."""
+
+    def register(func: Renderer) -> Renderer:
+        RENDERERS[kind] = func
+        return func
+
+    return register
+
+
+# ------------------------------------------------------------------ formatting
+
+
+def number(value: float) -> str:
+    """Whole numbers in full with a space between thousands: 12 345."""
+    return f"{round(value):,}".replace(",", " ")
+
+
+def money(value: float) -> str:
+    return f"{number(value)} ₽"
+
+
+def percent(value: float) -> str:
+    return f"{value:g}%"
+
+
+def _short(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _str(payload: Mapping[str, Any], key: str) -> str:
+    value = payload.get(key)
+    return "" if value is None else str(value)
+
+
+def _num(payload: Mapping[str, Any], key: str) -> float:
+    try:
+        return float(payload.get(key) or 0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _nm(event: EventRow) -> int:
+    try:
+        return int(event.payload.get("nm_id") or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def title_of(event: EventRow, ctx: RenderContext) -> str:
+    """The card title when known, else WB's subject and brand from the row itself."""
+    product = ctx.products.get((event.shop_id, _nm(event)))
+    if product and product.title:
+        return product.title
+    parts = [_str(event.payload, "subject"), _str(event.payload, "brand")]
+    return " ".join(p for p in parts if p) or f"nmId {_nm(event)}"
+
+
+def _size(event: EventRow) -> str:
+    size = _str(event.payload, "tech_size")
+    return "" if size in ("", "0") else size
+
+
+def _local_time(event: EventRow, ctx: RenderContext) -> str:
+    ts = _num(event.payload, "ts") or event.created_at
+    return datetime.fromtimestamp(ts, ctx.tz).strftime("%H:%M")
+
+
+def item_line(event: EventRow, ctx: RenderContext, amount: float) -> str:
+    """One event in a list: title, seller article, nmId, size, amount."""
+    article = html.escape(_short(_str(event.payload, "supplier_article"), ARTICLE_CHARS))
+    parts = [
+        html.escape(_short(title_of(event, ctx), TITLE_CHARS)),
+        f"<code>{article}</code>",
+        f"nmId {_nm(event)}",
+    ]
+    if _size(event):
+        parts.append(html.escape(_short(_size(event), 20)))
+    parts.append(money(amount))
+    return "• " + " · ".join(parts)
+
+
+def cut_lines(text: str, limit: int) -> str:
+    """Drops whole lines from the end until the text fits: each line is balanced HTML, so a
+    cut never leaves an open tag (Telegram would refuse the message)."""
+    if len(text) <= limit:
+        return text
+    lines = text.split("\n")
+    while lines and len("\n".join(lines)) > limit:
+        lines.pop()
+    return "\n".join(lines)
+
+
+def fit_list(head: str, lines: Sequence[str], tail: str, limit: int, more: str) -> str:
+    """Head, as many lines as fit in `limit`, "+N more", tail: never longer than the limit."""
+    kept: list[str] = []
+    size = len(head) + len(tail) + 2
+    for i, line in enumerate(lines):
+        rest = len(lines) - i - 1
+        reserve = len(more.format(count=len(lines))) + 1 if rest else 0
+        if size + len(line) + 1 + reserve > limit:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    parts = [head, *kept]
+    if len(kept) < len(lines):
+        parts.append(more.format(count=len(lines) - len(kept)))
+    if tail and size <= limit:
+        parts.append(tail)
+    return cut_lines("\n".join(parts), limit)
+
+
+def _today_line(shop_id: int, ctx: RenderContext) -> str:
+    if shop_id not in ctx.today:
+        return ""
+    count, total = ctx.today[shop_id]
+    _ = ctx.gettext
+    return _("📈 Today so far: orders — {count}, {total}").format(
+        count=number(count), total=money(total)
+    )
+
+
+# ------------------------------------------------------------------ renderers
+
+
+def _listed(
+    events: Sequence[EventRow], ctx: RenderContext, head: str, amount_key: str, today: bool
+) -> Rendered:
+    _ = ctx.gettext
+    total = sum(_num(e.payload, amount_key) for e in events)
+    head = head.format(
+        shop=ctx.shop(events[0].shop_id), count=number(len(events)), total=money(total)
+    )
+    lines = [item_line(e, ctx, _num(e.payload, amount_key)) for e in events]
+    tail = _today_line(events[0].shop_id, ctx) if today else ""
+    return Rendered(fit_list(head, lines, tail, ctx.limit, _("+{count} more")))
+
+
+@renderer("order")
+def render_orders(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
+    _ = ctx.gettext
+    if len(events) > 1:
+        head = _("🛒 <b>{shop}</b>: new orders — {count}, {total}")
+        return _listed(events, ctx, head, "price_with_disc", today=True)
+    event = events[0]
+    p = event.payload
+    lines = [
+        _("🛒 <b>New order</b> · {shop} · {time}").format(
+            shop=ctx.shop(event.shop_id), time=_local_time(event, ctx)
+        ),
+        f"<b>{html.escape(_short(title_of(event, ctx), 200))}</b>",
+        _("Article <code>{article}</code> · nmId {nm_id}").format(
+            article=html.escape(_short(_str(p, "supplier_article"), 100)), nm_id=_nm(event)
+        )
+        + (
+            _(" · size {size}").format(size=html.escape(_short(_size(event), 20)))
+            if _size(event)
+            else ""
+        ),
+        _("💰 {price} (seller discount {discount}, WB discount {spp})").format(
+            price=money(_num(p, "price_with_disc")),
+            discount=percent(_num(p, "discount_percent")),
+            spp=percent(_num(p, "spp")),
+        ),
+        _("🏬 {warehouse} → {region}").format(
+            warehouse=html.escape(_short(_str(p, "warehouse") or "—", 80)),
+            region=html.escape(_short(_str(p, "region") or "—", 80)),
+        ),
+    ]
+    today = _today_line(event.shop_id, ctx)
+    if today:
+        lines.append(today)
+    text = cut_lines("\n".join(lines), ctx.limit)
+    product = ctx.products.get((event.shop_id, _nm(event)))
+    photo = product.photo_url if product and ctx.photos and len(text) <= MAX_CAPTION else None
+    return Rendered(text, photo)
+
+
+@renderer("cancel")
+def render_cancels(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
+    _ = ctx.gettext
+    if len(events) > 1:
+        head = _("❌ <b>{shop}</b>: orders cancelled — {count}, {total}")
+    else:
+        head = _("❌ <b>Order cancelled</b> · {shop}")
+    return _listed(events, ctx, head, "price_with_disc", today=False)
+
+
+@renderer("buyout")
+def render_buyouts(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
+    _ = ctx.gettext
+    if len(events) > 1:
+        head = _("✅ <b>{shop}</b>: bought out — {count}, to you {total}")
+    else:
+        head = _("✅ <b>Bought out</b> · {shop} · to you {total}")
+    return _listed(events, ctx, head, "for_pay", today=False)
+
+
+@renderer("return")
+def render_returns(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
+    _ = ctx.gettext
+    if len(events) > 1:
+        head = _("↩️ <b>{shop}</b>: returns — {count}, {total}")
+    else:
+        head = _("↩️ <b>Return</b> · {shop}")
+    return _listed(events, ctx, head, "price_with_disc", today=False)
+
+
+def _dead_reason(reason: str, ctx: RenderContext) -> str:
+    _ = ctx.gettext
+    reasons = {
+        "expired": _("it has expired"),
+        "revoked": _("it was revoked or deleted in the seller cabinet"),
+        "scope": _("it lacks a category the bot needs"),
+        "malformed": _("WB does not recognise it"),
+    }
+    return reasons.get(reason, _("WB refuses it"))
+
+
+@renderer("token_dead")
+def render_token_dead(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
+    _ = ctx.gettext
+    parts = []
+    for event in events:
+        name = _str(event.payload, "shop_name") or ctx.shop_names.get(event.shop_id, "")
+        parts.append(
+            _("⚠️ <b>The WB key of «{shop}» stopped working</b>: {reason}.").format(
+                shop=html.escape(name), reason=_dead_reason(_str(event.payload, "reason"), ctx)
+            )
+        )
+    parts.append(
+        _(
+            "I have paused this shop: no new data and no alerts until it has a working key. "
+            "Create a new read-only token in the WB seller cabinet (Settings → Access to API) "
+            "and send it to me as <code>/connect &lt;token&gt;</code>."
+        )
+    )
+    return Rendered(cut_lines("\n".join(parts), ctx.limit))
+
+
+def render_unknown(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
+    """A kind nobody registered: say something rather than lose it, and log it."""
+    log.warning("no renderer for event kind %r", events[0].kind)
+    _ = ctx.gettext
+    return Rendered(
+        _("🔔 {shop}: {count} new events").format(
+            shop=ctx.shop(events[0].shop_id), count=number(len(events))
+        )
+    )
+
+
+# ------------------------------------------------------------------ composing messages
+
+
+def _sections(events: Sequence[EventRow]) -> list[list[EventRow]]:
+    """Events split by (shop, kind), in the order they first appear."""
+    groups: dict[tuple[int, str], list[EventRow]] = {}
+    for event in events:
+        groups.setdefault((event.shop_id, event.kind), []).append(event)
+    return list(groups.values())
+
+
+def counts_line(events: Sequence[EventRow], ctx: RenderContext) -> str:
+    """'orders — 30, cancellations — 2' for digest headings."""
+    counts: dict[str, int] = {}
+    for event in events:
+        counts[event.kind] = counts.get(event.kind, 0) + 1
+    return ", ".join(
+        f"{ctx.gettext(LABELS.get(kind, kind))} — {number(n)}" for kind, n in counts.items()
+    )
+
+
+def catch_up_heading(events: Sequence[EventRow], ctx: RenderContext) -> str:
+    _ = ctx.gettext
+    return _("⏳ <b>While I was away</b>: {counts}").format(counts=counts_line(events, ctx))
+
+
+def quiet_heading(events: Sequence[EventRow], ctx: RenderContext) -> str:
+    _ = ctx.gettext
+    return _("🌙 <b>During your quiet hours</b>: {counts}").format(counts=counts_line(events, ctx))
+
+
+def compose(events: Sequence[EventRow], ctx: RenderContext, heading: str = "") -> Rendered:
+    """One message for all the events: a single section keeps its photo; several share the
+    character budget in proportion to their size, so the message never passes the limit."""
+    sections = _sections(events)
+    if len(sections) == 1 and not heading:
+        rendered = RENDERERS.get(sections[0][0].kind, render_unknown)(sections[0], ctx)
+        return replace(rendered, text=cut_lines(rendered.text, ctx.limit))
+    room = ctx.limit - len(heading) - 2 * len(sections) - 2
+    parts = [heading] if heading else []
+    for section in sections:
+        budget = max(room * len(section) // len(events), SECTION_FLOOR)
+        sub = replace(ctx, limit=budget, photos=False)
+        text = RENDERERS.get(section[0].kind, render_unknown)(section, sub).text
+        parts.append(cut_lines(text, budget))
+    text = "\n\n".join(p for p in parts if p)
+    if len(text) > ctx.limit:
+        # Too many sections for a list each: one line per shop and kind instead.
+        lines = [heading] if heading else []
+        lines += [f"{ctx.shop(s[0].shop_id)}: {counts_line(s, ctx)}" for s in sections]
+        text = cut_lines("\n".join(lines), ctx.limit)
+    return Rendered(text)

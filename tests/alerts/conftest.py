@@ -1,0 +1,126 @@
+"""The real Dispatcher and Bot (as bot.app.build makes them) against the fake Bot API, plus
+helpers that store stock and orders the way the sync engine does."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import os
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+from aiogram.types import Update
+
+from bot.app import build, shutdown
+from bot.config import Settings
+from bot.handlers import get_routers
+from bot.store import Database
+from bot.store.sync import replace_stock
+from bot.store.users import User
+from bot.wb.models import StockRow
+from tests.fakes.telegram import FakeTelegram
+from tests.reports.seed import order, store_rows
+
+_ids = itertools.count(1)
+
+
+@pytest.fixture
+async def tg():
+    async with FakeTelegram(enforce_limits=False) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def app(tmp_path, tg):
+    settings = Settings(
+        bot_token=tg.token,
+        telegram_api_url=tg.base_url,
+        data_dir=tmp_path / "data",
+        master_keys=base64.b64encode(os.urandom(32)).decode(),
+    )
+    _detach_routers()
+    application = await build(settings)
+    yield application
+    await shutdown(application)
+    _detach_routers()
+
+
+def _detach_routers() -> None:
+    # Routers are module-level singletons and may join one dispatcher only.
+    for router in get_routers():
+        router._parent_router = None
+
+
+async def say(app, tg, user_id: int, text: str, language: str = "en") -> None:
+    message = tg.user_message(user_id, text, language_code=language)
+    await app.dp.feed_update(app.bot, Update(update_id=next(_ids), message=message))
+
+
+async def press(app, tg, user_id: int, message_id: int, data: str) -> None:
+    query = tg.callback(user_id, message_id, data)
+    await app.dp.feed_update(app.bot, Update(update_id=next(_ids), callback_query=query))
+
+
+def at(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+async def put_stock(db: Database, shop_id: int, rows: list[tuple[int, str, str, int]]) -> None:
+    """Stock rows (nm_id, tech_size, warehouse, quantity) as one snapshot."""
+    stock = [
+        StockRow(
+            nm_id=nm_id,
+            barcode=f"{nm_id}-{size}",
+            tech_size=size,
+            vendor_code=f"ART-{nm_id}",
+            brand="Acme",
+            subject="Платья",
+            warehouse=warehouse,
+            quantity=quantity,
+        )
+        for nm_id, size, warehouse, quantity in rows
+    ]
+    async with db.transaction() as conn:
+        await replace_stock(conn, shop_id, stock)
+
+
+async def put_orders(
+    db: Database, shop_id: int, nm_id: int, count: int, end: float, size: str = "0"
+) -> None:
+    """`count` orders of the product, one an hour before `end`."""
+    rows = [
+        replace(
+            order(f"{nm_id}-{size}-{i}-{end}", at(end - 3600 * (i + 1)), 1000, nm_id),
+            tech_size=size,
+        )
+        for i in range(count)
+    ]
+    await store_rows(db, shop_id, rows)
+
+
+@pytest.fixture
+def make_user():
+    def make(**values) -> User:
+        base = dict(
+            id=1,
+            language="en",
+            tg_language="en",
+            timezone="Europe/Moscow",
+            summary_time="09:00",
+            alert_orders=True,
+            alert_cancels=True,
+            alert_buyouts=True,
+            alert_returns=True,
+            alert_stock=True,
+            alert_summary=True,
+            photos=True,
+            stock_horizon_days=7,
+            quiet_start=None,
+            quiet_end=None,
+            last_summary_day=None,
+            created_at=0.0,
+        )
+        return User(**{**base, **values})
+
+    return make

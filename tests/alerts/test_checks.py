@@ -1,0 +1,129 @@
+"""check_stock and check_token_expiry against a real database: what lands in the outbox."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from bot.notify.checks import DAY, check_stock, check_token_expiry
+from bot.store.alerts import set_mute
+from bot.store.shops import NewToken, connect_shop
+from bot.store.users import ensure_user, update_user
+from tests.alerts.conftest import put_orders, put_stock
+from tests.reports.seed import make_shop
+
+OWNER = 501
+PARTNER = 502
+NOW = time.time()
+
+
+async def stock_events(db, kind: str = "stock_low") -> list[dict]:
+    rows = await db.fetchall(
+        "SELECT shop_id, ref, user_id, payload FROM events WHERE kind = ? ORDER BY id", (kind,)
+    )
+    return [{"shop_id": r[0], "ref": r[1], "user_id": r[2], **json.loads(r[3])} for r in rows]
+
+
+async def seed_shop(db, keyring):
+    """nm 1: 10 left, 1 a day (10 days); nm 2: 3 left, 1 a day (3 days); nm 3: sold out after 2
+    orders; nm 4: sold out, never sold; nm 5: 5 left, never sold."""
+    shop = await make_shop(db, keyring, OWNER)
+    await put_stock(
+        db,
+        shop.id,
+        [
+            (1, "0", "Коледино", 6),
+            (1, "0", "Казань", 4),
+            (2, "0", "Коледино", 3),
+            (3, "0", "Коледино", 0),
+            (4, "0", "Коледино", 0),
+            (5, "0", "Коледино", 5),
+        ],
+    )
+    await put_orders(db, shop.id, 1, 14, NOW)
+    await put_orders(db, shop.id, 2, 14, NOW)
+    await put_orders(db, shop.id, 3, 2, NOW)
+    return shop
+
+
+async def test_products_under_the_horizon_or_sold_out_are_alerted_once_a_day(db, keyring):
+    shop = await seed_shop(db, keyring)
+    assert await check_stock(db, shop.id, NOW) == 2
+    events = await stock_events(db)
+    assert [(e["nm_id"], e["quantity"], e["user_id"]) for e in events] == [
+        (2, 3, OWNER),
+        (3, 0, OWNER),
+    ]
+    assert events[0]["days_of_cover"] == 3 and events[0]["horizon"] == 7
+    assert events[0]["supplier_article"] == "ART-2"
+    # The next snapshot of the same day alerts nothing new; the next day does again.
+    assert await check_stock(db, shop.id, NOW + 1800) == 0
+    assert await check_stock(db, shop.id, NOW + DAY) == 2
+    assert len(await stock_events(db)) == 4
+
+
+async def test_each_member_gets_their_own_horizon(db, keyring):
+    shop = await seed_shop(db, keyring)
+    await ensure_user(db, PARTNER, "en", "Europe/Moscow")
+    await update_user(db, PARTNER, stock_horizon_days=14)
+    await db.write(
+        "INSERT INTO memberships(user_id, shop_id, role, created_at) VALUES (?, ?, 'member', 0)",
+        (PARTNER, shop.id),
+    )
+    await check_stock(db, shop.id, NOW)
+    got = {(e["user_id"], e["nm_id"]) for e in await stock_events(db)}
+    assert got == {(OWNER, 2), (OWNER, 3), (PARTNER, 1), (PARTNER, 2), (PARTNER, 3)}
+
+
+async def test_snoozed_products_wait_a_week_and_ignored_ones_stay_quiet(db, keyring):
+    shop = await seed_shop(db, keyring)
+    await set_mute(db, shop.id, 2, NOW + 7 * DAY)
+    await set_mute(db, shop.id, 3, None)
+    assert await check_stock(db, shop.id, NOW) == 0
+    assert await check_stock(db, shop.id, NOW + 8 * DAY) == 1
+    assert [e["nm_id"] for e in await stock_events(db)] == [2]
+
+
+async def test_the_low_stock_switch_off_means_no_alert(db, keyring):
+    shop = await seed_shop(db, keyring)
+    await update_user(db, OWNER, alert_stock=False)
+    assert await check_stock(db, shop.id, NOW) == 0
+    assert await stock_events(db) == []
+
+
+async def expiring_shop(db, keyring, owner: int, left: float):
+    await ensure_user(db, owner, "en", "Europe/Moscow")
+    info = NewToken(f"seller-{owner}", f"Shop {owner}", 3, 0, True, NOW + left)
+    shop, _new = await connect_shop(db, keyring, owner, info, f"token-{owner}")
+    return shop
+
+
+async def test_key_expiry_is_warned_at_14_3_and_1_days_once_each(db, keyring):
+    shop = await expiring_shop(db, keyring, OWNER, 20 * DAY)
+    assert await check_token_expiry(db, NOW) == 0
+    assert await check_token_expiry(db, NOW + 6 * DAY + 60) == 1  # 13.99 days left
+    assert await check_token_expiry(db, NOW + 6 * DAY + 3600) == 0
+    assert await check_token_expiry(db, NOW + 17 * DAY + 60) == 1
+    assert await check_token_expiry(db, NOW + 19 * DAY + 60) == 1
+    assert await check_token_expiry(db, NOW + 21 * DAY) == 0  # expired: not a warning
+    events = await stock_events(db, "token_expiring")
+    assert [e["ref"].split(":")[1] for e in events] == ["14", "3", "1"]
+    assert [e["days_left"] for e in events] == [14, 3, 1]
+    assert events[0]["shop_name"] == f"Shop {OWNER}" and events[0]["shop_id"] == shop.id
+
+
+async def test_a_key_connected_with_two_days_left_gets_one_warning_not_three(db, keyring):
+    await expiring_shop(db, keyring, OWNER, 2 * DAY)
+    assert await check_token_expiry(db, NOW) == 1
+    assert await check_token_expiry(db, NOW + 60) == 0
+    [event] = await stock_events(db, "token_expiring")
+    assert event["ref"].endswith(":3") and event["days_left"] == 2
+
+
+async def test_a_new_key_is_warned_about_afresh(db, keyring):
+    await expiring_shop(db, keyring, OWNER, 2 * DAY)
+    await check_token_expiry(db, NOW)
+    # The same seller brings a new key that again expires soon: its own warnings.
+    info = NewToken(f"seller-{OWNER}", "Renamed", 3, 0, True, NOW + 10 * DAY)
+    await connect_shop(db, keyring, OWNER, info, "another-token")
+    assert await check_token_expiry(db, NOW) == 1

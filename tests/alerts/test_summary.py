@@ -1,0 +1,113 @@
+"""The daily summary: queued at the user's local summary time, once a day, with the stored
+numbers; and how it reads."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.notify.summary import queue_summaries
+from bot.notify.texts import RenderContext, compose
+from bot.store.outbox import EventRow
+from bot.store.users import ensure_user, get_user, update_user
+from tests.alerts.conftest import put_stock
+from tests.reports.seed import make_shop, mark_polled, order, sale, store_rows
+
+NSK = ZoneInfo("Asia/Novosibirsk")  # UTC+7: 09:00 there is 02:00 UTC
+USER = 600
+
+
+def nsk(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2025, 11, day, hour, minute, tzinfo=NSK)
+
+
+DUE = nsk(20, 9).timestamp()
+
+
+async def seed(db, keyring):
+    await ensure_user(db, USER, "en", "Europe/Moscow")
+    await update_user(db, USER, timezone="Asia/Novosibirsk", summary_time="09:00")
+    shop = await make_shop(db, keyring, USER, name="Лавка <1>")
+    await store_rows(
+        db,
+        shop.id,
+        [
+            order("y1", nsk(19, 10), 1500, nm_id=11),
+            order("y2", nsk(19, 23, 30), 10000, nm_id=12),
+            order("y3", nsk(19, 12), 700, nm_id=11, cancelled_at=nsk(19, 13)),
+            order("d1", nsk(18, 15), 2000, nm_id=11),
+            order("t1", nsk(20, 0, 30), 999, nm_id=11),  # today: not in yesterday's summary
+        ],
+        [sale("S1", nsk(19, 12), 1500, 1275, nm_id=11), sale("R1", nsk(19, 14), 500, 400)],
+    )
+    await mark_polled(db, shop.id, nsk(20, 0, 30), nsk(20, 0, 31).timestamp())
+    return shop
+
+
+async def summaries(db) -> list[tuple[str, int, dict]]:
+    rows = await db.fetchall(
+        "SELECT ref, user_id, shop_id, payload FROM events WHERE kind = 'summary' ORDER BY id"
+    )
+    assert all(r[2] == 0 for r in rows)  # a user's event, not a shop's
+    return [(r[0], r[1], json.loads(r[3])) for r in rows]
+
+
+def render(payload: dict) -> str:
+    event = EventRow(0, 0, "summary", "", None, False, USER, payload, 0.0)
+    ctx = RenderContext(user=None, language="en", gettext=lambda s: s, tz=NSK)
+    return compose([event], ctx).text
+
+
+async def test_summary_is_queued_at_nine_local_not_before_and_once_a_day(db, keyring):
+    await seed(db, keyring)
+    assert await queue_summaries(db, DUE - 60) == 0  # 08:59 in Novosibirsk, 01:59 UTC
+    assert await queue_summaries(db, DUE) == 1
+    assert await queue_summaries(db, DUE + 60) == 0
+    assert await queue_summaries(db, DUE + 10 * 3600) == 0
+    assert (await get_user(db, USER)).last_summary_day == "2025-11-20"
+    assert await queue_summaries(db, DUE + 86400 - 60) == 0
+    assert await queue_summaries(db, DUE + 86400) == 1
+    assert [(ref, user) for ref, user, _p in await summaries(db)] == [
+        (f"{USER}:2025-11-20", USER),
+        (f"{USER}:2025-11-21", USER),
+    ]
+
+
+async def test_summary_numbers_match_the_stored_orders_and_sales(db, keyring):
+    await seed(db, keyring)
+    await queue_summaries(db, DUE)
+    [(_ref, _user, payload)] = await summaries(db)
+    assert payload["day"] == "2025-11-19"
+    current = payload["current"]
+    assert (current["orders"], current["orders_sum"]) == (3, 12200)
+    assert (current["cancels"], current["cancels_sum"]) == (1, 700)
+    assert (current["buyouts"], current["returns"]) == (1, 1)
+    assert payload["previous"]["orders"] == 1
+    assert [(t["nm_id"], t["orders"]) for t in payload["top"]] == [(12, 1), (11, 2)]
+    text = render(payload)
+    assert "Summary for 19.11.2025" in text
+    assert "Лавка &lt;1&gt;" in text
+    assert "Orders: <b>3</b> · <b>12 200 ₽</b>" in text
+    assert "+2, +200%; +10 200 ₽, +510% against the day before" in text
+    assert "Buyouts: 1 · 1 500 ₽" in text and "Returns: 1 · 500 ₽" in text
+    assert "Cancellations: 1 · 700 ₽" in text
+    assert "Buyout rate: 50%" in text
+    assert "WB data as of 20.11 00:30" in text
+
+
+async def test_products_at_risk_are_in_the_summary(db, keyring):
+    shop = await seed(db, keyring)
+    await put_stock(db, shop.id, [(11, "0", "Коледино", 1), (12, "0", "Коледино", 50)])
+    await queue_summaries(db, DUE)
+    [(_ref, _user, payload)] = await summaries(db)
+    assert [r["nm_id"] for r in payload["at_risk"]] == [11]
+    assert "May run out soon" in render(payload)
+
+
+async def test_no_summary_with_the_switch_off_or_without_an_active_shop(db, keyring):
+    await seed(db, keyring)
+    await update_user(db, USER, alert_summary=False)
+    await ensure_user(db, 601, "en", "Asia/Novosibirsk")  # no shop at all
+    assert await queue_summaries(db, DUE + timedelta(hours=1).total_seconds()) == 0
+    assert await summaries(db) == []

@@ -1,0 +1,126 @@
+"""What /connect and /status say, rendered in the reader's language and time zone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiogram.utils.i18n import I18n
+
+from bot.handlers.connect import connected_text
+from bot.handlers.status import newest_wb_change, shop_status
+from bot.i18n import make_i18n
+from bot.store.polls import PollState
+from bot.store.shops import Shop
+from bot.wb.methods import Category, TokenType
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC).timestamp()
+
+
+@pytest.fixture(scope="module")
+def i18n() -> I18n:
+    return make_i18n()
+
+
+@pytest.fixture
+def english(i18n: I18n) -> Iterator[None]:
+    with i18n.context(), i18n.use_locale("en"):
+        yield
+
+
+@pytest.fixture
+def russian(i18n: I18n) -> Iterator[None]:
+    with i18n.context(), i18n.use_locale("ru"):
+        yield
+
+
+def shop(token_type: TokenType, *categories: Category, read_only: bool = True) -> Shop:
+    mask = 0
+    for category in categories:
+        mask |= 1 << int(category)
+    return Shop(
+        id=1,
+        seller_id="sid",
+        name="<Ромашка>",
+        token_type=int(token_type),
+        token_categories=mask,
+        token_read_only=read_only,
+        token_expires_at=NOW + 30 * 86400,
+        token_fingerprint="fp",
+        state="active",
+        dead_reason=None,
+        dead_at=None,
+        alert_chat_id=None,
+        baseline_done=False,
+        connected_at=NOW,
+    )
+
+
+def poll(job: str, newest: str | None = None, error: str | None = None) -> PollState:
+    return PollState(
+        shop_id=1,
+        job=job,
+        next_due_at=NOW + 60,
+        last_ok_at=NOW - 60,
+        last_error=error,
+        last_error_at=NOW - 120 if error else None,
+        failures=0,
+        cursor=None,
+        newest_change=newest,
+        task=None,
+        task_started_at=None,
+        baseline_done=True,
+    )
+
+
+def test_base_token_with_statistics_only_hears_what_it_misses(english: None) -> None:
+    text = connected_text(shop(TokenType.BASE, Category.STATISTICS), True, 30, UTC)
+    assert "orders and cancellations: every 3 h" in text
+    assert "buyouts and returns: every 2 h" in text
+    assert "without stock" in text and "Marketplace" in text and "Content" in text
+    assert "Personal" in text and "90 days" in text
+    assert "&lt;Ромашка&gt;" in text  # WB's name is escaped for HTML
+    assert "expires in" not in text
+
+
+def test_a_token_near_its_end_is_flagged_at_connect(english: None) -> None:
+    text = connected_text(shop(TokenType.PERSONAL, Category.STATISTICS), True, 5, UTC)
+    assert "expires in 5 days" in text
+
+
+def test_personal_token_with_write_access_is_warned(english: None) -> None:
+    every = (Category.STATISTICS, Category.ANALYTICS, Category.MARKETPLACE, Category.CONTENT)
+    text = connected_text(shop(TokenType.PERSONAL, *every, read_only=False), False, 30, UTC)
+    assert "Key updated" in text
+    assert "orders and cancellations: every 1 min" in text
+    assert "stock: every 30 min" in text
+    assert "Read only" in text and "safer" in text
+    assert "without stock" not in text and "90 days" not in text
+
+
+def test_connected_text_in_russian(russian: None) -> None:
+    text = connected_text(shop(TokenType.PERSONAL, Category.STATISTICS), True, 30, UTC)
+    assert "подключён" in text and "раз в 1 мин" in text
+
+
+def test_wb_freshness_is_moscow_time_shown_in_the_users_zone(english: None) -> None:
+    polls = [poll("orders", "2026-11-23T14:30:00"), poll("sales", "2026-11-23T13:00:00")]
+    assert newest_wb_change(polls) == datetime(2026, 11, 23, 11, 30, tzinfo=UTC)
+    text = shop_status(
+        shop(TokenType.PERSONAL, Category.STATISTICS),
+        "owner",
+        polls,
+        ZoneInfo("Asia/Yekaterinburg"),
+        NOW,
+    )
+    assert "as of 2026-11-23 16:30" in text  # 11:30 UTC is 16:30 in Yekaterinburg
+    assert "30 days left" in text
+
+
+def test_status_names_the_last_wb_error_and_when(english: None) -> None:
+    polls = [poll("orders"), poll("stock", error="WB 503: unavailable")]
+    text = shop_status(shop(TokenType.PERSONAL, Category.STATISTICS), "member", polls, UTC, NOW)
+    assert "Last WB error (2026-11-23 11:58): WB 503: unavailable" in text
+    assert "orders and cancellations: last sync 2026-11-23 11:59, next 2026-11-23 12:01" in text

@@ -1,0 +1,152 @@
+"""Alert wording: pure renderers, the registry, grouping, quiet hours."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.notify.sender import Outgoing, group_messages, place, quiet_until
+from bot.notify.texts import (
+    MAX_TEXT,
+    RENDERERS,
+    RenderContext,
+    Rendered,
+    compose,
+    money,
+    renderer,
+)
+from bot.store.outbox import Due, EventRow
+from bot.store.users import User
+
+MSK = ZoneInfo("Europe/Moscow")
+
+
+def ctx(**kw) -> RenderContext:
+    return RenderContext(user=None, language="en", gettext=lambda s: s, tz=MSK, **kw)
+
+
+def ev(kind="order", n=0, *, shop=1, batch="b", catch_up=False, **payload) -> EventRow:
+    base = {
+        "srid": f"s{n}",
+        "nm_id": 100 + n,
+        "supplier_article": f"A{n}",
+        "tech_size": "0",
+        "subject": "Кружка",
+        "brand": "Acme",
+        "price_with_disc": 1000,
+        "for_pay": 900,
+        "ts": 1_700_000_000,
+    }
+    return EventRow(n, shop, kind, f"r{n}", batch, catch_up, None, {**base, **payload}, 0.0)
+
+
+def user(**kw) -> User:
+    values = dict(
+        id=1,
+        language=None,
+        tg_language="en",
+        timezone="Europe/Moscow",
+        summary_time="09:00",
+        alert_orders=True,
+        alert_cancels=True,
+        alert_buyouts=True,
+        alert_returns=True,
+        alert_stock=True,
+        alert_summary=True,
+        photos=True,
+        stock_horizon_days=7,
+        quiet_start=None,
+        quiet_end=None,
+        last_summary_day=None,
+        created_at=0.0,
+    )
+    values.update(kw)
+    return User(**values)
+
+
+def test_money_is_written_in_full():
+    assert money(12345) == "12 345 ₽"
+    assert money(1_204_000.4) == "1 204 000 ₽"
+
+
+def test_cancel_buyout_return_each_say_what_happened():
+    assert "cancelled" in compose([ev("cancel")], ctx()).text
+    assert "Bought out" in compose([ev("buyout")], ctx()).text
+    assert "900 ₽" in compose([ev("buyout")], ctx()).text
+    assert "Return" in compose([ev("return")], ctx()).text
+
+
+def test_wb_text_is_escaped():
+    text = compose([ev(supplier_article="<b>&", subject="<i>")], ctx()).text
+    assert "&lt;b&gt;&amp;" in text and "<i>" not in text
+
+
+def test_other_modules_register_renderers_for_their_kinds():
+    @renderer("test_kind")
+    def render(events, c):
+        return Rendered(f"{len(events)} things in {c.language}")
+
+    try:
+        assert compose([ev("test_kind"), ev("test_kind", 1)], ctx()).text == "2 things in en"
+    finally:
+        RENDERERS.pop("test_kind")
+
+
+def test_a_digest_of_many_shops_and_kinds_stays_within_telegram_limit():
+    events = [
+        ev(kind, n, shop=n % 40, supplier_article="Z" * 75)
+        for n in range(400)
+        for kind in ("order", "cancel")
+    ][:800]
+    text = compose(events, ctx(shop_names={i: "N" * 100 for i in range(40)}), "Heading").text
+    assert len(text) <= MAX_TEXT and text.startswith("Heading")
+
+
+def test_quiet_hours_wrap_midnight():
+    at = datetime(2026, 11, 23, 23, 30, tzinfo=MSK).timestamp()
+    until = quiet_until(at, MSK, "23:00", "08:00")
+    assert until == datetime(2026, 11, 24, 8, 0, tzinfo=MSK).timestamp()
+    morning = datetime(2026, 11, 24, 7, 0, tzinfo=MSK).timestamp()
+    assert quiet_until(morning, MSK, "23:00", "08:00") == until
+    assert (
+        quiet_until(datetime(2026, 11, 24, 12, 0, tzinfo=MSK).timestamp(), MSK, "23:00", "08:00")
+        is None
+    )
+    assert quiet_until(at, MSK, None, None) is None
+
+
+def test_switches_and_quiet_hours_decide_placement():
+    noon = datetime(2026, 11, 23, 12, 0, tzinfo=MSK).timestamp()
+    assert place(ev("order"), user(alert_orders=False), noon) is None
+    assert place(ev("cancel"), user(alert_orders=False), noon) == ("pending", 0.0)
+    assert place(ev("token_dead"), user(alert_orders=False, alert_cancels=False), noon) == (
+        "pending",
+        0.0,
+    )
+    state, _ = place(ev("order"), user(quiet_start="11:00", quiet_end="13:00"), noon)
+    assert state == "held"
+
+
+def test_grouping_one_message_per_poll_per_chat_and_one_digest_for_held():
+    def due(i, chat, event, held=False):
+        return Due(i, chat, chat, held, 0, event)
+
+    rows = [
+        due(1, 1, ev(n=1, batch="p1")),
+        due(2, 1, ev(n=2, batch="p1")),
+        due(3, 2, ev(n=3, batch="p1")),
+        due(4, 1, ev(n=4, batch="p2")),
+        due(5, 1, ev(n=5, batch="p3"), held=True),
+        due(6, 1, ev(n=6, batch="p4"), held=True),
+        due(7, 3, ev(n=7, batch="x", catch_up=True)),
+        due(8, 3, ev(n=8, batch="y", catch_up=True)),
+    ]
+    messages = group_messages(rows)
+    assert [(m.chat_id, m.mode, m.ids) for m in messages] == [
+        (1, "batch", [1, 2]),
+        (2, "batch", [3]),
+        (1, "batch", [4]),
+        (1, "quiet", [5, 6]),
+        (3, "catch_up", [7, 8]),
+    ]
+    assert isinstance(messages[0], Outgoing)
