@@ -63,6 +63,8 @@ def summary_due(user: User, now: float) -> date | None:
     today = local.date()
     if local.time() < at or user.last_summary_day == today.isoformat():
         return None
+    if datetime.combine(today, at, local.tzinfo).timestamp() < user.created_at:
+        return None  # a user who arrived after today's summary time starts tomorrow
     return today
 
 

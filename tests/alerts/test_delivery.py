@@ -41,6 +41,7 @@ async def test_low_stock_alert_arrives_with_buttons_that_mute_the_product(app, t
 async def test_key_expiry_warning_and_summary_arrive_in_russian(app, tg):
     shop = await make_shop(app.db, app.keyring, USER, name="Лавка")
     await update_user(app.db, USER, language="ru", summary_time="00:00")
+    await app.db.write("UPDATE users SET created_at = created_at - 86400 WHERE id = ?", (USER,))
     await app.db.write(
         "UPDATE shops SET token_expires_at = ? WHERE id = ?", (time.time() + 2 * DAY, shop.id)
     )

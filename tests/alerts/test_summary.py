@@ -28,6 +28,8 @@ DUE = nsk(20, 9).timestamp()
 async def seed(db, keyring):
     await ensure_user(db, USER, "en", "Europe/Moscow")
     await update_user(db, USER, timezone="Asia/Novosibirsk", summary_time="09:00")
+    # The user has been with the bot for a while (a newcomer's first summary is tomorrow's).
+    await db.write("UPDATE users SET created_at = ? WHERE id = ?", (DUE - 30 * 86400, USER))
     shop = await make_shop(db, keyring, USER, name="Лавка <1>")
     await store_rows(
         db,
@@ -94,6 +96,14 @@ async def test_summary_numbers_match_the_stored_orders_and_sales(db, keyring):
     assert "Cancellations: 1 · 700 ₽" in text
     assert "Buyout rate: 50%" in text
     assert "WB data as of 20.11 00:30" in text
+
+
+async def test_a_user_who_arrives_after_the_summary_time_starts_tomorrow(db, keyring):
+    await ensure_user(db, USER, "en", "Asia/Novosibirsk")
+    await make_shop(db, keyring, USER, name="New")
+    await db.write("UPDATE users SET created_at = ? WHERE id = ?", (DUE + 3600, USER))
+    assert await queue_summaries(db, DUE + 7200) == 0
+    assert await queue_summaries(db, DUE + 86400) == 1
 
 
 async def test_products_at_risk_are_in_the_summary(db, keyring):
