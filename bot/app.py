@@ -80,6 +80,8 @@ def command_list(i18n: I18n, locale: str) -> list[BotCommand]:
         "settings": N_("Settings"),
         "language": N_("Language"),
         "disconnect": N_("Disconnect a shop"),
+        "invite": N_("Invite a teammate"),
+        "members": N_("Shop members"),
         "help": N_("Help"),
     }
     return [

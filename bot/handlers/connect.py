@@ -284,8 +284,12 @@ async def cancel(message: Message, state: FSMContext) -> None:
     if await state.get_state() is None:
         await message.answer(_("Nothing to cancel."))
         return
+    current = await state.get_state()
     await state.clear()
-    await message.answer(_("Cancelled. Send /connect when you have the key."))
+    if current is not None and current.startswith("ConnectForm"):
+        await message.answer(_("Cancelled. Send /connect when you have the key."))
+    else:
+        await message.answer(_("Cancelled."))
 
 
 @router.message(Command("connect"), GROUPS)

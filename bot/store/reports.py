@@ -35,6 +35,11 @@ def _hour_floor(moment: datetime) -> int:
     return _ts(moment) // HOUR * HOUR
 
 
+def _hour_ceil(moment: datetime) -> int:
+    """An end that falls inside an hour takes that hour in: "today" includes the last minutes."""
+    return -(-_ts(moment) // HOUR) * HOUR
+
+
 def _marks(ids: Sequence[int]) -> str:
     return ",".join("?" * len(ids))
 
@@ -64,7 +69,7 @@ async def totals(db: Database, shop_ids: Sequence[int], start: datetime, end: da
     row = await db.fetchone(
         f"SELECT {sums} FROM rollup_hours "
         f"WHERE shop_id IN ({_marks(shop_ids)}) AND hour >= ? AND hour < ?",
-        (*shop_ids, _hour_floor(start), _hour_floor(end)),
+        (*shop_ids, _hour_floor(start), _hour_ceil(end)),
     )
     return _totals_of(row)
 
@@ -81,7 +86,7 @@ async def hourly(
         f"SELECT hour, {sums} FROM rollup_hours "
         f"WHERE shop_id IN ({_marks(shop_ids)}) AND hour >= ? AND hour < ? "
         "GROUP BY hour ORDER BY hour",
-        (*shop_ids, _hour_floor(start), _hour_floor(end)),
+        (*shop_ids, _hour_floor(start), _hour_ceil(end)),
     )
     return [(datetime.fromtimestamp(int(r[0]), UTC), _totals_of(tuple(r)[1:])) for r in rows]
 
