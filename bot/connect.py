@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from bot.wb.client import WBClient, WBError, WBForbidden, WBRateLimited, WBUnauthorized
 from bot.wb.limiter import Limiter
@@ -114,6 +114,15 @@ class Unreachable:
 WBCheck = Accepted | Unauthorized | Busy | Unreachable
 
 
+class BudgetStore(Protocol):
+    """Where WB budgets persist (the sync engine's wb_budget rows), so a restart between two
+    /connect attempts cannot call WB sooner than it allows."""
+
+    async def load_budget(self, key: tuple[int, str], limit: Any) -> None: ...
+
+    async def save_budget(self, key: tuple[int, str]) -> None: ...
+
+
 def ping_key(seller_id: str) -> tuple[int, str]:
     # Shop id 0 never exists: these buckets belong to a seller not yet stored.
     return (0, f"ping|{seller_id}")
@@ -130,6 +139,7 @@ async def check_with_wb(
     info: TokenInfo,
     scale: float,
     seconds: float = WB_CHECK_SECONDS,
+    budget: BudgetStore | None = None,
 ) -> WBCheck:
     """Pings statistics-api with the key (3 per 30 s per seller), then asks WB for the shop's
     name if its limit allows. Never waits past ``seconds`` in all."""
@@ -138,7 +148,11 @@ async def check_with_wb(
     limit = limit_for(ping, info.token_type, scale)
     assert limit is not None  # ping has a limit for every token type
     key = ping_key(sid)
+    if budget is not None:
+        await budget.load_budget(key, limit)
     wait = limiter.reserve(key, limit)
+    if budget is not None:
+        await budget.save_budget(key)
     if wait > 0:
         return Busy(max(1, math.ceil(wait)))
     deadline = asyncio.get_running_loop().time() + seconds
@@ -159,16 +173,32 @@ async def check_with_wb(
         # str(exc) holds the method and status, never the token.
         log.warning("connect: WB ping failed: %s", type(exc).__name__)
         return Unreachable()
-    return Accepted(await _shop_name(wb, limiter, token, info, scale, deadline))
+    finally:
+        if budget is not None:
+            await budget.save_budget(key)
+    return Accepted(await _shop_name(wb, limiter, token, info, scale, deadline, budget))
 
 
 async def _shop_name(
-    wb: WBClient, limiter: Limiter, token: str, info: TokenInfo, scale: float, deadline: float
+    wb: WBClient,
+    limiter: Limiter,
+    token: str,
+    info: TokenInfo,
+    scale: float,
+    deadline: float,
+    budget: BudgetStore | None,
 ) -> str:
     sid = info.seller_id or ""
     limit = limit_for(METHODS["seller_info"], info.token_type, scale)
     key = seller_info_key(sid)
-    if limit is None or limiter.reserve(key, limit) > 0:
+    if limit is None:
+        return fallback_name(sid)
+    if budget is not None:
+        await budget.load_budget(key, limit)
+    allowed = limiter.reserve(key, limit) <= 0
+    if budget is not None:
+        await budget.save_budget(key)
+    if not allowed:
         return fallback_name(sid)
     try:
         async with asyncio.timeout_at(deadline):

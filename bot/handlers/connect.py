@@ -405,7 +405,9 @@ async def connect_key(message: Message, raw: str, app: App, user: User) -> None:
         return
     info = checked
     token = normalize_token(raw)
-    result = await check_with_wb(app.wb, app.limiter, token, info, app.settings.wb_rate_scale)
+    result = await check_with_wb(
+        app.wb, app.limiter, token, info, app.settings.wb_rate_scale, budget=app.sync
+    )
     if not isinstance(result, Accepted):
         log.info("connect: key refused by the WB check (%s)", type(result).__name__)
         await message.answer(wb_refusal_text(result))

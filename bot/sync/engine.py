@@ -195,7 +195,7 @@ class SyncEngine:
         if limit is None:
             raise WBBadRequest(403, f"{name} is not allowed for this token type")
         key = (shop.id, method.group)
-        await self._load_budget(key, limit)
+        await self.load_budget(key, limit)
         wait = self.limiter.reserve(key, limit)
         if wait > 0:
             raise NotYet(wait)
@@ -206,9 +206,11 @@ class SyncEngine:
             await self.db.bump("wb_429")
             raise
         finally:
-            await self._save_budget(key)
+            await self.save_budget(key)
 
-    async def _load_budget(self, key: tuple[int, str], limit: Any) -> None:
+    async def load_budget(self, key: tuple[int, str], limit: Any) -> None:
+        """Resumes a bucket from the database the first time this process uses it; /connect's
+        checks (shop id 0) use it too, so WB's budget survives restarts everywhere."""
         if key in self._loaded:
             return
         self._loaded.add(key)
@@ -219,7 +221,7 @@ class SyncEngine:
         if row is not None:
             self.limiter.load(key, limit, BucketState(row[0], row[1], row[2]))
 
-    async def _save_budget(self, key: tuple[int, str]) -> None:
+    async def save_budget(self, key: tuple[int, str]) -> None:
         state = self.limiter.state(key)
         if state is None:
             return
