@@ -25,11 +25,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.config import Settings
 from bot.crypto import Keyring, load_keyring
 from bot.handlers import get_routers
+from bot.handlers.fallback import on_error
 from bot.handlers.middleware import UserMiddleware
 from bot.i18n import N_, UserLocale, make_i18n
 from bot.logs import SecretMask
 from bot.notify import start_sender
 from bot.notify.checks import check_stock, check_token_expiry
+from bot.notify.pacing import ChatPacer
 from bot.notify.summary import queue_summaries
 from bot.store import Database
 from bot.sync.engine import SyncEngine, start_sync
@@ -61,6 +63,7 @@ class App:
 
 def make_bot(settings: Settings) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(ChatPacer())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -121,6 +124,7 @@ async def build(settings: Settings, mask: SecretMask | None = None) -> App:
     dp.my_chat_member.outer_middleware(user_mw)
     UserLocale(i18n).setup(dp)
     dp.include_routers(*get_routers())
+    dp.errors.register(on_error)
     return app
 
 

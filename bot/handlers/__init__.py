@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import chats, connect, report, settings, shops, start, status, stock, summary
+from bot.handlers import (
+    chats,
+    connect,
+    fallback,
+    report,
+    settings,
+    shops,
+    start,
+    status,
+    stock,
+    summary,
+)
 
 
 def get_routers() -> list[Router]:
@@ -18,4 +29,5 @@ def get_routers() -> list[Router]:
         chats.router,
         settings.router,
         summary.router,
+        fallback.router,  # last: whatever nobody else understood
     ]

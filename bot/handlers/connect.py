@@ -134,7 +134,7 @@ def dead_reason_text(reason: str | None) -> str:
 def user_zone(user: User) -> tzinfo:
     try:
         return ZoneInfo(user.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return ZoneInfo("Europe/Moscow")
 
 

@@ -43,7 +43,7 @@ DEFAULT_ZONE = "Europe/Moscow"
 def user_zone(user: User) -> tzinfo:
     try:
         return ZoneInfo(user.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return ZoneInfo(DEFAULT_ZONE)
 
 

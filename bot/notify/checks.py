@@ -56,7 +56,7 @@ LABELS.update(
 def zone_of(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or DEFAULT_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return ZoneInfo(DEFAULT_ZONE)
 
 

@@ -45,7 +45,7 @@ from bot.notify.texts import (
 )
 from bot.notify.throttle import Throttle
 from bot.store import Database, outbox
-from bot.store.outbox import ALERT_SWITCH, Due, EventRow, Placement
+from bot.store.outbox import ALERT_SWITCH, OWNER_KINDS, Due, EventRow, Placement
 from bot.store.users import User
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ NOT_DELIVERED_MARKERS = ("ClientConnectorError", "Cannot connect")
 def zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or DEFAULT_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return ZoneInfo(DEFAULT_ZONE)
 
 
@@ -105,6 +105,8 @@ def place(event: EventRow, user: User, now: float) -> Placement:
     switch = ALERT_SWITCH.get(event.kind)
     if switch is not None and not getattr(user, switch):
         return None
+    if event.kind in OWNER_KINDS:
+        return ("pending", 0.0)  # a key problem does not wait for the morning
     until = quiet_until(now, zone(user.timezone), user.quiet_start, user.quiet_end)
     return ("held", until) if until is not None else ("pending", 0.0)
 
@@ -256,37 +258,44 @@ class Sender:
                     heapq.heappush(ready, (self.clock() + wait, next(self._seq), message.chat_id))
                 changed.set()
 
-        while ready or tasks:
-            sent += self._reap(tasks)
-            now = self.clock()
-            if not ready or len(tasks) >= MAX_IN_FLIGHT or ready[0][0] > now:
-                if not tasks and (not ready or now >= deadline):
-                    break
-                timeout = max(ready[0][0] - now, 0.001) if ready else None
-                changed.clear()
-                try:
-                    await asyncio.wait_for(changed.wait(), timeout)
-                except TimeoutError:
-                    pass
-                continue
-            if now >= deadline:
-                ready.clear()  # the rest stays pending for the next pass
-                continue
-            _, _, chat_id = heapq.heappop(ready)
-            queue = queues.get(chat_id)
-            if not queue:
-                continue
-            wait = self.throttle.chat_wait(chat_id, now)
-            if wait > 0:
-                heapq.heappush(ready, (now + wait, next(self._seq), chat_id))
-                continue
-            global_wait = self.throttle.global_wait(now)
-            if global_wait > 0:
-                heapq.heappush(ready, (now, next(self._seq), chat_id))
-                await asyncio.sleep(global_wait)
-                continue
-            self.throttle.take(chat_id, now)
-            tasks.add(asyncio.create_task(deliver(queue.popleft())))
+        try:
+            while ready or tasks:
+                sent += self._reap(tasks)
+                now = self.clock()
+                if not ready or len(tasks) >= MAX_IN_FLIGHT or ready[0][0] > now:
+                    if not tasks and (not ready or now >= deadline):
+                        break
+                    timeout = max(ready[0][0] - now, 0.001) if ready else None
+                    changed.clear()
+                    try:
+                        await asyncio.wait_for(changed.wait(), timeout)
+                    except TimeoutError:
+                        pass
+                    continue
+                if now >= deadline:
+                    ready.clear()  # the rest stays pending for the next pass
+                    continue
+                _, _, chat_id = heapq.heappop(ready)
+                queue = queues.get(chat_id)
+                if not queue:
+                    continue
+                wait = self.throttle.chat_wait(chat_id, now)
+                if wait > 0:
+                    heapq.heappush(ready, (now + wait, next(self._seq), chat_id))
+                    continue
+                global_wait = self.throttle.global_wait(now)
+                if global_wait > 0:
+                    heapq.heappush(ready, (now, next(self._seq), chat_id))
+                    await asyncio.sleep(global_wait)
+                    continue
+                self.throttle.take(chat_id, now)
+                tasks.add(asyncio.create_task(deliver(queue.popleft())))
+        except asyncio.CancelledError:
+            # A stop while messages are in flight: let them finish and be marked sent, or the
+            # next start would send them again.
+            if tasks:
+                await asyncio.wait(tasks, timeout=10)
+            raise
         sent += self._reap(tasks)
         return sent
 

@@ -48,6 +48,22 @@ async def _known(
     return found
 
 
+async def _old_hours(conn: aiosqlite.Connection, shop_id: int, srids: Sequence[str]) -> set[int]:
+    hours: set[int] = set()
+    for start in range(0, len(srids), IN_CHUNK):
+        chunk = srids[start : start + IN_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        async with conn.execute(
+            f"SELECT ts, cancel_ts FROM orders WHERE shop_id = ? AND srid IN ({marks})",
+            (shop_id, *chunk),
+        ) as cur:
+            for ts, cancel_ts in await cur.fetchall():
+                hours.add(hour_of(ts))
+                if cancel_ts is not None:
+                    hours.add(hour_of(cancel_ts))
+    return hours
+
+
 async def upsert_orders(
     conn: aiosqlite.Connection, shop_id: int, orders: Sequence[Order]
 ) -> OrderChanges:
@@ -63,6 +79,10 @@ async def upsert_orders(
         shop_id,
         list(latest),
     )
+    # A row WB moves to another hour (its date or cancel time corrected, or an FBS order whose
+    # statistics twin carries a later time) must leave its old hour's rollup too.
+    for hours in await _old_hours(conn, shop_id, [s for s in latest if s in known]):
+        changes.hours.add(hours)
     now = time.time()
     rows = []
     for o in latest.values():

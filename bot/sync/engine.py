@@ -194,11 +194,13 @@ class SyncEngine:
         limit = limit_for(method, token_type_of(shop), self.scale)
         if limit is None:
             raise WBBadRequest(403, f"{name} is not allowed for this token type")
-        key = (shop.id, method.group)
+        key = budget_key(shop, method.group)
         await self.load_budget(key, limit)
         wait = self.limiter.reserve(key, limit)
         if wait > 0:
             raise NotYet(wait)
+        # Saved before the request too: a crash mid-call must not forget that the call was made.
+        await self.save_budget(key)
         try:
             return await fn(*args, on_headers=partial(self.limiter.observe, key))
         except WBRateLimited as exc:
@@ -366,7 +368,11 @@ class SyncEngine:
 
     async def _stock(self, shop: Shop, token: str, poll: PollState, period: float) -> None:
         now = time.time()
-        if poll.task is None or (now - (poll.task_started_at or now)) > TASK_GIVE_UP * self.scale:
+        create_limit = limit_for(METHODS["stock_create"], token_type_of(shop), self.scale)
+        give_up = max(
+            TASK_GIVE_UP * self.scale, 3 * (create_limit.interval if create_limit else 0)
+        )
+        if poll.task is None or (now - (poll.task_started_at or now)) > give_up:
             task_id = await self._call(shop, "stock_create", self.wb.stock_create, token)
             async with self.db.transaction() as conn:
                 await update_poll(
@@ -495,7 +501,12 @@ class SyncEngine:
                 batch=f"{shop.id}:dead",
                 catch_up=False,
             )
-        self.limiter.forget_shop(shop.id)
+
+
+def budget_key(shop: Shop, group: str) -> tuple[int, str]:
+    """WB counts requests per seller account, not per row of ours: a shop wiped and connected
+    again (a new row) or a dead key replaced must find the budget it left."""
+    return (0, f"{group}|{shop.seller_id}")
 
 
 def order_payload(o: Order) -> dict[str, Any]:

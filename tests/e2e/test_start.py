@@ -43,3 +43,17 @@ async def test_sigterm_stops_cleanly_and_restart_resumes(tmp_path, tg, wb):
     assert await proc.stop() == 0
     assert tg.total_violations() == 0
     assert tg.token not in proc.log()
+
+
+async def test_every_private_message_gets_an_answer(bot, tg):
+    # As fast as a test can type: the replies are paced, none is lost to a 429.
+    for text in ["hello", "/nonsense", "🙂" * 50, "/report", "x" * 4000]:
+        before = len(tg.calls)
+        tg.user_message(1005, text, language_code="en")
+        await tg.wait_for(
+            lambda c: c.method == "sendMessage" and c.chat_id == 1005 and c.ok,
+            timeout=20,
+            after=before,
+        )
+    assert bot.alive
+    assert tg.total_violations() == 0

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from bot.sync.engine import SyncEngine
+from bot.wb.limiter import Limiter
 from bot.wb.models import MSK
 
 pytestmark = pytest.mark.asyncio
@@ -162,3 +164,50 @@ async def test_many_shops_steady_orders_cause_no_rate_limit_violations(rig):
     assert rig.wb.total_violations() == 0
     personal = [sid for i, (_, sid, _) in enumerate(shops) if i % 2]
     assert all(rig.wb.requests_for(sid, "orders") for sid in personal)
+
+
+async def test_base_token_gets_stock_despite_four_calls_an_hour(rig):
+    shop, sid, _ = await rig.connect(acc=1, categories=("statistics", "analytics"))
+    product = rig.wb.catalogue(sid)[0]
+    size = product.sizes[0]
+    rig.wb.set_stock(sid, product.nm_id, size.barcode, size.tech_size, {"Коледино": 4})
+    await rig.run_until(lambda: baseline_done(rig, shop.id, "stock"), within=15)
+    assert await count(rig, "SELECT SUM(quantity) FROM stock") == 4
+    assert rig.wb.total_violations() == 0
+
+
+async def test_a_restarted_engine_does_not_call_wb_sooner(rig):
+    shop, sid, _ = await rig.connect(acc=1)  # Base: orders once per 3 h (10.8 s scaled)
+    await rig.run_until(lambda: baseline_done(rig, shop.id))
+    calls = len(rig.wb.requests_for(sid, "orders"))
+    await rig.db.write("UPDATE polls SET next_due_at = 0")  # everything due at once
+    restarted = SyncEngine(rig.db, rig.keyring, rig.engine.wb, Limiter(), rig.engine.settings)
+    rig.engine = restarted
+    await rig.run_for(1.0)
+    assert len(rig.wb.requests_for(sid, "orders")) == calls
+    assert rig.wb.total_violations() == 0
+
+
+async def test_an_order_moved_to_another_hour_leaves_its_old_rollup(db):
+    from datetime import UTC
+
+    from bot.store.orders import insert_fbs_orders, refresh_rollups, upsert_orders
+    from bot.wb.models import FbsOrder, parse_orders
+
+    early = datetime(2026, 11, 20, 9, 59, 50, tzinfo=UTC)
+    fbs = FbsOrder("r1", 1, early, 5, None, "ART", 1000.0, None)
+    async with db.transaction() as conn:
+        await insert_fbs_orders(conn, 1, [fbs])
+        await refresh_rollups(conn, 1, {int(early.timestamp()) // 3600 * 3600})
+    row = {
+        "srid": "r1",
+        "nmId": 5,
+        "date": "2026-11-20T13:00:10",
+        "lastChangeDate": "2026-11-20T13:00:10",
+        "priceWithDisc": 1000,
+    }
+    async with db.transaction() as conn:
+        changes = await upsert_orders(conn, 1, parse_orders([row]).rows)
+        await refresh_rollups(conn, 1, changes.hours)
+    totals = await db.fetchone("SELECT SUM(orders), SUM(orders_sum) FROM rollup_hours")
+    assert (totals[0], totals[1]) == (1, 1000.0)
