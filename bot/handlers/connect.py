@@ -374,6 +374,12 @@ async def bare_key(message: Message, app: App, user: User) -> None:
     await connect_key(message, message.text or "", app, user)
 
 
+@router.message(PRIVATE, F.caption.func(looks_like_token))
+async def key_in_caption(message: Message, app: App, user: User) -> None:
+    """A key in a photo's or file's caption is a key too: taken the same way."""
+    await connect_key(message, message.caption or "", app, user)
+
+
 def looks_like_key_attempt(text: str) -> bool:
     if looks_like_token(text):
         return True
