@@ -1,5 +1,5 @@
 """`python -m bot`: run the bot. Operators' sub-commands: check-config, rotate-keys, health,
-compile-locales, new-key."""
+compile-locales, new-key, demo."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import sys
 import time
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -99,6 +100,13 @@ def cmd_compile_locales(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """A seller's first hour against local fakes: no token, no internet (see bot/demo.py)."""
+    from bot.demo import run_demo
+
+    return run_demo(args.out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="WB Pulse Telegram bot")
     sub = parser.add_subparsers(dest="command")
@@ -114,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("compile-locales", help="build .mo catalogues").set_defaults(
         func=cmd_compile_locales
     )
+    demo = sub.add_parser("demo", help="play a seller's first hour against local fakes")
+    demo.add_argument("--out", type=Path, default=Path("demo-output"), help="folder for files")
+    demo.set_defaults(func=cmd_demo)
     args = parser.parse_args(argv)
     func = getattr(args, "func", cmd_run)
     result: int = func(args)

@@ -34,8 +34,10 @@ class BotProcess:
         )
         self.env.update(env)
         self.proc: subprocess.Popen[bytes] | None = None
+        self._ready_mark = 0
 
     def start(self) -> None:
+        self._ready_mark = self.log().count("Run polling")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
@@ -46,6 +48,16 @@ class BotProcess:
             stderr=subprocess.STDOUT,
         )
         log.close()
+
+    async def wait_ready(self, within: float = 60) -> None:
+        """Until this start's process is polling (the fake may still see a killed one's poll)."""
+        for _ in range(int(within * 20)):
+            if self.log().count("Run polling") > self._ready_mark:
+                return
+            if not self.alive:
+                raise AssertionError("bot exited:\n" + self.log()[-3000:])
+            await asyncio.sleep(0.05)
+        raise AssertionError("bot did not start polling:\n" + self.log()[-3000:])
 
     @property
     def alive(self) -> bool:

@@ -30,7 +30,7 @@ async def start_with_shops(tmp_path, tg, wb, n, **env):
         sellers.append((sid, 7001 + i))
     proc = BotProcess(data, tg.base_url, tg.token, wb.url_template, MASTER_KEYS=master, **env)
     proc.start()
-    await tg.wait_polling(timeout=60)
+    await proc.wait_ready()
     db = data / "wbpulse.sqlite3"
     await wait_until(
         lambda: query(db, "SELECT COUNT(*) FROM polls WHERE baseline_done = 1")[0][0] == 2 * n,

@@ -69,7 +69,7 @@ async def test_sigkill_at_random_moments_loses_and_duplicates_no_order_event(tmp
             kills += 1
             assert not proc.alive
             proc.start()
-            await tg.wait_polling(timeout=60)
+            await proc.wait_ready()
     finally:
         stop.set()
         await orders_task
@@ -102,4 +102,4 @@ async def test_sigkill_at_random_moments_loses_and_duplicates_no_order_event(tmp
     assert set(created) <= stored
     assert query(db_path, "PRAGMA integrity_check")[0][0] == "ok"
     assert wb.total_violations() == 0
-    assert code == 0
+    assert code == 0, proc.log()[-2000:]

@@ -28,7 +28,7 @@ async def test_ukrainian_speaker_reads_russian_and_commands_exist_in_both(bot, t
 async def test_sigterm_stops_cleanly_and_restart_resumes(tmp_path, tg, wb):
     proc = BotProcess(tmp_path / "d", tg.base_url, tg.token, wb.url_template)
     proc.start()
-    await tg.wait_polling(timeout=60)
+    await proc.wait_ready()
     tg.user_message(1004, "/start")
     await tg.wait_for_text(1004, "How to connect", timeout=20)
     assert await proc.stop() == 0
@@ -37,7 +37,7 @@ async def test_sigterm_stops_cleanly_and_restart_resumes(tmp_path, tg, wb):
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 1
     proc.start()
-    await tg.wait_polling(timeout=60)
+    await proc.wait_ready()
     tg.user_message(1004, "/help")
     await tg.wait_for_text(1004, "How to connect", timeout=20, after=len(tg.calls))
     assert await proc.stop() == 0
