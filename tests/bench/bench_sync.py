@@ -41,6 +41,13 @@ def cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
 def start_fake() -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.fakes.wb", "--rate-scale", "1.0"],
@@ -92,6 +99,7 @@ async def seed_shops(db: Database, keyring: Keyring, n: int) -> None:
 
 
 async def bench_polls(n: int, template: str) -> tuple[float, float]:
+    rss_before = rss_kb()
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(Path(tmp) / "b.sqlite3")
         await db.open()
@@ -115,10 +123,12 @@ async def bench_polls(n: int, template: str) -> tuple[float, float]:
             await engine.idle()
             wall, used = time.perf_counter() - t0, cpu() - c0
             failed = await db.fetchone("SELECT COUNT(*) FROM polls WHERE failures > 0")
+            rss_after = rss_kb()
         await db.close()
     print(
         f"  {n:>6} shops: {n / wall:8.0f} polls/s wall, {used / n * 1000:6.2f} ms CPU/poll, "
-        f"{used / wall * 100:5.1f}% of a core, failed polls {failed[0] if failed else '?'}"
+        f"{used / wall * 100:5.1f}% of a core, failed polls {failed[0] if failed else '?'}, "
+        f"memory {(rss_after - rss_before) / n:.1f} KB/shop (RSS {rss_after / 1024:.0f} MB)"
     )
     return n / wall, used / n
 
