@@ -70,6 +70,7 @@ TASK_GIVE_UP = 15 * 60.0  # a report task older than this is abandoned and creat
 BACKOFF_BASE = 5.0
 CARDS_PAGE = 100
 CURSOR_OVERLAP = timedelta(minutes=10)
+ESSENTIAL_JOBS = frozenset({"orders", "sales"})
 PAGING = "paging"  # polls.task while a full page says more rows are waiting
 
 
@@ -178,8 +179,14 @@ class SyncEngine:
         except NotYet as wait:
             await self._reschedule(poll, time.time() + wait.wait)
         except WBUnauthorized as exc:
-            log.warning("shop %s: WB refused the key (%s)", shop.id, exc.reason)
-            await self._dead(shop, exc.reason)
+            if exc.reason == "scope" and poll.job not in ESSENTIAL_JOBS:
+                # The key lost one optional category (say Marketplace): stop that job only;
+                # orders and sales keep coming. /status shows why.
+                log.warning("shop %s: WB refuses %s for this key's categories", shop.id, poll.job)
+                await self._failed(poll, time.time() + 365 * 86400, "401: category not allowed")
+            else:
+                log.warning("shop %s: WB refused the key (%s)", shop.id, exc.reason)
+                await self._dead(shop, exc.reason)
         except WBRateLimited as exc:
             await self._failed(
                 poll, time.time() + exc.retry_after, f"429: retry {exc.retry_after}s"

@@ -211,3 +211,20 @@ async def test_an_order_moved_to_another_hour_leaves_its_old_rollup(db):
         await refresh_rollups(conn, 1, changes.hours)
     totals = await db.fetchone("SELECT SUM(orders), SUM(orders_sum) FROM rollup_hours")
     assert (totals[0], totals[1]) == (1, 1000.0)
+
+
+async def test_a_refused_optional_category_stops_only_that_job(rig):
+    shop, sid, _ = await rig.connect(categories=("statistics", "marketplace"))
+    await rig.run_until(lambda: baseline_done(rig, shop.id))
+    rig.wb.fail_next(
+        "fbs_new",
+        401,
+        body={"title": "unauthorized", "detail": "token scope not allowed", "status": 401},
+    )
+    await rig.run_until(
+        lambda: count(rig, "SELECT last_error FROM polls WHERE method = 'fbs'"), within=5
+    )
+    assert await count(rig, "SELECT state FROM shops") == "active"
+    order = rig.wb.add_order(sid)
+    await rig.run_until(lambda: count(rig, "SELECT COUNT(*) FROM events WHERE kind='order'"))
+    assert await count(rig, "SELECT ref FROM events WHERE kind='order'") == order["srid"]
