@@ -23,6 +23,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.handlers.shops import as_id
 from bot.i18n import LANGUAGES, N_, language_for
 from bot.notify.checks import SNOOZE_SECONDS, zone_of
 from bot.notify.summary import parse_hhmm
@@ -387,11 +388,11 @@ async def open_horizons(query: CallbackQuery) -> None:
 
 @router.callback_query(F.data.startswith("set:horizon:"))
 async def set_horizon(query: CallbackQuery, db: Database, user: User) -> None:
-    value = (query.data or "").split(":", 2)[2]
-    if not value.isdigit() or int(value) not in HORIZONS:
+    days = as_id((query.data or "").split(":", 2)[2])
+    if days is None or days not in HORIZONS:
         await query.answer()
         return
-    await update_user(db, user.id, stock_horizon_days=int(value))
+    await update_user(db, user.id, stock_horizon_days=days)
     await _show_menu(query, db, user.id, _("Saved"))
 
 
@@ -514,10 +515,11 @@ def _escape(text: str) -> str:
 @router.callback_query(F.data.startswith("mute:"))
 async def mute_product(query: CallbackQuery, db: Database, user: User) -> None:
     parts = (query.data or "").split(":")
-    if len(parts) != 4 or not parts[1].isdigit() or not parts[2].isdigit():
+    ids = [as_id(p) for p in parts[1:3]] if len(parts) == 4 else []
+    if len(ids) != 2 or ids[0] is None or ids[1] is None:
         await query.answer()
         return
-    shop_id, nm_id, how = int(parts[1]), int(parts[2]), parts[3]
+    shop_id, nm_id, how = ids[0], ids[1], parts[3]
     if how not in ("week", "ever"):
         await query.answer()
         return

@@ -47,6 +47,12 @@ def keyboard(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=list(rows))
 
 
+def as_id(text: str) -> int | None:
+    """A row id from callback data, or None: only ASCII digits that fit SQLite's INTEGER, so
+    forged data ("²", twenty nines) is refused instead of raising in int() or in SQLite."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
 def parse(data: str | None) -> list[str]:
     parts = (data or "").split(":")
     return parts[1:] if parts and parts[0] == P else []
@@ -142,9 +148,9 @@ async def invite_text(db: Database, bot: Bot, shop: Shop, user_id: int) -> str:
 
 async def owner_shop(db: Database, user_id: int, parts: list[str]) -> Shop | None:
     """The shop named in callback data, if the user owns it."""
-    if len(parts) < 2 or not parts[1].isdigit():
+    shop_id = as_id(parts[1]) if len(parts) >= 2 else None
+    if shop_id is None:
         return None
-    shop_id = int(parts[1])
     if await role_of(db, user_id, shop_id) != "owner":
         return None
     return await get_shop(db, shop_id)
@@ -228,10 +234,11 @@ async def members_choice(query: CallbackQuery, db: Database, user: User) -> None
 async def member_remove(query: CallbackQuery, db: Database, user: User) -> None:
     parts = parse(query.data)
     shop = await owner_shop(db, user.id, parts)
-    if shop is None or len(parts) < 3 or not parts[2].isdigit():
+    member = as_id(parts[2]) if len(parts) >= 3 else None
+    if shop is None or member is None:
         await query.answer(_("Only the shop's owner can do this."), show_alert=True)
         return
-    removed = await remove_member(db, shop.id, int(parts[2]))
+    removed = await remove_member(db, shop.id, member)
     await query.answer(_("Removed.") if removed else _("Already gone."))
     if isinstance(query.message, Message):
         text, markup = await members_view(db, shop)
@@ -282,7 +289,7 @@ def confirm_view(shop: Shop, role: str) -> tuple[str, InlineKeyboardMarkup]:
 @router.callback_query(F.data.startswith(f"{P}:dsc:"))
 async def disconnect_choice(query: CallbackQuery, db: Database, user: User) -> None:
     parts = parse(query.data)
-    shop_id = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    shop_id = (as_id(parts[1]) if len(parts) > 1 else None) or 0
     role = await role_of(db, user.id, shop_id)
     shop = await get_shop(db, shop_id) if role else None
     if shop is None or role is None or not isinstance(query.message, Message):
@@ -340,7 +347,7 @@ async def disconnect_done(query: CallbackQuery, db: Database, user: User) -> Non
 @router.callback_query(F.data.startswith(f"{P}:lv:"))
 async def leave(query: CallbackQuery, db: Database, user: User) -> None:
     parts = parse(query.data)
-    shop_id = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    shop_id = (as_id(parts[1]) if len(parts) > 1 else None) or 0
     left = await remove_member(db, shop_id, user.id)
     await query.answer()
     if isinstance(query.message, Message):

@@ -70,6 +70,7 @@ TASK_GIVE_UP = 15 * 60.0  # a report task older than this is abandoned and creat
 BACKOFF_BASE = 5.0
 CARDS_PAGE = 100
 CURSOR_OVERLAP = timedelta(minutes=10)
+FUTURE_SLACK = timedelta(hours=1)
 ESSENTIAL_JOBS = frozenset({"orders", "sales"})
 PAGING = "paging"  # polls.task while a full page says more rows are waiting
 
@@ -266,7 +267,12 @@ class SyncEngine:
         if rows:
             # A full page continues from its last row, as WB documents; otherwise from the
             # newest row, in case WB ever sends a short page out of order.
-            stamps = [(r.last_change, r.last_change_raw) for r in rows]
+            # A row stamped in the future (a WB glitch) must not drag the cursor past every
+            # real order to come: such stamps are stored but never become the cursor.
+            horizon = datetime.now(UTC) + FUTURE_SLACK
+            stamps = [(r.last_change, r.last_change_raw) for r in rows if r.last_change <= horizon]
+            if not stamps:
+                stamps = [(msk_to_utc(date_from), date_from)]
             cursor = stamps[-1][1] if full else max(stamps)[1]
         else:
             cursor = poll.cursor or date_from

@@ -228,3 +228,16 @@ async def test_a_refused_optional_category_stops_only_that_job(rig):
     order = rig.wb.add_order(sid)
     await rig.run_until(lambda: count(rig, "SELECT COUNT(*) FROM events WHERE kind='order'"))
     assert await count(rig, "SELECT ref FROM events WHERE kind='order'") == order["srid"]
+
+
+async def test_a_row_stamped_in_the_future_does_not_move_the_cursor_past_real_orders(rig):
+    shop, sid, _ = await rig.connect()
+    await rig.run_until(lambda: baseline_done(rig, shop.id))
+    rig.wb.add_order(sid, lastChangeDate=datetime(2099, 1, 1))
+    await rig.run_for(0.3)
+    later = rig.wb.add_order(sid)
+    await rig.run_until(
+        lambda: count(rig, "SELECT COUNT(*) FROM events WHERE ref = ?", (later["srid"],))
+    )
+    cursor = await count(rig, "SELECT cursor FROM polls WHERE method = 'orders'")
+    assert not cursor.startswith("2099")
