@@ -3,63 +3,19 @@ helpers that store stock and orders the way the sync engine does."""
 
 from __future__ import annotations
 
-import base64
-import itertools
-import os
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from aiogram.types import Update
 
-from bot.app import build, shutdown
-from bot.config import Settings
-from bot.handlers import get_routers
 from bot.store import Database
 from bot.store.sync import replace_stock
 from bot.store.users import User
 from bot.wb.models import StockRow
-from tests.fakes.telegram import FakeTelegram
+from tests.dispatch import app, press, say, tg
 from tests.reports.seed import order, store_rows
 
-_ids = itertools.count(1)
-
-
-@pytest.fixture
-async def tg():
-    async with FakeTelegram(enforce_limits=False) as fake:
-        yield fake
-
-
-@pytest.fixture
-async def app(tmp_path, tg):
-    settings = Settings(
-        bot_token=tg.token,
-        telegram_api_url=tg.base_url,
-        data_dir=tmp_path / "data",
-        master_keys=base64.b64encode(os.urandom(32)).decode(),
-    )
-    _detach_routers()
-    application = await build(settings)
-    yield application
-    await shutdown(application)
-    _detach_routers()
-
-
-def _detach_routers() -> None:
-    # Routers are module-level singletons and may join one dispatcher only.
-    for router in get_routers():
-        router._parent_router = None
-
-
-async def say(app, tg, user_id: int, text: str, language: str = "en") -> None:
-    message = tg.user_message(user_id, text, language_code=language)
-    await app.dp.feed_update(app.bot, Update(update_id=next(_ids), message=message))
-
-
-async def press(app, tg, user_id: int, message_id: int, data: str) -> None:
-    query = tg.callback(user_id, message_id, data)
-    await app.dp.feed_update(app.bot, Update(update_id=next(_ids), callback_query=query))
+__all__ = ["app", "press", "say", "tg"]
 
 
 def at(ts: float) -> datetime:

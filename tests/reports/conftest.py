@@ -1,56 +1,5 @@
-"""The real Dispatcher and Bot (as bot.app.build makes them) against the fake Bot API; updates
-are fed straight into the dispatcher, so a test waits on nothing but the handler."""
+"""Report handler tests use the shared dispatcher fixtures."""
 
-from __future__ import annotations
+from tests.dispatch import app, press, say, tg
 
-import base64
-import itertools
-import os
-
-import pytest
-from aiogram.types import Update
-
-from bot.app import build, shutdown
-from bot.config import Settings
-from bot.handlers import get_routers
-from tests.fakes.telegram import FakeTelegram
-
-_ids = itertools.count(1)
-
-
-@pytest.fixture
-async def tg():
-    async with FakeTelegram(enforce_limits=False) as fake:
-        yield fake
-
-
-@pytest.fixture
-async def app(tmp_path, tg):
-    settings = Settings(
-        bot_token=tg.token,
-        telegram_api_url=tg.base_url,
-        data_dir=tmp_path / "data",
-        master_keys=base64.b64encode(os.urandom(32)).decode(),
-    )
-    _detach_routers()
-    application = await build(settings)
-    yield application
-    await shutdown(application)
-    _detach_routers()
-
-
-def _detach_routers() -> None:
-    # The routers are module-level singletons, and aiogram lets a router join one dispatcher
-    # only; each test builds its own.
-    for router in get_routers():
-        router._parent_router = None
-
-
-async def say(app, tg, user_id: int, text: str, language: str = "en") -> None:
-    message = tg.user_message(user_id, text, language_code=language)
-    await app.dp.feed_update(app.bot, Update(update_id=next(_ids), message=message))
-
-
-async def press(app, tg, user_id: int, message_id: int, data: str) -> None:
-    query = tg.callback(user_id, message_id, data)
-    await app.dp.feed_update(app.bot, Update(update_id=next(_ids), callback_query=query))
+__all__ = ["app", "press", "say", "tg"]
