@@ -96,6 +96,18 @@ async def test_sigkill_at_random_moments_loses_and_duplicates_no_order_event(tmp
         f"\ncrash suite: {kills} kills, {len(created)} orders, {len(missing)} lost events, "
         f"{len(duplicates)} duplicate event rows"
     )
+    deliveries = dict(query(db_path, "SELECT state, COUNT(*) FROM deliveries GROUP BY state"))
+    resent = dict(
+        query(
+            db_path,
+            "SELECT name, value FROM counters WHERE name IN "
+            "('tg_resent_after_crash', 'tg_maybe_delivered')",
+        )
+    )
+    print(
+        f"deliveries by state {deliveries}; possibly duplicated Telegram deliveries {resent}; "
+        f"messages in the seller's chat {len(tg.sent(5000))}"
+    )
     assert kills == RUNS
     assert missing == set()
     assert duplicates == []
