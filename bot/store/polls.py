@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import aiosqlite
@@ -80,25 +79,21 @@ async def ensure_polls(db: Database, shop_id: int, jobs: dict[str, float]) -> No
         )
 
 
-async def load_budgets(db: Database) -> list[aiosqlite.Row]:
-    return await db.fetchall("SELECT shop_id, grp, tokens, updated, blocked_until FROM wb_budget")
+async def get_budget(db: Database, shop_id: int, group: str) -> tuple[float, float, float] | None:
+    """(tokens, updated, blocked_until) as last saved for this limiter bucket, if ever."""
+    row = await db.fetchone(
+        "SELECT tokens, updated, blocked_until FROM wb_budget WHERE shop_id = ? AND grp = ?",
+        (shop_id, group),
+    )
+    return (row[0], row[1], row[2]) if row else None
 
 
-async def save_budget(
-    conn: aiosqlite.Connection,
-    shop_id: int,
-    group: str,
-    tokens: float,
-    updated: float,
-    blocked_until: float,
+async def put_budget(
+    db: Database, shop_id: int, group: str, tokens: float, updated: float, blocked_until: float
 ) -> None:
-    await conn.execute(
+    await db.write(
         "INSERT INTO wb_budget(shop_id, grp, tokens, updated, blocked_until) VALUES (?,?,?,?,?) "
         "ON CONFLICT(shop_id, grp) DO UPDATE SET tokens = excluded.tokens, "
         "updated = excluded.updated, blocked_until = excluded.blocked_until",
         (shop_id, group, tokens, updated, blocked_until),
     )
-
-
-def now() -> float:
-    return time.time()

@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.crypto import CryptoError, Keyring
 from bot.store import Database
 from bot.store.orders import insert_fbs_orders, refresh_rollups, upsert_orders, upsert_sales
-from bot.store.polls import PollState, due_polls, get_poll
+from bot.store.polls import PollState, due_polls, get_budget, get_poll, put_budget
 from bot.store.shops import Shop, get_shop, mark_dead, open_token
 from bot.store.sync import (
     NewEvent,
@@ -224,23 +224,14 @@ class SyncEngine:
         if key in self._loaded:
             return
         self._loaded.add(key)
-        row = await self.db.fetchone(
-            "SELECT tokens, updated, blocked_until FROM wb_budget WHERE shop_id = ? AND grp = ?",
-            key,
-        )
-        if row is not None:
-            self.limiter.load(key, limit, BucketState(row[0], row[1], row[2]))
+        saved = await get_budget(self.db, *key)
+        if saved is not None:
+            self.limiter.load(key, limit, BucketState(*saved))
 
     async def save_budget(self, key: tuple[int, str]) -> None:
         state = self.limiter.state(key)
-        if state is None:
-            return
-        await self.db.write(
-            "INSERT INTO wb_budget(shop_id, grp, tokens, updated, blocked_until) "
-            "VALUES (?,?,?,?,?) ON CONFLICT(shop_id, grp) DO UPDATE SET tokens = excluded.tokens,"
-            " updated = excluded.updated, blocked_until = excluded.blocked_until",
-            (*key, state.tokens, state.updated, state.blocked_until),
-        )
+        if state is not None:
+            await put_budget(self.db, *key, state.tokens, state.updated, state.blocked_until)
 
     # -- orders and sales ---------------------------------------------------------------------
 
