@@ -243,13 +243,7 @@ class WBClient:
         on_headers: HeadersCallback | None = None,
     ) -> list[Any]:
         """One page of orders with lastChangeDate >= ``date_from`` (MSK; flag=0)."""
-        resp = await self.call(
-            METHODS["orders"],
-            token,
-            params={"dateFrom": date_from, "flag": flag},
-            on_headers=on_headers,
-        )
-        return _list_or_empty(resp, "orders")
+        return await self._statistics_page("orders", token, date_from, flag, on_headers)
 
     async def sales(
         self,
@@ -260,13 +254,23 @@ class WBClient:
         on_headers: HeadersCallback | None = None,
     ) -> list[Any]:
         """One page of sales and returns, as :meth:`orders`."""
+        return await self._statistics_page("sales", token, date_from, flag, on_headers)
+
+    async def _statistics_page(
+        self,
+        name: str,
+        token: str,
+        date_from: str,
+        flag: int,
+        on_headers: HeadersCallback | None,
+    ) -> list[Any]:
         resp = await self.call(
-            METHODS["sales"],
+            METHODS[name],
             token,
             params={"dateFrom": date_from, "flag": flag},
             on_headers=on_headers,
         )
-        return _list_or_empty(resp, "sales")
+        return _list_or_empty(resp, name)
 
     async def stock_create(self, token: str, *, on_headers: HeadersCallback | None = None) -> str:
         """Order a warehouse_remains report, one row per product size; returns the task id."""
