@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from bot.wb.limiter import header_value, parse_seconds
+from bot.wb.limiter import MAX_RETRY_SECONDS, header_value, parse_seconds
 from bot.wb.methods import METHODS, Method
 from bot.wb.token import JWT_PATTERN, normalize_token
 
@@ -430,7 +430,7 @@ def _response(
         retry = parse_seconds(header_value(headers, "X-Ratelimit-Retry"))
         limit = parse_seconds(header_value(headers, "X-Ratelimit-Limit"))
         raise WBRateLimited(
-            DEFAULT_RETRY_AFTER if retry is None else retry,
+            DEFAULT_RETRY_AFTER if retry is None else min(retry, MAX_RETRY_SECONDS),
             None if limit is None else int(limit),
             parse_seconds(header_value(headers, "X-Ratelimit-Reset")),
             detail=detail,

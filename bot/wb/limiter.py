@@ -19,6 +19,10 @@ from bot.wb.methods import Limit
 #: Float slack so that a bucket refilled for exactly one interval counts as holding one token.
 _EPSILON = 1e-9
 
+#: The longest X-Ratelimit-Retry believed (a day): a hostile or garbled header must not park a
+#: shop forever or overflow the arithmetic into infinity.
+MAX_RETRY_SECONDS = 86_400.0
+
 Key = tuple[int, str]  # (shop_id, method group)
 
 
@@ -106,7 +110,7 @@ class Bucket:
         The next request may go at the later of ``now + retry_after`` (when WB's bucket holds
         one request again) and one full interval from now (our bucket refilled from empty).
         """
-        retry_after = max(0.0, _finite(retry_after, 0.0))
+        retry_after = min(MAX_RETRY_SECONDS, max(0.0, _finite(retry_after, 0.0)))
         self._refill(now)
         self.tokens = min(self.tokens, 1.0 - retry_after / self.interval, 0.0)
         self.blocked_until = max(self.blocked_until, now + retry_after)

@@ -1531,6 +1531,8 @@ class FakeWB:
             retry = float(retry_text) if retry_text is not None else rl.interval
         except ValueError:
             retry = 0.0  # a deliberately broken header; don't block anything
+        if not 0 <= retry <= 86_400:
+            retry = 0.0  # an absurd one too: only the client's side is under test
         headers.setdefault("X-Ratelimit-Retry", self._fmt(retry))
         headers.setdefault("X-Ratelimit-Limit", str(rl.burst))
         headers.setdefault("X-Ratelimit-Reset", self._fmt(max(retry, bucket.reset_in(rl))))

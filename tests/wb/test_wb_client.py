@@ -27,7 +27,7 @@ from bot.wb.client import (
     WBUnauthorized,
     unauthorized_reason,
 )
-from bot.wb.limiter import Limiter
+from bot.wb.limiter import MAX_RETRY_SECONDS, Limiter
 from bot.wb.methods import METHODS, TokenType, limit_for
 from bot.wb.models import parse_cards, parse_fbs_orders, parse_orders, parse_sales, parse_stock
 from bot.wb.token import inspect_token
@@ -290,6 +290,13 @@ async def test_injected_429_retry_reaches_the_limiter(client: WBClient, wb: Fake
         await client.orders(token, "2026-01-01", on_headers=lambda h: limiter.observe(key, h))
     assert caught.value.retry_after == pytest.approx(120.0)
     assert limiter.wait_time(key, limit) == pytest.approx(120.0, abs=1.0)
+
+
+async def test_an_absurd_429_retry_is_capped_at_a_day(client: WBClient, wb: FakeWB) -> None:
+    wb.fail_next("orders", 429, headers={"X-Ratelimit-Retry": "1e308"})
+    with pytest.raises(WBRateLimited) as caught:
+        await client.orders(personal_token(), "2026-01-01")
+    assert caught.value.retry_after == MAX_RETRY_SECONDS
 
 
 async def test_forbidden(client: WBClient, wb: FakeWB) -> None:

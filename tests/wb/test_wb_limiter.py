@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.wb.limiter import Bucket, BucketState, Limiter, WaitTooLong
+from bot.wb.limiter import MAX_RETRY_SECONDS, Bucket, BucketState, Limiter, WaitTooLong
 from bot.wb.methods import METHODS, Limit, TokenType, limit_for
 
 ORDERS_PERSONAL = Limit(period=60.0, count=1, burst=10)
@@ -175,6 +175,14 @@ def test_observe_retry_header_blocks_the_bucket() -> None:
     limiter.reserve(KEY, ORDERS_PERSONAL)
     limiter.observe(KEY, {"X-Ratelimit-Retry": "600", "X-Ratelimit-Limit": "10"})
     assert limiter.wait_time(KEY, ORDERS_PERSONAL) == pytest.approx(600.0)
+
+
+def test_an_absurd_retry_header_blocks_for_a_day_at_most() -> None:
+    clock = Clock()
+    limiter = Limiter(clock=clock)
+    limiter.reserve(KEY, ORDERS_PERSONAL)
+    limiter.observe(KEY, {"X-Ratelimit-Retry": "1e308"})
+    assert limiter.wait_time(KEY, ORDERS_PERSONAL) == pytest.approx(MAX_RETRY_SECONDS)
 
 
 def test_observe_ignores_garbage_headers_and_unknown_keys() -> None:
