@@ -130,8 +130,10 @@ class Outgoing:
 
 
 def group_messages(due: Sequence[Due]) -> list[Outgoing]:
-    """Deliveries → messages: one per chat and poll batch; one per chat and shop for a catch-up;
-    one per chat for what quiet hours held. Order of first appearance is kept."""
+    """Deliveries → messages: what is due for a chat now is one message (a poll's burst; or the
+    bursts of several polls and shops that waited together behind Telegram's 1 message/s per chat
+    or an outage, so a backlog never becomes a stream of messages); one per chat and shop for a
+    catch-up; one per chat for what quiet hours held. Order of first appearance is kept."""
     groups: dict[tuple[object, ...], list[Due]] = {}
     for d in due:
         key: tuple[object, ...]
@@ -140,7 +142,7 @@ def group_messages(due: Sequence[Due]) -> list[Outgoing]:
         elif d.event.catch_up:
             key = (d.chat_id, "catch_up", d.event.shop_id)
         else:
-            key = (d.chat_id, "batch", d.event.shop_id, d.event.batch or f"event{d.event.id}")
+            key = (d.chat_id, "batch")
         groups.setdefault(key, []).append(d)
     return [
         Outgoing(key[0], items[0].user_id, str(key[1]), tuple(items))  # type: ignore[arg-type]

@@ -23,21 +23,38 @@ def _occurrences(tg, needle: str) -> int:
 async def test_twenty_shops_bursting_orders_each_order_told_once_within_limits(
     db, keyring, tg, sender
 ):
+    shops = [await add_shop(db, keyring, owner, f"Shop {owner}") for owner in range(1, 21)]
     articles = []
-    for owner in range(1, 21):
-        shop_id = await add_shop(db, keyring, owner, f"Shop {owner}")
-        for batch in range(3):
+    for batch in range(3):  # three polls, each drained before the next one's orders come in
+        for owner, shop_id in enumerate(shops, start=1):
             burst = [order(f"ART-{owner:02d}-{batch}-{n}") for n in range(4)]
             articles += [e.payload["supplier_article"] for e in burst]
             await put_events(db, shop_id, burst, batch=f"poll-{batch}")
-
-    await drain(sender)
+        await drain(sender)
 
     assert tg.total_violations() == 0, tg.violation_log
     assert all(_occurrences(tg, a) == 1 for a in articles)
     # A poll's burst is one message: 20 chats x 3 polls.
     assert len(tg.sent()) == 60
     assert {c.chat_id for c in tg.sent()} == set(range(1, 21))
+
+
+async def test_polls_waiting_together_for_a_chat_go_out_as_one_message(db, keyring, tg, sender):
+    first = await add_shop(db, keyring, 1, "Shop A")
+    second = await add_shop(db, keyring, 1, "Shop B")
+    articles = []
+    for batch in range(5):  # e.g. Telegram was unreachable while five polls found orders
+        for shop_id, name in ((first, "A"), (second, "B")):
+            burst = [order(f"ART-{name}-{batch}-{n}") for n in range(2)]
+            articles += [e.payload["supplier_article"] for e in burst]
+            await put_events(db, shop_id, burst, batch=f"poll-{batch}")
+
+    await drain(sender)
+
+    assert len(tg.sent()) == 1
+    text = tg.texts()[0]
+    assert "Shop A" in text and "Shop B" in text
+    assert all(_occurrences(tg, a) == 1 for a in articles)
 
 
 async def test_retry_after_is_obeyed_and_the_alert_still_arrives(db, keyring, tg, sender):

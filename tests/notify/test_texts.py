@@ -127,7 +127,7 @@ def test_switches_and_quiet_hours_decide_placement():
     assert state == "held"
 
 
-def test_grouping_one_message_per_poll_per_chat_and_one_digest_for_held():
+def test_grouping_one_message_per_chat_and_one_digest_for_held():
     def due(i, chat, event, held=False):
         return Due(i, chat, chat, held, 0, event)
 
@@ -143,9 +143,8 @@ def test_grouping_one_message_per_poll_per_chat_and_one_digest_for_held():
     ]
     messages = group_messages(rows)
     assert [(m.chat_id, m.mode, m.ids) for m in messages] == [
-        (1, "batch", [1, 2]),
+        (1, "batch", [1, 2, 4]),  # two polls waiting together: one message
         (2, "batch", [3]),
-        (1, "batch", [4]),
         (1, "quiet", [5, 6]),
         (3, "catch_up", [7, 8]),
     ]
