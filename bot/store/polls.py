@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from bot.crypto import Sealed
 from bot.store.db import Database
+from bot.store.shops import SHOP_COLUMNS, Shop, sealed_from_row, shop_from_row
 
 
 @dataclass(frozen=True)
@@ -52,13 +54,33 @@ async def get_poll(db: Database, shop_id: int, job: str) -> PollState | None:
     return poll_from_row(row) if row else None
 
 
-async def due_polls(db: Database, now: float, limit: int) -> list[PollState]:
+@dataclass(frozen=True)
+class DuePoll:
+    """A poll that is due with its shop and sealed key: what a poll needs before it calls WB,
+    read in the one query that claims it."""
+
+    poll: PollState
+    shop: Shop
+    sealed: Sealed | None
+
+
+_DUE_COLUMNS = ", ".join(
+    ["p.*"]
+    + [f"s.{c.strip()} AS shop_{c.strip()}" for c in SHOP_COLUMNS.split(",")]
+    + [f"s.{c} AS shop_{c}" for c in ("token_key_id", "token_nonce", "token_sealed")]
+)
+
+
+async def due_polls(db: Database, now: float, limit: int) -> list[DuePoll]:
     rows = await db.fetchall(
-        "SELECT p.* FROM polls p JOIN shops s ON s.id = p.shop_id "
+        f"SELECT {_DUE_COLUMNS} FROM polls p JOIN shops s ON s.id = p.shop_id "
         "WHERE p.next_due_at <= ? AND s.state = 'active' ORDER BY p.next_due_at LIMIT ?",
         (now, limit),
     )
-    return [poll_from_row(r) for r in rows]
+    return [
+        DuePoll(poll_from_row(r), shop_from_row(r, "shop_"), sealed_from_row(r, "shop_"))
+        for r in rows
+    ]
 
 
 async def ensure_polls(db: Database, shop_id: int, jobs: dict[str, float]) -> None:
@@ -88,12 +110,21 @@ async def get_budget(db: Database, shop_id: int, group: str) -> tuple[float, flo
     return (row[0], row[1], row[2]) if row else None
 
 
+_PUT_BUDGET = (
+    "INSERT INTO wb_budget(shop_id, grp, tokens, updated, blocked_until) VALUES (?,?,?,?,?) "
+    "ON CONFLICT(shop_id, grp) DO UPDATE SET tokens = excluded.tokens, "
+    "updated = excluded.updated, blocked_until = excluded.blocked_until"
+)
+
+Budget = tuple[int, str, float, float, float]  # shop_id, group, tokens, updated, blocked_until
+
+
 async def put_budget(
     db: Database, shop_id: int, group: str, tokens: float, updated: float, blocked_until: float
 ) -> None:
-    await db.write(
-        "INSERT INTO wb_budget(shop_id, grp, tokens, updated, blocked_until) VALUES (?,?,?,?,?) "
-        "ON CONFLICT(shop_id, grp) DO UPDATE SET tokens = excluded.tokens, "
-        "updated = excluded.updated, blocked_until = excluded.blocked_until",
-        (shop_id, group, tokens, updated, blocked_until),
-    )
+    await db.write(_PUT_BUDGET, (shop_id, group, tokens, updated, blocked_until))
+
+
+async def put_budgets(conn: aiosqlite.Connection, budgets: list[Budget]) -> None:
+    """Several budget rows inside the caller's transaction (a poll's result carries them)."""
+    await conn.executemany(_PUT_BUDGET, budgets)

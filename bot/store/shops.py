@@ -46,7 +46,7 @@ class NewToken:
     expires_at: float | None
 
 
-_SHOP_COLUMNS = (
+SHOP_COLUMNS = (
     "id, seller_id, name, token_type, token_categories, token_read_only, token_expires_at, "
     "token_fingerprint, state, dead_reason, dead_at, alert_chat_id, baseline_done, connected_at"
 )
@@ -56,22 +56,23 @@ def fingerprint(token: str) -> str:
     return hashlib.sha256(b"wbpulse-fp|" + token.encode()).hexdigest()[:16]
 
 
-def shop_from_row(row: aiosqlite.Row) -> Shop:
+def shop_from_row(row: aiosqlite.Row, prefix: str = "") -> Shop:
+    """A shop from a row of :data:`SHOP_COLUMNS`, named ``prefix + column`` in a join."""
     return Shop(
-        id=row["id"],
-        seller_id=row["seller_id"],
-        name=row["name"],
-        token_type=row["token_type"],
-        token_categories=row["token_categories"],
-        token_read_only=bool(row["token_read_only"]),
-        token_expires_at=row["token_expires_at"],
-        token_fingerprint=row["token_fingerprint"],
-        state=row["state"],
-        dead_reason=row["dead_reason"],
-        dead_at=row["dead_at"],
-        alert_chat_id=row["alert_chat_id"],
-        baseline_done=bool(row["baseline_done"]),
-        connected_at=row["connected_at"],
+        id=row[prefix + "id"],
+        seller_id=row[prefix + "seller_id"],
+        name=row[prefix + "name"],
+        token_type=row[prefix + "token_type"],
+        token_categories=row[prefix + "token_categories"],
+        token_read_only=bool(row[prefix + "token_read_only"]),
+        token_expires_at=row[prefix + "token_expires_at"],
+        token_fingerprint=row[prefix + "token_fingerprint"],
+        state=row[prefix + "state"],
+        dead_reason=row[prefix + "dead_reason"],
+        dead_at=row[prefix + "dead_at"],
+        alert_chat_id=row[prefix + "alert_chat_id"],
+        baseline_done=bool(row[prefix + "baseline_done"]),
+        connected_at=row[prefix + "connected_at"],
     )
 
 
@@ -140,13 +141,13 @@ async def connect_shop(
 
 
 async def get_shop(db: Database, shop_id: int) -> Shop | None:
-    row = await db.fetchone(f"SELECT {_SHOP_COLUMNS} FROM shops WHERE id = ?", (shop_id,))
+    row = await db.fetchone(f"SELECT {SHOP_COLUMNS} FROM shops WHERE id = ?", (shop_id,))
     return shop_from_row(row) if row else None
 
 
 async def shops_of_user(db: Database, user_id: int) -> list[tuple[Shop, str]]:
     rows = await db.fetchall(
-        f"SELECT {', '.join('s.' + c.strip() for c in _SHOP_COLUMNS.split(','))}, m.role "
+        f"SELECT {', '.join('s.' + c.strip() for c in SHOP_COLUMNS.split(','))}, m.role "
         "FROM shops s JOIN memberships m ON m.shop_id = s.id WHERE m.user_id = ? "
         "AND s.state != 'disconnected' ORDER BY s.id",
         (user_id,),
@@ -155,7 +156,7 @@ async def shops_of_user(db: Database, user_id: int) -> list[tuple[Shop, str]]:
 
 
 async def active_shops(db: Database) -> list[Shop]:
-    rows = await db.fetchall(f"SELECT {_SHOP_COLUMNS} FROM shops WHERE state = 'active'")
+    rows = await db.fetchall(f"SELECT {SHOP_COLUMNS} FROM shops WHERE state = 'active'")
     return [shop_from_row(r) for r in rows]
 
 
@@ -178,10 +179,27 @@ async def open_token(db: Database, keyring: Keyring, shop_id: int) -> str | None
         "SELECT seller_id, token_key_id, token_nonce, token_sealed FROM shops WHERE id = ?",
         (shop_id,),
     )
-    if row is None or row["token_sealed"] is None:
+    if row is None:
         return None
-    sealed = Sealed(row["token_key_id"], bytes(row["token_nonce"]), bytes(row["token_sealed"]))
-    return keyring.open(sealed, aad_for(shop_id, row["seller_id"]))
+    return open_sealed(keyring, shop_id, row["seller_id"], sealed_from_row(row))
+
+
+def sealed_from_row(row: aiosqlite.Row, prefix: str = "") -> Sealed | None:
+    """The sealed key in a row's token_key_id, token_nonce, token_sealed (None if none)."""
+    if row[prefix + "token_sealed"] is None:
+        return None
+    return Sealed(
+        row[prefix + "token_key_id"],
+        bytes(row[prefix + "token_nonce"]),
+        bytes(row[prefix + "token_sealed"]),
+    )
+
+
+def open_sealed(
+    keyring: Keyring, shop_id: int, seller_id: str, sealed: Sealed | None
+) -> str | None:
+    """The WB token of a shop from its sealed key (raises CryptoError if it does not open)."""
+    return None if sealed is None else keyring.open(sealed, aad_for(shop_id, seller_id))
 
 
 async def mark_dead(db: Database, shop_id: int, reason: str) -> bool:

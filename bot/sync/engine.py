@@ -14,17 +14,29 @@ import json
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
+
+import aiosqlite
 
 from bot.config import Settings
 from bot.crypto import CryptoError, Keyring
 from bot.store import Database
 from bot.store.orders import insert_fbs_orders, refresh_rollups, upsert_orders, upsert_sales
-from bot.store.polls import PollState, due_polls, get_budget, get_poll, put_budget
-from bot.store.shops import Shop, get_shop, mark_dead, open_token
+from bot.store.polls import (
+    Budget,
+    DuePoll,
+    PollState,
+    due_polls,
+    get_budget,
+    get_poll,
+    put_budget,
+    put_budgets,
+)
+from bot.store.shops import Shop, mark_dead, open_sealed
 from bot.store.sync import (
     NewEvent,
     add_events,
@@ -102,25 +114,55 @@ class SyncEngine:
         self._running: dict[tuple[int, str], asyncio.Task[None]] = {}
         self._loaded: set[tuple[int, str]] = set()
         self._semaphore = asyncio.Semaphore(settings.sync_concurrency)
+        self.tick_budget = settings.tick_seconds * 0.8
+        self._dirty: set[tuple[int, str]] = set()  # WB budgets spent but not yet saved
 
     # -- the tick ---------------------------------------------------------------------------
 
-    async def tick(self) -> int:
-        """Starts every due poll that is not already running; returns how many started."""
-        now = time.time()
-        free = self.settings.sync_concurrency * 4 - len(self._running)
-        if free <= 0:
-            return 0
-        started = 0
-        for poll in await due_polls(self.db, now, free + len(self._running)):
-            key = (poll.shop_id, poll.job)
-            if key in self._running:
-                continue
-            task = asyncio.create_task(self._guarded(poll), name=f"poll {key}")
-            self._running[key] = task
-            task.add_done_callback(partial(self._finished, key))
-            started += 1
-        return started
+    async def tick(self, budget: float | None = None) -> int:
+        """Starts the due polls that are not running; returns how many started.
+
+        While a claim fills every free slot (more may be due) it waits for a running poll to
+        end and claims again, for up to ``budget`` seconds (most of a tick): how many polls run
+        per second is bounded by the concurrency and WB's answer time, not by the tick's length.
+        Each (shop, job) starts at most once per tick, so a poll that stays due cannot spin.
+        """
+        deadline = time.monotonic() + (self.tick_budget if budget is None else budget)
+        slots = self.settings.sync_concurrency * 4
+        claimed: set[tuple[int, str]] = set()
+        while True:
+            free = slots - len(self._running)
+            if free > 0:
+                limit = free + len(self._running) + 16
+                polls = await due_polls(self.db, time.time(), limit)
+                waiting = [
+                    d
+                    for d in polls
+                    if (d.poll.shop_id, d.poll.job) not in self._running
+                    and (d.poll.shop_id, d.poll.job) not in claimed
+                ]
+                for due in waiting[:free]:
+                    key = (due.poll.shop_id, due.poll.job)
+                    claimed.add(key)
+                    task = asyncio.create_task(self._guarded(due), name=f"poll {key}")
+                    self._running[key] = task
+                    task.add_done_callback(partial(self._finished, key))
+                if not waiting or (len(polls) < limit and len(waiting) <= free):
+                    break  # everything due has been claimed
+            # Claim again once a quarter of the slots is free, not after every poll: each
+            # claim is a query.
+            while len(self._running) > slots * 3 // 4:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return len(claimed)
+                await asyncio.wait(
+                    set(self._running.values()),
+                    timeout=left,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            if time.monotonic() >= deadline:
+                break
+        return len(claimed)
 
     def _finished(self, key: tuple[int, str], _task: asyncio.Task[None]) -> None:
         self._running.pop(key, None)
@@ -136,10 +178,11 @@ class SyncEngine:
         while self._running:
             await asyncio.gather(*list(self._running.values()), return_exceptions=True)
 
-    async def _guarded(self, poll: PollState) -> None:
+    async def _guarded(self, due: DuePoll) -> None:
+        poll = due.poll
         async with self._semaphore:
             try:
-                await self.run_poll(poll)
+                await self.run_poll(due)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -150,12 +193,21 @@ class SyncEngine:
 
     # -- one poll ---------------------------------------------------------------------------
 
-    async def run_poll(self, poll: PollState) -> None:
-        shop = await get_shop(self.db, poll.shop_id)
-        if shop is None or shop.state != "active":
-            return
+    async def run_poll(self, due: DuePoll) -> None:
         try:
-            token = await open_token(self.db, self.keyring, shop.id)
+            await self._run_poll(due)
+        finally:
+            # The job's last transaction normally carried its budgets; a path that ended
+            # without one (an error between call and commit) saves them here.
+            mine = [k for k in self._dirty if k[1].endswith(f"|{due.shop.seller_id}")]
+            if mine:
+                async with self._tx() as conn:
+                    await self._flush_budgets(conn, mine)
+
+    async def _run_poll(self, due: DuePoll) -> None:
+        poll, shop = due.poll, due.shop
+        try:
+            token = open_sealed(self.keyring, shop.id, shop.seller_id, due.sealed)
         except CryptoError as exc:
             log.error("shop %s: sealed token does not open: %s", shop.id, exc)
             await self._dead(shop, "unknown")
@@ -207,8 +259,13 @@ class SyncEngine:
         wait = self.limiter.reserve(key, limit)
         if wait > 0:
             raise NotYet(wait)
-        # Saved before the request too: a crash mid-call must not forget that the call was made.
-        await self.save_budget(key)
+        self._dirty.add(key)
+        if self.limiter.bucket(key, limit).tokens < 1:
+            # This call leaves WB's bucket empty: record it before it goes, or a crash
+            # mid-call would let the restarted bot call WB too soon. A call that leaves a
+            # token is recorded with the poll's result; load_budget counts the one a crash
+            # may lose.
+            await self.save_budget(key)
         try:
             return await fn(*args, on_headers=partial(self.limiter.observe, key))
         except WBRateLimited as exc:
@@ -216,22 +273,50 @@ class SyncEngine:
             await self.db.bump("wb_429")
             raise
         finally:
-            await self.save_budget(key)
+            self._dirty.add(key)  # WB's headers may have corrected it since: save that too
 
     async def load_budget(self, key: tuple[int, str], limit: Any) -> None:
         """Resumes a bucket from the database the first time this process uses it; /connect's
-        checks (shop id 0) use it too, so WB's budget survives restarts everywhere."""
+        checks (shop id 0) use it too, so WB's budget survives restarts everywhere.
+
+        A call that left a token in the bucket is saved only with its poll's result, so the
+        last crash may have lost one: whenever the saved bucket could have allowed such a call
+        (two tokens or more by now), one is taken. That never delays the first call."""
         if key in self._loaded:
             return
         self._loaded.add(key)
         saved = await get_budget(self.db, *key)
         if saved is not None:
             self.limiter.load(key, limit, BucketState(*saved))
+            now = time.time()
+            bucket = self.limiter.bucket(key, limit, now)
+            if bucket.tokens_at(now) >= 2:
+                bucket.take(now)
 
     async def save_budget(self, key: tuple[int, str]) -> None:
         state = self.limiter.state(key)
+        self._dirty.discard(key)
         if state is not None:
             await put_budget(self.db, *key, state.tokens, state.updated, state.blocked_until)
+
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction that also carries the WB budgets spent since the last one."""
+        async with self.db.transaction() as conn:
+            yield conn
+            await self._flush_budgets(conn, list(self._dirty))
+
+    async def _flush_budgets(
+        self, conn: aiosqlite.Connection, keys: Sequence[tuple[int, str]]
+    ) -> None:
+        rows: list[Budget] = []
+        for key in keys:
+            self._dirty.discard(key)
+            state = self.limiter.state(key)
+            if state is not None:
+                rows.append((*key, state.tokens, state.updated, state.blocked_until))
+        if rows:
+            await put_budgets(conn, rows)
 
     # -- orders and sales ---------------------------------------------------------------------
 
@@ -282,7 +367,7 @@ class SyncEngine:
         chunks = [rows[i : i + CHUNK_ROWS] for i in range(0, len(rows), CHUNK_ROWS)] or [[]]
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
-            async with self.db.transaction() as conn:
+            async with self._tx() as conn:
                 if orders:
                     changes = await upsert_orders(conn, shop.id, chunk)  # type: ignore[arg-type]
                     hours = changes.hours
@@ -348,7 +433,7 @@ class SyncEngine:
         orders_poll = await get_poll(self.db, shop.id, "orders")
         silent = orders_poll is None or not orders_poll.baseline_done
         now = time.time()
-        async with self.db.transaction() as conn:
+        async with self._tx() as conn:
             fresh = await insert_fbs_orders(conn, shop.id, parsed.rows)
             await refresh_rollups(
                 conn, shop.id, {int(o.created_at.timestamp()) // 3600 * 3600 for o in fresh}
@@ -378,7 +463,7 @@ class SyncEngine:
         )
         if poll.task is None or (now - (poll.task_started_at or now)) > give_up:
             task_id = await self._call(shop, "stock_create", self.wb.stock_create, token)
-            async with self.db.transaction() as conn:
+            async with self._tx() as conn:
                 await update_poll(
                     conn,
                     shop.id,
@@ -392,11 +477,11 @@ class SyncEngine:
         if status_limit is not None:
             status = await self._call(shop, "stock_status", self.wb.stock_status, token, poll.task)
             if status in ("purged", "canceled"):
-                async with self.db.transaction() as conn:
+                async with self._tx() as conn:
                     await update_poll(conn, shop.id, poll.job, task=None, next_due_at=now)
                 return
             if status != "done":
-                async with self.db.transaction() as conn:
+                async with self._tx() as conn:
                     await update_poll(
                         conn, shop.id, poll.job, next_due_at=now + STATUS_WAIT * self.scale
                     )
@@ -407,14 +492,14 @@ class SyncEngine:
             )
         except WBBadRequest:
             # Not ready yet (a token type that cannot ask for the status): try again later.
-            async with self.db.transaction() as conn:
+            async with self._tx() as conn:
                 await update_poll(
                     conn, shop.id, poll.job, next_due_at=now + STATUS_WAIT * 12 * self.scale
                 )
             return
         parsed = parse_stock(raw)
         done = time.time()
-        async with self.db.transaction() as conn:
+        async with self._tx() as conn:
             await replace_stock(conn, shop.id, parsed.rows)
             await bump(conn, "wb_rows_skipped_stock", parsed.skipped)
             await update_poll(
@@ -445,7 +530,7 @@ class SyncEngine:
         parsed = parse_cards(raw)
         now = time.time()
         last_page = int(next_cursor.get("total", 0) or 0) < CARDS_PAGE or not raw
-        async with self.db.transaction() as conn:
+        async with self._tx() as conn:
             await upsert_products(conn, shop.id, parsed.rows)
             await bump(conn, "wb_rows_skipped_cards", parsed.skipped)
             await update_poll(
@@ -462,7 +547,7 @@ class SyncEngine:
     # -- failures -----------------------------------------------------------------------------
 
     async def _reschedule(self, poll: PollState, when: float) -> None:
-        async with self.db.transaction() as conn:
+        async with self._tx() as conn:
             await update_poll(conn, poll.shop_id, poll.job, next_due_at=when)
 
     async def _failed(
@@ -476,7 +561,7 @@ class SyncEngine:
             cap = period if period is not None else 3600 * self.scale
             delay = min(cap, BACKOFF_BASE * self.scale * 2 ** min(failures, 20))
             when = now + delay * random.uniform(0.5, 1.0)
-        async with self.db.transaction() as conn:
+        async with self._tx() as conn:
             await update_poll(
                 conn,
                 poll.shop_id,
@@ -491,7 +576,7 @@ class SyncEngine:
         """A 401: the key is dead. Polling stops and the owner hears it once."""
         if not await mark_dead(self.db, shop.id, reason):
             return
-        async with self.db.transaction() as conn:
+        async with self._tx() as conn:
             await add_events(
                 conn,
                 shop.id,
