@@ -35,6 +35,8 @@ _OLD_STYLE_IN_TEXT = re.compile(
     r"(?<![A-Za-z0-9+/=_.-])[A-Za-z0-9+_-]{32,512}={0,2}(?![A-Za-z0-9+/=_-]|\.[A-Za-z0-9])"
 )
 _BEARER = re.compile(r"^bearer\s+", re.IGNORECASE)
+#: A plain UUID (a seller id, an order's id, a request id) is no key, old or new.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
 class TokenError(ValueError):
@@ -89,7 +91,11 @@ def looks_like_token(text: str) -> bool:
     """True if ``text`` contains something that looks like a WB key: a JWT or an old-style key."""
     if JWT_PATTERN.search(text):
         return True
-    return any(_has_letter_and_digit(m.group()) for m in _OLD_STYLE_IN_TEXT.finditer(text))
+    return any(_old_style_shape(m.group()) for m in _OLD_STYLE_IN_TEXT.finditer(text))
+
+
+def _old_style_shape(word: str) -> bool:
+    return _has_letter_and_digit(word) and not _UUID.fullmatch(word)
 
 
 def inspect_token(raw: str) -> TokenInfo:
@@ -108,7 +114,7 @@ def inspect_token(raw: str) -> TokenInfo:
         if (
             not token.startswith("eyJ")
             and _OLD_STYLE_KEY.fullmatch(token)
-            and _has_letter_and_digit(token)
+            and _old_style_shape(token)
         ):
             raise OldStyleKey()
         raise MalformedToken("not a JWT: expected three parts separated by dots")

@@ -111,6 +111,12 @@ def test_old_style_key_is_recognised() -> None:
         inspect_token(OLD_STYLE_KEY)
 
 
+def test_a_plain_uuid_is_not_taken_for_an_old_style_key() -> None:
+    with pytest.raises(TokenError) as caught:
+        inspect_token("465b77e1-af24-4dd5-8e08-62b343029fac")
+    assert not isinstance(caught.value, OldStyleKey)
+
+
 def test_old_style_hex_key_is_recognised() -> None:
     with pytest.raises(OldStyleKey):
         inspect_token("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
@@ -207,6 +213,7 @@ def test_looks_like_token_finds_an_old_style_key_inside_a_message() -> None:
         "https://www.wildberries.ru/catalog/198628845/detail.aspx?targetUrl=GP",
         "https://example.com/aaaaaaaaaa1111111111bbbbbbbbbb2222222222/x",
         "штрихкод 2037401340280, артикул G06293236533866",
+        "seller 465b77e1-af24-4dd5-8e08-62b343029fac asked",  # a plain UUID is no key
         "a" * 100,
         "",
     ],
