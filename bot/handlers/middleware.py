@@ -27,6 +27,16 @@ class UserMiddleware(BaseMiddleware):
         tg_user: User | None = data.get("event_from_user")
         if tg_user is not None and not tg_user.is_bot:
             data["user"] = await ensure_user(
-                self.db, tg_user.id, tg_user.language_code, self.settings.default_timezone
+                self.db,
+                tg_user.id,
+                tg_user.language_code,
+                self.settings.default_timezone,
+                display_name(tg_user),
             )
         return await handler(event, data)
+
+
+def display_name(tg_user: User) -> str:
+    """ "Anna K. (@anna)", or just the name when there is no username."""
+    name = tg_user.full_name.strip() or str(tg_user.id)
+    return f"{name} (@{tg_user.username})" if tg_user.username else name

@@ -209,10 +209,12 @@ async def members_view(db: Database, shop: Shop) -> tuple[str, InlineKeyboardMar
     people = await members(db, shop.id)
     lines = [_("<b>{name}</b>: who sees this shop").format(name=html.escape(shop.name))]
     rows = []
-    for user_id, role in people:
-        lines.append(f'• <a href="tg://user?id={user_id}">{user_id}</a> ({role_text(role)})')
+    for user_id, role, name in people:
+        shown = html.escape(name or str(user_id))
+        lines.append(f'• <a href="tg://user?id={user_id}">{shown}</a> ({role_text(role)})')
         if role == "member":
-            rows.append([button(_("Remove {id}").format(id=user_id), "mrm", shop.id, user_id)])
+            label = _("Remove {name}").format(name=(name or str(user_id))[:40])
+            rows.append([button(label, "mrm", shop.id, user_id)])
     if not rows:
         lines.append("")
         lines.append(_("No members yet: /invite makes a link for a teammate."))

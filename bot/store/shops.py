@@ -167,11 +167,14 @@ async def role_of(db: Database, user_id: int, shop_id: int) -> str | None:
     return str(row[0]) if row else None
 
 
-async def members(db: Database, shop_id: int) -> list[tuple[int, str]]:
+async def members(db: Database, shop_id: int) -> list[tuple[int, str, str | None]]:
+    """(user id, role, name as Telegram last showed it) for everyone who sees the shop."""
     rows = await db.fetchall(
-        "SELECT user_id, role FROM memberships WHERE shop_id = ? ORDER BY created_at", (shop_id,)
+        "SELECT m.user_id, m.role, u.display_name FROM memberships m "
+        "LEFT JOIN users u ON u.id = m.user_id WHERE m.shop_id = ? ORDER BY m.created_at",
+        (shop_id,),
     )
-    return [(int(r[0]), str(r[1])) for r in rows]
+    return [(int(r[0]), str(r[1]), r[2]) for r in rows]
 
 
 async def open_token(db: Database, keyring: Keyring, shop_id: int) -> str | None:

@@ -30,10 +30,13 @@ class User:
     quiet_end: str | None
     last_summary_day: str | None
     created_at: float
+    display_name: str | None = None  # as Telegram showed it last: "Anna K. (@anna)"
 
+
+MAX_NAME = 80
 
 _BOOLS = {f.name for f in fields(User) if f.type == "bool"}
-SETTABLE = {f.name for f in fields(User)} - {"id", "created_at", "tg_language"}
+SETTABLE = {f.name for f in fields(User)} - {"id", "created_at", "tg_language", "display_name"}
 
 
 def user_from_row(row: aiosqlite.Row) -> User:
@@ -47,16 +50,22 @@ async def get_user(db: Database, user_id: int) -> User | None:
 
 
 async def ensure_user(
-    db: Database, user_id: int, tg_language: str | None, default_timezone: str
+    db: Database,
+    user_id: int,
+    tg_language: str | None,
+    default_timezone: str,
+    display_name: str | None = None,
 ) -> User:
     """Creates the user on first contact (every alert on, the default zone) and notes Telegram's
-    language, which decides the bot's language until the user picks one."""
+    language, which decides the bot's language until the user picks one, and their name."""
+    name = display_name[:MAX_NAME] if display_name else None
     async with db.transaction() as conn:
         await conn.execute(
-            "INSERT INTO users(id, tg_language, timezone, created_at) VALUES (?, ?, ?, ?) "
+            "INSERT INTO users(id, tg_language, timezone, created_at, display_name) "
+            "VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET tg_language = COALESCE(excluded.tg_language, "
-            "tg_language)",
-            (user_id, tg_language, default_timezone, time.time()),
+            "tg_language), display_name = COALESCE(excluded.display_name, display_name)",
+            (user_id, tg_language, default_timezone, time.time(), name),
         )
     user = await get_user(db, user_id)
     assert user is not None

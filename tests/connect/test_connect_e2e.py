@@ -46,14 +46,14 @@ _last_reply: dict[int, float] = {}
 
 
 async def send(
-    tg: FakeTelegram, user: int, text: str, expect: str, language_code: str = "en"
+    tg: FakeTelegram, user: int, text: str, expect: str, language_code: str = "en", **sender: str
 ) -> tuple[int, str]:
     """The user sends ``text``; returns its message id and the bot's reply containing
     ``expect``. Paced like a person (Telegram allows a bot about one message a second per
     private chat)."""
     await asyncio.sleep(max(0.0, _last_reply.get(user, 0.0) + 1.0 - time.monotonic()))
     after = len(tg.calls)
-    msg = tg.user_message(user, text, language_code=language_code)
+    msg = tg.user_message(user, text, language_code=language_code, **sender)
     call = await tg.wait_for_text(user, expect, timeout=15, after=after)
     _last_reply[user] = time.monotonic()
     return msg["message_id"], call.text
@@ -167,14 +167,17 @@ async def test_group_keys_fsm_invites_status_and_disconnect(
     _, invite = await send(tg, owner, "/invite", "Send this link")
     code = re.search(r"\?start=([\w-]+)", invite)
     assert code is not None
-    await send(tg, mate, f"/start {code.group(1)}", "member of Base shop")
+    marina = {"first_name": "Marina <b>", "username": "marina_wb"}
+    await send(tg, mate, f"/start {code.group(1)}", "member of Base shop", **marina)
     assert (mate, "member") in query(bot, "SELECT user_id, role FROM memberships")
-    await send(tg, mate, f"/start {code.group(1)}", "expired or was already used")
-    _, shops = await send(tg, mate, "/shops", "Base shop")
+    await send(tg, mate, f"/start {code.group(1)}", "expired or was already used", **marina)
+    _, shops = await send(tg, mate, "/shops", "Base shop", **marina)
     assert "member" in shops
-    await send(tg, mate, "/status", "Token: Base")
+    await send(tg, mate, "/status", "Token: Base", **marina)
     _, listing = await send(tg, owner, "/members", "who sees this shop")
-    assert str(mate) in listing
+    # Teammates by the name Telegram shows (escaped: a name cannot break the markup).
+    assert "Marina <b> (@marina_wb) (member)" in listing
+    assert "Remove Marina <b> (@marina_wb)" in json.dumps(tg.calls[-1].params, ensure_ascii=False)
 
     # Only the owner disconnects; wiping removes the shop.
     after = len(tg.calls)
