@@ -85,6 +85,7 @@ CURSOR_OVERLAP = timedelta(minutes=10)
 FUTURE_SLACK = timedelta(hours=1)
 ESSENTIAL_JOBS = frozenset({"orders", "sales"})
 PAGING = "paging"  # polls.task while a full page says more rows are waiting
+PAGING_CATCH_UP = "paging:catch_up"  # the same, after downtime: every page joins the digest
 
 
 class NotYet(Exception):
@@ -327,7 +328,7 @@ class SyncEngine:
         if poll.cursor is None:
             since = datetime.now(UTC) - timedelta(days=BASELINE_DAYS)
             date_from = utc_to_msk_str(since)
-        elif poll.task == PAGING:
+        elif poll.task in (PAGING, PAGING_CATCH_UP):
             date_from = poll.cursor  # the next page: exactly where the full one ended
         else:
             # A new cycle looks back a little: a row WB stamps with a lastChangeDate just
@@ -360,7 +361,7 @@ class SyncEngine:
             full = False
         newest = max([poll.newest_change or "", *(r.last_change_raw for r in rows)])
         baseline = not poll.baseline_done
-        catch_up = self._catching_up(poll, period, started)
+        catch_up = self._catching_up(poll, period, started) or poll.task == PAGING_CATCH_UP
         batch = f"{shop.id}:{name}:{started:.3f}"
         done = time.time()
         next_due = done if full else next_slot(shop.id, poll.job, period, done)
@@ -408,7 +409,7 @@ class SyncEngine:
                         failures=0,
                         next_due_at=next_due,
                         baseline_done=int(poll.baseline_done or not full),
-                        task=PAGING if full else None,
+                        task=(PAGING_CATCH_UP if catch_up else PAGING) if full else None,
                     )
         if parsed.skipped:
             log.warning(

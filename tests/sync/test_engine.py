@@ -56,6 +56,27 @@ async def test_baseline_is_silent_then_new_orders_alert_once_across_pages(rig):
     assert rig.wb.total_violations() == 0
 
 
+@pytest.mark.parametrize("rig", [{"page_cap": 5}], indirect=True)
+async def test_every_page_found_after_downtime_joins_the_while_i_was_away_digest(rig):
+    shop, sid, _ = await rig.connect()
+    await rig.run_until(lambda: baseline_done(rig, shop.id))
+    # The bot was down for a long while: the last good poll is an hour (of scaled time) ago.
+    async with rig.db.transaction() as conn:
+        await conn.execute(
+            "UPDATE polls SET last_ok_at = last_ok_at - 3600, next_due_at = 0 "
+            "WHERE shop_id = ? AND method = 'orders'",
+            (shop.id,),
+        )
+    now = datetime.now(MSK).replace(tzinfo=None)
+    for i in range(12):  # three pages
+        rig.wb.add_order(sid, lastChangeDate=now - timedelta(seconds=60 - i))
+    await rig.run_until(
+        lambda: count(rig, "SELECT COUNT(*) = 12 FROM events WHERE kind = 'order'"), within=5
+    )
+    flags = [r[0] for r in await rig.db.fetchall("SELECT catch_up FROM events")]
+    assert flags == [1] * 12
+
+
 async def test_sales_become_buyout_and_return_events(rig):
     shop, sid, _ = await rig.connect()
     order = rig.wb.add_order(sid)
