@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import aiosqlite
 
@@ -58,22 +58,10 @@ def fingerprint(token: str) -> str:
 
 def shop_from_row(row: aiosqlite.Row, prefix: str = "") -> Shop:
     """A shop from a row of :data:`SHOP_COLUMNS`, named ``prefix + column`` in a join."""
-    return Shop(
-        id=row[prefix + "id"],
-        seller_id=row[prefix + "seller_id"],
-        name=row[prefix + "name"],
-        token_type=row[prefix + "token_type"],
-        token_categories=row[prefix + "token_categories"],
-        token_read_only=bool(row[prefix + "token_read_only"]),
-        token_expires_at=row[prefix + "token_expires_at"],
-        token_fingerprint=row[prefix + "token_fingerprint"],
-        state=row[prefix + "state"],
-        dead_reason=row[prefix + "dead_reason"],
-        dead_at=row[prefix + "dead_at"],
-        alert_chat_id=row[prefix + "alert_chat_id"],
-        baseline_done=bool(row[prefix + "baseline_done"]),
-        connected_at=row[prefix + "connected_at"],
-    )
+    values = {f.name: row[prefix + f.name] for f in fields(Shop)}
+    for flag in ("token_read_only", "baseline_done"):
+        values[flag] = bool(values[flag])
+    return Shop(**values)
 
 
 async def connect_shop(
