@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-import time
+from datetime import datetime
+from datetime import time as dtime
+from zoneinfo import ZoneInfo
 
 from bot.notify.checks import DAY, check_stock, check_token_expiry
 from bot.store.alerts import set_mute
@@ -14,7 +16,11 @@ from tests.reports.seed import make_shop
 
 OWNER = 501
 PARTNER = 502
-NOW = time.time()
+# Noon in Moscow today: the checks dedupe by the user's local day, so a run started near
+# midnight must not see "now + 30 min" fall on another day.
+NOW = datetime.combine(
+    datetime.now(ZoneInfo("Europe/Moscow")).date(), dtime(12), ZoneInfo("Europe/Moscow")
+).timestamp()
 
 
 async def stock_events(db, kind: str = "stock_low") -> list[dict]:

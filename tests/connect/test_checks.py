@@ -44,7 +44,7 @@ def test_each_bad_key_is_refused_for_its_own_reason() -> None:
     assert refusal(OLD_STYLE_KEY) is Refusal.OLD_STYLE
     assert refusal("eyJhbGciOiJFUzI1NiJ9.bm90LWpzb24.c2ln") is Refusal.MALFORMED
     assert refusal("hello world") is Refusal.MALFORMED
-    assert refusal(make_token(exp=int(time.time()) - 60)) is Refusal.EXPIRED
+    assert refusal(make_token(exp=int(NOW.timestamp()) - 60)) is Refusal.EXPIRED
     assert refusal(make_token(acc=ACC_TEST)) is Refusal.TEST_TOKEN
     assert refusal(make_token(categories=("analytics", "content"))) is Refusal.NO_STATISTICS
 

@@ -13,6 +13,8 @@ import random
 import sqlite3
 from collections import Counter
 
+import pytest
+
 from tests.e2e.harness import BotProcess
 from tests.e2e.seed import master_key, seed_shop
 from tests.fakes.tokens import make_token
@@ -36,6 +38,7 @@ async def wait_until(predicate, within=30.0):
     raise AssertionError("condition not reached")
 
 
+@pytest.mark.timeout(max(900, RUNS * 30))  # ~10 s per kill on a slow box
 async def test_sigkill_at_random_moments_loses_and_duplicates_no_order_event(tmp_path, tg, wb):
     rng = random.Random(int(os.environ.get("CRASH_SEED", "7")))
     token = make_token(acc=3, categories=("statistics", "marketplace"))

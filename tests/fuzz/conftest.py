@@ -289,7 +289,7 @@ class SyncRig(Looped):
         engine = SyncEngine(
             db,
             Keyring([os.urandom(32)]),
-            WBClient(http, wb.url_template, timeout=0.3),
+            WBClient(http, wb.url_template, timeout=1.0),
             Limiter(),
             settings,
         )

@@ -245,7 +245,7 @@ faults = st.lists(
     st.one_of(
         st.tuples(st.just("429"), st.floats(0.001, 0.2), st.integers(1, 5)),
         st.tuples(st.sampled_from(["500", "502", "503", "504"]), st.just(0.0), st.integers(1, 4)),
-        st.tuples(st.just("hang"), st.sampled_from([0.05, 0.5]), st.integers(1, 2)),
+        st.tuples(st.just("hang"), st.sampled_from([0.05, 1.2]), st.integers(1, 2)),
     ),
     min_size=1,
     max_size=5,
@@ -281,7 +281,7 @@ def test_429_storms_5xx_and_hung_sockets(syncrig: SyncRig) -> None:
                 "SELECT last_error FROM polls WHERE shop_id = ? AND method = ?", (shop_id, job)
             )
         )
-        quick_hangs_only = all(k == "hang" and a < 0.3 for k, a, _ in plan)
+        quick_hangs_only = all(k == "hang" and a < 1.0 for k, a, _ in plan)  # client: 1 s
         if not quick_hangs_only:
             assert error, f"{plan} left no last_error on {job}"
         assert rig.run(rig.counter("sync_unexpected_errors")) == 0

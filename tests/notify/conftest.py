@@ -40,7 +40,7 @@ async def bot(tg):
 
 @pytest.fixture
 def sender(db, bot, i18n):
-    return Sender(db, bot, i18n, rate=25.0, idle_seconds=0.05, send_timeout=0.5)
+    return Sender(db, bot, i18n, rate=25.0, idle_seconds=0.05, send_timeout=5.0)
 
 
 async def add_shop(

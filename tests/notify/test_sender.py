@@ -107,7 +107,8 @@ async def test_group_migrated_to_supergroup_is_followed(db, keyring, tg, sender)
     assert tg.total_violations() == 0
 
 
-async def test_timeout_after_delivery_is_not_sent_again(db, keyring, tg, sender):
+async def test_timeout_after_delivery_is_not_sent_again(db, keyring, tg, bot, i18n):
+    sender = Sender(db, bot, i18n, idle_seconds=0.05, send_timeout=0.5)
     shop_id = await add_shop(db, keyring, 3)
     tg.delay_after_delivery("sendMessage", 1.5)
     await put_events(db, shop_id, [order("ART-SLOW")])
@@ -162,7 +163,7 @@ async def test_quiet_hours_hold_alerts_then_send_one_digest(db, keyring, tg, i18
     end = (now + timedelta(hours=1)).strftime("%H:%M")
     shop_id = await add_shop(db, keyring, 6, quiet_start=start, quiet_end=end)
     offset = 0.0
-    sender = Sender(db, bot, i18n, send_timeout=0.5, wall=lambda: time.time() + offset)
+    sender = Sender(db, bot, i18n, send_timeout=5.0, wall=lambda: time.time() + offset)
     await put_events(db, shop_id, [order("ART-Q1"), order("ART-Q2")], batch="p1")
     await put_events(db, shop_id, [order("ART-Q3")], batch="p2")
 
@@ -185,7 +186,7 @@ async def test_rows_left_sending_by_a_crash_are_sent_again(db, keyring, tg, send
     due = await outbox.due_deliveries(db, time.time())
     await outbox.claim(db, [d.id for d in due], time.time())  # then the process died
 
-    await drain(Sender(db, bot, i18n, send_timeout=0.5))
+    await drain(Sender(db, bot, i18n, send_timeout=5.0))
 
     assert _occurrences(tg, "ART-CRASH") == 1
     assert await db.counter("tg_resent_after_crash") == 1

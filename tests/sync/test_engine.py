@@ -99,7 +99,12 @@ async def test_forced_429_is_waited_out_exactly(rig):
     await rig.run_until(lambda: baseline_done(rig, shop.id))
     rig.wb.fail_next("orders", 429, retry=0.5)
     t0 = time.monotonic()
-    await rig.run_for(1.2)
+
+    def resumed() -> bool:
+        seen = [r for r in rig.wb.requests_for(sid, "orders") if r.t >= t0]
+        return any(r.status == 429 for r in seen) and seen[-1].status != 429
+
+    await rig.run_until(resumed, within=10)
     orders = [r for r in rig.wb.requests_for(sid, "orders") if r.t >= t0]
     limited = [r for r in orders if r.status == 429]
     assert len(limited) == 1
@@ -143,7 +148,13 @@ async def test_fbs_and_statistics_alert_an_order_once(rig):
     await rig.run_until(lambda: baseline_done(rig, shop.id, "fbs"))
     order = rig.wb.add_order(sid, fbs=True)
     await rig.run_until(lambda: count(rig, "SELECT COUNT(*) FROM events WHERE kind='order'"))
-    await rig.run_for(0.5)
+    # Until the statistics row has come in as well (whichever source saw the order first).
+    await rig.run_until(
+        lambda: count(
+            rig, "SELECT source = 'statistics' FROM orders WHERE srid = ?", (order["srid"],)
+        )
+    )
+    await rig.run_for(0.3)
     refs = [r[0] for r in await rig.db.fetchall("SELECT ref FROM events WHERE kind='order'")]
     assert refs == [order["srid"]]
     source = await count(rig, "SELECT source FROM orders WHERE srid = ?", (order["srid"],))
