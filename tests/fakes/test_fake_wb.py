@@ -276,9 +276,25 @@ async def test_sales_and_returns(wb: FakeWB, http: aiohttp.ClientSession) -> Non
 # -- rate limits --------------------------------------------------------------------------------
 
 
+class ManualClock:
+    """A clock that moves only when a test says so: limit tests that do not hang on how fast
+    the machine answers."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 async def test_base_token_gets_429_on_second_orders_call_personal_gets_burst_10(
-    wb: FakeWB, http: aiohttp.ClientSession
+    http: aiohttp.ClientSession,
 ) -> None:
+    async with FakeWB(rate_scale=0.001, clock=ManualClock()) as wb:
+        await _base_and_personal_limits(wb, http)
+
+
+async def _base_and_personal_limits(wb: FakeWB, http: aiohttp.ClientSession) -> None:
     base = api(wb, http, acc=ACC_BASE)
     assert (await base.orders("2026-01-01"))[0] == 200
     status, body, headers = await base.orders("2026-01-01")
@@ -297,18 +313,21 @@ async def test_base_token_gets_429_on_second_orders_call_personal_gets_burst_10(
 
 
 async def test_retry_header_is_exact(http: aiohttp.ClientSession) -> None:
-    async with FakeWB(rate_scale=1e-5) as wb:
+    clock = ManualClock()
+    async with FakeWB(rate_scale=1e-5, clock=clock) as wb:
         client = api(wb, http, acc=ACC_BASE)  # 1 per 3 h -> 1 per 108 ms
         assert (await client.orders("2026-01-01"))[0] == 200
         status, _, headers = await client.orders("2026-01-01")
         assert status == 429
         retry = float(headers["X-Ratelimit-Retry"])
-        await asyncio.sleep(retry / 2)
+        clock.now += retry / 2
         assert (await client.orders("2026-01-01"))[0] == 429  # too early: 429 again
         status, _, headers = await client.orders("2026-01-01")
-        await asyncio.sleep(float(headers["X-Ratelimit-Retry"]))
+        clock.now += float(headers["X-Ratelimit-Retry"]) - 1e-9
+        assert (await client.orders("2026-01-01"))[0] == 429  # a hair early: still refused
+        clock.now += 2e-9
         assert (await client.orders("2026-01-01"))[0] == 200
-        assert wb.total_violations() == 3
+        assert wb.total_violations() == 4  # every refused call above
 
 
 async def test_integer_retry_is_rounded_up() -> None:
