@@ -13,12 +13,13 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
-from bot.reports.periods import Period
+from bot.reports.periods import Period, local_midnight
 
 if TYPE_CHECKING:
     from bot.store.db import Database
@@ -85,6 +86,34 @@ def local_day_of_hour(hour: datetime, zone: tzinfo) -> date:
     falls in: for +05:30, 18:00–19:00 UTC (23:30–00:30 local) counts for the new day, as in
     the totals."""
     return (hour + timedelta(seconds=HOUR - 1)).astimezone(zone).date()
+
+
+def local_day_runs(
+    days: Sequence[date], zone: tzinfo, lo: int, hi: int
+) -> list[tuple[int, int, int]]:
+    """The UTC hours in [lo, hi) (hour starts, unix seconds) that count for each of the
+    consecutive local `days` by `local_day_of_hour`, as runs (first hour, end hour, index into
+    `days`) — what `by_local_day` sums, without going through the hours one by one when the
+    zone's offset is the same at every local midnight (no clock change in between)."""
+    if not days or lo >= hi:
+        return []
+    midnights = [local_midnight(day, zone) for day in days]
+    midnights.append(local_midnight(days[-1] + timedelta(days=1), zone))
+    if len({m.utcoffset() for m in midnights}) == 1:
+        edges = [int(m.timestamp()) // HOUR * HOUR for m in midnights]
+        runs = [(max(lo, a), min(hi, b), i) for i, (a, b) in enumerate(itertools.pairwise(edges))]
+        return [r for r in runs if r[0] < r[1]]
+    index = {day: i for i, day in enumerate(days)}
+    found: list[tuple[int, int, int]] = []
+    for hour in range(lo // HOUR * HOUR, hi, HOUR):
+        i = index.get(local_day_of_hour(datetime.fromtimestamp(hour, UTC), zone))
+        if i is None:
+            continue
+        if found and found[-1][1] == hour and found[-1][2] == i:
+            found[-1] = (found[-1][0], hour + HOUR, i)
+        else:
+            found.append((hour, hour + HOUR, i))
+    return found
 
 
 def by_local_day(
@@ -185,7 +214,20 @@ async def load_report(
     prev_start, prev_end = period.previous_bounds(zone, now)
     current = await store.totals(db, shop_ids, start, end)
     previous = await store.totals(db, shop_ids, prev_start, prev_end)
-    hours = await store.hourly(db, shop_ids, prev_start, end)
+    # The chart's days, as by_local_day(store.hourly(prev_start, end)) would sum them (the
+    # previous days without the hours from the one holding prev_end on), read as one sum per
+    # run of hours.
+    days, previous_days = period.day_list(), period.previous().day_list()
+    first_hour, end_hour = _ts(prev_start) // HOUR * HOUR, -(-_ts(end) // HOUR) * HOUR
+    previous_end_hour = _ts(prev_end) // HOUR * HOUR
+    runs = [
+        (lo, min(hi, previous_end_hour) if i < len(previous_days) else hi, i)
+        for lo, hi, i in local_day_runs(previous_days + days, zone, first_hour, end_hour)
+    ]
+    sums = await store.range_totals(db, shop_ids, [(lo, hi) for lo, hi, _i in runs])
+    per_day = [Totals() for _ in previous_days + days]
+    for (_lo, _hi, i), value in zip(runs, sums, strict=True):
+        per_day[i] = per_day[i] + value
     products, previous_products = await store.product_totals_pair(
         db, shop_ids, (prev_start, prev_end), start, end
     )
@@ -199,12 +241,8 @@ async def load_report(
         previous_end=prev_end,
         current=current,
         previous=previous,
-        days=by_local_day(hours, period.day_list(), zone),
-        previous_days=by_local_day(
-            [h for h in hours if h[0] < _hour_floor_dt(prev_end)],
-            period.previous().day_list(),
-            zone,
-        ),
+        days=list(zip(days, per_day[len(previous_days) :], strict=True)),
+        previous_days=list(zip(previous_days, per_day[: len(previous_days)], strict=True)),
         products=products,
         falls=biggest_falls(products, previous_products),
         warehouses=warehouses,
@@ -214,6 +252,5 @@ async def load_report(
     )
 
 
-def _hour_floor_dt(moment: datetime) -> datetime:
-    ts = int(moment.timestamp()) // HOUR * HOUR
-    return datetime.fromtimestamp(ts, UTC)
+def _ts(moment: datetime) -> int:
+    return int(moment.timestamp())

@@ -1,4 +1,4 @@
-"""Orders, sales and returns: upserts inside the caller's transaction, and the hourly rollups.
+"""Orders, sales and returns: upserts inside the caller's transaction, and the rollups.
 
 Definitions used everywhere (alerts, summary, reports):
 - orders: orders placed in the period, cancelled ones included; their sum is `priceWithDisc`
@@ -6,6 +6,16 @@ Definitions used everywhere (alerts, summary, reports):
 - cancellations: orders cancelled in the period (by cancellation time);
 - buyouts: sales rows (`saleID` S…) dated in the period; returns: `saleID` R… rows;
 - to be paid: the sum of `forPay` over buyouts less that of returns.
+
+Rollups, all recomputed from the raw rows for every touched bucket in the caller's transaction
+(so they are exact, and a row that moves leaves its old bucket):
+- `rollup_hours`: the totals above per shop and UTC hour;
+- `rollup_products`, `rollup_warehouses`, `rollup_regions`: orders (count and `priceWithDisc`
+  sum, by order time) per shop and UTC day and per product / warehouse / region; products also
+  keep MAX(supplier_article) and MAX(subject) of the day. Reports read whole UTC days from them
+  and the partial days at a period's edges from the raw rows;
+- `rollup_product_weeks`: `rollup_products` summed per UTC week (Monday to Monday), recomputed
+  from the days just recomputed, for long periods.
 """
 
 from __future__ import annotations
@@ -21,11 +31,23 @@ if TYPE_CHECKING:
     from bot.wb.models import FbsOrder, Order, Sale
 
 HOUR = 3600
+DAY = 86400
+WEEK = 7 * DAY
+MONDAY = 4 * DAY  # 1970-01-05, the first Monday: weeks run Monday to Monday, UTC
 IN_CHUNK = 500
 
 
 def hour_of(ts: float) -> int:
     return int(ts // HOUR * HOUR)
+
+
+def day_of(ts: float) -> int:
+    return int(ts // DAY * DAY)
+
+
+def week_of(ts: float) -> int:
+    """The start of the UTC week (Monday 00:00) holding `ts`."""
+    return int((ts - MONDAY) // WEEK * WEEK + MONDAY)
 
 
 @dataclass
@@ -248,11 +270,51 @@ async def upsert_sales(
     return [s for s in latest.values() if s.sale_id not in known], hours
 
 
+# Per-day recomputation of the order splits: each day is deleted and rebuilt from its raw rows
+# (through the orders_report index, which covers every column read), so a key that has no orders
+# left that day disappears. (table, key column, the extra columns, their aggregates)
+_DAILY_SPLITS = (
+    (
+        "rollup_products",
+        "nm_id",
+        ", supplier_article, subject",
+        ", MAX(supplier_article), MAX(subject)",
+    ),
+    ("rollup_warehouses", "warehouse", "", ""),
+    ("rollup_regions", "region", "", ""),
+)
+
+
 async def refresh_rollups(conn: aiosqlite.Connection, shop_id: int, hours: Iterable[int]) -> None:
-    """Recomputes the given hours from the raw rows, so a rollup is always exact."""
-    params = [(shop_id, h, h + HOUR) for h in sorted(set(hours))]
+    """Recomputes the given hours (and the UTC days they fall in) from the raw rows, so every
+    rollup is always exact."""
+    touched = sorted(set(hours))
+    params = [(shop_id, h, h + HOUR) for h in touched]
     if not params:
         return
+    days = [(shop_id, d, d + DAY) for d in sorted({day_of(h) for h in touched})]
+    for table, key, columns, aggregates in _DAILY_SPLITS:
+        await conn.executemany(
+            f"DELETE FROM {table} WHERE shop_id = ?1 AND day >= ?2 AND day < ?3", days
+        )
+        await conn.executemany(
+            f"INSERT INTO {table}(shop_id, day, {key}, orders, orders_sum{columns}) "
+            f"SELECT ?1, ?2, {key}, COUNT(*), SUM(price_with_disc){aggregates} FROM orders "
+            f"WHERE shop_id = ?1 AND ts >= ?2 AND ts < ?3 GROUP BY {key}",
+            days,
+        )
+    # Weeks of products from the days just recomputed (exact, so the weeks are too).
+    weeks = [(shop_id, w, w + WEEK) for w in sorted({week_of(d) for _s, d, _e in days})]
+    await conn.executemany(
+        "DELETE FROM rollup_product_weeks WHERE shop_id = ?1 AND week >= ?2 AND week < ?3", weeks
+    )
+    await conn.executemany(
+        "INSERT INTO rollup_product_weeks(shop_id, week, nm_id, orders, orders_sum, "
+        "supplier_article, subject) SELECT ?1, ?2, nm_id, SUM(orders), SUM(orders_sum), "
+        "MAX(supplier_article), MAX(subject) FROM rollup_products "
+        "WHERE shop_id = ?1 AND day >= ?2 AND day < ?3 GROUP BY nm_id",
+        weeks,
+    )
     await conn.executemany(
         "INSERT INTO rollup_hours(shop_id, hour, orders, orders_sum, cancels, cancels_sum, "
         "buyouts, buyouts_sum, returns, returns_sum, for_pay) "
