@@ -117,6 +117,7 @@ class SyncEngine:
         self._semaphore = asyncio.Semaphore(settings.sync_concurrency)
         self.tick_budget = settings.tick_seconds * 0.8
         self._dirty: set[tuple[int, str]] = set()  # WB budgets spent but not yet saved
+        self._stopped = False
 
     # -- the tick ---------------------------------------------------------------------------
 
@@ -131,7 +132,7 @@ class SyncEngine:
         deadline = time.monotonic() + (self.tick_budget if budget is None else budget)
         slots = self.settings.sync_concurrency * 4
         claimed: set[tuple[int, str]] = set()
-        while True:
+        while not self._stopped:
             free = slots - len(self._running)
             if free > 0:
                 limit = free + len(self._running) + 16
@@ -169,6 +170,8 @@ class SyncEngine:
         self._running.pop(key, None)
 
     async def stop(self) -> None:
+        """Cancels the polls under way; a tick still running claims nothing more."""
+        self._stopped = True
         tasks = list(self._running.values())
         for task in tasks:
             task.cancel()
