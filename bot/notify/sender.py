@@ -55,6 +55,8 @@ ROWS_PER_PASS = 2000
 PASS_SECONDS = 10.0  # a pass stops dispatching after this, so new events are routed soon
 MAX_IN_FLIGHT = 64
 BACKOFF_CAP = 300.0
+#: What arrives as a stream and merges into one message per chat when several wait together.
+STREAM_KINDS = frozenset({"order", "cancel", "buyout", "return"})
 # aiogram reports a refused connection this way: nothing reached Telegram, so a retry is safe.
 NOT_DELIVERED_MARKERS = ("ClientConnectorError", "Cannot connect")
 
@@ -133,11 +135,16 @@ def group_messages(due: Sequence[Due]) -> list[Outgoing]:
     """Deliveries → messages: what is due for a chat now is one message (a poll's burst; or the
     bursts of several polls and shops that waited together behind Telegram's 1 message/s per chat
     or an outage, so a backlog never becomes a stream of messages); one per chat and shop for a
-    catch-up; one per chat for what quiet hours held. Order of first appearance is kept."""
+    catch-up; one per chat for what quiet hours held. Only the stream of orders, cancellations,
+    buyouts and returns is merged: anything else is a message of its own. Order of first
+    appearance is kept."""
     groups: dict[tuple[object, ...], list[Due]] = {}
     for d in due:
         key: tuple[object, ...]
-        if d.held:
+        if d.event.kind not in STREAM_KINDS:
+            # A summary, a stock alert (its buttons), a key warning: each its own message.
+            key = (d.chat_id, "batch", "single", d.event.id)
+        elif d.held:
             key = (d.chat_id, "quiet")
         elif d.event.catch_up:
             key = (d.chat_id, "catch_up", d.event.shop_id)

@@ -364,9 +364,12 @@ def compose(events: Sequence[EventRow], ctx: RenderContext, heading: str = "") -
         rendered = RENDERERS.get(sections[0][0].kind, render_unknown)(sections[0], ctx)
         return replace(rendered, text=cut_lines(rendered.text, ctx.limit))
     room = ctx.limit - len(heading) - 2 * len(sections) - 2
+    # Each section gets the floor, and what is left in proportion to its size (floors added to
+    # proportional shares could pass the limit and lose every list to the counts fallback).
+    spare = max(0, room - SECTION_FLOOR * len(sections))
     parts = [heading] if heading else []
     for section in sections:
-        budget = max(room * len(section) // len(events), SECTION_FLOOR)
+        budget = SECTION_FLOOR + spare * len(section) // len(events)
         sub = replace(ctx, limit=budget, photos=False)
         text = RENDERERS.get(section[0].kind, render_unknown)(section, sub).text
         parts.append(cut_lines(text, budget))

@@ -102,6 +102,14 @@ def test_a_digest_of_many_shops_and_kinds_stays_within_telegram_limit():
     assert len(text) <= MAX_TEXT and text.startswith("Heading")
 
 
+def test_a_big_burst_beside_one_cancellation_keeps_its_list():
+    events = [ev("order", n, supplier_article=f"ART-{n:03d}") for n in range(100)]
+    events.append(ev("cancel", 100, supplier_article="ART-CANCELLED"))
+    text = compose(events, ctx()).text
+    assert len(text) <= MAX_TEXT
+    assert "ART-000" in text and "ART-CANCELLED" in text  # lists, not just counts
+
+
 def test_quiet_hours_wrap_midnight():
     at = datetime(2026, 11, 23, 23, 30, tzinfo=MSK).timestamp()
     until = quiet_until(at, MSK, "23:00", "08:00")
@@ -140,6 +148,11 @@ def test_grouping_one_message_per_chat_and_one_digest_for_held():
         due(6, 1, ev(n=6, batch="p4"), held=True),
         due(7, 3, ev(n=7, batch="x", catch_up=True)),
         due(8, 3, ev(n=8, batch="y", catch_up=True)),
+        # Not part of the stream: each its own message, held or not (a summary must not be
+        # squeezed beside a burst, a stock alert keeps its buttons).
+        due(9, 1, ev("summary", n=9, batch="s")),
+        due(10, 1, ev("stock_low", n=10, batch="k")),
+        due(11, 1, ev("summary", n=11, batch="s2"), held=True),
     ]
     messages = group_messages(rows)
     assert [(m.chat_id, m.mode, m.ids) for m in messages] == [
@@ -147,5 +160,8 @@ def test_grouping_one_message_per_chat_and_one_digest_for_held():
         (2, "batch", [3]),
         (1, "quiet", [5, 6]),
         (3, "catch_up", [7, 8]),
+        (1, "batch", [9]),
+        (1, "batch", [10]),
+        (1, "batch", [11]),
     ]
     assert isinstance(messages[0], Outgoing)
