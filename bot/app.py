@@ -203,9 +203,11 @@ async def run(settings: Settings, mask: SecretMask | None = None) -> None:
 
 async def shutdown(app: App) -> None:
     log.info("stopping")
+    # The poller first: a tick under way then ends on its own instead of being cancelled.
+    await app.sync.stop()
+    await asyncio.sleep(0)
     if app.scheduler.running:
         app.scheduler.shutdown(wait=False)
-    await app.sync.stop()
     for task in app.tasks:
         task.cancel()
     for task in app.tasks:

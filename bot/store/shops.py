@@ -193,12 +193,16 @@ def open_sealed(
     return None if sealed is None else keyring.open(sealed, aad_for(shop_id, seller_id))
 
 
-async def mark_dead(db: Database, shop_id: int, reason: str) -> bool:
-    """Returns True only the first time, so the owner is told once."""
+async def mark_dead(
+    db: Database, shop_id: int, reason: str, fingerprint: str | None = None
+) -> bool:
+    """Returns True only the first time, so the owner is told once. With ``fingerprint``, only
+    while the shop still holds that key: a poll that started with a key since replaced must
+    not kill the new one."""
     changed = await db.write(
         "UPDATE shops SET state = 'dead', dead_reason = ?, dead_at = ?, updated_at = ? "
-        "WHERE id = ? AND state = 'active'",
-        (reason, time.time(), time.time(), shop_id),
+        "WHERE id = ? AND state = 'active' AND (? IS NULL OR token_fingerprint IS ?)",
+        (reason, time.time(), time.time(), shop_id, fingerprint, fingerprint),
     )
     return changed > 0
 

@@ -118,6 +118,7 @@ class SyncEngine:
         self.tick_budget = settings.tick_seconds * 0.8
         self._dirty: set[tuple[int, str]] = set()  # WB budgets spent but not yet saved
         self._stopped = False
+        self._saved: set[tuple[int, str]] = set()  # buckets this process has saved at least once
 
     # -- the tick ---------------------------------------------------------------------------
 
@@ -137,6 +138,8 @@ class SyncEngine:
             if free > 0:
                 limit = free + len(self._running) + 16
                 polls = await due_polls(self.db, time.time(), limit)
+                if self._stopped:
+                    break
                 waiting = [
                     d
                     for d in polls
@@ -205,8 +208,8 @@ class SyncEngine:
             # without one (an error between call and commit) saves them here.
             mine = [k for k in self._dirty if k[1].endswith(f"|{due.shop.seller_id}")]
             if mine:
-                async with self._tx() as conn:
-                    await self._flush_budgets(conn, mine)
+                async with self._tx():
+                    pass  # the transaction carries every unsaved budget
 
     async def _run_poll(self, due: DuePoll) -> None:
         poll, shop = due.poll, due.shop
@@ -264,11 +267,13 @@ class SyncEngine:
         if wait > 0:
             raise NotYet(wait)
         self._dirty.add(key)
-        if self.limiter.bucket(key, limit).tokens < 1:
-            # This call leaves WB's bucket empty: record it before it goes, or a crash
-            # mid-call would let the restarted bot call WB too soon. A call that leaves a
-            # token is recorded with the poll's result; load_budget counts the one a crash
-            # may lose.
+        if self.limiter.bucket(key, limit).tokens < 1 or key not in self._saved:
+            # Recorded before it goes when this call leaves WB's bucket empty, or when this
+            # process has not saved the bucket yet (its first call, or the token load_budget
+            # took for a call a crash may have lost): otherwise a crash mid-call would let
+            # the restarted bot call WB too soon. Later calls that leave a token are recorded
+            # with the poll's result, one poll per bucket at a time, so a crash loses at most
+            # one, which load_budget counts.
             await self.save_budget(key)
         try:
             return await fn(*args, on_headers=partial(self.limiter.observe, key))
@@ -302,13 +307,21 @@ class SyncEngine:
         self._dirty.discard(key)
         if state is not None:
             await put_budget(self.db, *key, state.tokens, state.updated, state.blocked_until)
+            self._saved.add(key)
 
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction that also carries the WB budgets spent since the last one."""
-        async with self.db.transaction() as conn:
-            yield conn
-            await self._flush_budgets(conn, list(self._dirty))
+        keys: list[tuple[int, str]] = []
+        try:
+            async with self.db.transaction() as conn:
+                yield conn
+                keys = list(self._dirty)
+                await self._flush_budgets(conn, keys)
+        except BaseException:
+            self._dirty.update(keys)  # rolled back: they are still to be saved
+            raise
+        self._saved.update(keys)
 
     async def _flush_budgets(
         self, conn: aiosqlite.Connection, keys: Sequence[tuple[int, str]]
@@ -578,7 +591,7 @@ class SyncEngine:
 
     async def _dead(self, shop: Shop, reason: str) -> None:
         """A 401: the key is dead. Polling stops and the owner hears it once."""
-        if not await mark_dead(self.db, shop.id, reason):
+        if not await mark_dead(self.db, shop.id, reason, shop.token_fingerprint):
             return
         async with self._tx() as conn:
             await add_events(

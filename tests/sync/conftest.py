@@ -90,12 +90,8 @@ async def _value(v):
 
 
 def settings_for(tmp_path, **extra) -> Settings:
-    return Settings(
-        bot_token=SecretStr("123456:" + "A" * 35),
-        data_dir=tmp_path,
-        wb_rate_scale=SCALE,
-        **extra,
-    )
+    values = {"wb_rate_scale": SCALE, **extra}
+    return Settings(bot_token=SecretStr("123456:" + "A" * 35), data_dir=tmp_path, **values)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 
 from bot.store.polls import get_budget, put_budget
+from bot.store.shops import Shop
 from bot.sync.engine import SyncEngine, budget_key
 from bot.wb.client import WBClient
 from bot.wb.limiter import Limiter
@@ -72,3 +73,61 @@ async def test_one_tick_runs_more_polls_than_its_slots(tmp_path, db, keyring, ri
         "SELECT COUNT(*) FROM polls WHERE method = 'orders' AND last_ok_at IS NOT NULL"
     )
     assert done is not None and done[0] == len(shops)
+
+
+class Killed(BaseException):
+    """Stands for a SIGKILL while WB has the request: nothing after it runs in that process."""
+
+
+def _shop() -> Shop:
+    return Shop(
+        id=1,
+        seller_id="S",
+        name="Shop",
+        token_type=int(TokenType.PERSONAL),
+        token_categories=0,
+        token_read_only=True,
+        token_expires_at=None,
+        token_fingerprint="f",
+        state="active",
+        dead_reason=None,
+        dead_at=None,
+        alert_chat_id=None,
+        baseline_done=True,
+        connected_at=0.0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("saved_before", "kills"),
+    [(False, 1), (True, 1), (True, 3)],
+    ids=["first-call-of-a-new-key", "one-kill", "a-crash-loop"],
+)
+async def test_after_kills_mid_call_a_restarted_bot_never_calls_more_than_wb_allows(
+    tmp_path, db, keyring, saved_before: bool, kills: int
+) -> None:
+    limit = limit_for(ORDERS, TokenType.PERSONAL, 1.0)  # burst 10, one a minute
+    assert limit is not None
+    key = budget_key(_shop(), ORDERS.group)
+    if saved_before:
+        await put_budget(db, *key, 10.0, time.time(), 0.0)
+
+    async def killed(*_args: object, on_headers: object) -> None:
+        raise Killed
+
+    async with aiohttp.ClientSession() as http:
+
+        def process() -> SyncEngine:  # a fresh bot process: nothing in memory
+            client = WBClient(http, "http://127.0.0.1:9/{host}")  # never called
+            settings = settings_for(tmp_path, wb_rate_scale=1.0)
+            return SyncEngine(db, keyring, client, Limiter(), settings)
+
+        for _ in range(kills):
+            with pytest.raises(Killed):
+                await process()._call(_shop(), "orders", killed, "token")
+        restarted = process()
+        await restarted.load_budget(key, limit)
+        at_once = 0
+        while restarted.limiter.reserve(key, limit) <= 0:
+            at_once += 1
+    assert at_once <= 10 - kills  # every killed call reached WB; no refill in this time

@@ -5,7 +5,15 @@ import pytest
 from bot.crypto import CryptoError, Keyring
 from bot.store import Database
 from bot.store.db import migration_scripts
-from bot.store.shops import NewToken, connect_shop, open_token, reseal_all, shops_of_user
+from bot.store.shops import (
+    NewToken,
+    connect_shop,
+    get_shop,
+    mark_dead,
+    open_token,
+    reseal_all,
+    shops_of_user,
+)
 from bot.store.users import ensure_user, get_user, update_user
 
 CANARY = "eyJhbGciOiJFUzI1NiJ9.eyJjYW5hcnkiOiJ5ZXMifQ.Q0FOQVJZLWNhbmFyeS1DQU5BUlk"
@@ -74,6 +82,17 @@ async def test_same_seller_again_replaces_the_key_and_keeps_the_shop(db, keyring
     assert first.id == second.id and second.name == "Renamed"
     assert await open_token(db, keyring, first.id) == "token-two-xxxxxxx"
     assert len(await shops_of_user(db, 7)) == 1
+
+
+async def test_a_401_for_a_replaced_key_does_not_kill_the_new_one(db, keyring):
+    await ensure_user(db, 7, "en", "UTC")
+    old, _ = await connect_shop(db, keyring, 7, info(), "token-one-xxxxxxxx")
+    await connect_shop(db, keyring, 7, info(), "token-two-xxxxxxx")  # the seller sent a new key
+    # A poll that started with the old key comes back with WB's 401.
+    assert not await mark_dead(db, old.id, "withdrawn", old.token_fingerprint)
+    assert (await get_shop(db, old.id)).state == "active"
+    current = await get_shop(db, old.id)
+    assert await mark_dead(db, old.id, "withdrawn", current.token_fingerprint)
 
 
 async def test_sealed_token_copied_to_another_row_does_not_open(db, keyring, tmp_path):
