@@ -205,16 +205,23 @@ async def members_command(message: Message, db: Database, user: User) -> None:
     )
 
 
+#: Members listed (and buttons) in one message: ~100 characters a line keeps it under 4096.
+MAX_LISTED = 30
+
+
 async def members_view(db: Database, shop: Shop) -> tuple[str, InlineKeyboardMarkup | None]:
     people = await members(db, shop.id)
     lines = [_("<b>{name}</b>: who sees this shop").format(name=html.escape(shop.name))]
     rows = []
-    for user_id, role, name in people:
+    hidden = max(0, len(people) - MAX_LISTED)
+    for user_id, role, name in people[:MAX_LISTED]:
         shown = html.escape(name or str(user_id))
         lines.append(f'• <a href="tg://user?id={user_id}">{shown}</a> ({role_text(role)})')
         if role == "member":
             label = _("Remove {name}").format(name=(name or str(user_id))[:40])
             rows.append([button(label, "mrm", shop.id, user_id)])
+    if hidden:
+        lines.append(_("…and {n} more").format(n=hidden))
     if not rows:
         lines.append("")
         lines.append(_("No members yet: /invite makes a link for a teammate."))

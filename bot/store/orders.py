@@ -285,14 +285,17 @@ _DAILY_SPLITS = (
 )
 
 
-async def refresh_rollups(conn: aiosqlite.Connection, shop_id: int, hours: Iterable[int]) -> None:
+async def refresh_rollups(
+    conn: aiosqlite.Connection, shop_id: int, hours: Iterable[int], *, orders: bool = True
+) -> None:
     """Recomputes the given hours (and the UTC days they fall in) from the raw rows, so every
-    rollup is always exact."""
+    rollup is always exact. ``orders=False`` (only sales changed) leaves the per-product, -
+    warehouse and -region order rollups alone: sales cannot change them."""
     touched = sorted(set(hours))
     params = [(shop_id, h, h + HOUR) for h in touched]
     if not params:
         return
-    days = [(shop_id, d, d + DAY) for d in sorted({day_of(h) for h in touched})]
+    days = [(shop_id, d, d + DAY) for d in sorted({day_of(h) for h in touched})] if orders else []
     for table, key, columns, aggregates in _DAILY_SPLITS:
         await conn.executemany(
             f"DELETE FROM {table} WHERE shop_id = ?1 AND day >= ?2 AND day < ?3", days

@@ -411,7 +411,7 @@ class SyncEngine:
                             for s in new_sales
                         ]
                     )
-                await refresh_rollups(conn, shop.id, hours)
+                await refresh_rollups(conn, shop.id, hours, orders=orders)
                 await add_events(conn, shop.id, events, batch=batch, catch_up=catch_up)
                 if last:
                     await bump(conn, f"wb_rows_skipped_{name}", parsed.skipped)

@@ -426,3 +426,18 @@ def test_day_runs_follow_local_day_of_hour_across_clock_changes():
             for a, b, i in local_day_runs(days, zone, lo, hi):
                 got.setdefault(i, []).extend(range(a, b, HOUR))
             assert got == want, (zone, first)
+
+
+async def test_wiping_a_shop_leaves_none_of_its_rollups(db, keyring):
+    from bot.store.shops import disconnect
+
+    shop_id = (await make_shop(db, keyring, 9101)).id
+    await apply(db, shop_id, [order("w-1", utc(2026, 11, 20, 10), 500.0)])
+    tables = ("rollup_hours", "rollup_products", "rollup_product_weeks")
+    tables += ("rollup_warehouses", "rollup_regions")
+    counts = [await db.fetchone(f"SELECT COUNT(*) FROM {t}") for t in tables]
+    assert all(c is not None and c[0] > 0 for c in counts)
+    await disconnect(db, shop_id, wipe=True)
+    for table in tables:
+        row = await db.fetchone(f"SELECT COUNT(*) FROM {table} WHERE shop_id = ?", (shop_id,))
+        assert row is not None and row[0] == 0, table
