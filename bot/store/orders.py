@@ -218,12 +218,13 @@ async def upsert_sales(
     latest = {s.sale_id: s for s in sales}
     known = await _known(
         conn,
-        "SELECT sale_id, 0 FROM sales WHERE shop_id = ? AND sale_id IN ({marks})",
+        "SELECT sale_id, ts FROM sales WHERE shop_id = ? AND sale_id IN ({marks})",
         shop_id,
         list(latest),
     )
     now = time.time()
-    hours: set[int] = set()
+    # A sale WB re-dates leaves its old hour: recomputed too, or it would count twice.
+    hours: set[int] = {hour_of(ts) for ts in known.values()}
     rows = []
     for s in latest.values():
         ts = int(s.date.timestamp())

@@ -441,3 +441,20 @@ async def test_wiping_a_shop_leaves_none_of_its_rollups(db, keyring):
     for table in tables:
         row = await db.fetchone(f"SELECT COUNT(*) FROM {table} WHERE shop_id = ?", (shop_id,))
         assert row is not None and row[0] == 0, table
+
+
+async def test_a_sale_wb_re_dates_leaves_its_old_hour(db, keyring):
+    from tests.reports.seed import sale, store_rows
+
+    shop = await make_shop(db, keyring, 9102)
+    first = sale("S1", utc(2026, 3, 1, 10), 1000, 900)
+    await store_rows(db, shop.id, [], [first])
+    moved = replace(
+        first,
+        date=first.date + timedelta(hours=5),
+        last_change=first.last_change + timedelta(days=1),
+        last_change_raw="2026-03-02T10:00:00",
+    )
+    await store_rows(db, shop.id, [], [moved])
+    row = await db.fetchone("SELECT SUM(buyouts) FROM rollup_hours WHERE shop_id = ?", (shop.id,))
+    assert row is not None and row[0] == 1
