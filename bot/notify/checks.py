@@ -248,6 +248,18 @@ def days_text(days: float, language: str) -> str:
     return text.replace(".", ",") if language == "ru" else text
 
 
+def stock_left(item: Mapping[str, Any], ctx: RenderContext) -> str:
+    """ "out of stock" or "12 pcs, about 3,5 days" for a stock alert or the summary's list."""
+    _ = ctx.gettext
+    quantity = int(item.get("quantity") or 0)
+    if quantity <= 0:
+        return _("out of stock")
+    return _("{quantity} pcs, about {days} days").format(
+        quantity=number(quantity),
+        days=days_text(float(item.get("days_of_cover") or 0), ctx.language),
+    )
+
+
 def _product_name(payload: Mapping[str, Any]) -> str:
     title = str(payload.get("title") or "")
     if not title:
@@ -310,15 +322,7 @@ def render_stock_low(events: Sequence[EventRow], ctx: RenderContext) -> Rendered
     items = []
     for event in events:
         p = event.payload
-        quantity = int(p.get("quantity") or 0)
-        left = (
-            _("out of stock")
-            if quantity <= 0
-            else _("{quantity} pcs, about {days} days").format(
-                quantity=number(quantity),
-                days=days_text(float(p.get("days_of_cover") or 0), ctx.language),
-            )
-        )
+        left = stock_left(p, ctx)
         items.append(
             f"• {_product_name(p)} · <code>{html.escape(str(p.get('supplier_article') or ''))}"
             f"</code> · nmId {p.get('nm_id')} — {left}"

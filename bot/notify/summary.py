@@ -20,7 +20,7 @@ from datetime import time as dtime
 from typing import Any
 
 from bot.i18n import N_
-from bot.notify.checks import days_text, is_low, shop_forecasts, zone_of
+from bot.notify.checks import is_low, shop_forecasts, stock_left, zone_of
 from bot.notify.texts import LABELS, RenderContext, Rendered, cut_lines, money, number, renderer
 from bot.reports.metrics import Totals
 from bot.reports.periods import Period
@@ -256,15 +256,7 @@ def summary_text(payload: Mapping[str, Any], ctx: RenderContext) -> str:
     if risky:
         lines += ["", _("⚠️ <b>May run out soon</b>")]
         for item in risky:
-            quantity = int(item.get("quantity") or 0)
-            left = (
-                _("out of stock")
-                if quantity <= 0
-                else _("{quantity} pcs, about {days} days").format(
-                    quantity=number(quantity),
-                    days=days_text(float(item.get("days_of_cover") or 0), ctx.language),
-                )
-            )
+            left = stock_left(item, ctx)
             lines.append(
                 f"• {html.escape(_short(str(item.get('title') or '')))} · "
                 f"<code>{html.escape(_short(str(item.get('supplier_article') or '')))}</code> — "
