@@ -14,6 +14,7 @@ from bot.store.users import User
 from bot.wb.models import StockRow
 from tests.dispatch import app, press, say, tg
 from tests.reports.seed import order, store_rows
+from tests.users import user
 
 __all__ = ["app", "press", "say", "tg"]
 
@@ -58,25 +59,6 @@ async def put_orders(
 @pytest.fixture
 def make_user():
     def make(**values) -> User:
-        base = dict(
-            id=1,
-            language="en",
-            tg_language="en",
-            timezone="Europe/Moscow",
-            summary_time="09:00",
-            alert_orders=True,
-            alert_cancels=True,
-            alert_buyouts=True,
-            alert_returns=True,
-            alert_stock=True,
-            alert_summary=True,
-            photos=True,
-            stock_horizon_days=7,
-            quiet_start=None,
-            quiet_end=None,
-            last_summary_day=None,
-            created_at=0.0,
-        )
-        return User(**{**base, **values})
+        return user(**{"language": "en", **values})
 
     return make

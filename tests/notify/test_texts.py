@@ -16,7 +16,7 @@ from bot.notify.texts import (
     renderer,
 )
 from bot.store.outbox import Due, EventRow
-from bot.store.users import User
+from tests.users import user
 
 MSK = ZoneInfo("Europe/Moscow")
 
@@ -38,30 +38,6 @@ def ev(kind="order", n=0, *, shop=1, batch="b", catch_up=False, **payload) -> Ev
         "ts": 1_700_000_000,
     }
     return EventRow(n, shop, kind, f"r{n}", batch, catch_up, None, {**base, **payload}, 0.0)
-
-
-def user(**kw) -> User:
-    values = dict(
-        id=1,
-        language=None,
-        tg_language="en",
-        timezone="Europe/Moscow",
-        summary_time="09:00",
-        alert_orders=True,
-        alert_cancels=True,
-        alert_buyouts=True,
-        alert_returns=True,
-        alert_stock=True,
-        alert_summary=True,
-        photos=True,
-        stock_horizon_days=7,
-        quiet_start=None,
-        quiet_end=None,
-        last_summary_day=None,
-        created_at=0.0,
-    )
-    values.update(kw)
-    return User(**values)
 
 
 def test_money_is_written_in_full():
