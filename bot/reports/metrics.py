@@ -6,8 +6,9 @@
 - buyouts / buyouts_sum: sales rows (``saleID`` S…) dated in the period;
 - returns / returns_sum: return rows (``saleID`` R…) dated in the period;
 - for_pay: what WB pays the seller, ``forPay`` of buyouts less that of returns;
-- buyout_rate: buyouts / (buyouts + returns) — of the goods that reached a buyer in the period,
-  the share kept (None when there were none);
+- buyout_rate: buyouts / (buyouts + returns + cancels), WB's "процент выкупа": of the orders
+  that reached a result in the period (bought out, returned or cancelled), the share bought
+  out (None when none did);
 - average_order: orders_sum / orders (None without orders).
 """
 
@@ -42,9 +43,11 @@ class Totals:
 
     @property
     def buyout_rate(self) -> float | None:
-        """Buyouts / (buyouts + returns), 0..1; None when nothing was bought or returned."""
-        handed = self.buyouts + self.returns
-        return self.buyouts / handed if handed else None
+        """Buyouts / (buyouts + returns + cancels), 0..1; None when no order reached a result.
+        A cancelled order never reached the buyer, so it counts against the rate, as in WB's
+        cabinet; leaving cancellations out would flatter a shop that is often cancelled."""
+        results = self.buyouts + self.returns + self.cancels
+        return self.buyouts / results if results else None
 
     @property
     def average_order(self) -> float | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.reports.metrics import Delta, Totals
 from bot.reports.stock import StockLine, days_of_cover, riskiest_first
-from bot.reports.text import fmt_delta, fmt_int, fmt_money, fmt_percent
+from bot.reports.text import fmt_delta, fmt_int, fmt_money, fmt_percent, totals_lines, usage
+from tests.lang import EN, RU
 
 
 def test_numbers_in_full_with_space_groups():
@@ -27,6 +28,21 @@ def test_buyout_rate_and_average_order_are_undefined_without_data():
     assert Totals().buyout_rate is None and Totals().average_order is None
     t = Totals(orders=4, orders_sum=1000, buyouts=3, returns=1)
     assert t.buyout_rate == 0.75 and t.average_order == 250
+
+
+def test_buyout_rate_is_wbs_buyouts_over_orders_that_reached_a_result():
+    # 6 bought out, 1 returned, 3 cancelled: 6 of the 10 orders that reached a result.
+    now = Totals(orders=12, orders_sum=12000, buyouts=6, returns=1, cancels=3)
+    before = Totals(orders=5, orders_sum=5000, buyouts=4, returns=0, cancels=1)
+    assert now.buyout_rate == 0.6 and before.buyout_rate == 0.8
+    assert "Buyout rate: <b>60.0%</b> (-20.0 pp)" in totals_lines(now, before, "en", EN)
+    assert "Процент выкупа: <b>60,0%</b>" in "\n".join(totals_lines(now, before, "ru", RU))
+    assert Totals(cancels=2).buyout_rate == 0.0  # only cancellations: nothing bought out
+
+
+def test_report_help_states_the_buyout_rate_definition():
+    assert "buyouts ÷ (buyouts + returns + cancellations)" in usage(EN)
+    assert "выкупы ÷ (выкупы + возвраты + отмены)" in usage(RU)
 
 
 def test_days_of_cover_uses_the_14_day_average():

@@ -1,0 +1,28 @@
+"""The bot's real catalogues as plain translate functions, for renderers tested in a language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+from aiogram.utils.i18n import I18n
+
+from bot.i18n import make_i18n
+
+
+@cache
+def _i18n() -> I18n:
+    return make_i18n()
+
+
+def translator(language: str) -> Callable[..., str]:
+    """`_(text)` or `_(singular, plural, n)` in `language`, as the handlers' `_` behaves."""
+
+    def translate(singular: str, plural: str | None = None, n: int = 1) -> str:
+        return _i18n().gettext(singular, plural, n, locale=language)
+
+    return translate
+
+
+RU = translator("ru")
+EN = translator("en")
