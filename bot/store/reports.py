@@ -502,7 +502,7 @@ async def stock_with_orders(
         "WITH recent AS (SELECT shop_id, nm_id, warehouse, COUNT(*) AS n FROM orders "
         f"  WHERE shop_id IN ({marks}) AND ts >= ? GROUP BY shop_id, nm_id, warehouse) "
         "SELECT s.shop_id, s.nm_id, MAX(s.vendor_code), MAX(s.subject), s.warehouse, "
-        "SUM(s.quantity), MAX(s.updated_at), COALESCE(MAX(r.n), 0) "
+        "SUM(s.quantity), COALESCE(MAX(r.n), 0), MAX(s.updated_at) "
         "FROM stock s LEFT JOIN recent r ON r.shop_id = s.shop_id AND r.nm_id = s.nm_id "
         "AND r.warehouse = s.warehouse "
         f"WHERE s.shop_id IN ({marks}) GROUP BY s.shop_id, s.nm_id, s.warehouse",

@@ -1,0 +1,99 @@
+"""/stock as a seller reads it: the message and the XLSX cells, against known ground truth.
+
+The snapshot is stored by the sync engine's own `replace_stock`, the orders by the same upserts
+the engine uses; the bot answers through the real dispatcher and the fake Bot API."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import openpyxl
+
+from bot.store.sync import replace_stock
+from bot.store.users import ensure_user, update_user
+from bot.wb.models import StockRow
+from tests.reports.conftest import say
+from tests.reports.seed import make_shop, order, store_rows
+
+USER = 710
+VLADIVOSTOK = ZoneInfo("Asia/Vladivostok")  # UTC+10: an "as of" in Moscow or UTC would show
+
+
+def stock_row(nm_id: int, warehouse: str, quantity: int, barcode: str = "") -> StockRow:
+    return StockRow(
+        nm_id=nm_id,
+        barcode=barcode or f"bc-{nm_id}",
+        tech_size="0",
+        vendor_code=f"ART-{nm_id}",
+        brand="Бренд",
+        subject="Платья",
+        warehouse=warehouse,
+        quantity=quantity,
+    )
+
+
+async def seed(app, language: str = "en"):
+    """nm 11: 7 orders in 14 days, 5 in stock (3 + 2 of two barcodes) → 10 days of cover;
+    nm 12: 28 orders, 40 in stock → 20 days; nm 13: 9 in stock, never ordered. An order 15 days
+    old is outside the window."""
+    await ensure_user(app.db, USER, language, "Europe/Moscow")
+    await update_user(app.db, USER, timezone="Asia/Vladivostok")
+    shop = await make_shop(app.db, app.keyring, USER, name="Лавка")
+    now = datetime.now(UTC)
+    orders = [
+        order(f"a{i}", now - timedelta(days=i * 2, hours=1), 100, nm_id=11) for i in range(7)
+    ]
+    orders += [
+        order(f"b{i}", now - timedelta(hours=i * 11 + 1), 100, nm_id=12, warehouse="Казань")
+        for i in range(28)
+    ]
+    orders.append(order("old", now - timedelta(days=15), 100, nm_id=11))
+    await store_rows(app.db, shop.id, orders)
+    async with app.db.transaction() as conn:
+        await replace_stock(
+            conn,
+            shop.id,
+            [
+                stock_row(11, "Коледино", 3, "bc-11a"),
+                stock_row(11, "Коледино", 2, "bc-11b"),
+                stock_row(12, "Казань", 40),
+                stock_row(13, "Коледино", 9),
+            ],
+        )
+    return shop
+
+
+def sheet_rows(tg) -> list[tuple]:
+    body = tg.calls_of("sendDocument", USER)[-1].files["document"][1]
+    book = openpyxl.load_workbook(io.BytesIO(body))
+    return list(book.worksheets[0].iter_rows(min_row=2, values_only=True))
+
+
+async def test_stock_shows_quantity_cover_and_orders_as_of_the_users_time(app, tg):
+    await seed(app)
+    await say(app, tg, USER, "/stock")
+    now_local = datetime.now(VLADIVOSTOK)
+    text = next(t for t in tg.texts(USER) if "stock and days of cover" in t)
+    lines = text.splitlines()
+    assert lines[1] == "ART-11 (Платья) · Коледино: 5 · 10.0 days"
+    assert lines[2] == "ART-12 (Платья) · Казань: 40 · 20.0 days"
+    assert lines[3] == "ART-13 (Платья) · Коледино: 9 · no orders in 14 days"
+    as_of = next(line for line in lines if line.startswith("Stock as of "))
+    assert as_of.endswith(now_local.strftime("%H:%M")), as_of
+    assert "1970" not in text
+    assert sheet_rows(tg) == [
+        (11, "ART-11", "Платья", "Коледино", 5, 7, 10.0),
+        (12, "ART-12", "Платья", "Казань", 40, 28, 20.0),
+        (13, "ART-13", "Платья", "Коледино", 9, 0, None),
+    ]
+
+
+async def test_stock_in_russian_says_days_with_a_comma(app, tg):
+    await seed(app, language="ru")
+    await say(app, tg, USER, "/stock", language="ru")
+    text = tg.texts(USER)[-2]
+    assert "ART-11 (Платья) · Коледино: 5 · 10,0 дн." in text
+    assert "ART-12 (Платья) · Казань: 40 · 20,0 дн." in text
+    assert " 0,0 дн." not in text and "1970" not in text
