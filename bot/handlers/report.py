@@ -79,11 +79,30 @@ def shop_choice(shops: list[Shop], prefix: str, suffix: str) -> InlineKeyboardMa
 
 
 def pick_shops(shops: list[Shop], choice: str) -> tuple[list[Shop], str] | None:
-    """The shops a callback's choice means, and the label for them; None if not the user's."""
+    """The shops a callback's choice means, and the label for them; None if not the user's
+    (and "all" of no shops is none)."""
     if choice == "all":
-        return shops, _("All shops")
+        return (shops, _("All shops")) if shops else None
     chosen = [s for s in shops if str(s.id) == choice]
     return (chosen, chosen[0].name) if chosen else None
+
+
+async def chosen_shops(
+    query: CallbackQuery, db: Database, user: User, choice: str | None
+) -> tuple[Message, list[Shop], str] | None:
+    """The shops a report or stock button names, checked against the user's own: a button is
+    client data and may be forged. Answers the query itself when the answer is no."""
+    shops = [shop for shop, _role in await shops_of_user(db, user.id)]
+    picked = pick_shops(shops, choice) if choice is not None else None
+    message = query.message
+    if picked is not None and isinstance(message, Message):
+        return message, *picked
+    if not shops and isinstance(message, Message):
+        await query.answer()
+        await message.answer(text.no_shop(_))
+    else:
+        await query.answer(_("This shop is no longer yours."), show_alert=True)
+    return None
 
 
 @router.message(Command("report"))
@@ -117,20 +136,19 @@ async def report_command(
 @router.callback_query(F.data.startswith("rep:"))
 async def report_choice(query: CallbackQuery, db: Database, user: User) -> None:
     parts = (query.data or "").split(":")
-    shops = [shop for shop, _role in await shops_of_user(db, user.id)]
-    picked = pick_shops(shops, parts[1]) if len(parts) == 3 else None
+    picked = await chosen_shops(query, db, user, parts[1] if len(parts) == 3 else None)
+    if picked is None:
+        return
+    message, shops, label = picked
     zone = user_zone(user)
     now = datetime.now(UTC)
-    if picked is None or not isinstance(query.message, Message):
-        await query.answer(_("This shop is no longer yours."), show_alert=True)
-        return
     try:
         period = period_from_token(parts[2], local_today(zone, now))
     except PeriodError:
         await query.answer(_("This button is out of date; send /report again."), show_alert=True)
         return
     await query.answer()
-    await send_report(query.message, db, user, picked[0], picked[1], period, zone, now)
+    await send_report(message, db, user, shops, label, period, zone, now)
 
 
 async def send_report(

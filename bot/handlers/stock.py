@@ -11,7 +11,7 @@ from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.report import local_today, pick_shops, shop_choice, user_zone, xlsx_headers
+from bot.handlers.report import chosen_shops, local_today, shop_choice, user_zone, xlsx_headers
 from bot.i18n import language_for
 from bot.reports import text
 from bot.reports.stock import COVER_WINDOW_DAYS, StockLine, days_of_cover, riskiest_first
@@ -40,13 +40,12 @@ async def stock_command(message: Message, db: Database, user: User) -> None:
 @router.callback_query(F.data.startswith("stk:"))
 async def stock_choice(query: CallbackQuery, db: Database, user: User) -> None:
     parts = (query.data or "").split(":")
-    shops = [shop for shop, _role in await shops_of_user(db, user.id)]
-    picked = pick_shops(shops, parts[1]) if len(parts) == 2 else None
-    if picked is None or not isinstance(query.message, Message):
-        await query.answer(_("This shop is no longer yours."), show_alert=True)
+    picked = await chosen_shops(query, db, user, parts[1] if len(parts) == 2 else None)
+    if picked is None:
         return
+    message, shops, label = picked
     await query.answer()
-    await send_stock(query.message, db, user, picked[0], picked[1])
+    await send_stock(message, db, user, shops, label)
 
 
 async def send_stock(
