@@ -3,6 +3,10 @@
 Writes go through `Database.transaction()`: one connection, one writer at a time, each
 transaction `BEGIN IMMEDIATE` so a reader never upgrades into a deadlock. Reads use a second
 connection, so a long report query never holds up a commit (WAL lets both run at once).
+
+Each read runs start to finish as one job on the reader's thread: SQLite keeps a connection's
+read snapshot while any of its statements is unfinished, so a read interleaved with another
+(execute, then a separate fetch) would not see a write committed in between.
 """
 
 from __future__ import annotations
@@ -107,12 +111,12 @@ class Database:
                 await conn.execute("COMMIT")
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
-        async with self.reader.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self.reader.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
-        async with self.reader.execute(sql, params) as cur:
-            return await cur.fetchone()
+        """The first row of a query meant to return at most one (a key, an aggregate, LIMIT 1)."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def write(self, sql: str, params: Sequence[Any] = ()) -> int:
         """A single statement in its own transaction; returns the rows it changed."""

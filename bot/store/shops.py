@@ -123,9 +123,17 @@ async def connect_shop(
             "UPDATE memberships SET role = 'owner' WHERE user_id = ? AND shop_id = ?",
             (owner_id, shop_id),
         )
-    shop = await get_shop(db, shop_id)
-    assert shop is not None
+        shop = await _shop_in(conn, shop_id)
     return shop, is_new
+
+
+async def _shop_in(conn: aiosqlite.Connection, shop_id: int) -> Shop:
+    """The shop as the caller's transaction sees it (its own writes included)."""
+    async with conn.execute(f"SELECT {SHOP_COLUMNS} FROM shops WHERE id = ?", (shop_id,)) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        raise LookupError(f"shop {shop_id} is not in the transaction that wrote it")
+    return shop_from_row(row)
 
 
 async def get_shop(db: Database, shop_id: int) -> Shop | None:
@@ -273,7 +281,7 @@ async def redeem_invite(db: Database, code: str, user_id: int) -> Shop | None:
             "ON CONFLICT(user_id, shop_id) DO NOTHING",
             (user_id, int(row[0]), now),
         )
-    return await get_shop(db, int(row[0]))
+        return await _shop_in(conn, int(row[0]))
 
 
 async def set_alert_chat(db: Database, shop_id: int, chat_id: int | None) -> None:

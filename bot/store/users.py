@@ -60,16 +60,20 @@ async def ensure_user(
     language, which decides the bot's language until the user picks one, and their name."""
     name = display_name[:MAX_NAME] if display_name else None
     async with db.transaction() as conn:
-        await conn.execute(
+        async with conn.execute(
             "INSERT INTO users(id, tg_language, timezone, created_at, display_name) "
             "VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET tg_language = COALESCE(excluded.tg_language, "
-            "tg_language), display_name = COALESCE(excluded.display_name, display_name)",
+            "tg_language), display_name = COALESCE(excluded.display_name, display_name) "
+            "RETURNING *",
             (user_id, tg_language, default_timezone, time.time(), name),
-        )
-    user = await get_user(db, user_id)
-    assert user is not None
-    return user
+        ) as cur:
+            row = await cur.fetchone()
+    # The row as written, from the writing transaction itself: a read through the reader
+    # afterwards could miss it.
+    if row is None:
+        raise RuntimeError(f"upsert of user {user_id} returned no row")
+    return user_from_row(row)
 
 
 async def update_user(db: Database, user_id: int, **values: object) -> None:
