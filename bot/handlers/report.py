@@ -189,7 +189,9 @@ async def send_report(
         caption=_("Orders per day: this period against the previous one"),
     )
     orders = await store.raw_orders(db, shop_ids, data.start, data.end, RAW_ORDERS_LIMIT + 1)
-    workbook = await asyncio.to_thread(render_report_xlsx, data, orders, zone, xlsx_headers())
+    workbook = await asyncio.to_thread(
+        render_report_xlsx, data, orders, zone, xlsx_headers(), lang
+    )
     caption = _("Excel: per day, per product and every order.")
     if len(orders) > RAW_ORDERS_LIMIT:
         caption += " " + _("The orders sheet holds the first {count}.").format(

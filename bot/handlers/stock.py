@@ -91,7 +91,7 @@ async def send_stock(
         body += "\n" + _("WB has not sent a stock report yet; it comes about every 30 minutes.")
     await message.answer(body)
     if lines:
-        workbook = await asyncio.to_thread(render_stock_xlsx, lines, xlsx_headers())
+        workbook = await asyncio.to_thread(render_stock_xlsx, lines, xlsx_headers(), lang)
         day = local_today(zone, now)
         await message.answer_document(
             BufferedInputFile(workbook, filename=f"wbpulse_stock_{day.isoformat()}.xlsx"),

@@ -1,15 +1,22 @@
 """The Excel files of /report and /stock (openpyxl, write-only mode: fast and small in memory;
 the caller runs them in a thread). Numbers are stored as numbers and days as dates, so the
-seller can sum and filter them."""
+seller can sum and filter them; every sheet opens with a bold, frozen, filterable header and
+columns wide enough to read."""
 
 from __future__ import annotations
 
 import io
 import re
 from collections.abc import Sequence
-from datetime import date, tzinfo
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from enum import Enum
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.reports.metrics import ReportData
 from bot.reports.stock import StockLine
@@ -18,6 +25,34 @@ from bot.store.reports import OrderRow
 #: More rows than this are not put into the "orders" sheet (the caption says so): openpyxl (with
 #: lxml) writes about 8,000 rows a second, and a seller waits for the file.
 RAW_ORDERS_LIMIT = 50_000
+#: Column widths are measured on this many rows: enough to see the long names, cheap on 50,000.
+WIDTH_SAMPLE = 2_000
+MIN_WIDTH, MAX_WIDTH = 6, 60
+
+
+class Kind(Enum):
+    """How a column's values are stored and shown (Excel number format codes are the same in
+    every locale; Excel shows "," and "." as the reader's own separators)."""
+
+    TEXT = None
+    ID = "0"  # nmId: a number to filter by, never "1 234 567"
+    COUNT = "#,##0"
+    MONEY = "#,##0.00"
+    DAYS = "0.0"
+    DATE = "date"
+    TIME = "time"
+
+
+DATE_FORMATS = {"ru": ("DD.MM.YYYY", "DD.MM.YYYY HH:MM"), "en": ("YYYY-MM-DD", "YYYY-MM-DD HH:MM")}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    kind: Kind
+
+
+Cell = str | int | float | date | datetime | None
 
 
 def file_name(shop: str, first: date, last: date) -> str:
@@ -26,65 +61,185 @@ def file_name(shop: str, first: date, last: date) -> str:
     return f"wbpulse_{slug}_{first.isoformat()}_{last.isoformat()}.xlsx"
 
 
+def money(value: float) -> float:
+    """Kopecks, without binary noise: 4419.059999999999 is stored as 4419.06."""
+    return round(value + 0.0, 2)
+
+
+def size_of(tech_size: str) -> str:
+    """WB's techSize "0" means the product has no sizes: an empty cell, not a size "0"."""
+    return "" if tech_size.strip() in ("", "0") else tech_size
+
+
+def _value(value: Cell, kind: Kind) -> Cell:
+    if value is None or value == "":
+        return value
+    if kind is Kind.MONEY and isinstance(value, int | float):
+        return money(value)
+    if kind in (Kind.COUNT, Kind.ID) and isinstance(value, float):
+        return round(value)
+    if kind is Kind.DAYS and isinstance(value, int | float):
+        return round(value, 1)
+    return value
+
+
+def _shown_width(value: Cell, kind: Kind) -> int:
+    """About how many characters Excel shows for the value in its format."""
+    if value is None:
+        return 0
+    if kind is Kind.DATE:
+        return 10
+    if kind is Kind.TIME:
+        return 16
+    if kind is Kind.MONEY and isinstance(value, int | float):
+        return len(f"{value:,.2f}")
+    if kind is Kind.COUNT and isinstance(value, int | float):
+        return len(f"{round(value):,}")
+    return len(str(value))
+
+
+def _write_sheet(
+    wb: Workbook,
+    title: str,
+    columns: Sequence[Column],
+    headers: dict[str, str],
+    rows: Sequence[Sequence[Cell]],
+    lang: str,
+) -> None:
+    """One sheet: a bold header row that stays in view, a filter on every column, numbers and
+    dates in their formats, widths fitted to the header and the first WIDTH_SAMPLE rows."""
+    sheet: WriteOnlyWorksheet = wb.create_sheet(title[:31])
+    titles = [headers.get(c.key, c.key) for c in columns]
+    sample = [_row(row, columns) for row in rows[:WIDTH_SAMPLE]]
+    for i, (column, head) in enumerate(zip(columns, titles, strict=True), 1):
+        widest = max(
+            [len(head) + 3]  # room for the filter's button
+            + [_shown_width(row[i - 1], column.kind) for row in sample]
+        )
+        width = min(MAX_WIDTH, max(MIN_WIDTH, widest + 1))
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+    bold = Font(bold=True)
+    header = []
+    for head in titles:
+        cell = WriteOnlyCell(sheet, value=head)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    day_format, time_format = DATE_FORMATS.get(lang, DATE_FORMATS["en"])
+    formats = {Kind.DATE: day_format, Kind.TIME: time_format}
+    for row in rows:
+        cells: list[WriteOnlyCell | Cell] = []
+        for value, column in zip(_row(row, columns), columns, strict=True):
+            number_format = formats.get(column.kind, column.kind.value)
+            if number_format is None or value is None or value == "":
+                cells.append(value)
+                continue
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.number_format = number_format
+            cells.append(cell)
+        sheet.append(cells)
+
+
+def _row(row: Sequence[Cell], columns: Sequence[Column]) -> list[Cell]:
+    return [_value(v, c.kind) for v, c in zip(row, columns, strict=True)]
+
+
+DAY_COLUMNS = (
+    Column("day", Kind.DATE),
+    Column("orders", Kind.COUNT),
+    Column("orders_sum", Kind.MONEY),
+    Column("cancels", Kind.COUNT),
+    Column("cancels_sum", Kind.MONEY),
+    Column("buyouts", Kind.COUNT),
+    Column("buyouts_sum", Kind.MONEY),
+    Column("returns", Kind.COUNT),
+    Column("returns_sum", Kind.MONEY),
+    Column("for_pay", Kind.MONEY),
+)
+PRODUCT_COLUMNS = (
+    Column("nm_id", Kind.ID),
+    Column("article", Kind.TEXT),
+    Column("subject", Kind.TEXT),
+    Column("title", Kind.TEXT),
+    Column("orders", Kind.COUNT),
+    Column("orders_sum", Kind.MONEY),
+)
+ORDER_COLUMNS = (
+    Column("time", Kind.TIME),
+    Column("nm_id", Kind.ID),
+    Column("article", Kind.TEXT),
+    Column("subject", Kind.TEXT),
+    Column("size", Kind.TEXT),
+    Column("warehouse", Kind.TEXT),
+    Column("region", Kind.TEXT),
+    Column("price", Kind.MONEY),
+    Column("cancelled", Kind.COUNT),
+    Column("srid", Kind.TEXT),
+)
+STOCK_COLUMNS = (
+    Column("nm_id", Kind.ID),
+    Column("article", Kind.TEXT),
+    Column("subject", Kind.TEXT),
+    Column("warehouse", Kind.TEXT),
+    Column("quantity", Kind.COUNT),
+    Column("orders_14d", Kind.COUNT),
+    Column("cover_days", Kind.DAYS),
+)
+
+
 def render_report_xlsx(
-    data: ReportData, orders: Sequence[OrderRow], zone: tzinfo, headers: dict[str, str]
+    data: ReportData,
+    orders: Sequence[OrderRow],
+    zone: tzinfo,
+    headers: dict[str, str],
+    lang: str = "en",
 ) -> bytes:
     """Sheets: per day, per product, orders (raw). `headers` maps column keys to
     translated titles (the keys themselves are used when missing)."""
-
-    def h(*keys: str) -> list[str]:
-        return [headers.get(k, k) for k in keys]
-
     wb = Workbook(write_only=True)
-    days = wb.create_sheet(headers.get("sheet_days", "days"))
-    days.append(
-        h(
-            "day", "orders", "orders_sum", "cancels", "cancels_sum", "buyouts", "buyouts_sum",
-            "returns", "returns_sum", "for_pay",
+    day_rows = [
+        (
+            day, t.orders, t.orders_sum, t.cancels, t.cancels_sum, t.buyouts, t.buyouts_sum,
+            t.returns, t.returns_sum, t.for_pay,
         )
-    )  # fmt: skip
-    for day, t in data.days:
-        days.append(
-            [
-                day, t.orders, t.orders_sum, t.cancels, t.cancels_sum, t.buyouts,
-                t.buyouts_sum, t.returns, t.returns_sum, t.for_pay,
-            ]
-        )  # fmt: skip
-    products = wb.create_sheet(headers.get("sheet_products", "products"))
-    products.append(h("nm_id", "article", "subject", "title", "orders", "orders_sum"))
-    for p in data.products:
-        products.append([p.nm_id, p.supplier_article, p.subject, p.title, p.orders, p.orders_sum])
-    raw = wb.create_sheet(headers.get("sheet_orders", "orders"))
-    raw.append(
-        h(
-            "time", "nm_id", "article", "subject", "size", "warehouse", "region", "price",
-            "cancelled", "srid",
+        for day, t in data.days
+    ]  # fmt: skip
+    _write_sheet(wb, headers.get("sheet_days", "days"), DAY_COLUMNS, headers, day_rows, lang)
+    product_rows = [
+        (p.nm_id, p.supplier_article, p.subject, p.title, p.orders, p.orders_sum)
+        for p in data.products
+    ]
+    _write_sheet(
+        wb, headers.get("sheet_products", "products"), PRODUCT_COLUMNS, headers, product_rows, lang
+    )
+    order_rows = [
+        (
+            # Excel has no time zones: local wall time, naive.
+            o.ts.astimezone(zone).replace(tzinfo=None),
+            o.nm_id, o.supplier_article, o.subject, size_of(o.tech_size), o.warehouse, o.region,
+            o.price_with_disc, int(o.is_cancel), o.srid,
         )
-    )  # fmt: skip
-    for o in orders[:RAW_ORDERS_LIMIT]:
-        raw.append(
-            [
-                # Excel has no time zones: local wall time, naive.
-                o.ts.astimezone(zone).replace(tzinfo=None),
-                o.nm_id, o.supplier_article, o.subject, o.tech_size, o.warehouse, o.region,
-                o.price_with_disc, int(o.is_cancel), o.srid,
-            ]
-        )  # fmt: skip
+        for o in orders[:RAW_ORDERS_LIMIT]
+    ]  # fmt: skip
+    _write_sheet(
+        wb, headers.get("sheet_orders", "orders"), ORDER_COLUMNS, headers, order_rows, lang
+    )
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def render_stock_xlsx(lines: Sequence[StockLine], headers: dict[str, str]) -> bytes:
+def render_stock_xlsx(
+    lines: Sequence[StockLine], headers: dict[str, str], lang: str = "en"
+) -> bytes:
     wb = Workbook(write_only=True)
-    sheet = wb.create_sheet(headers.get("sheet_stock", "stock"))
-    keys = ("nm_id", "article", "subject", "warehouse", "quantity", "orders_14d", "cover_days")
-    sheet.append([headers.get(k, k) for k in keys])
-    for s in lines:
-        cover = round(s.cover, 1) if s.cover is not None else None
-        sheet.append(
-            [s.nm_id, s.vendor_code, s.subject, s.warehouse, s.quantity, s.orders_14d, cover]
-        )
+    rows = [
+        (s.nm_id, s.vendor_code, s.subject, s.warehouse, s.quantity, s.orders_14d, s.cover)
+        for s in lines
+    ]
+    _write_sheet(wb, headers.get("sheet_stock", "stock"), STOCK_COLUMNS, headers, rows, lang)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
