@@ -12,7 +12,7 @@ from datetime import date
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from bot.reports.metrics import Totals
 
@@ -32,6 +32,19 @@ def render_chart(
 ) -> bytes:
     """A PNG. `labels`: the orders axis title, the sum axis title, and the legends of this
     period and the previous one (already translated)."""
+    fig = build_chart(days, previous_days, labels)
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue()
+
+
+def build_chart(
+    days: Sequence[tuple[date, Totals]],
+    previous_days: Sequence[tuple[date, Totals]],
+    labels: tuple[str, str, str, str],
+) -> Figure:
+    """The figure `render_chart` draws: two labelled panels sharing the days, and one legend
+    above both, outside the plots, so it never hides a bar or a point."""
     orders_title, sum_title, this_label, previous_label = labels
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
@@ -54,8 +67,9 @@ def render_chart(
         color=CURRENT,
         label=this_label,
     )
-    bottom.plot(prev_xs, [t.orders_sum for _, t in prev], color=PREVIOUS, linewidth=3, marker="o")
-    bottom.plot(xs, [t.orders_sum for _, t in days], color=CURRENT, linewidth=3, marker="o")
+    line = {"linewidth": 3, "marker": "o"}
+    bottom.plot(prev_xs, [t.orders_sum for _, t in prev], color=PREVIOUS, **line)
+    bottom.plot(xs, [t.orders_sum for _, t in days], color=CURRENT, **line)
     top.set_title(orders_title, fontsize=FONT + 4)
     bottom.set_title(sum_title, fontsize=FONT + 4)
     for ax in (top, bottom):
@@ -63,9 +77,12 @@ def render_chart(
         ax.yaxis.set_major_formatter(FuncFormatter(_full))
         ax.grid(axis="y", alpha=0.3)
         ax.set_ylim(bottom=0)
-    top.legend(fontsize=FONT, loc="upper left")
+    # Orders are counted in whole ones: no "0.5 orders" tick, and a day without orders still
+    # gets a 0–1 axis rather than an empty one.
+    top.yaxis.set_major_locator(MaxNLocator(integer=True))
+    top.set_ylim(0, max(1.0, top.get_ylim()[1]))
+    bottom.set_ylim(0, max(1.0, bottom.get_ylim()[1]))
+    fig.legend(fontsize=FONT, loc="outside upper center", ncols=2, frameon=False)
     step = max(1, len(xs) // 8)  # at most ~8 labels: readable on a phone
     bottom.set_xticks(xs[::step], [d.strftime("%d.%m") for d, _ in days][::step])
-    out = io.BytesIO()
-    fig.savefig(out, format="png")
-    return out.getvalue()
+    return fig
