@@ -17,7 +17,6 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -34,6 +33,7 @@ from bot.notify.checks import check_stock, check_token_expiry
 from bot.notify.pacing import ChatPacer
 from bot.notify.summary import queue_summaries
 from bot.store import Database
+from bot.store.fsm import SQLiteStorage
 from bot.sync.engine import SyncEngine, start_sync
 from bot.wb.client import WBClient
 from bot.wb.limiter import Limiter
@@ -110,7 +110,7 @@ async def build(settings: Settings, mask: SecretMask | None = None) -> App:
     await db.open()
     i18n = make_i18n()
     bot = make_bot(settings)
-    dp = Dispatcher(storage=MemoryStorage())
+    dp = Dispatcher(storage=SQLiteStorage(db))
     http = aiohttp.ClientSession()
     scheduler = AsyncIOScheduler(timezone="UTC")
     wb = WBClient(http, settings.wb_api_url_template)
