@@ -29,7 +29,6 @@ class Settings(BaseSettings):
     # Not in the operator contract: knobs the tests and benchmarks turn.
     tick_seconds: float = Field(default=1.0, gt=0)
     send_rate_per_second: float = Field(default=25.0, gt=0)
-    wb_page_cap: int = Field(default=80_000, gt=0)  # WB's documented row cap per page
     sync_concurrency: int = Field(default=32, gt=0)
 
     @field_validator("bot_token")

@@ -84,7 +84,7 @@ CARDS_PAGE = 100
 CURSOR_OVERLAP = timedelta(minutes=10)
 FUTURE_SLACK = timedelta(hours=1)
 ESSENTIAL_JOBS = frozenset({"orders", "sales"})
-PAGING = "paging"  # polls.task while a full page says more rows are waiting
+PAGING = "paging"  # polls.task while the last page moved the cursor: more rows may wait
 PAGING_CATCH_UP = "paging:catch_up"  # the same, after downtime: every page joins the digest
 
 
@@ -237,7 +237,12 @@ class SyncEngine:
             elif poll.job == "cards":
                 await self._cards(shop, token, poll, period)
         except NotYet as wait:
-            await self._reschedule(poll, time.time() + wait.wait)
+            # A next page the budget holds back (a Base key: hours) comes as a new cycle that
+            # looks back again, unless that page was cut inside the look-back itself.
+            held = poll.task in (PAGING, PAGING_CATCH_UP) and not _behind(
+                poll.cursor, poll.newest_change
+            )
+            await self._reschedule(poll, time.time() + wait.wait, end_paging=held)
         except WBUnauthorized as exc:
             if exc.reason == "scope" and poll.job not in ESSENTIAL_JOBS:
                 # The key lost one optional category (say Marketplace): stop that job only;
@@ -341,11 +346,12 @@ class SyncEngine:
         self, shop: Shop, token: str, poll: PollState, period: float, *, orders: bool
     ) -> None:
         started = time.time()
+        paging = poll.task in (PAGING, PAGING_CATCH_UP)
         if poll.cursor is None:
             since = datetime.now(UTC) - timedelta(days=BASELINE_DAYS)
             date_from = utc_to_msk_str(since)
-        elif poll.task in (PAGING, PAGING_CATCH_UP):
-            date_from = poll.cursor  # the next page: exactly where the full one ended
+        elif paging:
+            date_from = poll.cursor  # the next page: exactly where the last one ended
         else:
             # A new cycle looks back a little: a row WB stamps with a lastChangeDate just
             # before the cursor (its clock, its batches) would otherwise be skipped for ever.
@@ -355,32 +361,24 @@ class SyncEngine:
         fetch = self.wb.orders if orders else self.wb.sales
         raw = await self._call(shop, name, fetch, token, date_from)
         parsed: Parsed[Order] | Parsed[Sale] = parse_orders(raw) if orders else parse_sales(raw)
-        full = len(raw) >= self.settings.wb_page_cap
         rows: list[Order] | list[Sale] = parsed.rows
-        if rows:
-            # A full page continues from its last row, as WB documents; otherwise from the
-            # newest row, in case WB ever sends a short page out of order.
-            # A row stamped in the future (a WB glitch) must not drag the cursor past every
-            # real order to come: such stamps are stored but never become the cursor.
-            horizon = datetime.now(UTC) + FUTURE_SLACK
-            stamps = [(r.last_change, r.last_change_raw) for r in rows if r.last_change <= horizon]
-            if not stamps:
-                stamps = [(msk_to_utc(date_from), date_from)]
-            cursor = stamps[-1][1] if full else max(stamps)[1]
-        else:
-            cursor = poll.cursor or date_from
-        if full and cursor == date_from:
-            # More than a page of rows share one lastChangeDate: the cursor cannot move. Do
-            # not hammer WB with the same request; count it and go on at the normal pace.
-            log.warning("shop %s %s: a full page did not move the cursor", shop.id, name)
-            await self.db.bump("wb_page_stuck")
-            full = False
+        # WB's page cap is "примерно 80000": a short page is not the last. Page on the last
+        # row's lastChangeDate until WB has nothing past what we hold: an empty array, or a
+        # page ending exactly at our cursor (`>=` repeats the boundary row). A page of a new
+        # cycle that ends before the cursor was cut inside the look-back: page on from it.
+        # A row stamped in the future (a WB glitch) must not drag the cursor past every real
+        # order to come: such stamps are stored but never become the cursor.
+        horizon = datetime.now(UTC) + FUTURE_SLACK
+        stamps = [(r.last_change, r.last_change_raw) for r in rows if r.last_change <= horizon]
+        floor = msk_to_utc(poll.cursor if poll.cursor is not None else date_from)
+        more = bool(stamps) and stamps[-1][0] != floor
+        cursor = stamps[-1][1] if more else (poll.cursor or date_from)
         newest = max([poll.newest_change or "", *(r.last_change_raw for r in rows)])
         baseline = not poll.baseline_done
         catch_up = self._catching_up(poll, period, started) or poll.task == PAGING_CATCH_UP
         batch = f"{shop.id}:{name}:{started:.3f}"
         done = time.time()
-        next_due = done if full else next_slot(shop.id, poll.job, period, done)
+        next_due = done if more else next_slot(shop.id, poll.job, period, done)
         chunks = [rows[i : i + CHUNK_ROWS] for i in range(0, len(rows), CHUNK_ROWS)] or [[]]
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
@@ -388,29 +386,22 @@ class SyncEngine:
                 if orders:
                     changes = await upsert_orders(conn, shop.id, chunk)  # type: ignore[arg-type]
                     hours = changes.hours
-                    events = (
-                        []
-                        if baseline
-                        else (
-                            [NewEvent("order", o.srid, order_payload(o)) for o in changes.new]
-                            + [
-                                NewEvent("cancel", o.srid, order_payload(o))
-                                for o in changes.cancelled
-                            ]
-                        )
-                    )
+                    # The baseline is silent about what happened before /connect; an order
+                    # placed since is news even while the baseline still pages (a Base key
+                    # waits hours for the page that proves the baseline complete).
+                    events = [
+                        NewEvent(kind, o.srid, order_payload(o))
+                        for kind, found in (("order", changes.new), ("cancel", changes.cancelled))
+                        for o in found
+                        if not baseline or _since_connect(shop, o.date)
+                    ]
                 else:
                     new_sales, hours = await upsert_sales(conn, shop.id, chunk)  # type: ignore[arg-type]
-                    events = (
-                        []
-                        if baseline
-                        else [
-                            NewEvent(
-                                "return" if s.is_return else "buyout", s.sale_id, sale_payload(s)
-                            )
-                            for s in new_sales
-                        ]
-                    )
+                    events = [
+                        NewEvent("return" if s.is_return else "buyout", s.sale_id, sale_payload(s))
+                        for s in new_sales
+                        if not baseline or _since_connect(shop, s.date)
+                    ]
                 await refresh_rollups(conn, shop.id, hours, orders=orders)
                 await add_events(conn, shop.id, events, batch=batch, catch_up=catch_up)
                 if last:
@@ -424,8 +415,8 @@ class SyncEngine:
                         last_ok_at=done,
                         failures=0,
                         next_due_at=next_due,
-                        baseline_done=int(poll.baseline_done or not full),
-                        task=(PAGING_CATCH_UP if catch_up else PAGING) if full else None,
+                        baseline_done=int(poll.baseline_done or not more),
+                        task=(PAGING_CATCH_UP if catch_up else PAGING) if more else None,
                     )
         if parsed.skipped:
             log.warning(
@@ -563,9 +554,12 @@ class SyncEngine:
 
     # -- failures -----------------------------------------------------------------------------
 
-    async def _reschedule(self, poll: PollState, when: float) -> None:
+    async def _reschedule(self, poll: PollState, when: float, *, end_paging: bool = False) -> None:
         async with self._tx() as conn:
-            await update_poll(conn, poll.shop_id, poll.job, next_due_at=when)
+            if end_paging:
+                await update_poll(conn, poll.shop_id, poll.job, next_due_at=when, task=None)
+            else:
+                await update_poll(conn, poll.shop_id, poll.job, next_due_at=when)
 
     async def _failed(
         self, poll: PollState, when: float | None, error: str, period: float | None = None
@@ -607,6 +601,20 @@ class SyncEngine:
                 batch=f"{shop.id}:dead",
                 catch_up=False,
             )
+
+
+def _behind(cursor: str | None, newest: str | None) -> bool:
+    """The cursor sits before rows already seen: paging through the look-back."""
+    try:
+        return (
+            cursor is not None and newest is not None and msk_to_utc(cursor) < msk_to_utc(newest)
+        )
+    except ValueError:
+        return False
+
+
+def _since_connect(shop: Shop, when: datetime) -> bool:
+    return when.timestamp() > shop.connected_at
 
 
 def budget_key(shop: Shop, group: str) -> tuple[int, str]:

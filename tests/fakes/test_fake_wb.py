@@ -184,7 +184,7 @@ async def test_unknown_and_removed_routes_are_404(wb: FakeWB, http: aiohttp.Clie
 
 
 async def sync_orders(client: Api, cursor: str, page_cap: int) -> tuple[list[int], list[str]]:
-    """The documented incremental loop, stopping on ``[]`` or on a short page."""
+    """An incremental loop stopping on ``[]`` or on a short page (only right with a fixed cap)."""
     pages: list[int] = []
     seen: list[str] = []
     while True:
@@ -217,6 +217,36 @@ async def test_orders_paging_repeats_boundary_row(
         _, rows, _ = await client.orders("2026-11-01T16:00:00.001")
         assert rows == []
         assert wb.total_violations() == 0
+
+
+async def test_the_page_cap_is_approximate_and_only_an_empty_page_ends_the_load(
+    http: aiohttp.ClientSession,
+) -> None:
+    # 12-reports.yaml, flag: "условное ограничение 80000 строк"; "...пустой массив [], все
+    # заказы уже выгружены". Pages are cut short at random, so a short page is not the last.
+    async with FakeWB(
+        rate_scale=0.0001, page_cap=10, page_cap_spread=6, repeat_last_row=False
+    ) as wb:
+        client = api(wb, http)
+        sid = decode_claims(client.token)["sid"]
+        start = datetime(2026, 11, 1)
+        srids = wb.bulk_add_orders(sid, 100, start=start, step=timedelta(minutes=1))
+        cursor, seen, sizes = "2026-10-01", set(), []
+        while True:
+            await asyncio.sleep(0.01)
+            status, rows, _ = await client.orders(cursor)
+            assert status == 200
+            if not rows:
+                break
+            sizes.append(len(rows))
+            seen |= {r["srid"] for r in rows}
+            cursor = rows[-1]["lastChangeDate"]
+        assert seen == set(srids)
+        assert all(4 <= n <= 10 for n in sizes[:-1]) and sizes[-1] <= 10
+        assert len(set(sizes[:-1])) > 1, "every page was cut at the same row count"
+    with pytest.raises(ValueError):
+        FakeWB(page_cap=10, page_cap_spread=10)
+    assert FakeWB().page_cap_spread == 8_000  # about 80,000: 72,000 to 80,000 rows
 
 
 async def test_order_row_shape_and_msk_times(wb: FakeWB, http: aiohttp.ClientSession) -> None:

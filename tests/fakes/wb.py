@@ -9,7 +9,7 @@ nothing here reads that file at run time.
 
 Usage::
 
-    async with FakeWB(rate_scale=0.001, page_cap=80_000) as wb:
+    async with FakeWB(rate_scale=0.001, page_cap=80_000) as wb:  # pages of 72,000-80,000 rows
         token = make_token(acc=3, categories=("statistics",))     # tests.fakes.tokens
         sid = wb.add_seller(token, name="ИП Петров")
         row = wb.add_order(sid, fbs=True)                         # statistics row (a copy)
@@ -62,10 +62,12 @@ Request pipeline (order matters for tests):
 
 Data rules: statistics rows are Moscow-time strings without offset; ``flag=0`` returns rows with
 ``lastChangeDate >= dateFrom`` ascending by ``lastChangeDate`` (ties in insertion order), at most
-``page_cap`` rows. So a call with the last row's ``lastChangeDate`` gets that row again (the
-boundary row of every page is repeated, and the newest row is repeated for ever): a client must
-stop on a page shorter than the cap (or when it holds only rows it already has), not only on
-``[]``. ``repeat_last_row=False`` is the other reading of WB's docs ("stop when ``[]``"): a
+about ``page_cap`` rows: each page is cut at ``page_cap`` less a random 0..``page_cap_spread``
+rows, because WB's cap is approximate, so a short page is not the last. A call with the last
+row's ``lastChangeDate`` gets that row again (the boundary row of every page is repeated, and
+the newest row is repeated for ever): a client pages until ``[]`` or a page holding only rows at
+``dateFrom`` (nothing past the cursor), never stopping on a row count.
+``repeat_last_row=False`` is the other reading of WB's docs ("stop when ``[]``"): a
 ``flag=0`` call whose rows all sit exactly at ``dateFrom`` on a short page answers ``[]``.
 ``flag=1`` returns every row whose ``date`` is on ``dateFrom``'s calendar day.
 ``dateFrom`` missing -> 400 ``{"errors":["dateFrom: field required"]}``; unparsable -> 400
@@ -720,7 +722,10 @@ class FakeWB:
     Args:
         rate_scale: multiplies every rate-limit period and the stock task delay (0.001 turns
             "1/min" into "1 per 60 ms").
-        page_cap: the row cap of a ``flag=0`` Statistics page (WB: about 80,000).
+        page_cap: the largest row cap of a ``flag=0`` Statistics page (WB: "примерно 80000").
+        page_cap_spread: each page is cut at ``page_cap`` minus a random 0..spread rows, as WB's
+            cap is approximate (12-reports.yaml, ``flag``: "условное ограничение 80000 строк"),
+            so a short page is not the last; default a tenth of ``page_cap``.
         repeat_last_row: pure ``>=`` paging (default); False answers ``[]`` instead of
             re-sending only rows exactly at ``dateFrom`` on a short page.
         stock_task_delay: seconds (times ``rate_scale``) until a warehouse_remains task is done.
@@ -739,6 +744,7 @@ class FakeWB:
         *,
         rate_scale: float = 1.0,
         page_cap: int = 80_000,
+        page_cap_spread: int | None = None,
         repeat_last_row: bool = True,
         stock_task_delay: float = 3.0,
         visibility_delay: float = 0.0,
@@ -756,6 +762,10 @@ class FakeWB:
             raise ValueError("rate_scale must be positive")
         self.rate_scale = rate_scale
         self.page_cap = page_cap
+        self.page_cap_spread = page_cap // 10 if page_cap_spread is None else page_cap_spread
+        if not 0 <= self.page_cap_spread < page_cap:
+            raise ValueError("page_cap_spread must be from 0 to page_cap - 1")
+        self._cap_rng = random.Random(f"{seed}:page-cap")
         self.repeat_last_row = repeat_last_row
         self.stock_task_delay = stock_task_delay
         self.visibility_delay = visibility_delay
@@ -1567,11 +1577,12 @@ class FakeWB:
         now = self.clock()
         if flag == "0":
             from_key = _key_of_msk(msk_naive(parsed))
-            entries = store.page(from_key, self.page_cap, now)
+            cap = self.page_cap - self._cap_rng.randint(0, self.page_cap_spread)
+            entries = store.page(from_key, cap, now)
             if (
                 not self.repeat_last_row
                 and entries
-                and len(entries) < self.page_cap
+                and len(entries) < cap
                 and entries[-1].key == from_key
             ):
                 entries = []

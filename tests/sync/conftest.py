@@ -99,11 +99,14 @@ async def rig(tmp_path, db, keyring, request):
     opts = getattr(request, "param", {})
     async with (
         FakeWB(
-            rate_scale=SCALE, stock_task_delay=1.0, page_cap=opts.get("page_cap", 80_000)
+            rate_scale=SCALE,
+            stock_task_delay=1.0,
+            page_cap=opts.get("page_cap", 80_000),
+            page_cap_spread=opts.get("page_cap_spread"),
         ) as wb,
         aiohttp.ClientSession() as http,
     ):
-        settings = settings_for(tmp_path, wb_page_cap=opts.get("page_cap", 80_000))
+        settings = settings_for(tmp_path)
         engine = SyncEngine(db, keyring, WBClient(http, wb.url_template), Limiter(), settings)
         yield Rig(wb, engine, db, keyring)
         await engine.stop()

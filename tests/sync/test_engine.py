@@ -79,7 +79,7 @@ async def test_every_page_found_after_downtime_joins_the_while_i_was_away_digest
 
 async def test_sales_become_buyout_and_return_events(rig):
     shop, sid, _ = await rig.connect()
-    order = rig.wb.add_order(sid)
+    order = rig.wb.add_order(sid, date=datetime.now(MSK).replace(tzinfo=None) - timedelta(days=1))
     await rig.run_until(lambda: baseline_done(rig, shop.id, "sales"))
     rig.wb.add_sale(sid, order["srid"])
     rig.wb.add_sale(sid, order["srid"], is_return=True)
@@ -273,3 +273,41 @@ async def test_a_row_stamped_in_the_future_does_not_move_the_cursor_past_real_or
     )
     cursor = await count(rig, "SELECT cursor FROM polls WHERE method = 'orders'")
     assert not cursor.startswith("2099")
+
+
+@pytest.mark.parametrize("rig", [{"page_cap": 10, "page_cap_spread": 7}], indirect=True)
+async def test_short_pages_are_not_the_last_the_bot_pages_until_nothing_is_past_the_cursor(rig):
+    # WB's cap is "примерно 80000": pages here hold 3 to 10 rows. Every old order is loaded
+    # silently, and only orders placed afterwards alert, once each.
+    shop, sid, _ = await rig.connect()
+    old = datetime.now(MSK).replace(tzinfo=None) - timedelta(days=20)
+    srids = rig.wb.bulk_add_orders(sid, 60, start=old, step=timedelta(hours=1))
+    await rig.run_until(lambda: baseline_done(rig, shop.id))
+    assert await count(rig, "SELECT COUNT(*) FROM orders WHERE shop_id = ?", (shop.id,)) == 60
+    assert await count(rig, "SELECT COUNT(*) FROM events") == 0
+
+    now = datetime.now(MSK).replace(tzinfo=None)
+    stamps = [now - timedelta(seconds=40 - k) for k in range(23)]
+    new = [rig.wb.add_order(sid, lastChangeDate=stamp) for stamp in stamps]
+    await rig.run_until(
+        lambda: count(rig, "SELECT COUNT(*) >= 23 FROM events WHERE kind = 'order'"), within=5
+    )
+    await rig.run_for(0.3)
+    refs = sorted(r[0] for r in await rig.db.fetchall("SELECT ref FROM events"))
+    assert refs == sorted(o["srid"] for o in new)
+    stored = {r[0] for r in await rig.db.fetchall("SELECT srid FROM orders")}
+    assert stored == set(srids) | {o["srid"] for o in new}
+    assert rig.wb.total_violations() == 0
+
+
+async def test_an_order_placed_after_connect_alerts_even_while_the_baseline_loads(rig):
+    shop, sid, _ = await rig.connect()
+    old = rig.wb.add_order(sid, date=datetime.now(MSK).replace(tzinfo=None) - timedelta(days=3))
+    # placed after /connect (WB stamps to the second), before the first sync
+    fresh = rig.wb.add_order(
+        sid, date=datetime.now(MSK).replace(tzinfo=None) + timedelta(seconds=2)
+    )
+    await rig.run_until(lambda: baseline_done(rig, shop.id))
+    refs = [r[0] for r in await rig.db.fetchall("SELECT ref FROM events WHERE kind = 'order'")]
+    assert refs == [fresh["srid"]]
+    assert old["srid"] not in refs
