@@ -481,52 +481,85 @@ class SyncEngine:
                     next_due_at=now + STATUS_WAIT * self.scale,
                 )
             return
-        status_limit = limit_for(METHODS["stock_status"], token_type_of(shop), self.scale)
-        if status_limit is not None:
-            status = await self._call(shop, "stock_status", self.wb.stock_status, token, poll.task)
-            if status in ("purged", "canceled"):
-                async with self._tx() as conn:
-                    await update_poll(conn, shop.id, poll.job, task=None, next_due_at=now)
-                return
-            if status != "done":
-                async with self._tx() as conn:
-                    await update_poll(
-                        conn, shop.id, poll.job, next_due_at=now + STATUS_WAIT * self.scale
-                    )
-                return
+        # Every token type asks for the status before downloading, Base too (4 per hour): a
+        # download spent on an unfinished task is a quarter of a Base hour lost. A "done" must
+        # be followable at once, so the status waits for the download's budget as well.
+        await self._budget_wait(shop, "stock_download")
+        status = await self._call(shop, "stock_status", self.wb.stock_status, token, poll.task)
+        if status in ("purged", "canceled"):
+            async with self._tx() as conn:
+                await update_poll(conn, shop.id, poll.job, task=None, next_due_at=now)
+            return
+        if status != "done":
+            async with self._tx() as conn:
+                await update_poll(
+                    conn, shop.id, poll.job, next_due_at=now + STATUS_WAIT * self.scale
+                )
+            return
         try:
             raw = await self._call(
                 shop, "stock_download", self.wb.stock_download, token, poll.task
             )
         except WBBadRequest:
-            # Not ready yet (a token type that cannot ask for the status): try again later.
+            # WB said done, then not ready: ask for the status again later.
             async with self._tx() as conn:
                 await update_poll(
                     conn, shop.id, poll.job, next_due_at=now + STATUS_WAIT * 12 * self.scale
                 )
+            return
+        if raw is None:
+            await self._stock_no_data(shop, poll, period)
             return
         parsed = parse_stock(raw)
         done = time.time()
         async with self._tx() as conn:
             await replace_stock(conn, shop.id, parsed.rows)
             await bump(conn, "wb_rows_skipped_stock", parsed.skipped)
-            await update_poll(
+            await _stock_done(
                 conn,
-                shop.id,
-                poll.job,
-                task=None,
-                task_started_at=None,
+                shop,
+                poll,
+                next_slot(shop.id, poll.job, period, done),
                 last_ok_at=done,
-                failures=0,
-                baseline_done=1,
                 newest_change=utc_to_msk_str(datetime.now(UTC)),
-                next_due_at=next_slot(shop.id, poll.job, period, done),
             )
         for hook in self.after_stock:
             try:
                 await hook(shop.id, done)
             except Exception:
                 log.exception("stock hook failed for shop %s", shop.id)
+
+    async def _stock_no_data(self, shop: Shop, poll: PollState, period: float) -> None:
+        """WB answered the finished report with 204 "Нет данных" (12-reports.yaml, download).
+
+        Why the snapshot is kept: the spec separates this answer from a 200 whose array is
+        empty. An empty array is a report of nothing on WB's shelves (so what the shop had is
+        now 0; see store.sync.replace_stock); 204 says only that WB has no data to give. Wiping
+        the stock on it would tell a seller "sold out" and fire alerts on a WB hiccup. The old
+        rows keep their own time, so /stock's "as of" stays true, and /status shows the note."""
+        done = time.time()
+        log.info("shop %s: WB had no stock data (204); keeping the previous snapshot", shop.id)
+        async with self._tx() as conn:
+            await bump(conn, "wb_stock_no_data", 1)
+            await _stock_done(
+                conn,
+                shop,
+                poll,
+                next_slot(shop.id, poll.job, period, done),
+                last_error="204: WB had no stock data; the previous snapshot is kept",
+                last_error_at=done,
+            )
+
+    async def _budget_wait(self, shop: Shop, name: str) -> None:
+        """Raises NotYet while the method's budget is empty; takes nothing from it."""
+        limit = limit_for(METHODS[name], token_type_of(shop), self.scale)
+        if limit is None:
+            return
+        key = budget_key(shop, METHODS[name].group)
+        await self.load_budget(key, limit)
+        wait = self.limiter.wait_time(key, limit)
+        if wait > 0:
+            raise NotYet(wait)
 
     # -- product cards ------------------------------------------------------------------------
 
@@ -615,6 +648,24 @@ def _behind(cursor: str | None, newest: str | None) -> bool:
 
 def _since_connect(shop: Shop, when: datetime) -> bool:
     return when.timestamp() > shop.connected_at
+
+
+async def _stock_done(
+    conn: aiosqlite.Connection, shop: Shop, poll: PollState, next_due: float, **values: Any
+) -> None:
+    """A report task is over (downloaded, with or without data): the next one is due at the
+    next slot, and the first load counts as done either way."""
+    await update_poll(
+        conn,
+        shop.id,
+        poll.job,
+        task=None,
+        task_started_at=None,
+        failures=0,
+        baseline_done=1,
+        next_due_at=next_due,
+        **values,
+    )
 
 
 def budget_key(shop: Shop, group: str) -> tuple[int, str]:

@@ -312,8 +312,9 @@ class WBClient:
 
     async def stock_download(
         self, token: str, task_id: str, *, on_headers: HeadersCallback | None = None
-    ) -> list[Any]:
-        """The report's rows (see models.parse_stock)."""
+    ) -> list[Any] | None:
+        """The report's rows (see models.parse_stock); None when WB answers 204 "Нет данных"
+        (12-reports.yaml), which says nothing about the stock, unlike an empty array."""
         resp = await self.call(
             METHODS["stock_download"],
             token,
@@ -323,8 +324,8 @@ class WBClient:
         data = resp.data
         if isinstance(data, dict) and isinstance(data.get("data"), list):
             data = data["data"]
-        if data is None:
-            return []
+        if data is None:  # 204, or a 200 without a body: neither is an (empty) array
+            return None
         if not isinstance(data, list):
             raise WBBadResponse("stock_download: expected an array", headers=resp.headers)
         return data

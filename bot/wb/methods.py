@@ -165,9 +165,13 @@ _METHODS: tuple[Method, ...] = (
         http_method="GET",
         category=Category.ANALYTICS,
         group="analytics.warehouse_remains.status",
-        # WB gives no Base row for the status check; rather than risk the scarce Base budget,
-        # a Base shop skips it and downloads once the shared bucket allows (>= 15 min later).
-        limits=_per_type(personal=Limit(period=5.0, count=1, burst=1), base=None),
+        # Its own table in WB's spec (12-reports.yaml, tasks/{task_id}/status): 1 per 5 s,
+        # burst 5; Base "1 ч | 4 запроса | 15 мин | 1 запрос". One status check per poll
+        # is all the bot needs, so burst 1 everywhere.
+        limits=_per_type(
+            personal=Limit(period=5.0, count=1, burst=1),
+            base=Limit(period=HOUR, count=4, burst=1),
+        ),
     ),
     Method(
         name="stock_download",

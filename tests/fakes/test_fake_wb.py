@@ -25,7 +25,6 @@ from tests.fakes.tokens import (
     make_token,
 )
 from tests.fakes.wb import (
-    IN_WAY_FROM_CLIENT,
     IN_WAY_TO_CLIENT,
     NOT_CANCELLED,
     TOTAL_ON_WAREHOUSES,
@@ -413,9 +412,8 @@ async def test_stock_task_flow_with_pseudo_rows(http: aiohttp.ClientSession) -> 
             product.nm_id, size.barcode, product.article,
         )  # fmt: skip
         quantities = {w["warehouseName"]: w["quantity"] for w in row["warehouses"]}
-        assert quantities == {
+        assert quantities == {  # no "in transit back" entry: its quantity is 0
             IN_WAY_TO_CLIENT: 1,
-            IN_WAY_FROM_CLIENT: 0,
             TOTAL_ON_WAREHOUSES: 7,
             "Коледино": 5,
             "Казань": 2,
@@ -555,3 +553,92 @@ async def test_requests_are_recorded_per_seller_and_group(
     assert [r.group for r in pings] == ["ping:statistics-api", "ping:content-api"]
     (orders,) = wb.requests_for(sid, "orders")
     assert orders.query == {"dateFrom": "2026-11-01", "flag": "0"} and orders.status == 200
+
+
+# -- warehouse_remains as ZloyDeDD/wb-api-skill swagger/12-reports.yaml describes it -----------
+
+REMAINS = "/api/v1/warehouse_remains"
+ANALYTICS = "seller-analytics-api"
+
+
+async def _report(client: Api) -> tuple[int, Any]:
+    """Create a report, wait until it is done, download it: (status, rows)."""
+    _, body, _ = await client.call("GET", ANALYTICS, REMAINS)
+    task = body["data"]["taskId"]
+    for _ in range(100):
+        _, body, _ = await client.call("GET", ANALYTICS, f"{REMAINS}/tasks/{task}/status")
+        if body["data"]["status"] == "done":
+            break
+        await asyncio.sleep(0.01)
+    status, rows, _ = await client.call("GET", ANALYTICS, f"{REMAINS}/tasks/{task}/download")
+    return status, rows
+
+
+async def test_remains_lists_only_non_zero_entries_like_the_spec_example(
+    http: aiohttp.ClientSession,
+) -> None:
+    """The spec's own example row: aggregated warehouses, "Минск" apart, the three pseudo-rows,
+    and "Всего находится на складах" = 134 + 10 + 123. A warehouse at 0 is not listed, and a
+    size at 0 everywhere has no row ("Будут в ответе только при ненулевом quantity")."""
+    async with FakeWB(rate_scale=0.001, stock_task_delay=10) as wb:
+        client = api(wb, http)
+        sid = decode_claims(client.token)["sid"]
+        product = next(p for p in wb.catalogue(sid) if len(p.sizes) > 1)
+        kept, sold_out = product.sizes[0], product.sizes[1]
+        wb.set_stock(
+            sid, product.nm_id, kept.barcode, kept.tech_size,
+            {"Склад WB РФ": 134, "Склад WB СГТ РФ": 10, "Минск": 123, "Коледино": 0},
+            in_way_to_client=14, in_way_from_client=4,
+        )  # fmt: skip
+        wb.set_stock(sid, product.nm_id, sold_out.barcode, sold_out.tech_size, {"Казань": 0})
+        status, rows = await _report(client)
+        assert status == 200 and [r["barcode"] for r in rows] == [kept.barcode]
+        assert rows[0]["warehouses"] == [
+            {"warehouseName": "В пути до получателей", "quantity": 14},
+            {"warehouseName": "В пути возвраты на склад WB", "quantity": 4},
+            {"warehouseName": "Всего находится на складах", "quantity": 267},
+            {"warehouseName": "Склад WB РФ", "quantity": 134},
+            {"warehouseName": "Склад WB СГТ РФ", "quantity": 10},
+            {"warehouseName": "Минск", "quantity": 123},
+        ]
+
+
+async def _sold_out_report(http: aiohttp.ClientSession, **fake: Any) -> tuple[int, Any]:
+    """The report of a seller whose one size is at 0 everywhere."""
+    async with FakeWB(rate_scale=0.001, stock_task_delay=10, **fake) as wb:
+        client = api(wb, http)
+        sid = decode_claims(client.token)["sid"]
+        product = wb.catalogue(sid)[0]
+        size = product.sizes[0]
+        wb.set_stock(sid, product.nm_id, size.barcode, size.tech_size, {"Казань": 0})
+        return await _report(client)
+
+
+async def test_a_sold_out_size_may_also_come_with_no_entries(http: aiohttp.ClientSession) -> None:
+    status, rows = await _sold_out_report(http, sold_out_rows="empty")
+    assert status == 200 and [r["warehouses"] for r in rows] == [[]]
+
+
+async def test_a_report_without_rows_downloads_as_204_no_data(http: aiohttp.ClientSession) -> None:
+    status, body = await _sold_out_report(http)
+    assert status == 204 and body is None  # no body at all
+    status, body = await _sold_out_report(http, empty_report_status=200)
+    assert status == 200 and body == []
+
+
+async def test_remains_status_has_a_base_limit_and_a_personal_burst_of_5(
+    http: aiohttp.ClientSession,
+) -> None:
+    """12-reports.yaml, tasks/{task_id}/status: Personal 5 s, 1 request, burst 5; Base 1 h,
+    4 requests, interval 15 min, burst 1. Create: Personal burst 5."""
+    async with FakeWB(stock_task_delay=100) as wb:  # real periods: nothing refills meanwhile
+        for acc, burst, retry in ((ACC_PERSONAL, 5, "5"), (ACC_BASE, 1, "900")):
+            client = api(wb, http, acc=acc)
+            creates = [(await client.call("GET", ANALYTICS, REMAINS))[0] for _ in range(burst)]
+            assert creates == [200] * burst
+            assert (await client.call("GET", ANALYTICS, REMAINS))[0] == 429
+            task = next(iter(wb.sellers[decode_claims(client.token)["sid"]].tasks))
+            path = f"{REMAINS}/tasks/{task}/status"
+            answers = [await client.call("GET", ANALYTICS, path) for _ in range(burst + 1)]
+            assert [a[0] for a in answers] == [200] * burst + [429]
+            assert answers[-1][2]["X-Ratelimit-Retry"] == retry

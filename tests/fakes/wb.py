@@ -76,6 +76,14 @@ the newest row is repeated for ever): a client pages until ``[]`` or a page hold
 ``visibility_delay`` > 0 a new or changed row is served only that many (unscaled) seconds after
 the change; until then the previous version (if any) is served.
 
+warehouse_remains (12-reports.yaml): a task is ``new``, then ``processing``, then ``done`` after
+``stock_task_delay``; its download before that answers 400. A report row lists only warehouse
+entries with a non-zero ``quantity`` (pseudo-rows "В пути до получателей", "В пути возвраты на
+склад WB", "Всего находится на складах" included), so a sold-out size has no row (or an empty
+list, ``sold_out_rows="empty"``); a report without rows downloads as 204 "Нет данных" (or ``[]``,
+``empty_report_status=200``). Warehouse names are whatever ``set_stock`` gives: WB now reports
+aggregated ones ("Склад WB РФ", "Склад WB СГТ РФ", "Минск" apart).
+
 Helpers (synchronous; call them from the event loop the server runs in):
 
 - ``add_seller(token_or_sid=None, *, name=None, trade_mark=None) -> sid`` (sellers are also
@@ -172,8 +180,12 @@ class RateLimit:
 LIMITS: dict[str, tuple[RateLimit, RateLimit]] = {
     "orders": (RateLimit(60, 1, 10), RateLimit(3 * 3600, 1, 1)),
     "sales": (RateLimit(60, 1, 1), RateLimit(2 * 3600, 1, 1)),
+    # warehouse_remains: each of the three methods has its own table in ZloyDeDD/wb-api-skill
+    # swagger/12-reports.yaml (and x-wb-rate-limits in MissiaL/wildberries-api
+    # assets/openapi/reports.json): create 1/min burst 5, status 1 per 5 s burst 5, download
+    # 1/min burst 1; Base "1 ч | 4 запроса | 15 мин | 1 запрос" for every one, status included.
     "remains_create": (RateLimit(60, 1, 5), RateLimit(3600, 4, 1)),
-    "remains_status": (RateLimit(5, 1, 1), RateLimit(5, 1, 1)),
+    "remains_status": (RateLimit(5, 1, 5), RateLimit(3600, 4, 1)),
     "remains_download": (RateLimit(60, 1, 1), RateLimit(3600, 4, 1)),
     "fbs_new": (RateLimit(60, 300, 20), RateLimit(60, 150, 10)),
     "cards": (RateLimit(60, 100, 5), RateLimit(60, 100, 5)),
@@ -737,6 +749,12 @@ class FakeWB:
         record_requests: keep :attr:`requests` (switch off for very long benchmarks).
         returns_negative: sales ``R`` rows carry negative money fields.
         clock: monotonic clock in seconds for limits, tasks and visibility.
+        sold_out_rows: how a warehouse_remains report shows a size with no stock anywhere.
+            WB lists a warehouse entry "только при ненулевом quantity" (12-reports.yaml, the
+            download's ``warehouses``), which leaves two readings: ``"omit"`` (default) drops
+            the row, ``"empty"`` keeps it with ``warehouses: []``. A client must handle both.
+        empty_report_status: what the download of a report without a single row answers:
+            204 (default; the spec's ``'204': Нет данных``) or 200 with ``[]``.
     """
 
     def __init__(
@@ -755,6 +773,8 @@ class FakeWB:
         record_requests: bool = True,
         returns_negative: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        sold_out_rows: str = "omit",
+        empty_report_status: int = 204,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -775,6 +795,10 @@ class FakeWB:
         self.record_requests = record_requests
         self.returns_negative = returns_negative
         self.clock = clock
+        if sold_out_rows not in ("omit", "empty") or empty_report_status not in (200, 204):
+            raise ValueError("sold_out_rows is omit|empty, empty_report_status 200|204")
+        self.sold_out_rows = sold_out_rows
+        self.empty_report_status = empty_report_status
         self._bind = (host, port)
         table = {**LIMITS, **(limits or {})}
         self._limits = {
@@ -1599,6 +1623,18 @@ class FakeWB:
             product = seller.product(nm_id)
             on_shelves = sum(st.warehouses.values())
             volume = st.volume if st.volume is not None else (product.volume if product else 1.0)
+            # The pseudo-rows first, as in the spec's example; "Всего находится на складах" is
+            # the sum of the real warehouses (267 = 134 + 10 + 123 there), in-transit excluded.
+            entries = [
+                {"warehouseName": IN_WAY_TO_CLIENT, "quantity": st.in_way_to_client},
+                {"warehouseName": IN_WAY_FROM_CLIENT, "quantity": st.in_way_from_client},
+                {"warehouseName": TOTAL_ON_WAREHOUSES, "quantity": on_shelves},
+                *({"warehouseName": name, "quantity": qty} for name, qty in st.warehouses.items()),
+            ]
+            # "Будут в ответе только при ненулевом quantity" (12-reports.yaml, warehouses).
+            entries = [e for e in entries if e["quantity"] != 0]
+            if not entries and self.sold_out_rows == "omit":
+                continue
             rows.append(
                 {
                     "brand": product.brand if product else seller.trade_mark,
@@ -1608,15 +1644,7 @@ class FakeWB:
                     "barcode": barcode,
                     "techSize": tech_size,
                     "volume": volume,
-                    "warehouses": [
-                        {"warehouseName": IN_WAY_TO_CLIENT, "quantity": st.in_way_to_client},
-                        {"warehouseName": IN_WAY_FROM_CLIENT, "quantity": st.in_way_from_client},
-                        {"warehouseName": TOTAL_ON_WAREHOUSES, "quantity": on_shelves},
-                        *(
-                            {"warehouseName": name, "quantity": qty}
-                            for name, qty in st.warehouses.items()
-                        ),
-                    ],
+                    "warehouses": entries,
                 }
             )
         task_id = str(uuid.uuid4())
@@ -1661,6 +1689,8 @@ class FakeWB:
         status = self._task_status(task)
         if status != "done":
             return _analytics_error(400, "bad request", f"task is not ready, status: {status}")
+        if task.body == b"[]" and self.empty_report_status == 204:
+            return web.Response(status=204)  # 12-reports.yaml download: '204': Нет данных
         return web.Response(body=task.body, headers={"Content-Type": _JSON_CT})
 
     async def _h_fbs_new(

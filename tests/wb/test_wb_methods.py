@@ -54,9 +54,10 @@ def test_stock_create_and_download_spend_one_budget() -> None:
     assert create.group == download.group
 
 
-def test_base_token_does_not_poll_the_stock_report_status() -> None:
-    assert limit_for(METHODS["stock_status"], TokenType.BASE) is None
-    assert poll_period(METHODS["stock_status"], TokenType.BASE) is None
+def test_every_token_type_may_check_the_stock_report_status_within_wbs_limit() -> None:
+    """12-reports.yaml, tasks/{task_id}/status: Base "1 ч | 4 запроса | 15 мин | 1 запрос"."""
+    base = limit_for(METHODS["stock_status"], TokenType.BASE)
+    assert base is not None and base.interval == 15 * MINUTE and base.burst == 1
     status = limit_for(METHODS["stock_status"], TokenType.PERSONAL)
     assert status is not None and status.interval == 5.0
 
