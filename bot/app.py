@@ -120,6 +120,7 @@ async def build(settings: Settings, mask: SecretMask | None = None) -> App:
     dp.workflow_data.update(app=app, db=db, settings=settings, keyring=keyring, i18n=i18n)
     user_mw = UserMiddleware(db, settings)
     dp.message.outer_middleware(user_mw)
+    dp.edited_message.outer_middleware(user_mw)  # an edit may add a key (bot/handlers/keys.py)
     dp.callback_query.outer_middleware(user_mw)
     dp.my_chat_member.outer_middleware(user_mw)
     UserLocale(i18n).setup(dp)

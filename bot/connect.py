@@ -18,7 +18,14 @@ from typing import Any, Protocol
 from bot.wb.client import WBClient, WBError, WBForbidden, WBRateLimited, WBUnauthorized
 from bot.wb.limiter import Limiter
 from bot.wb.methods import METHODS, Category, limit_for
-from bot.wb.token import JWT_PATTERN, MalformedToken, OldStyleKey, TokenInfo, inspect_token
+from bot.wb.token import (
+    MalformedToken,
+    OldStyleKey,
+    TokenInfo,
+    find_key,
+    inspect_token,
+    visible_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +54,10 @@ class Refused:
 
 def extract_key(text: str) -> str:
     """The key in a message: a JWT wherever it sits in the text (people write "here is my key:
-    eyJ..."), else the whole text, which may be an old-style key or a broken paste."""
-    found = JWT_PATTERN.search(text)
-    return found.group() if found else text.strip()
+    eyJ...", split it over lines or carry zero-width characters along), else the whole text,
+    which may be an old-style key or a broken paste."""
+    found = find_key(text)
+    return found if found is not None else visible_text(text).strip()
 
 
 def check_claims(raw: str, now: datetime, sandbox: bool) -> TokenInfo | Refused:

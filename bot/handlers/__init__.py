@@ -8,6 +8,7 @@ from bot.handlers import (
     chats,
     connect,
     fallback,
+    keys,
     report,
     settings,
     shops,
@@ -20,6 +21,7 @@ from bot.handlers import (
 
 def get_routers() -> list[Router]:
     return [
+        keys.router,  # first: no other handler ever sees a message carrying a WB key
         connect.router,  # before start: /start <invite code> is in shops.router
         shops.router,
         status.router,

@@ -205,7 +205,9 @@ def wb_refusal_text(result: Unauthorized | Busy | Unreachable) -> str:
     )
 
 
-def connected_text(shop: Shop, is_new: bool, days_left: int | None, zone: tzinfo) -> str:
+def connected_text(
+    shop: Shop, is_new: bool, days_left: int | None, zone: tzinfo, *, deleted: bool = True
+) -> str:
     """What the token allows, how fresh each kind of data will be, and what to add for more."""
     name = html.escape(shop.name)
     if is_new:
@@ -272,7 +274,10 @@ def connected_text(shop: Shop, is_new: bool, days_left: int | None, zone: tzinfo
                 "start with what happens from now on. /status shows the progress."
             )
         )
-    lines.append(_("🔒 I deleted the message with your key and keep the key encrypted."))
+    if deleted:
+        lines.append(_("🔒 I deleted the message with your key and keep the key encrypted."))
+    else:
+        lines.append(_("🔒 I keep the key encrypted."))
     return "\n".join(lines)
 
 
@@ -292,7 +297,7 @@ async def cancel(message: Message, state: FSMContext) -> None:
         await message.answer(_("Cancelled."))
 
 
-@router.message(Command("connect"), GROUPS)
+@router.message(Command("connect", ignore_case=True), GROUPS)
 async def connect_in_group(message: Message, command: CommandObject) -> None:
     if command.args and command.args.strip():
         await warn_key_in_group(message)
@@ -300,16 +305,6 @@ async def connect_in_group(message: Message, command: CommandObject) -> None:
     await message.reply(
         _("Keys go only to a private chat with me: open a chat with me and send /connect there.")
     )
-
-
-def _has_key(message: Message) -> bool:
-    text = message.text or message.caption or ""
-    return looks_like_token(text)
-
-
-@router.message(GROUPS, _has_key)
-async def key_in_group(message: Message) -> None:
-    await warn_key_in_group(message)
 
 
 async def warn_key_in_group(message: Message) -> None:
@@ -327,14 +322,26 @@ async def warn_key_in_group(message: Message) -> None:
         "to me in a private chat. I saved nothing."
     )
     if not deleted:
-        text += "\n" + _(
-            "I could not delete the message (I need the admin right to delete messages): "
-            "delete it yourself."
-        )
-    await message.answer(text)
+        text += "\n" + could_not_delete_text()
+    try:
+        await message.answer(text)
+    except TelegramAPIError as exc:  # a group where the bot may no longer write
+        log.warning("could not warn a group about a key: %s", type(exc).__name__)
 
 
-@router.message(Command("connect"), PRIVATE)
+def could_not_delete_text() -> str:
+    return _(
+        "I could not delete the message (I need the admin right to delete messages): "
+        "delete it yourself."
+    )
+
+
+def could_not_delete_private_text() -> str:
+    """Telegram lets a bot delete a message in a private chat only within 48 hours."""
+    return _("I could not delete the message with the key: please delete it yourself.")
+
+
+@router.message(Command("connect", ignore_case=True), PRIVATE)
 async def connect_command(
     message: Message, command: CommandObject, state: FSMContext, app: App, user: User
 ) -> None:
@@ -368,18 +375,6 @@ async def key_reply(message: Message, state: FSMContext, app: App, user: User) -
     await connect_key(message, text, app, user)
 
 
-@router.message(PRIVATE, F.text, ~F.text.startswith("/"), _has_key)
-async def bare_key(message: Message, app: App, user: User) -> None:
-    """A key pasted without /connect is still a key: it is taken the same way."""
-    await connect_key(message, message.text or "", app, user)
-
-
-@router.message(PRIVATE, F.caption.func(looks_like_token))
-async def key_in_caption(message: Message, app: App, user: User) -> None:
-    """A key in a photo's or file's caption is a key too: taken the same way."""
-    await connect_key(message, message.caption or "", app, user)
-
-
 def looks_like_key_attempt(text: str) -> bool:
     if looks_like_token(text):
         return True
@@ -400,14 +395,15 @@ async def delete_quietly(message: Message) -> bool:
 async def connect_key(message: Message, raw: str, app: App, user: User) -> None:
     """Deletes the message, checks the key locally and with WB, and stores it only if all
     checks pass."""
-    await delete_quietly(message)
+    deleted = await delete_quietly(message)
     zone = user_zone(user)
+    tail = "" if deleted else "\n\n" + could_not_delete_private_text()
     now = datetime.now(UTC)
     raw = extract_key(raw)
     checked = check_claims(raw, now, app.settings.wb_sandbox)
     if isinstance(checked, Refused):
         log.info("connect: key refused locally (%s)", checked.refusal.value)
-        await message.answer(refusal_text(checked, zone))
+        await message.answer(refusal_text(checked, zone) + tail)
         return
     info = checked
     token = normalize_token(raw)
@@ -416,7 +412,7 @@ async def connect_key(message: Message, raw: str, app: App, user: User) -> None:
     )
     if not isinstance(result, Accepted):
         log.info("connect: key refused by the WB check (%s)", type(result).__name__)
-        await message.answer(wb_refusal_text(result))
+        await message.answer(wb_refusal_text(result) + tail)
         return
     new = NewToken(
         seller_id=info.seller_id or "",
@@ -430,4 +426,4 @@ async def connect_key(message: Message, raw: str, app: App, user: User) -> None:
     await plan_shop(app.db, shop, app.settings.wb_rate_scale)
     log.info("connect: shop %s %s", shop.id, "connected" if is_new else "key replaced")
     left = days_left(shop.token_expires_at, now)
-    await message.answer(connected_text(shop, is_new, left, zone))
+    await message.answer(connected_text(shop, is_new, left, zone, deleted=deleted) + tail)

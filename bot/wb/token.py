@@ -11,6 +11,8 @@ import binascii
 import json
 import math
 import re
+import unicodedata
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +24,8 @@ READ_ONLY_BIT = 30
 #: Longer than any WB token; longer input is refused before decoding.
 MAX_TOKEN_LENGTH = 4096
 _MAX_CLAIM_LENGTH = 128
+#: An ES256 signature is 64 bytes: 86 base64url characters.
+_ES256_SIGNATURE_LENGTH = 86
 
 _JWT_SEGMENT = r"[A-Za-z0-9_-]"
 #: A JWT anywhere in a text: header and payload both start with base64url of '{"'.
@@ -37,6 +41,18 @@ _OLD_STYLE_IN_TEXT = re.compile(
 _BEARER = re.compile(r"^bearer\s+", re.IGNORECASE)
 #: A plain UUID (a seller id, an order's id, a request id) is no key, old or new.
 _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+#: Shown as nothing but not of the format class (Cf) that is dropped wholesale: the combining
+#: grapheme joiner, Hangul and Khmer fillers, Mongolian and other variation selectors.
+_INVISIBLE = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\uffa0\ufe00-\ufe0f\U000e0100-\U000e01ef]"
+)
+#: Blank-looking characters NFKC leaves alone: read as spaces.
+_BLANK = re.compile("[\u2800\u3164]")
+#: One line of a key wrapped on a narrow screen: a piece of standard base64 or hex.
+_WRAPPED_PIECE = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+#: A piece of a wrapped key (all but the last) is at least this long; shorter lines are words.
+_WRAPPED_MIN_PIECE = 12
+_HEX_KEY = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{64}")
 
 
 class TokenError(ValueError):
@@ -89,9 +105,92 @@ def normalize_token(raw: str) -> str:
 
 def looks_like_token(text: str) -> bool:
     """True if ``text`` contains something that looks like a WB key: a JWT or an old-style key."""
-    if JWT_PATTERN.search(text):
-        return True
-    return any(_old_style_shape(m.group()) for m in _OLD_STYLE_IN_TEXT.finditer(text))
+    return find_key(text) is not None
+
+
+def visible_text(text: str) -> str:
+    """The text as a reader sees it: no zero-width, joiner, direction or other invisible
+    characters (which hide a key from a plain search but not from anyone who copies it), and
+    look-alike letters and spaces folded to plain ones (NFKC: full-width letters, NBSP)."""
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    text = _BLANK.sub(" ", _INVISIBLE.sub("", text))
+    return unicodedata.normalize("NFKC", text)
+
+
+def find_key(text: str) -> str | None:
+    """The first WB key in ``text`` however it is disguised (invisible characters, split over
+    lines or spaces, inside other words or markup), as a usable key; None if there is none.
+
+    A JWT may be split anywhere; joined back it counts only if its header is JSON, so joined
+    ordinary words ("they Jane went. Then...") are no key. An old-style key counts as one word,
+    or wrapped over lines when the lines join into a complete old key (hex, or the base64 of a
+    UUID) -- ordinary lists of article numbers do not.
+    """
+    clean = visible_text(text)
+    whole = JWT_PATTERN.search(clean)
+    if whole is not None:
+        complete = _whole_jwt(whole.group(), need_payload=True)
+        if complete is not None:
+            return complete
+    for joined in JWT_PATTERN.finditer("".join(clean.split())):
+        found = _whole_jwt(joined.group(), need_payload=False)
+        if found is not None:
+            return found
+    if whole is not None:
+        return whole.group()
+    for word in _OLD_STYLE_IN_TEXT.finditer(clean):
+        if _old_style_shape(word.group()):
+            return word.group()
+    return _wrapped_old_key(clean)
+
+
+def _whole_jwt(token: str, *, need_payload: bool) -> str | None:
+    """The token if its header (and payload) read as JSON objects and an ES256 signature (WB's)
+    is whole, cut to its 86 characters when words were glued on after it; else None (a key cut
+    at a line break is then joined from the following lines)."""
+    header_part, payload, signature = token.split(".", 2)
+    header = _json_object(header_part)
+    if header is None or (need_payload and _json_object(payload) is None):
+        return None
+    if header.get("alg") != "ES256":
+        return token
+    if len(signature) < _ES256_SIGNATURE_LENGTH:
+        return None
+    return f"{header_part}.{payload}.{signature[:_ES256_SIGNATURE_LENGTH]}"
+
+
+def _json_object(segment: str) -> dict[str, Any] | None:
+    try:
+        value = _decode_segment(segment, "segment")
+    except MalformedToken:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _wrapped_old_key(clean: str) -> str | None:
+    pieces: list[str] = []
+    for line in [*clean.splitlines(), ""]:
+        word = line.strip()
+        if _WRAPPED_PIECE.fullmatch(word) and (
+            not pieces or len(pieces[-1]) >= _WRAPPED_MIN_PIECE
+        ):
+            pieces.append(word)
+            continue
+        if len(pieces) > 1 and _complete_old_key("".join(pieces)):
+            return "".join(pieces)
+        pieces = [word] if _WRAPPED_PIECE.fullmatch(word) else []
+    return None
+
+
+def _complete_old_key(text: str) -> bool:
+    if _HEX_KEY.fullmatch(text):
+        return _has_letter_and_digit(text)
+    try:
+        decoded = base64.b64decode(text, validate=True).decode("ascii")
+        uuid.UUID(decoded)
+    except (binascii.Error, ValueError):
+        return False
+    return True
 
 
 def _old_style_shape(word: str) -> bool:

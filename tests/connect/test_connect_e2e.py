@@ -152,6 +152,13 @@ async def test_group_keys_fsm_invites_status_and_disconnect(
     msg = tg.group_message(owner, group, f"/connect {leaked}")
     await tg.wait_for_text(group, "Revoke it now", timeout=15, after=after)
     assert (group, msg["message_id"]) in tg.deleted
+    # An edit that adds a key reaches the running bot (it asks Telegram for edited_message).
+    msg = tg.group_message(owner, group, "key coming")
+    after = len(tg.calls)
+    tg.edit_user_message(group, msg["message_id"], f"key:\n{leaked[:30]}\n{leaked[30:]}")
+    await tg.wait_for_text(group, "Revoke it now", timeout=15, after=after)
+    assert (group, msg["message_id"]) in tg.deleted
+    assert tg.dropped_updates == []
     assert shops_in(bot) == []
 
     # /connect alone asks for the key; chatter gets a hint, the key connects.

@@ -79,6 +79,10 @@ Acting as users (each returns the object it queued; update ids increase):
   first_name="Test", username=None, reply_to=None, title=None)`` -> Message dict;
   ``bot_command`` entities are added for ``/commands``.
 - ``tg.group_message(user_id, chat_id, text, *, chat_type=None, ...)`` -> Message dict.
+- ``tg.user_message(..., photo=True)`` -- the text is a photo's caption.
+- ``tg.edit_user_message(chat_id, message_id, text)`` -> the edited Message dict, queued as
+  ``edited_message`` (``edited_channel_post`` in a channel) with ``edit_date``.
+- ``tg.channel_post(chat_id, text, *, title=None)`` -> Message dict (``sender_chat``, no ``from``).
 - ``tg.callback(user_id, message_id, data, *, chat_id=None, language_code="en")`` -> CallbackQuery
   dict (``["id"]`` is the query id); its ``message`` is the stored bot message.
 - ``tg.my_chat_member(user_id, chat_id, old_status, new_status, *, chat_type="private")`` ->
@@ -1170,11 +1174,13 @@ class FakeTelegram:
         username: str | None = None,
         reply_to: int | None = None,
         title: str | None = None,
+        photo: bool = False,
     ) -> dict[str, Any]:
         """Queue a ``message`` update as if the user typed ``text``; returns the Message dict.
 
         Leading (and any whitespace-separated) ``/commands`` get ``bot_command`` entities. The
-        message id comes from the chat's counter, shared with the bot's own messages.
+        message id comes from the chat's counter, shared with the bot's own messages. With
+        ``photo`` the text is the caption of a photo (``caption``, ``caption_entities``).
         """
         user = self._user(user_id, language_code, first_name, username)
         target = user_id if chat_id is None else chat_id
@@ -1186,8 +1192,18 @@ class FakeTelegram:
             "from": user,
             "chat": chat,
             "date": int(time.time()),
-            "text": text,
         }
+        self._set_text(message, text, photo=photo)
+        if reply_to is not None and (target, reply_to) in self._messages:
+            message["reply_to_message"] = self._messages[(target, reply_to)]
+        self._messages[(target, message["message_id"])] = message
+        self._enqueue("message", message)
+        return message
+
+    @staticmethod
+    def _set_text(message: dict[str, Any], text: str, *, photo: bool) -> None:
+        for key in ("text", "entities", "caption", "caption_entities"):
+            message.pop(key, None)
         entities = [
             {
                 "type": "bot_command",
@@ -1196,12 +1212,43 @@ class FakeTelegram:
             }
             for m in _COMMAND_RE.finditer(text)
         ]
-        if entities:
-            message["entities"] = entities
-        if reply_to is not None and (target, reply_to) in self._messages:
-            message["reply_to_message"] = self._messages[(target, reply_to)]
-        self._messages[(target, message["message_id"])] = message
-        self._enqueue("message", message)
+        if photo:
+            message["photo"] = [
+                {"file_id": "user-photo", "file_unique_id": "up", "width": 90, "height": 90}
+            ]
+            message["caption"] = text
+            if entities:
+                message["caption_entities"] = entities
+        else:
+            message["text"] = text
+            if entities:
+                message["entities"] = entities
+
+    def edit_user_message(self, chat_id: ChatId, message_id: int, text: str) -> dict[str, Any]:
+        """Queue ``edited_message`` (or ``edited_channel_post``) as Telegram does when the
+        author edits: the whole message as it is now, with ``edit_date``; a caption stays a
+        caption. Raises KeyError for a message the fake does not hold (e.g. deleted)."""
+        message = dict(self._messages[(chat_id, message_id)])
+        self._set_text(message, text, photo="photo" in message)
+        message["edit_date"] = int(time.time())
+        self._messages[(chat_id, message_id)] = message
+        kind = "edited_channel_post" if message["chat"]["type"] == "channel" else "edited_message"
+        self._enqueue(kind, message)
+        return message
+
+    def channel_post(self, chat_id: int, text: str, *, title: str | None = None) -> dict[str, Any]:
+        """Queue ``channel_post``: a post in a channel where the bot is an admin. Channel posts
+        have no ``from``; ``sender_chat`` is the channel itself."""
+        chat = self._ensure_chat(chat_id, "channel", title=title)
+        message: dict[str, Any] = {
+            "message_id": self._new_message_id(chat_id),
+            "sender_chat": chat,
+            "chat": chat,
+            "date": int(time.time()),
+        }
+        self._set_text(message, text, photo=False)
+        self._messages[(chat_id, message["message_id"])] = message
+        self._enqueue("channel_post", message)
         return message
 
     def group_message(

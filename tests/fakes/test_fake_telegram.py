@@ -192,6 +192,40 @@ async def test_allowed_updates_filters_new_updates(tg: FakeTelegram, bot: Bot) -
     assert len(tg.dropped_updates) == 1
 
 
+async def test_edits_captions_and_channel_posts_arrive_as_telegram_sends_them(
+    tg: FakeTelegram, bot: Bot
+) -> None:
+    # Bot API "Update": edited_message / edited_channel_post carry the new version of the whole
+    # message; a channel post has sender_chat and no from; a photo's text is its caption.
+    photo = tg.user_message(USER, "/report week", photo=True)
+    tg.edit_user_message(USER, photo["message_id"], "/report month")
+    post = tg.channel_post(-1009, "news")
+    tg.edit_user_message(-1009, post["message_id"], "news, edited")
+    updates = await bot.get_updates()
+    assert [u.event_type for u in updates] == [
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+    ]
+    first, edit, channel, channel_edit = (u.event for u in updates)
+    assert first.caption == "/report week" and first.text is None and first.photo
+    assert first.caption_entities and first.caption_entities[0].type == "bot_command"
+    assert edit.caption == "/report month" and edit.edit_date is not None
+    assert edit.message_id == first.message_id
+    assert channel.from_user is None and channel.sender_chat.id == -1009
+    assert channel.chat.type == "channel" and channel_edit.text == "news, edited"
+
+
+async def test_edited_messages_only_when_asked_for(tg: FakeTelegram, bot: Bot) -> None:
+    await bot.get_updates(allowed_updates=["message"])
+    message = tg.user_message(USER, "hello")
+    tg.edit_user_message(USER, message["message_id"], "hello again")
+    updates = await bot.get_updates()
+    assert [u.event_type for u in updates] == ["message"]
+    assert [u["edited_message"]["text"] for u in tg.dropped_updates] == ["hello again"]
+
+
 async def test_callback_query_refers_to_the_bot_message(tg: FakeTelegram, bot: Bot) -> None:
     keyboard = InlineKeyboardMarkup(
         inline_keyboard=[[InlineKeyboardButton(text="Week", callback_data="report:week")]]

@@ -15,8 +15,10 @@ from bot.wb.token import (
     MalformedToken,
     OldStyleKey,
     TokenError,
+    find_key,
     inspect_token,
     looks_like_token,
+    visible_text,
 )
 from tests.fakes.tokens import (
     ACC_BASE,
@@ -214,6 +216,11 @@ def test_looks_like_token_finds_an_old_style_key_inside_a_message() -> None:
         "https://example.com/aaaaaaaaaa1111111111bbbbbbbbbb2222222222/x",
         "штрихкод 2037401340280, артикул G06293236533866",
         "seller 465b77e1-af24-4dd5-8e08-62b343029fac asked",  # a plain UUID is no key
+        "they Jane went. Then they left. Okay.",  # "eyJanewent.Then..." without the spaces
+        "артикулы:\nG062932365338661\nG062932365338662\nG062932365338663",
+        "GTIN-4607177450020\nEAN-4607177450021\nGTIN-4607177450022",
+        "9f86d081884c7d65\n9a2feaa0c55ad015\nzz",  # hex lines that join into no whole key
+        "\u200b\u2060\ufeff",
         "a" * 100,
         "",
     ],
@@ -251,3 +258,38 @@ def test_any_claims_give_info_or_malformed(claims: dict[str, object]) -> None:
         inspect_token(_jwt(claims))
     except MalformedToken:
         pass
+
+
+def _wrap(text: str, width: int, sep: str = "\n") -> str:
+    return sep.join(text[i : i + width] for i in range(0, len(text), width))
+
+
+@pytest.mark.parametrize(
+    "disguise",
+    [
+        lambda k: _wrap(k, 30),  # a narrow screen
+        lambda k: _wrap(k, 7, " "),
+        lambda k: _wrap(k, 5, "\u200b"),
+        lambda k: _wrap(k, 11, "\u2060\u00ad\u200e"),
+        lambda k: f"my key:{_wrap(k, 40, chr(10) + chr(32))} thanks",
+        lambda k: f"/connect@OtherBot mykey{k}thanks",  # glued: an ES256 signature is 86
+        lambda k: "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in k),  # full width
+        lambda k: f"<code>{_wrap(k, 50)}</code>",
+    ],
+)
+def test_a_disguised_key_is_found_whole(disguise) -> None:
+    token = make_token()
+    assert find_key(disguise(token)) == token
+    assert looks_like_token(disguise(token))
+
+
+def test_an_old_key_wrapped_over_lines_is_found_and_its_pieces_are_not() -> None:
+    assert find_key(f"ключ:\n{OLD_STYLE_KEY[:20]}\n{OLD_STYLE_KEY[20:]}") == OLD_STYLE_KEY
+    hex_key = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    assert find_key(_wrap(hex_key, 16)) == hex_key
+    assert find_key(f"{OLD_STYLE_KEY[:20]}\nи ещё\n{OLD_STYLE_KEY[20:]}") is None
+
+
+def test_visible_text_drops_what_no_reader_sees() -> None:
+    assert visible_text("e\u200by\u2060J\ufeff\u00ad\u202e\u034fx") == "eyJx"
+    assert visible_text("ａ\u00a0b\u2800c") == "a b c"
