@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.config import Settings, describe_errors
+from bot.store import Database
 
 EXIT_CONFIG = 2
 
@@ -24,46 +25,92 @@ def load_settings() -> Settings:
         raise SystemExit(EXIT_CONFIG) from None
 
 
+def fail(message: str) -> SystemExit:
+    """An operator's error: one line on stderr, exit 2, no traceback."""
+    print(f"wbpulse: {message}", file=sys.stderr)
+    return SystemExit(EXIT_CONFIG)
+
+
 def cmd_run(_: argparse.Namespace) -> int:
     settings = load_settings()
     from bot.app import run
+    from bot.crypto import MasterKeyError
     from bot.logs import setup_logging
 
     mask = setup_logging(settings.log_level, [settings.bot_token.get_secret_value()])
-    asyncio.run(run(settings, mask))
+    try:
+        asyncio.run(run(settings, mask))
+    except MasterKeyError as exc:
+        raise fail(str(exc)) from None
     return 0
+
+
+async def _open_db_if_any(settings: Settings) -> Database | None:
+    """The database when it exists; check-config and rotate-keys never create one."""
+    if not settings.db_path.exists():
+        return None
+    db = Database(settings.db_path)
+    await db.open()
+    return db
 
 
 def cmd_check_config(_: argparse.Namespace) -> int:
     settings = load_settings()
+    from bot.crypto import MasterKeyError
+    from bot.masterkey import verified_keyring
+
+    async def check() -> str:
+        db = await _open_db_if_any(settings)
+        try:
+            keyring, sealed = await verified_keyring(settings, db, create=False)
+        finally:
+            if db is not None:
+                await db.close()
+        if keyring is None:
+            return "master key: none yet, one is made at first start"
+        source = "MASTER_KEYS" if settings.master_keys else "master.key"
+        opens = f"opens {sealed.opened} of {sealed.sealed} sealed WB token(s)"
+        return f"master key from {source} {opens}"
+
+    try:
+        keys = asyncio.run(check())
+    except MasterKeyError as exc:
+        raise fail(str(exc)) from None
     print(
         f"ok: data in {settings.data_dir}, Telegram at {settings.telegram_api_url}, "
-        f"WB at {settings.wb_api_url_template}, rate scale {settings.wb_rate_scale}"
+        f"WB at {settings.wb_api_url_template}, rate scale {settings.wb_rate_scale}, {keys}"
     )
     return 0
 
 
 def cmd_rotate_keys(_: argparse.Namespace) -> int:
     settings = load_settings()
-    from bot.crypto import load_keyring
-    from bot.store import Database
+    from bot.crypto import CryptoError, MasterKeyError
+    from bot.masterkey import verified_keyring
     from bot.store.shops import reseal_all
 
-    keyring = load_keyring(
-        settings.master_keys.get_secret_value() if settings.master_keys else None,
-        settings.data_dir,
-    )
-
-    async def rotate() -> int:
-        db = Database(settings.db_path)
-        await db.open()
+    async def rotate() -> tuple[int, str]:
+        db = await _open_db_if_any(settings)
+        if db is None:
+            return 0, "-"
         try:
-            return await reseal_all(db, keyring)
+            keyring, _ = await verified_keyring(settings, db, create=False)
+            if keyring is None:
+                return 0, "-"
+            return await reseal_all(db, keyring), keyring.primary_id
         finally:
             await db.close()
 
-    count = asyncio.run(rotate())
-    print(f"re-sealed {count} token(s) under key {keyring.primary_id}")
+    try:
+        count, key_id = asyncio.run(rotate())
+    except MasterKeyError as exc:
+        raise fail(str(exc)) from None
+    except CryptoError:
+        raise fail(
+            "a sealed WB token does not open with MASTER_KEYS or the key file, so nothing was "
+            "re-sealed: keep every old key in MASTER_KEYS until rotate-keys succeeds"
+        ) from None
+    print(f"re-sealed {count} token(s) under key {key_id}")
     return 0
 
 

@@ -22,12 +22,13 @@ from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
-from bot.crypto import Keyring, load_keyring
+from bot.crypto import Keyring
 from bot.handlers import get_routers
 from bot.handlers.fallback import on_error
 from bot.handlers.middleware import UserMiddleware
 from bot.i18n import N_, UserLocale, make_i18n
 from bot.logs import SecretMask
+from bot.masterkey import keyring_at_start
 from bot.notify import start_sender
 from bot.notify.checks import check_stock, check_token_expiry
 from bot.notify.pacing import ChatPacer
@@ -102,12 +103,13 @@ async def register_commands(app: App) -> None:
 
 async def build(settings: Settings, mask: SecretMask | None = None) -> App:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    keyring = load_keyring(
-        settings.master_keys.get_secret_value() if settings.master_keys else None,
-        settings.data_dir,
-    )
     db = Database(settings.db_path)
     await db.open()
+    try:
+        keyring = await keyring_at_start(settings, db)
+    except BaseException:
+        await db.close()
+        raise
     i18n = make_i18n()
     bot = make_bot(settings)
     dp = Dispatcher(storage=SQLiteStorage(db))

@@ -18,11 +18,20 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_BYTES = 32
+MASTER_KEY_FILE = "master.key"
 NONCE_BYTES = 12
 
 
 class CryptoError(Exception):
     """A sealed token could not be opened (wrong row, unknown key, tampered data)."""
+
+
+class MasterKeyError(Exception):
+    """The master keys are missing, unreadable or do not open the sealed tokens.
+
+    The message is one line for the operator: it names the key file or MASTER_KEYS and never
+    holds key material.
+    """
 
 
 @dataclass(frozen=True)
@@ -46,7 +55,7 @@ class Keyring:
 
     def __init__(self, keys: list[bytes]) -> None:
         if not keys:
-            raise CryptoError("no master key")
+            raise CryptoError("it holds no key")
         for key in keys:
             if len(key) != KEY_BYTES:
                 raise CryptoError("a master key must be 32 bytes (base64 of 32 random bytes)")
@@ -72,7 +81,7 @@ class Keyring:
             raise CryptoError("sealed token does not open for this row") from exc
 
 
-def parse_keys(text: str) -> list[bytes]:
+def parse_keys(text: str, source: str = "MASTER_KEYS") -> list[bytes]:
     keys = []
     for part in text.split(","):
         part = part.strip()
@@ -81,23 +90,46 @@ def parse_keys(text: str) -> list[bytes]:
         try:
             keys.append(base64.b64decode(part, validate=True))
         except (binascii.Error, ValueError):
-            raise CryptoError("MASTER_KEYS holds a value that is not base64") from None
+            raise CryptoError(f"{source} holds a value that is not base64") from None
     return keys
 
 
-def load_keyring(master_keys: str | None, data_dir: Path) -> Keyring:
-    """Keys from MASTER_KEYS, else DATA_DIR/master.key, generated (mode 0600) on first start."""
+def key_file(data_dir: Path) -> Path:
+    return data_dir / MASTER_KEY_FILE
+
+
+def load_keyring(master_keys: str | None, data_dir: Path, *, create: bool = True) -> Keyring:
+    """Keys from MASTER_KEYS, else DATA_DIR/master.key, generated (mode 0600) when missing and
+    ``create`` (the caller says no while sealed tokens exist: a new key would not open them).
+
+    Raises MasterKeyError with one line naming MASTER_KEYS or the file.
+    """
     if master_keys:
-        return Keyring(parse_keys(master_keys))
-    path = data_dir / "master.key"
+        try:
+            return Keyring(parse_keys(master_keys))
+        except CryptoError as exc:
+            raise MasterKeyError(f"MASTER_KEYS is not usable: {exc}") from None
+    path = key_file(data_dir)
     if not path.exists():
+        if not create:
+            raise MasterKeyError(f"no master key: {path} is missing and MASTER_KEYS is not set")
         data_dir.mkdir(parents=True, exist_ok=True)
-        key = base64.b64encode(os.urandom(KEY_BYTES)).decode()
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
-            fh.write(key + "\n")
-    os.chmod(path, 0o600)
-    return Keyring(parse_keys(path.read_text()))
+            fh.write(new_key() + "\n")
+    try:
+        os.chmod(path, 0o600)
+        text = path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not text"
+        raise MasterKeyError(f"the master key file {path} cannot be read: {reason}") from None
+    try:
+        return Keyring(parse_keys(text, source="it"))
+    except CryptoError as exc:
+        raise MasterKeyError(
+            f"the master key file {path} is not a valid master key ({exc}); restore it from "
+            "a backup or set MASTER_KEYS"
+        ) from None
 
 
 def new_key() -> str:

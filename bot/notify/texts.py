@@ -70,6 +70,7 @@ LABELS: dict[str, str] = {
     "buyout": N_("buyouts"),
     "return": N_("returns"),
     "token_dead": N_("key problems"),
+    "token_back": N_("keys working again"),
 }
 
 
@@ -311,6 +312,26 @@ def render_token_dead(events: Sequence[EventRow], ctx: RenderContext) -> Rendere
             "and send it to me as <code>/connect &lt;token&gt;</code>."
         )
     )
+    return Rendered(cut_lines("\n".join(parts), ctx.limit))
+
+
+@renderer("token_back")
+def render_token_back(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
+    """After "the key stopped working" sent in error: the bot could not read its stored copy."""
+    _ = ctx.gettext
+    parts = [
+        _(
+            "✅ <b>The WB key of «{shop}» works again.</b> It was not revoked: for a while the "
+            "bot could not read its stored copy (a fault on the bot's side, now fixed), and "
+            "told you the key had stopped working by mistake. No new key is needed; new orders "
+            "and sales are being fetched again."
+        ).format(
+            shop=html.escape(
+                _str(event.payload, "shop_name") or ctx.shop_names.get(event.shop_id, "")
+            )
+        )
+        for event in events
+    ]
     return Rendered(cut_lines("\n".join(parts), ctx.limit))
 
 

@@ -28,9 +28,9 @@ ALERT_SWITCH = {
     "stock_low": "alert_stock",
     "summary": "alert_summary",
 }
-# The owner must act on these (a new key), so they go to the owners' private chats even when the
-# shop's alerts go to a group.
-OWNER_KINDS = frozenset({"token_dead", "token_expiring"})
+# The owner must act on these (a new key), or was told to and hears it is over, so they go to the
+# owners' private chats even when the shop's alerts go to a group.
+OWNER_KINDS = frozenset({"token_dead", "token_back", "token_expiring"})
 
 
 @dataclass(frozen=True)

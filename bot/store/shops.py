@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 
 import aiosqlite
 
-from bot.crypto import Keyring, Sealed, aad_for
+from bot.crypto import CryptoError, Keyring, Sealed, aad_for
 from bot.store.db import Database
 
 
@@ -199,6 +199,93 @@ def open_sealed(
 ) -> str | None:
     """The WB token of a shop from its sealed key (raises CryptoError if it does not open)."""
     return None if sealed is None else keyring.open(sealed, aad_for(shop_id, seller_id))
+
+
+# A shop that an old version marked dead because its sealed key did not open (reason "unknown",
+# as for a 401 WB gave no reason for) is polled again under this reason: a working key brings it
+# back and the owner is told, a 401 puts it back to dead without telling the owner twice.
+RECHECK = "recheck"
+SAMPLES_PER_KEY = 3
+
+
+@dataclass(frozen=True)
+class SealedCheck:
+    """What the configured master keys open: rows with a sealed token, and how many of them
+    are sealed under a key whose sample rows opened."""
+
+    sealed: int
+    opened: int
+    missing_key_ids: tuple[str, ...]  # key ids named by rows that no configured key opens
+
+
+async def count_sealed(db: Database) -> int:
+    row = await db.fetchone("SELECT COUNT(*) FROM shops WHERE token_sealed IS NOT NULL")
+    return int(row[0]) if row else 0
+
+
+async def check_sealed(db: Database, keyring: Keyring) -> SealedCheck:
+    """Opens a few rows per sealing key: a key id names the key, a sample proves it opens."""
+    groups = await db.fetchall(
+        "SELECT token_key_id, COUNT(*) FROM shops WHERE token_sealed IS NOT NULL "
+        "GROUP BY token_key_id"
+    )
+    sealed = opened = 0
+    missing = []
+    for key_id, count in groups:
+        sealed += int(count)
+        rows = await db.fetchall(
+            "SELECT id, seller_id, token_key_id, token_nonce, token_sealed FROM shops "
+            "WHERE token_sealed IS NOT NULL AND token_key_id = ? ORDER BY id LIMIT ?",
+            (key_id, SAMPLES_PER_KEY),
+        )
+        if any(_opens(keyring, row) for row in rows):
+            opened += int(count)
+        else:
+            missing.append(str(key_id))
+    return SealedCheck(sealed, opened, tuple(missing))
+
+
+def _opens(keyring: Keyring, row: aiosqlite.Row) -> bool:
+    try:
+        open_sealed(keyring, int(row["id"]), row["seller_id"], sealed_from_row(row))
+    except CryptoError:
+        return False
+    return True
+
+
+async def recheck_crypto_dead(db: Database, keyring: Keyring) -> int:
+    """Puts back to polling the dead shops whose key opens now; returns how many."""
+    rows = await db.fetchall(
+        "SELECT id, seller_id, token_key_id, token_nonce, token_sealed FROM shops "
+        "WHERE state = 'dead' AND dead_reason = 'unknown' AND token_sealed IS NOT NULL"
+    )
+    ids = [int(row["id"]) for row in rows if _opens(keyring, row)]
+    if not ids:
+        return 0
+    async with db.transaction() as conn:
+        await conn.executemany(
+            "UPDATE shops SET state = 'active', dead_reason = ?, updated_at = ? "
+            "WHERE id = ? AND state = 'dead' AND dead_reason = 'unknown'",
+            [(RECHECK, time.time(), shop_id) for shop_id in ids],
+        )
+    return len(ids)
+
+
+async def key_works_again(conn: aiosqlite.Connection, shop: Shop) -> bool:
+    """Ends a recheck whose poll succeeded (True once). The old "key stopped working" event is
+    dropped, so a real revocation later is told again and an undelivered one never goes."""
+    async with conn.execute(
+        "UPDATE shops SET dead_reason = NULL, dead_at = NULL, updated_at = ? "
+        "WHERE id = ? AND state = 'active' AND dead_reason = ?",
+        (time.time(), shop.id, RECHECK),
+    ) as cur:
+        if cur.rowcount == 0:
+            return False
+    await conn.execute(
+        "DELETE FROM events WHERE shop_id = ? AND kind = 'token_dead' AND ref = ?",
+        (shop.id, shop.token_fingerprint or "key"),
+    )
+    return True
 
 
 async def mark_dead(

@@ -36,7 +36,7 @@ from bot.store.polls import (
     put_budget,
     put_budgets,
 )
-from bot.store.shops import Shop, mark_dead, open_sealed
+from bot.store.shops import RECHECK, Shop, key_works_again, mark_dead, open_sealed
 from bot.store.sync import (
     NewEvent,
     add_events,
@@ -84,6 +84,7 @@ CARDS_PAGE = 100
 CURSOR_OVERLAP = timedelta(minutes=10)
 FUTURE_SLACK = timedelta(hours=1)
 ESSENTIAL_JOBS = frozenset({"orders", "sales"})
+CRYPTO_RETRY_SECONDS = 600.0  # a key comes back only with a restart; the retry is cheap
 PAGING = "paging"  # polls.task while the last page moved the cursor: more rows may wait
 PAGING_CATCH_UP = "paging:catch_up"  # the same, after downtime: every page joins the digest
 
@@ -216,8 +217,12 @@ class SyncEngine:
         try:
             token = open_sealed(self.keyring, shop.id, shop.seller_id, due.sealed)
         except CryptoError as exc:
-            log.error("shop %s: sealed token does not open: %s", shop.id, exc)
-            await self._dead(shop, "unknown")
+            # Our fault (a master key missing from the keyring, a damaged row), not the
+            # seller's: the key at WB may be fine, so the shop is not marked dead and the owner
+            # is not told to replace it. Counted, retried; /status shows the error.
+            log.error("shop %s: its sealed WB key does not open: %s", shop.id, exc)
+            await self.db.bump("sync_crypto_failures")
+            await self._failed(poll, time.time() + CRYPTO_RETRY_SECONDS, "stored key unreadable")
             return
         if token is None:
             return
@@ -259,6 +264,9 @@ class SyncEngine:
         except (WBError, BadPayload) as exc:
             log.warning("shop %s job %s: %s", shop.id, poll.job, exc)
             await self._failed(poll, None, str(exc), period=period)
+        else:
+            if shop.dead_reason == RECHECK and poll.job in ESSENTIAL_JOBS:
+                await self._key_back(shop)
 
     async def _call(self, shop: Shop, name: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         """One WB call within the shop's budget; the budget is saved whatever happens."""
@@ -620,6 +628,8 @@ class SyncEngine:
         """A 401: the key is dead. Polling stops and the owner hears it once."""
         if not await mark_dead(self.db, shop.id, reason, shop.token_fingerprint):
             return
+        if shop.dead_reason == RECHECK:
+            return  # dead before the recheck too: the owner was told then
         async with self._tx() as conn:
             await add_events(
                 conn,
@@ -634,6 +644,25 @@ class SyncEngine:
                 batch=f"{shop.id}:dead",
                 catch_up=False,
             )
+
+    async def _key_back(self, shop: Shop) -> None:
+        """A shop paused because its stored key did not open has polled WB fine again."""
+        async with self._tx() as conn:
+            if await key_works_again(conn, shop):
+                await add_events(
+                    conn,
+                    shop.id,
+                    [
+                        NewEvent(
+                            "token_back",
+                            f"{shop.token_fingerprint or 'key'}:{time.time():.0f}",
+                            {"shop_name": shop.name},
+                        )
+                    ],
+                    batch=f"{shop.id}:back",
+                    catch_up=False,
+                )
+                log.info("shop %s: its WB key works again, polling resumed", shop.id)
 
 
 def _behind(cursor: str | None, newest: str | None) -> bool:

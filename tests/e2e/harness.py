@@ -82,3 +82,23 @@ class BotProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def run_cli(
+    env_extra: dict[str, str], *args: str, cwd: Path = ROOT, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bot <args>` to its end, with the operator's variables only from ``env_extra``."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("BOT_", "WB_", "TELEGRAM_", "MASTER_", "DATA_"))
+    }
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -1,22 +1,4 @@
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_bot(env_extra, *args):
-    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN"}}
-    env.update(env_extra)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.e2e.harness import run_cli as run_bot
 
 
 def test_missing_bot_token_is_one_line_and_exit_2(tmp_path):

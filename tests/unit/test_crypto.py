@@ -4,7 +4,15 @@ import stat
 
 import pytest
 
-from bot.crypto import CryptoError, Keyring, aad_for, load_keyring, new_key, parse_keys
+from bot.crypto import (
+    CryptoError,
+    Keyring,
+    MasterKeyError,
+    aad_for,
+    load_keyring,
+    new_key,
+    parse_keys,
+)
 
 
 def test_sealed_token_opens_only_for_its_own_row():
@@ -57,3 +65,28 @@ def test_bad_master_keys_are_refused_without_echoing_them():
     assert "not base64 at all" not in str(err.value)
     with pytest.raises(CryptoError, match="32 bytes"):
         Keyring([b"short"])
+
+
+def test_a_missing_key_file_is_not_made_when_the_caller_says_no(tmp_path):
+    with pytest.raises(MasterKeyError, match=r"master\.key is missing and MASTER_KEYS is not set"):
+        load_keyring(None, tmp_path, create=False)
+    assert not (tmp_path / "master.key").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [("", "holds no key"), ("###canary###", "not base64"), (new_key()[:12], "32 bytes")],
+)
+def test_a_damaged_key_file_is_named_without_echoing_it(tmp_path, content, reason):
+    (tmp_path / "master.key").write_text(content)
+    with pytest.raises(MasterKeyError) as err:
+        load_keyring(None, tmp_path)
+    message = str(err.value)
+    assert message.startswith(f"the master key file {tmp_path / 'master.key'} is not a valid")
+    assert reason in message and "\n" not in message
+    assert not content or content not in message
+
+
+def test_bad_master_keys_name_the_variable():
+    with pytest.raises(MasterKeyError, match=r"^MASTER_KEYS is not usable: .*32 bytes"):
+        load_keyring(new_key()[:12], None)  # type: ignore[arg-type]
