@@ -234,6 +234,7 @@ def xlsx_headers() -> dict[str, str]:
         "time": _("Time"),
         "size": _("Size"),
         "warehouse": _("Warehouse"),
+        "warehouses": _("Warehouses (pcs)"),
         "region": _("Region"),
         "price": _("Price, ₽"),
         "cancelled": _("Cancelled (1 = yes)"),

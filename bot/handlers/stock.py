@@ -14,7 +14,13 @@ from aiogram.utils.i18n import gettext as _
 from bot.handlers.report import chosen_shops, local_today, shop_choice, user_zone, xlsx_headers
 from bot.i18n import language_for
 from bot.reports import text
-from bot.reports.stock import COVER_WINDOW_DAYS, StockLine, days_of_cover, riskiest_first
+from bot.reports.stock import (
+    COVER_WINDOW_DAYS,
+    StockLine,
+    days_of_cover,
+    riskiest_first,
+    where,
+)
 from bot.reports.xlsx import render_stock_xlsx
 from bot.store import reports as store
 from bot.store.db import Database
@@ -71,7 +77,7 @@ async def send_stock(
                 nm_id=r.nm_id,
                 vendor_code=r.vendor_code,
                 subject=r.subject,
-                warehouse=r.warehouse,
+                warehouse=where(r.warehouses),
                 quantity=r.quantity,
                 orders_14d=r.orders_14d,
                 cover=days_of_cover(r.quantity, r.orders_14d),
@@ -95,5 +101,5 @@ async def send_stock(
         day = local_today(zone, now)
         await message.answer_document(
             BufferedInputFile(workbook, filename=f"wbpulse_stock_{day.isoformat()}.xlsx"),
-            caption=_("Excel: stock per product and warehouse with days of cover."),
+            caption=_("Excel: stock per product, where it lies, and days of cover."),
         )

@@ -5,6 +5,7 @@ Shared by /stock and the low-stock alert, so both say the same number.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 #: The window the average daily orders are taken over.
@@ -23,7 +24,8 @@ def days_of_cover(quantity: int, orders_last_14_days: int | float) -> float | No
 
 @dataclass(frozen=True)
 class StockLine:
-    """Stock of one product at one warehouse (sizes summed), with its days of cover."""
+    """Stock of one product (sizes and warehouses summed), where it lies (see `where`), the
+    product's orders in the last 14 days and its days of cover."""
 
     nm_id: int
     vendor_code: str
@@ -46,3 +48,11 @@ def riskiest_first(lines: list[StockLine]) -> list[StockLine]:
             s.warehouse,
         ),
     )
+
+
+def where(warehouses: Sequence[tuple[str, int]]) -> str:
+    """Where the stock lies: one warehouse by name ("Коледино"), several with their share
+    ("Склад WB РФ 134, Минск 123"), none (sold out) as ""."""
+    if len(warehouses) == 1:
+        return warehouses[0][0]
+    return ", ".join(f"{name} {quantity}" for name, quantity in warehouses)

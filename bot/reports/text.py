@@ -257,19 +257,23 @@ def render_stock(
     today: date,
     _: Translate,
 ) -> str:
-    """The /stock message: the riskiest product-warehouse pairs first (the XLSX has them all)."""
+    """The /stock message: the riskiest products first (the XLSX has them all)."""
     out = [_("📦 <b>{shop}</b>: stock and days of cover").format(shop=html.escape(shop_label))]
     if not lines:
         out.append(_("No stock at WB warehouses."))
     for line in lines[:STOCK_ROWS]:
         if line.cover is None:
-            cover = _("no orders in 14 days")
+            tail = _("no orders in 14 days")
         else:
-            cover = _("{days} days").format(days=fmt_decimal(line.cover, lang))
-        out.append(
-            f"{_name(line.vendor_code, line.subject, '', line.nm_id)} · "
-            f"{html.escape(line.warehouse)}: <b>{fmt_int(line.quantity, lang)}</b> · {cover}"
-        )
+            if line.quantity <= 0:
+                cover = _("out of stock")
+            else:
+                cover = _("{days} days").format(days=fmt_decimal(line.cover, lang))
+            ordered = _("orders in 14 days: {count}").format(count=fmt_int(line.orders_14d, lang))
+            tail = f"{ordered} · {cover}"
+        name = _name(line.vendor_code, line.subject, "", line.nm_id)
+        place = f" · {html.escape(line.warehouse)}" if line.warehouse else ""
+        out.append(f"{name}{place}: <b>{fmt_int(line.quantity, lang)}</b> · {tail}")
     if len(lines) > STOCK_ROWS:
         out.append(
             _("…and {count} more in the Excel file.").format(
@@ -277,7 +281,12 @@ def render_stock(
             )
         )
     out.append("")
-    out.append(_("Days of cover = stock ÷ average daily orders from that warehouse over 14 days."))
+    out.append(
+        _(
+            "Days of cover = stock at all WB warehouses ÷ average daily orders over the last "
+            "14 days, the same number as in the low-stock alert."
+        )
+    )
     if updated is not None:
         out.append(_("Stock as of {time}").format(time=fmt_stamp(updated, zone, today)))
     return "\n".join(out)

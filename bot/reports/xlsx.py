@@ -182,7 +182,7 @@ STOCK_COLUMNS = (
     Column("nm_id", Kind.ID),
     Column("article", Kind.TEXT),
     Column("subject", Kind.TEXT),
-    Column("warehouse", Kind.TEXT),
+    Column("warehouses", Kind.TEXT),
     Column("quantity", Kind.COUNT),
     Column("orders_14d", Kind.COUNT),
     Column("cover_days", Kind.DAYS),

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import pairwise
+from itertools import groupby, pairwise
 from typing import Literal
 
 from bot.reports.metrics import Totals
@@ -479,12 +479,16 @@ async def last_checked(db: Database, shop_ids: Sequence[int]) -> datetime | None
 
 @dataclass(frozen=True)
 class StockRecord:
+    """One product's stock over its sizes and the shop's real warehouses, with the product's
+    orders in the cover window (every warehouse, FBS included, cancelled ones too: the same
+    count the low-stock alert divides by, see bot.notify.checks)."""
+
     shop_id: int
     nm_id: int
     vendor_code: str
     subject: str
-    warehouse: str
     quantity: int
+    warehouses: tuple[tuple[str, int], ...]  # where it lies, most first; () when sold out
     orders_14d: int
     updated_at: datetime
 
@@ -492,32 +496,42 @@ class StockRecord:
 async def stock_with_orders(
     db: Database, shop_ids: Sequence[int], since: datetime
 ) -> list[StockRecord]:
-    """Stock per product and warehouse (sizes summed), with the orders of that product from that
-    warehouse since `since` (the window for days of cover)."""
+    """Stock per product (sizes and warehouses summed) with its orders since `since`.
+
+    Per product, not per warehouse: WB now reports stock on aggregated warehouses ("Склад WB
+    РФ", "Склад WB СГТ РФ", "Минск" apart) while orders keep naming where they ship from, so a
+    warehouse's stock cannot be matched with that warehouse's orders."""
     if not shop_ids:
         return []
     marks = _marks(shop_ids)
     # One pass over the window's orders (by the (shop_id, ts) index), joined to the snapshot.
     rows = await db.fetchall(
-        "WITH recent AS (SELECT shop_id, nm_id, warehouse, COUNT(*) AS n FROM orders "
-        f"  WHERE shop_id IN ({marks}) AND ts >= ? GROUP BY shop_id, nm_id, warehouse) "
+        "WITH recent AS (SELECT shop_id, nm_id, COUNT(*) AS n FROM orders "
+        f"  WHERE shop_id IN ({marks}) AND ts >= ? GROUP BY shop_id, nm_id) "
         "SELECT s.shop_id, s.nm_id, MAX(s.vendor_code), MAX(s.subject), s.warehouse, "
         "SUM(s.quantity), COALESCE(MAX(r.n), 0), MAX(s.updated_at) "
         "FROM stock s LEFT JOIN recent r ON r.shop_id = s.shop_id AND r.nm_id = s.nm_id "
-        "AND r.warehouse = s.warehouse "
-        f"WHERE s.shop_id IN ({marks}) GROUP BY s.shop_id, s.nm_id, s.warehouse",
+        f"WHERE s.shop_id IN ({marks}) GROUP BY s.shop_id, s.nm_id, s.warehouse "
+        "ORDER BY s.shop_id, s.nm_id",
         (*shop_ids, _ts(since), *shop_ids),
     )
-    return [
-        StockRecord(
-            shop_id=int(r[0]),
-            nm_id=int(r[1]),
-            vendor_code=str(r[2] or ""),
-            subject=str(r[3] or ""),
-            warehouse=str(r[4]),
-            quantity=int(r[5] or 0),
-            orders_14d=int(r[6] or 0),
-            updated_at=datetime.fromtimestamp(float(r[7]), UTC),
+    found: list[StockRecord] = []
+    for (shop_id, nm_id), group in groupby(rows, key=lambda r: (int(r[0]), int(r[1]))):
+        parts = list(group)
+        places = sorted(
+            ((str(r[4]), int(r[5] or 0)) for r in parts if r[4] and int(r[5] or 0) > 0),
+            key=lambda p: (-p[1], p[0]),
         )
-        for r in rows
-    ]
+        found.append(
+            StockRecord(
+                shop_id=shop_id,
+                nm_id=nm_id,
+                vendor_code=max(str(r[2] or "") for r in parts),
+                subject=max(str(r[3] or "") for r in parts),
+                quantity=sum(q for _name, q in places),
+                warehouses=tuple(places),
+                orders_14d=int(parts[0][6] or 0),
+                updated_at=datetime.fromtimestamp(max(float(r[7]) for r in parts), UTC),
+            )
+        )
+    return found

@@ -157,6 +157,26 @@ IN_WAY_TO_CLIENT = "В пути до получателей"
 IN_WAY_FROM_CLIENT = "В пути возвраты на склад WB"
 TOTAL_ON_WAREHOUSES = "Всего находится на складах"
 
+#: The example row of the warehouse_remains download in WB's spec (ZloyDeDD/wb-api-skill
+#: swagger/12-reports.yaml): aggregated warehouses, "Минск" apart, the pseudo-rows first.
+SPEC_REMAINS_ROW: dict[str, Any] = {
+    "brand": "Wonderful",
+    "subjectName": "Фотоальбомы",
+    "vendorCode": "41058/прозрачный",
+    "nmId": 183804172,
+    "barcode": "2037031652319",
+    "techSize": "0",
+    "volume": 1.33,
+    "warehouses": [
+        {"warehouseName": IN_WAY_TO_CLIENT, "quantity": 14},
+        {"warehouseName": IN_WAY_FROM_CLIENT, "quantity": 4},
+        {"warehouseName": TOTAL_ON_WAREHOUSES, "quantity": 267},
+        {"warehouseName": "Склад WB РФ", "quantity": 134},
+        {"warehouseName": "Склад WB СГТ РФ", "quantity": 10},
+        {"warehouseName": "Минск", "quantity": 123},
+    ],
+}
+
 
 @dataclass(frozen=True, slots=True)
 class RateLimit:

@@ -13,7 +13,8 @@ import openpyxl
 
 from bot.store.sync import replace_stock
 from bot.store.users import ensure_user, update_user
-from bot.wb.models import StockRow
+from bot.wb.models import StockRow, parse_stock
+from tests.fakes.wb import SPEC_REMAINS_ROW
 from tests.reports.conftest import say
 from tests.reports.seed import make_shop, order, store_rows
 
@@ -77,8 +78,8 @@ async def test_stock_shows_quantity_cover_and_orders_as_of_the_users_time(app, t
     now_local = datetime.now(VLADIVOSTOK)
     text = next(t for t in tg.texts(USER) if "stock and days of cover" in t)
     lines = text.splitlines()
-    assert lines[1] == "ART-11 (Платья) · Коледино: 5 · 10.0 days"
-    assert lines[2] == "ART-12 (Платья) · Казань: 40 · 20.0 days"
+    assert lines[1] == "ART-11 (Платья) · Коледино: 5 · orders in 14 days: 7 · 10.0 days"
+    assert lines[2] == "ART-12 (Платья) · Казань: 40 · orders in 14 days: 28 · 20.0 days"
     assert lines[3] == "ART-13 (Платья) · Коледино: 9 · no orders in 14 days"
     as_of = next(line for line in lines if line.startswith("Stock as of "))
     assert as_of.endswith(now_local.strftime("%H:%M")), as_of
@@ -94,6 +95,44 @@ async def test_stock_in_russian_says_days_with_a_comma(app, tg):
     await seed(app, language="ru")
     await say(app, tg, USER, "/stock", language="ru")
     text = tg.texts(USER)[-2]
-    assert "ART-11 (Платья) · Коледино: 5 · 10,0 дн." in text
-    assert "ART-12 (Платья) · Казань: 40 · 20,0 дн." in text
+    assert "ART-11 (Платья) · Коледино: 5 · заказов за 14 дн.: 7 · 10,0 дн." in text
+    assert "ART-12 (Платья) · Казань: 40 · заказов за 14 дн.: 28 · 20,0 дн." in text
     assert " 0,0 дн." not in text and "1970" not in text
+
+
+async def test_aggregated_warehouses_read_as_one_product_with_its_orders(app, tg):
+    """267 on the shelves (not 534 with the "total" row, nor 285 with goods in transit), one
+    line for the product, and the orders that name real warehouses count for its cover."""
+    await ensure_user(app.db, USER, "en", "Europe/Moscow")
+    shop = await make_shop(app.db, app.keyring, USER, name="Лавка")
+    now = datetime.now(UTC)
+    await store_rows(
+        app.db,
+        shop.id,
+        [
+            order(f"k{i}", now - timedelta(hours=i * 12 + 1), 100, nm_id=183804172)
+            for i in range(28)  # from "Коледино", as orders still say: 2 a day
+        ],
+    )
+    parsed = parse_stock([SPEC_REMAINS_ROW])  # the spec's example
+    async with app.db.transaction() as conn:
+        await replace_stock(conn, shop.id, parsed.rows)
+    await say(app, tg, USER, "/stock")
+    text = tg.texts(USER)[-2]
+    product = [line for line in text.splitlines() if "41058" in line]
+    assert product == [
+        "41058/прозрачный (Фотоальбомы) · Склад WB РФ 134, Минск 123, Склад WB СГТ РФ 10: 267"
+        " · orders in 14 days: 28 · 133.5 days"
+    ]
+    assert "В пути" not in text and "Всего" not in text
+    assert sheet_rows(tg) == [
+        (
+            183804172,
+            "41058/прозрачный",
+            "Фотоальбомы",
+            "Склад WB РФ 134, Минск 123, Склад WB СГТ РФ 10",
+            267,
+            28,
+            133.5,
+        )
+    ]
