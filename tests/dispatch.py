@@ -7,11 +7,13 @@ from __future__ import annotations
 import base64
 import itertools
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from aiogram.types import Update
 
-from bot.app import build, shutdown
+from bot.app import App, build, shutdown
 from bot.config import Settings
 from bot.handlers import get_routers
 from tests.fakes.telegram import FakeTelegram
@@ -27,17 +29,28 @@ async def tg():
 
 @pytest.fixture
 async def app(tmp_path, tg):
-    settings = Settings(
+    async with running_app(tmp_path, tg) as application:
+        yield application
+
+
+@asynccontextmanager
+async def running_app(tmp_path, tg, **settings: object) -> AsyncIterator[App]:
+    """The app as `python -m bot` builds it (no polling, no background tasks); ``settings``
+    override, e.g. ``wb_api_url_template`` for a fake WB."""
+    config = Settings(
         bot_token=tg.token,
         telegram_api_url=tg.base_url,
         data_dir=tmp_path / "data",
         master_keys=base64.b64encode(os.urandom(32)).decode(),
+        **settings,
     )
     _detach_routers()
-    application = await build(settings)
-    yield application
-    await shutdown(application)
-    _detach_routers()
+    application = await build(config)
+    try:
+        yield application
+    finally:
+        await shutdown(application)
+        _detach_routers()
 
 
 def _detach_routers() -> None:
@@ -47,8 +60,10 @@ def _detach_routers() -> None:
         router._parent_router = None
 
 
-async def say(app, tg, user_id: int, text: str, language: str = "en") -> None:
-    message = tg.user_message(user_id, text, language_code=language)
+async def say(app, tg, user_id: int, text: str, language: str = "en", **message_fields) -> None:
+    """The user sends ``text``; ``message_fields`` go to ``tg.user_message`` (``chat_id`` and
+    ``title`` for a group, ``first_name``, ``username``)."""
+    message = tg.user_message(user_id, text, language_code=language, **message_fields)
     await app.dp.feed_update(app.bot, Update(update_id=next(_ids), message=message))
 
 

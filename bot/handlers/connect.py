@@ -33,7 +33,7 @@ from bot.connect import (
     period_parts,
 )
 from bot.i18n import N_
-from bot.store.shops import NewToken, Shop, connect_shop
+from bot.store.shops import NewToken, Shop, connect_shop, role_of
 from bot.store.users import User
 from bot.sync.plan import jobs_for, plan_shop, token_type_of
 from bot.wb.methods import Category, TokenType
@@ -426,4 +426,10 @@ async def connect_key(message: Message, raw: str, app: App, user: User) -> None:
     await plan_shop(app.db, shop, app.settings.wb_rate_scale)
     log.info("connect: shop %s %s", shop.id, "connected" if is_new else "key replaced")
     left = days_left(shop.token_expires_at, now)
-    await message.answer(connected_text(shop, is_new, left, zone, deleted=deleted) + tail)
+    reply = connected_text(shop, is_new, left, zone, deleted=deleted)
+    if not is_new and await role_of(app.db, user.id, shop.id) == "member":
+        reply += "\n\n" + _(
+            "<b>{name}</b> already has an owner here, so you joined it as a member; the owners "
+            "were told who connected the key."
+        ).format(name=html.escape(shop.name))
+    await message.answer(reply + tail)

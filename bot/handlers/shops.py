@@ -24,10 +24,9 @@ from bot.store.shops import (
     get_shop,
     members,
     redeem_invite,
-    remove_member,
     role_of,
 )
-from bot.store.team import shops_with_roles
+from bot.store.team import remove_member, shops_with_roles
 from bot.store.users import User
 
 log = logging.getLogger(__name__)
@@ -247,7 +246,7 @@ async def member_remove(query: CallbackQuery, db: Database, user: User) -> None:
     if shop is None or member is None:
         await query.answer(_("Only the shop's owner can do this."), show_alert=True)
         return
-    removed = await remove_member(db, shop.id, member)
+    removed = await remove_member(db, shop.id, member, actor=user.id)
     await query.answer(_("Removed.") if removed else _("Already gone."))
     if isinstance(query.message, Message):
         text, markup = await members_view(db, shop)
@@ -357,7 +356,7 @@ async def disconnect_done(query: CallbackQuery, db: Database, user: User) -> Non
 async def leave(query: CallbackQuery, db: Database, user: User) -> None:
     parts = parse(query.data)
     shop_id = (as_id(parts[1]) if len(parts) > 1 else None) or 0
-    left = await remove_member(db, shop_id, user.id)
+    left = await remove_member(db, shop_id, user.id, actor=user.id)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(

@@ -22,8 +22,9 @@ __all__ = ["Sender", "chat_returned", "load_renderers", "make_sender", "start_se
 
 log = logging.getLogger(__name__)
 
-# Modules that register renderers for their own kinds (stock_low, token_expiring, summary).
-RENDERER_MODULES = ("bot.notify.checks", "bot.notify.summary")
+# Modules that register renderers for their own kinds (stock_low, token_expiring, summary, the
+# owner notices).
+RENDERER_MODULES = ("bot.notify.checks", "bot.notify.summary", "bot.notify.team")
 
 
 def load_renderers() -> None:

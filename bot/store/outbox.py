@@ -16,6 +16,7 @@ from typing import Any
 import aiosqlite
 
 from bot.store.db import Database
+from bot.store.shops import KEY_CONNECTED, ROUTE_CHANGED, ROUTE_REQUEST
 from bot.store.users import User, user_from_row
 
 OPEN_STATES = ("pending", "held", "sending")
@@ -28,9 +29,12 @@ ALERT_SWITCH = {
     "stock_low": "alert_stock",
     "summary": "alert_summary",
 }
-# The owner must act on these (a new key), or was told to and hears it is over, so they go to the
-# owners' private chats even when the shop's alerts go to a group.
-OWNER_KINDS = frozenset({"token_dead", "token_back", "token_expiring"})
+# The owner must act on these (a new key), or was told to and hears it is over, or decides (where
+# alerts go, who holds a key), so they go to the owners' private chats even when the shop's alerts
+# go to a group.
+OWNER_KINDS = frozenset(
+    {"token_dead", "token_back", "token_expiring", ROUTE_CHANGED, ROUTE_REQUEST, KEY_CONNECTED}
+)
 
 
 @dataclass(frozen=True)
@@ -110,10 +114,13 @@ async def _recipients(conn: aiosqlite.Connection, event: EventRow) -> list[tuple
         )
         return [(event.user_id, event.user_id)] if rows else []
     if event.kind in OWNER_KINDS:
+        # The owner who made a change already knows of it.
+        actor = event.payload.get("actor")
         rows = await _fetch(
             conn,
-            "SELECT user_id FROM memberships WHERE shop_id = ? AND role = 'owner'",
-            (event.shop_id,),
+            "SELECT user_id FROM memberships WHERE shop_id = ? AND role = 'owner' "
+            "AND user_id IS NOT ?",
+            (event.shop_id, actor if isinstance(actor, int) else None),
         )
         return [(int(r[0]), int(r[0])) for r in rows]
     group = shops[0]["alert_chat_id"]
@@ -124,7 +131,14 @@ async def _recipients(conn: aiosqlite.Connection, event: EventRow) -> list[tuple
             "ORDER BY role = 'owner' DESC, created_at LIMIT 1",
             (event.shop_id,),
         )
-        return [(int(group), int(rows[0][0]))] if rows else []
+        # Members who asked for a private copy get one; the group is the owner's choice.
+        copies = await _fetch(
+            conn,
+            "SELECT user_id FROM memberships WHERE shop_id = ? AND private_alerts = 1",
+            (event.shop_id,),
+        )
+        to_group = [(int(group), int(rows[0][0]))] if rows else []
+        return to_group + [(int(r[0]), int(r[0])) for r in copies]
     rows = await _fetch(
         conn, "SELECT user_id FROM memberships WHERE shop_id = ?", (event.shop_id,)
     )

@@ -11,6 +11,7 @@ import aiosqlite
 
 from bot.crypto import CryptoError, Keyring, Sealed, aad_for
 from bot.store.db import Database
+from bot.store.sync import NewEvent, add_events
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,45 @@ SHOP_COLUMNS = (
     "id, seller_id, name, token_type, token_categories, token_read_only, token_expires_at, "
     "token_fingerprint, state, dead_reason, dead_at, alert_chat_id, baseline_done, connected_at"
 )
+
+
+#: Owner notices (bot/notify/team.py renders them); the user in payload["actor"] is not told.
+ROUTE_CHANGED = "route_changed"
+ROUTE_REQUEST = "route_request"
+KEY_CONNECTED = "key_connected"
+
+
+def notice(kind: str, actor: int, **payload: object) -> NewEvent:
+    """An event for a shop's owners, unique per moment (each change is told)."""
+    now = time.time()
+    return NewEvent(kind, f"{actor}:{now:.6f}:{secrets.token_hex(4)}", {"actor": actor, **payload})
+
+
+async def display_name(conn: aiosqlite.Connection, user_id: int) -> str:
+    """The name Telegram last showed for the user, else their id (never empty)."""
+    async with conn.execute("SELECT display_name FROM users WHERE id = ?", (user_id,)) as cur:
+        row = await cur.fetchone()
+    return str(row[0]) if row and row[0] else str(user_id)
+
+
+async def tell_key_connected(
+    conn: aiosqlite.Connection, shop_id: int, user_id: int, shop_name: str, joined: bool
+) -> None:
+    """Tells the shop's owners (but the user) that the user brought a new key for it, and
+    whether that made them a member just now."""
+    async with conn.execute(
+        "SELECT role FROM memberships WHERE shop_id = ? AND user_id = ?", (shop_id, user_id)
+    ) as cur:
+        row = await cur.fetchone()
+    event = notice(
+        KEY_CONNECTED,
+        user_id,
+        by_name=await display_name(conn, user_id),
+        role=str(row[0]) if row else "member",
+        shop_name=shop_name,
+        joined=joined,
+    )
+    await add_events(conn, shop_id, [event], batch="team", catch_up=False)
 
 
 def fingerprint(token: str) -> str:
@@ -106,23 +146,25 @@ async def connect_shop(
                 shop_id,
             ),
         )
-        role = "owner" if is_new else None
-        if role is None:
-            async with conn.execute(
-                "SELECT 1 FROM memberships WHERE shop_id = ? AND role = 'owner'", (shop_id,)
-            ) as cur:
-                role = "member" if await cur.fetchone() else "owner"
-        # Whoever proves they hold a key for the shop is at least a member of it.
+        # Whoever proves they hold a key for the shop is at least a member of it; an owner only
+        # of a shop nobody owns. A key proves access to the WB cabinet, not who runs the shop
+        # here: the owners stay, their new key takes effect, and they are told who brought it.
+        async with conn.execute(
+            "SELECT 1 FROM memberships WHERE shop_id = ? AND role = 'owner'", (shop_id,)
+        ) as cur:
+            owned = await cur.fetchone() is not None
+        async with conn.execute(
+            "SELECT 1 FROM memberships WHERE shop_id = ? AND user_id = ?", (shop_id, owner_id)
+        ) as cur:
+            joined = await cur.fetchone() is None
         await conn.execute(
             "INSERT INTO memberships(user_id, shop_id, role, created_at) VALUES (?,?,?,?) "
-            "ON CONFLICT(user_id, shop_id) DO NOTHING",
-            (owner_id, shop_id, role, now),
+            "ON CONFLICT(user_id, shop_id) DO UPDATE SET role = CASE WHEN ? THEN role "
+            "ELSE 'owner' END",
+            (owner_id, shop_id, "member" if owned else "owner", now, owned),
         )
-        # A key is proof of ownership: the user who brings one becomes an owner.
-        await conn.execute(
-            "UPDATE memberships SET role = 'owner' WHERE user_id = ? AND shop_id = ?",
-            (owner_id, shop_id),
-        )
+        if not is_new:
+            await tell_key_connected(conn, shop_id, owner_id, info.name, joined)
         shop = await _shop_in(conn, shop_id)
     return shop, is_new
 
@@ -332,14 +374,6 @@ async def disconnect(db: Database, shop_id: int, wipe: bool) -> None:
                 "WHERE id = ?",
                 (time.time(), shop_id),
             )
-
-
-async def remove_member(db: Database, shop_id: int, user_id: int) -> bool:
-    changed = await db.write(
-        "DELETE FROM memberships WHERE shop_id = ? AND user_id = ? AND role = 'member'",
-        (shop_id, user_id),
-    )
-    return changed > 0
 
 
 async def create_invite(db: Database, shop_id: int, created_by: int, ttl: float) -> str:

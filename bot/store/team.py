@@ -1,9 +1,25 @@
-"""Who belongs to which shop, as /shops, /members and /disconnect need it."""
+"""Who belongs to which shop and where its alerts go, as /shops, /members, /disconnect and
+/notify_here need it."""
 
 from __future__ import annotations
 
+import time
+
+import aiosqlite
+
 from bot.store.db import Database
-from bot.store.shops import SHOP_COLUMNS, Shop, shop_from_row
+from bot.store.shops import (
+    ROUTE_CHANGED,
+    ROUTE_REQUEST,
+    SHOP_COLUMNS,
+    Shop,
+    display_name,
+    notice,
+    shop_from_row,
+)
+from bot.store.sync import add_events
+
+OPEN = "'pending', 'held', 'sending'"
 
 
 async def shops_with_roles(db: Database, user_id: int) -> list[tuple[Shop, str]]:
@@ -15,3 +31,129 @@ async def shops_with_roles(db: Database, user_id: int) -> list[tuple[Shop, str]]
         (user_id,),
     )
     return [(shop_from_row(r), str(r["role"])) for r in rows]
+
+
+async def set_route(
+    db: Database,
+    shop_id: int,
+    chat_id: int | None,
+    brought_by: int | None,
+    actor: int,
+    chat_title: str = "",
+) -> bool:
+    """Sends the shop's alerts to a group (``chat_id``) or back to private chats (None), and
+    tells the owners other than ``actor``; returns whether anything changed."""
+    async with db.transaction() as conn:
+        async with conn.execute(
+            "UPDATE shops SET alert_chat_id = ?, alert_chat_by = ?, updated_at = ? "
+            "WHERE id = ? AND (alert_chat_id IS NOT ? OR alert_chat_by IS NOT ?)",
+            (chat_id, brought_by, time.time(), shop_id, chat_id, brought_by),
+        ) as cur:
+            changed = cur.rowcount > 0
+        if changed:
+            await _tell_route(conn, shop_id, actor, chat_id, chat_title, brought_by)
+    return changed
+
+
+async def _tell_route(
+    conn: aiosqlite.Connection,
+    shop_id: int,
+    actor: int,
+    chat_id: int | None,
+    chat_title: str,
+    brought_by: int | None,
+    removed: int | None = None,
+) -> None:
+    payload: dict[str, object] = {
+        "by_name": await display_name(conn, actor),
+        "to": "group" if chat_id is not None else "private",
+        "chat_title": chat_title,
+    }
+    if brought_by is not None and brought_by != actor:
+        payload["for_name"] = await display_name(conn, brought_by)
+    if removed is not None:
+        payload["removed_name"] = await display_name(conn, removed)
+    await add_events(
+        conn, shop_id, [notice(ROUTE_CHANGED, actor, **payload)], batch="team", catch_up=False
+    )
+
+
+async def request_route(
+    db: Database, shop_id: int, member: int, chat_id: int, chat_title: str
+) -> None:
+    """A member asks the owners to send the shop's alerts to a group: each owner gets buttons."""
+    async with db.transaction() as conn:
+        event = notice(
+            ROUTE_REQUEST,
+            member,
+            by_name=await display_name(conn, member),
+            chat_id=chat_id,
+            chat_title=chat_title,
+        )
+        await add_events(conn, shop_id, [event], batch="team", catch_up=False)
+
+
+async def was_requested(db: Database, shop_id: int, member: int, chat_id: int) -> bool:
+    """Whether the member did ask for the shop's alerts in that chat (buttons can be forged)."""
+    row = await db.fetchone(
+        "SELECT 1 FROM events WHERE shop_id = ? AND kind = ? "
+        "AND json_extract(payload, '$.actor') = ? AND json_extract(payload, '$.chat_id') = ?",
+        (shop_id, ROUTE_REQUEST, member, chat_id),
+    )
+    return row is not None
+
+
+async def set_private_copy(db: Database, shop_id: int, user_id: int) -> bool:
+    """The member gets the shop's alerts in their own private chat too; True if it is new."""
+    changed = await db.write(
+        "UPDATE memberships SET private_alerts = 1 "
+        "WHERE shop_id = ? AND user_id = ? AND private_alerts = 0",
+        (shop_id, user_id),
+    )
+    return changed > 0
+
+
+async def remove_member(db: Database, shop_id: int, user_id: int, actor: int) -> bool:
+    """A member leaves (``actor`` is them) or is removed by an owner; with them go every route
+    they brought and every alert still waiting for them, and the owners are told."""
+    async with db.transaction() as conn:
+        async with conn.execute(
+            "DELETE FROM memberships WHERE shop_id = ? AND user_id = ? AND role = 'member'",
+            (shop_id, user_id),
+        ) as cur:
+            if cur.rowcount == 0:
+                return False
+        await conn.execute(
+            "UPDATE deliveries SET state = 'dropped', error = 'member removed' "
+            f"WHERE user_id = ? AND state IN ({OPEN}) "
+            "AND event_id IN (SELECT id FROM events WHERE shop_id = ?)",
+            (user_id, shop_id),
+        )
+        async with conn.execute(
+            "SELECT alert_chat_id FROM shops WHERE id = ? AND alert_chat_by = ?",
+            (shop_id, user_id),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None or row[0] is None:
+            return True
+        group = int(row[0])
+        # What still waited for their group goes to private chats instead: the events are routed
+        # again, and the dropped rows keep the group from getting them twice.
+        await conn.execute(
+            "UPDATE events SET routed = 0 WHERE shop_id = ? AND id IN (SELECT event_id FROM "
+            f"deliveries WHERE chat_id = ? AND state IN ({OPEN}))",
+            (shop_id, group),
+        )
+        await conn.execute(
+            "UPDATE deliveries SET state = 'dropped', error = 'route removed' "
+            f"WHERE chat_id = ? AND state IN ({OPEN}) "
+            "AND event_id IN (SELECT id FROM events WHERE shop_id = ?)",
+            (group, shop_id),
+        )
+        await conn.execute(
+            "UPDATE shops SET alert_chat_id = NULL, alert_chat_by = NULL, updated_at = ? "
+            "WHERE id = ?",
+            (time.time(), shop_id),
+        )
+        await _tell_route(conn, shop_id, actor, None, "", None, removed=user_id)
+    return True

@@ -31,9 +31,10 @@ COMMANDS = [
     "invite",
     "members",
     "notify_here",
+    "notify_private",
     "nonexistent",
 ]
-#: Every callback data prefix in bot/handlers/*.py and bot/notify/checks.py.
+#: Every callback data prefix in bot/handlers/*.py, bot/notify/checks.py and bot/notify/team.py.
 PREFIXES = [
     "rep:",
     "stk:",
@@ -64,7 +65,8 @@ PREFIXES = [
     "sh:dsw:",
     "sh:lv:",
     "sh:no:",
-    "notify_here:",
+    "nh:",
+    "nha:",
 ]
 NASTY = [
     "<b>",
