@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import cache
 
@@ -26,3 +27,9 @@ def translator(language: str) -> Callable[..., str]:
 
 RU = translator("ru")
 EN = translator("en")
+
+
+def nb(text: str) -> str:
+    """The text as the bot writes it: "12 345 ₽" with no-break spaces inside the number and
+    before the rouble sign, so it never wraps."""
+    return re.sub(r"(?<=\d) (?=\d{3}(?!\d)|₽)", "\u00a0", text)

@@ -172,7 +172,7 @@ async def send_report(
         if period.last < starts:
             await message.answer(
                 _("There is no data for that period: the stored data starts on {day}.").format(
-                    day=text.fmt_day(starts)
+                    day=text.fmt_day(starts, lang)
                 )
             )
             return

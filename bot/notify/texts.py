@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
 
+from bot import formats
 from bot.i18n import N_
 from bot.store.outbox import EventRow, ProductInfo
 from bot.store.users import User
@@ -88,12 +89,12 @@ def renderer(kind: str) -> Callable[[Renderer], Renderer]:
 
 
 def number(value: float) -> str:
-    """Whole numbers in full with a space between thousands: 12 345."""
-    return f"{round(value):,}".replace(",", " ")
+    """Whole numbers in full with a no-break space between thousands: 12 345."""
+    return formats.number(value)
 
 
 def money(value: float) -> str:
-    return f"{number(value)} ₽"
+    return formats.money(value)
 
 
 def percent(value: float) -> str:

@@ -16,7 +16,15 @@ RETENTION_DAYS = 90
 WEEK_DAYS = 7
 MONTH_DAYS = 30
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+#: How Russian sellers write a day: 01.11.2026, 1.11.26 or 01.11 (this year).
+_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{2}|\d{4}))?")
+_DASHES = str.maketrans({"–": " ", "—": " "})  # "01.11–15.11" is a range too
+
+TODAY_WORDS = {"today", "сегодня"}
+YESTERDAY_WORDS = {"yesterday", "вчера"}
+WEEK_WORDS = {"week", "неделя", "неделю", "нед"}
+MONTH_WORDS = {"month", "месяц", "мес"}
 
 
 class PeriodProblem(Enum):
@@ -84,21 +92,20 @@ def parse_period(text: str, today: date) -> Period:
 
     Raises PeriodError for anything that is not a period the store can answer for.
     """
-    words = text.lower().split()
-    if not words or words == ["today"] or words == ["сегодня"]:
+    words = text.lower().translate(_DASHES).split()
+    if words[:1] == ["за"]:  # "за неделю", "за вчера"
+        words = words[1:]
+    if not words or (len(words) == 1 and words[0] in TODAY_WORDS):
         return Period("today", today, today)
-    if words in (["yesterday"], ["вчера"]):
+    if len(words) == 1 and words[0] in YESTERDAY_WORDS:
         day = today - timedelta(days=1)
         return Period("yesterday", day, day)
-    if words in (["week"], ["неделя"]):
+    if len(words) == 1 and words[0] in WEEK_WORDS:
         return Period("week", today - timedelta(days=WEEK_DAYS - 1), today)
-    if words in (["month"], ["месяц"]):
+    if len(words) == 1 and words[0] in MONTH_WORDS:
         return Period("month", today - timedelta(days=MONTH_DAYS - 1), today)
-    if len(words) in (1, 2) and all(_DATE.fullmatch(w) for w in words):
-        try:
-            days = [date.fromisoformat(w) for w in words]
-        except ValueError:
-            raise PeriodError(PeriodProblem.BAD_DATE, text) from None
+    if len(words) in (1, 2) and all(_looks_like_date(w) for w in words):
+        days = [_date(w, today, text) for w in words]
         first, last = days[0], days[-1]
         if last < first:
             raise PeriodError(PeriodProblem.REVERSED, text)
@@ -109,3 +116,30 @@ def parse_period(text: str, today: date) -> Period:
         # A range reaching into the future is answered up to today.
         return Period("custom", first, min(last, today))
     raise PeriodError(PeriodProblem.USAGE, text)
+
+
+def _looks_like_date(word: str) -> bool:
+    return bool(_ISO_DATE.fullmatch(word) or _DOTTED_DATE.fullmatch(word))
+
+
+def _date(word: str, today: date, text: str) -> date:
+    """2026-11-01, 01.11.2026, 01.11.26 or 01.11 (the current year) as a date."""
+    try:
+        if _ISO_DATE.fullmatch(word):
+            year, month, day = (int(p) for p in word.split("-"))
+            return date(year, month, day)
+        found = _DOTTED_DATE.fullmatch(word)
+        if found is None:
+            raise ValueError(word)
+        day_text, month_text, year_text = found.groups()
+        if year_text is None:  # a day of the last twelve months: 20.12 said in January is past
+            year = today.year
+            if (int(month_text), int(day_text)) > (today.month, today.day):
+                year -= 1
+        elif len(year_text) == 2:
+            year = 2000 + int(year_text)
+        else:
+            year = int(year_text)
+        return date(year, int(month_text), int(day_text))
+    except ValueError:
+        raise PeriodError(PeriodProblem.BAD_DATE, text) from None

@@ -6,46 +6,37 @@ Renderers take the translation function as `_`, so they are pure and testable in
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, tzinfo
 
+from bot import formats
 from bot.reports.metrics import Delta, ReportData, Totals, delta
 from bot.reports.periods import RETENTION_DAYS, PeriodProblem
 from bot.reports.stock import StockLine
 
 Translate = Callable[[str], str]
 
-#: Full digits, grouped by a space (a no-break space would be safer for wrapping, but a plain
-#: one is what users type and search for).
-GROUP = " "
-RUBLE = "₽"
 SPLIT_ROWS = 5
 STOCK_ROWS = 25
 
 
 def fmt_int(value: float, lang: str = "en") -> str:
-    """1204 → "1 204": always every digit, never "1.2K"."""
-    number = math.floor(value + 0.5)  # half up, as people round money (round() is half even)
-    text = f"{abs(number):,}".replace(",", GROUP)
-    return f"-{text}" if number < 0 else text
+    """1204 → "1 204" (no-break spaces): always every digit, never "1.2K"."""
+    return formats.number(value)
 
 
 def fmt_money(value: float, lang: str = "en") -> str:
     """Whole roubles: 12345.4 → "12 345 ₽"."""
-    return f"{fmt_int(value, lang)} {RUBLE}"
+    return formats.money(value, lang)
 
 
 def fmt_decimal(value: float, lang: str = "en", digits: int = 1) -> str:
     """One decimal, with the language's decimal mark: 10.5 (en), 10,5 (ru)."""
-    text = f"{abs(value):,.{digits}f}".replace(",", GROUP)
-    if lang == "ru":
-        text = text.replace(".", ",")
-    return f"-{text}" if round(value, digits) < 0 else text
+    return formats.decimal(value, lang, digits)
 
 
 def fmt_percent(value: float, lang: str = "en") -> str:
-    return f"{fmt_decimal(value, lang)}%"
+    return formats.percent(value, lang)
 
 
 def _signed(text: str) -> str:
@@ -61,20 +52,13 @@ def fmt_delta(change: Delta, lang: str = "en", money: bool = False) -> str:
     return ", ".join(parts)
 
 
-def fmt_day(day: date) -> str:
-    return day.isoformat()
+def fmt_day(day: date, lang: str = "en") -> str:
+    return formats.day(day, lang)
 
 
-def fmt_time(moment: datetime, zone: tzinfo) -> str:
-    return moment.astimezone(zone).strftime("%H:%M")
-
-
-def fmt_stamp(moment: datetime, zone: tzinfo, today: date) -> str:
-    """ "14:05" today, "2026-11-22 14:05" on another day."""
-    local = moment.astimezone(zone)
-    if local.date() == today:
-        return local.strftime("%H:%M")
-    return local.strftime("%Y-%m-%d %H:%M")
+def fmt_stamp(moment: datetime, zone: tzinfo, today: date, lang: str = "en") -> str:
+    """ "14:05" today, "22.11.2026 14:05" (ru) or "2026-11-22 14:05" (en) on another day."""
+    return formats.stamp(moment, zone, today, lang)
 
 
 def definitions(_: Translate) -> str:
@@ -105,7 +89,7 @@ def usage(_: Translate) -> str:
         "<code>/report week</code> — the last 7 days, today included\n"
         "<code>/report month</code> — the last 30 days, today included\n"
         "<code>/report 2026-11-01 2026-11-15</code> — any days, both included, within WB's "
-        "last 90 days\n"
+        "last 90 days (01.11.2026 15.11.2026 works too)\n"
         "<code>/report help</code> — this text\n\n"
     ) + definitions(_)
 
@@ -113,7 +97,7 @@ def usage(_: Translate) -> str:
 def period_problem(problem: PeriodProblem, _: Translate) -> str:
     """What was wrong with the period the user asked for, with the usage after it."""
     if problem is PeriodProblem.BAD_DATE:
-        head = _("That is not a real date. Dates are written YYYY-MM-DD, e.g. 2026-11-01.")
+        head = _("That is not a real date. Write dates as 2026-11-01 or 01.11.2026.")
     elif problem is PeriodProblem.REVERSED:
         head = _("The end date is before the start date. Write the earlier date first.")
     elif problem is PeriodProblem.FUTURE:
@@ -134,10 +118,12 @@ def no_shop(_: Translate) -> str:
     )
 
 
-def data_freshness(as_of: datetime | None, zone: tzinfo, today: date, _: Translate) -> str:
+def data_freshness(
+    as_of: datetime | None, zone: tzinfo, today: date, _: Translate, lang: str = "en"
+) -> str:
     if as_of is None:
         return _("No data from WB yet: the first load is still running, check /status.")
-    return _("Data as of {time}").format(time=fmt_stamp(as_of, zone, today))
+    return _("Data as of {time}").format(time=fmt_stamp(as_of, zone, today, lang))
 
 
 def _name(article: str, subject: str, title: str, nm_id: int) -> str:
@@ -199,10 +185,10 @@ def render_report(data: ReportData, shop_label: str, lang: str, today: date, _: 
     p, prev = data.period, data.period.previous()
     out = [
         _("📊 <b>{shop}</b>: {first} – {last}").format(
-            shop=html.escape(shop_label), first=fmt_day(p.first), last=fmt_day(p.last)
+            shop=html.escape(shop_label), first=fmt_day(p.first, lang), last=fmt_day(p.last, lang)
         ),
         _("compared with {first} – {last}").format(
-            first=fmt_day(prev.first), last=fmt_day(prev.last)
+            first=fmt_day(prev.first, lang), last=fmt_day(prev.last, lang)
         ),
         "",
         *totals_lines(data.current, data.previous, lang, _),
@@ -236,12 +222,12 @@ def render_report(data: ReportData, shop_label: str, lang: str, today: date, _: 
         out += [
             "",
             _("Note: the stored data starts on {day}; earlier days count as zero.").format(
-                day=fmt_day(data.data_starts.astimezone(data.zone).date())
+                day=fmt_day(data.data_starts.astimezone(data.zone).date(), lang)
             ),
         ]
     out += [
         "",
-        data_freshness(data.as_of, data.zone, today, _)
+        data_freshness(data.as_of, data.zone, today, _, lang)
         + " · "
         + _("what the numbers mean: /report help"),
     ]
@@ -288,5 +274,5 @@ def render_stock(
         )
     )
     if updated is not None:
-        out.append(_("Stock as of {time}").format(time=fmt_stamp(updated, zone, today)))
+        out.append(_("Stock as of {time}").format(time=fmt_stamp(updated, zone, today, lang)))
     return "\n".join(out)

@@ -9,6 +9,7 @@ from bot.notify.sender import Sender
 from bot.notify.summary import queue_summaries
 from bot.store.users import update_user
 from tests.alerts.conftest import press, put_orders, put_stock
+from tests.lang import nb
 from tests.reports.seed import make_shop
 
 USER = 900
@@ -50,4 +51,4 @@ async def test_key_expiry_warning_and_summary_arrive_in_russian(app, tg):
     await deliver(app)
     texts = tg.texts(USER)
     assert any("Ключ WB магазина «Лавка» скоро истекает" in t and "/connect" in t for t in texts)
-    assert any("Сводка за" in t and "Заказы: 0 · 0 ₽" in t for t in texts)
+    assert any("Сводка за" in t and nb("Заказы: 0 · 0 ₽") in t for t in texts)

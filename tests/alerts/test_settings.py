@@ -11,6 +11,7 @@ import pytest
 
 from bot.store.users import ensure_user, get_user
 from tests.alerts.conftest import press, say
+from tests.lang import nb
 from tests.reports.seed import make_shop, order, store_rows
 
 USER = 800
@@ -119,7 +120,7 @@ async def test_summary_command_shows_today_so_far_including_this_hour(app, tg):
     await say(app, tg, USER, "/summary")
     text = tg.texts(USER)[-1]
     assert "Today so far" in text
-    assert "Orders: 2 · 1 750 ₽" in text
+    assert nb("Orders: 2 · 1 750 ₽") in text
 
 
 async def test_summary_without_a_shop_says_how_to_connect(app, tg):

@@ -13,6 +13,7 @@ from bot.notify.sender import Sender
 from bot.store import outbox
 from bot.store.shops import get_shop
 from bot.store.sync import NewEvent
+from tests.lang import nb
 from tests.notify.conftest import add_shop, drain, order, put_events
 
 
@@ -215,12 +216,12 @@ async def test_single_order_alert_has_photo_title_price_and_todays_total(db, key
         "Футболка оверсайз",
         "ART-PHOTO",
         "4242",
-        "12 345 ₽",
+        nb("12 345 ₽"),
         "50%",
         "10%",
         "Коледино",
         "Московская область",
-        "orders — 2, 13 345 ₽",
+        nb("orders — 2, 13 345 ₽"),
         "Моя лавка",
     ):
         assert part in text, part

@@ -16,6 +16,7 @@ from bot.notify.texts import (
     renderer,
 )
 from bot.store.outbox import Due, EventRow
+from tests.lang import nb
 from tests.users import user
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -41,14 +42,14 @@ def ev(kind="order", n=0, *, shop=1, batch="b", catch_up=False, **payload) -> Ev
 
 
 def test_money_is_written_in_full():
-    assert money(12345) == "12 345 ₽"
-    assert money(1_204_000.4) == "1 204 000 ₽"
+    assert money(12345) == nb("12 345 ₽")
+    assert money(1_204_000.4) == nb("1 204 000 ₽")
 
 
 def test_cancel_buyout_return_each_say_what_happened():
     assert "cancelled" in compose([ev("cancel")], ctx()).text
     assert "Bought out" in compose([ev("buyout")], ctx()).text
-    assert "900 ₽" in compose([ev("buyout")], ctx()).text
+    assert nb("900 ₽") in compose([ev("buyout")], ctx()).text
     assert "Return" in compose([ev("return")], ctx()).text
 
 

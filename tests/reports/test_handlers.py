@@ -10,6 +10,7 @@ import openpyxl
 
 from bot.store.users import ensure_user, update_user
 from bot.wb.methods import Category
+from tests.lang import nb
 from tests.reports.conftest import press, say
 from tests.reports.seed import make_shop, mark_polled, order, sale, store_rows
 
@@ -43,9 +44,9 @@ async def test_report_yesterday_sends_text_chart_and_excel_in_the_users_zone(app
     await say(app, tg, USER, "/report yesterday")
     texts = tg.texts(USER)
     report = next(t for t in texts if "Orders:" in t)
-    assert "Orders: 2 · 11 500 ₽ (+1, +100.0%; +9 500 ₽, +475.0%)" in report
-    assert "Buyouts: 1 · 1 500 ₽" in report
-    assert "To be paid: 1 275 ₽" in report
+    assert nb("Orders: 2 · 11 500 ₽ (+1, +100.0%; +9 500 ₽, +475.0%)") in report
+    assert nb("Buyouts: 1 · 1 500 ₽") in report
+    assert nb("To be paid: 1 275 ₽") in report
     assert "Shop <A>" in report  # escaped for HTML, shown as typed
     assert "Data as of 00:00" in report  # midnight in New York
     photo = tg.calls_of("sendPhoto", USER)[0].files["photo"][1]
@@ -57,6 +58,23 @@ async def test_report_yesterday_sends_text_chart_and_excel_in_the_users_zone(app
     assert [r[:3] for r in book.worksheets[0].iter_rows(min_row=2, values_only=True)] == [
         (datetime.combine(yesterday, time(0)), 2, 11500)
     ]
+
+
+async def test_a_russian_seller_asks_in_russian_words_and_dates(app, tg):
+    await seed_yesterday_in_new_york(app)
+    await update_user(app.db, USER, language="ru")
+    yesterday = datetime.now(NY).date() - timedelta(days=1)
+    await say(app, tg, USER, "/report вчера")
+    report = next(t for t in tg.texts(USER) if "Заказы:" in t)
+    assert f": {yesterday:%d.%m.%Y} – {yesterday:%d.%m.%Y}" in report
+    assert nb("Заказы: 2 · 11 500 ₽") in report
+    await say(app, tg, USER, f"/report {yesterday:%d.%m.%Y} {yesterday:%d.%m.%Y}")
+    again = [t for t in tg.texts(USER) if "Заказы:" in t]
+    assert len(again) == 2 and again[1] == report
+    await say(app, tg, USER, "/report помощь")
+    usage = tg.texts(USER)[-1]
+    assert "/report сегодня" in usage and "/report 01.11.2026 15.11.2026" in usage
+    assert "/report неделя" in usage and "/report месяц" in usage
 
 
 async def test_report_with_nonsense_answers_usage_with_examples(app, tg):
@@ -106,9 +124,9 @@ async def test_several_shops_offer_a_choice_and_all_together_sums_them(app, tg):
     ]
     message_id = ask.result["message_id"]
     await press(app, tg, USER, message_id, "rep:all:yesterday")
-    assert "Orders: 3 · 12 000 ₽" in next(t for t in tg.texts(USER) if "All shops" in t)
+    assert nb("Orders: 3 · 12 000 ₽") in next(t for t in tg.texts(USER) if "All shops" in t)
     await press(app, tg, USER, message_id, f"rep:{second.id}:yesterday")
-    assert "Orders: 1 · 500 ₽" in tg.texts(USER)[-3]
+    assert nb("Orders: 1 · 500 ₽") in tg.texts(USER)[-3]
 
 
 async def test_someone_elses_shop_in_a_button_is_refused(app, tg):

@@ -32,6 +32,32 @@ def test_periods_are_inclusive_local_days(arg, first, last):
     assert (period.first, period.last) == (first, last)
 
 
+@pytest.mark.parametrize(
+    ("arg", "first", "last"),
+    [
+        ("сегодня", TODAY, TODAY),
+        ("Вчера", date(2026, 11, 22), date(2026, 11, 22)),
+        ("неделю", date(2026, 11, 17), TODAY),
+        ("за неделю", date(2026, 11, 17), TODAY),
+        ("месяц", date(2026, 10, 25), TODAY),
+        ("за месяц", date(2026, 10, 25), TODAY),
+        ("01.11.2026 15.11.2026", date(2026, 11, 1), date(2026, 11, 15)),
+        ("1.11.26 15.11.26", date(2026, 11, 1), date(2026, 11, 15)),
+        ("01.11 15.11", date(2026, 11, 1), date(2026, 11, 15)),
+        ("01.11–15.11", date(2026, 11, 1), date(2026, 11, 15)),
+        ("05.11.2026", date(2026, 11, 5), date(2026, 11, 5)),
+    ],
+)
+def test_russian_words_and_dates_are_periods_too(arg, first, last):
+    period = parse_period(arg, TODAY)
+    assert (period.first, period.last) == (first, last)
+
+
+def test_a_day_without_a_year_is_the_last_one_that_has_passed():
+    period = parse_period("20.12 05.01", date(2027, 1, 10))
+    assert (period.first, period.last) == (date(2026, 12, 20), date(2027, 1, 5))
+
+
 def test_week_and_month_have_seven_and_thirty_days_and_compare_with_as_many_before():
     week = parse_period("week", TODAY)
     assert week.days == 7
@@ -49,6 +75,8 @@ def test_week_and_month_have_seven_and_thirty_days_and_compare_with_as_many_befo
         ("week please", PeriodProblem.USAGE),
         ("2026-11-01 2026-11-02 2026-11-03", PeriodProblem.USAGE),
         ("2026-02-30", PeriodProblem.BAD_DATE),
+        ("30.02.2026", PeriodProblem.BAD_DATE),
+        ("15.11.2026 01.11.2026", PeriodProblem.REVERSED),
         ("2026-11-15 2026-11-01", PeriodProblem.REVERSED),
         ("2026-11-24 2026-11-30", PeriodProblem.FUTURE),
         ("2026-08-25 2026-09-01", PeriodProblem.TOO_OLD),

@@ -4,6 +4,7 @@ the text, the chart and the Excel file all say the same thing."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from bot.reports.periods import Period
 from bot.reports.text import render_report
 from bot.reports.xlsx import render_report_xlsx
 from bot.store import reports as store
+from tests.lang import RU, nb
 from tests.reports.seed import make_shop, mark_polled, order, sale, store_rows, utc
 
 NSK = ZoneInfo("Asia/Novosibirsk")  # UTC+7
@@ -83,17 +85,17 @@ async def test_text_chart_and_excel_agree_with_the_seeded_rows(db, keyring):
     ]
 
     text = render_report(data, shop.name, "en", date(2026, 11, 20), en)
-    assert "Orders: <b>3</b> · <b>15 501 ₽</b> (+1, +50.0%; +9 801 ₽, +171.9%)" in text
-    assert "Cancellations: <b>1</b> · <b>2 501 ₽</b>" in text
-    assert "Buyouts: <b>2</b> · <b>3 000 ₽</b>" in text
-    assert "Returns: <b>1</b> · <b>1 000 ₽</b>" in text
-    assert "To be paid: <b>1 700 ₽</b>" in text
+    assert nb("Orders: <b>3</b> · <b>15 501 ₽</b> (+1, +50.0%; +9 801 ₽, +171.9%)") in text
+    assert nb("Cancellations: <b>1</b> · <b>2 501 ₽</b>") in text
+    assert nb("Buyouts: <b>2</b> · <b>3 000 ₽</b>") in text
+    assert nb("Returns: <b>1</b> · <b>1 000 ₽</b>") in text
+    assert nb("To be paid: <b>1 700 ₽</b>") in text
     assert "Buyout rate: <b>50.0%</b>" in text
-    assert "Average order: <b>5 167 ₽</b>" in text
-    assert "1. ART-1 (Платья) — 2 · 13 000 ₽" in text
-    assert "Fell most" in text and "ART-2 (Платья) — 5 700 ₽ → 2 501 ₽" in text
-    assert "Коледино — 2 · 13 000 ₽" in text and "Тула — 1 · 2 501 ₽" in text
-    assert "Новосибирская — 1 · 1 000 ₽" in text
+    assert nb("Average order: <b>5 167 ₽</b>") in text
+    assert nb("1. ART-1 (Платья) — 2 · 13 000 ₽") in text
+    assert "Fell most" in text and nb("ART-2 (Платья) — 5 700 ₽ → 2 501 ₽") in text
+    assert nb("Коледино — 2 · 13 000 ₽") in text and nb("Тула — 1 · 2 501 ₽") in text
+    assert nb("Новосибирская — 1 · 1 000 ₽") in text
     assert "Data as of 11:05" in text  # 04:05 UTC in Novosibirsk
 
     png = render_chart(data.days, data.previous_days, ("o", "s", "now", "before"))
@@ -120,6 +122,21 @@ async def test_text_chart_and_excel_agree_with_the_seeded_rows(db, keyring):
     assert isinstance(raw[1][7], float) and raw[1][8] == 1
 
 
+async def test_the_russian_report_writes_russian_dates_and_numbers_that_never_wrap(db, keyring):
+    shop = await seed_novosibirsk(db, keyring)
+    await mark_polled(db, shop.id, utc(2026, 11, 19, 4, 5), utc(2026, 11, 19, 4, 7).timestamp())
+    period = Period("custom", date(2026, 11, 10), date(2026, 11, 12))
+    data = await load_report(db, [shop.id], period, NSK, utc(2026, 11, 20, 5))
+    text = render_report(data, shop.name, "ru", date(2026, 11, 20), RU)
+    assert ": 10.11.2026 – 12.11.2026" in text
+    assert "в сравнении с 07.11.2026 – 09.11.2026" in text
+    assert "Заказы: <b>3</b> · <b>15\u00a0501\u00a0₽</b>" in text
+    assert "(+1, +50,0%; +9\u00a0801\u00a0₽, +171,9%)" in text
+    assert "Данные на 19.11.2026 11:05" in text  # another day: with its date
+    assert not re.search(r"\d \d{3}(?!\d)|\d ₽", text)  # no plain space inside a number
+    assert "2026-11" not in text
+
+
 async def test_new_york_day_of_the_clock_change_has_25_hours(db, keyring):
     shop = await make_shop(db, keyring, 502)
     await store_rows(
@@ -138,7 +155,7 @@ async def test_new_york_day_of_the_clock_change_has_25_hours(db, keyring):
     assert data.previous.orders == 1 and data.previous.orders_sum == 100
     assert data.as_of is None
     text = render_report(data, "NY", "en", date(2026, 11, 20), en)
-    assert "Orders: <b>3</b> · <b>900 ₽</b>" in text
+    assert nb("Orders: <b>3</b> · <b>900 ₽</b>") in text
     assert "No data from WB yet" in text
 
 

@@ -5,22 +5,22 @@ from __future__ import annotations
 from bot.reports.metrics import Delta, Totals
 from bot.reports.stock import StockLine, days_of_cover, riskiest_first
 from bot.reports.text import fmt_delta, fmt_int, fmt_money, fmt_percent, totals_lines, usage
-from tests.lang import EN, RU
+from tests.lang import EN, RU, nb
 
 
 def test_numbers_in_full_with_space_groups():
-    assert fmt_int(1204) == "1 204"
-    assert fmt_int(1_234_567) == "1 234 567"
-    assert fmt_int(-12345) == "-12 345"
-    assert fmt_money(12345.4) == "12 345 ₽"
-    assert fmt_money(0.5) == "1 ₽"
+    assert fmt_int(1204) == nb("1 204")
+    assert fmt_int(1_234_567) == nb("1 234 567")
+    assert fmt_int(-12345) == nb("-12 345")
+    assert fmt_money(12345.4) == nb("12 345 ₽")
+    assert fmt_money(0.5) == nb("1 ₽")
     assert fmt_percent(12.34, "en") == "12.3%"
     assert fmt_percent(10.5, "ru") == "10,5%"
 
 
 def test_delta_with_percent_and_without_when_previous_is_zero():
     assert fmt_delta(Delta(120, 100)) == "+20, +20.0%"
-    assert fmt_delta(Delta(80, 100), money=True) == "-20 ₽, -20.0%"
+    assert fmt_delta(Delta(80, 100), money=True) == nb("-20 ₽, -20.0%")
     assert fmt_delta(Delta(5, 0)) == "+5"
 
 

@@ -1,0 +1,75 @@
+"""How numbers, money and dates read in each language: every text the bot writes formats them
+here, so an alert, a report and a summary show the same number the same way.
+
+Digits are grouped by a no-break space, and the rouble sign is joined to its number by one, so
+"124 845 ₽" never breaks over two lines on a phone. Russian texts write dates as 06.12.2026 and
+decimals with a comma; English ones write ISO dates and a decimal point.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, tzinfo
+from decimal import ROUND_HALF_UP, Decimal
+
+NBSP = "\u00a0"
+RUBLE = "₽"
+KOPECK = Decimal("0.01")
+
+
+def _grouped(whole: int) -> str:
+    return f"{whole:,}".replace(",", NBSP)
+
+
+def number(value: float) -> str:
+    """1204.5 → "1 205": every digit, rounded half up as people round (round() is half even)."""
+    whole = math.floor(value + 0.5)
+    text = _grouped(abs(whole))
+    return f"-{text}" if whole < 0 else text
+
+
+def kopecks(value: float) -> int:
+    """An amount in whole kopecks, rounded half up once: 1234.555 → 123456. Sums of amounts
+    shown with kopecks are summed in these, so a total equals the sum of its lines as shown."""
+    return int(Decimal(repr(float(value))).quantize(KOPECK, rounding=ROUND_HALF_UP) * 100)
+
+
+def money(value: float, lang: str = "en", with_kopecks: bool = False) -> str:
+    """ "12 345 ₽"; with kopecks "12 345,67 ₽" (ru) or "12 345.67 ₽" (en)."""
+    if not with_kopecks:
+        return f"{number(value)}{NBSP}{RUBLE}"
+    cents = kopecks(value)
+    whole, part = divmod(abs(cents), 100)
+    mark = "," if lang == "ru" else "."
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{_grouped(whole)}{mark}{part:02d}{NBSP}{RUBLE}"
+
+
+def decimal(value: float, lang: str = "en", digits: int = 1) -> str:
+    """One decimal by default, with the language's decimal mark: 10.5 (en), 10,5 (ru)."""
+    text = f"{abs(value):,.{digits}f}".replace(",", NBSP)
+    if lang == "ru":
+        text = text.replace(".", ",")
+    return f"-{text}" if round(value, digits) < 0 else text
+
+
+def percent(value: float, lang: str = "en", digits: int = 1) -> str:
+    return f"{decimal(value, lang, digits)}%"
+
+
+def day(value: date, lang: str = "en") -> str:
+    """06.12.2026 in Russian, 2026-12-06 in English."""
+    return value.strftime("%d.%m.%Y") if lang == "ru" else value.isoformat()
+
+
+def day_month(value: date, lang: str = "en") -> str:
+    """06.12 in Russian, 12-06 in English: a day of the current year."""
+    return value.strftime("%d.%m") if lang == "ru" else value.strftime("%m-%d")
+
+
+def stamp(moment: datetime, zone: tzinfo, today: date, lang: str = "en") -> str:
+    """ "14:05" today, "22.11.2026 14:05" (ru) or "2026-11-22 14:05" (en) on another day."""
+    local = moment.astimezone(zone)
+    if local.date() == today:
+        return local.strftime("%H:%M")
+    return f"{day(local.date(), lang)} {local.strftime('%H:%M')}"
