@@ -127,6 +127,21 @@ def find_key(text: str) -> str | None:
     UUID) -- ordinary lists of article numbers do not.
     """
     clean = visible_text(text)
+    jwt = _find_jwt(clean)
+    if jwt is not None:
+        return jwt
+    for word in _OLD_STYLE_IN_TEXT.finditer(clean):
+        if _old_style_shape(word.group()):
+            return word.group()
+    return _wrapped_old_key(clean)
+
+
+def find_jwt(text: str) -> str | None:
+    """The first JWT in ``text``, disguised as :func:`find_key` reads it; old keys aside."""
+    return _find_jwt(visible_text(text))
+
+
+def _find_jwt(clean: str) -> str | None:
     whole = JWT_PATTERN.search(clean)
     if whole is not None:
         complete = _whole_jwt(whole.group(), need_payload=True)
@@ -136,12 +151,7 @@ def find_key(text: str) -> str | None:
         found = _whole_jwt(joined.group(), need_payload=False)
         if found is not None:
             return found
-    if whole is not None:
-        return whole.group()
-    for word in _OLD_STYLE_IN_TEXT.finditer(clean):
-        if _old_style_shape(word.group()):
-            return word.group()
-    return _wrapped_old_key(clean)
+    return whole.group() if whole is not None else None
 
 
 def _whole_jwt(token: str, *, need_payload: bool) -> str | None:

@@ -37,6 +37,7 @@ from bot.store import Database
 from bot.sync.engine import SyncEngine
 from bot.wb.client import WBClient
 from bot.wb.limiter import Limiter
+from bot.wb.token import visible_text
 from tests.conftest import CANARY_SID
 from tests.fakes.telegram import Call, FakeTelegram
 from tests.fakes.tokens import make_token
@@ -60,6 +61,11 @@ REPLY_METHODS = frozenset(
     }
 )
 GROUP_CHAT = -1001234567890
+#: A basic group and a channel the bot administers, beside the supergroup above.
+BASIC_GROUP = -4321
+CHANNEL = -1009876543210
+#: The apology on_error sends (bot/handlers/fallback.py), in both languages.
+APOLOGIES = ("Something went wrong on my side", "что-то пошло не так")
 #: The shop owner whose canary key is connected; other fuzzed users are strangers to it.
 OWNER = 1
 
@@ -197,6 +203,44 @@ class BotRig(Looped):
         await self.feed(message=msg)
         return self.tg.calls[before:]
 
+    async def post(
+        self,
+        user_id: int,
+        text: str,
+        *,
+        where: str = "private",
+        photo: bool = False,
+        edited_from: str | None = None,
+        language: str = "en",
+    ) -> tuple[dict[str, Any], list[Call]]:
+        """A message (or a photo's caption) in a private chat, a group, a supergroup or a
+        channel (text only); with ``edited_from`` it first says that and is then edited to
+        ``text``. Returns the message as it is last and the bot's calls after it."""
+        first = text if edited_from is None else edited_from
+        kind = "message"
+        if where == "channel":
+            msg = self.tg.channel_post(CHANNEL, first)
+            kind = "channel_post"
+        else:
+            chat = {"private": None, "group": BASIC_GROUP, "supergroup": GROUP_CHAT}[where]
+            msg = self.tg.user_message(
+                user_id, first, chat_id=chat, photo=photo, language_code=language
+            )
+        before = len(self.tg.calls)
+        await self.feed(**{kind: msg})
+        if edited_from is not None:
+            before = len(self.tg.calls)
+            msg = self.tg.edit_user_message(msg["chat"]["id"], msg["message_id"], text)
+            await self.feed(**{f"edited_{kind}": msg})
+        return msg, self.tg.calls[before:]
+
+    def apologies(self) -> int:
+        return sum(
+            1
+            for call in self.tg.calls
+            if call.method == "sendMessage" and any(a in (call.text or "") for a in APOLOGIES)
+        )
+
     async def press(self, user_id: int, data: str) -> tuple[list[Call], bool]:
         """A button press on the newest bot message in the user's chat; whether it was
         answered (the spinner stops)."""
@@ -221,14 +265,20 @@ class BotRig(Looped):
         return int(row[0]) if row else 0
 
     def leaks(self) -> list[str]:
-        """Where the canary key (or its signature, the secret part) shows in clear."""
+        """Where the canary key (or its signature, the secret part) shows in clear, also
+        disguised (invisible characters, split over lines: what a reader still copies)."""
         needles = [self.canary, self.canary.rsplit(".", 1)[1]]
+
+        def shows(text: str) -> bool:
+            seen = "".join(visible_text(text).split())
+            return any(n in text or n in seen for n in needles)
+
         found = []
         for call in self.tg.calls:
-            if any(n in repr(call.params) for n in needles):
+            if any(shows(text) for text in _strings(call.params)):
                 found.append(f"telegram {call.method}")
         for line in self.capture.lines:
-            if any(n in line for n in needles):
+            if shows(line):
                 found.append(f"log: {line[:120]}")
         data = self.app.settings.data_dir
         for path in sorted(data.glob("*")):
@@ -237,6 +287,16 @@ class BotRig(Looped):
                 if any(n.encode() in blob for n in needles):
                     found.append(f"file {path.name}")
         return found
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in _strings(v)]
+    return [repr(value)]
 
 
 def _unpace(app: App) -> None:

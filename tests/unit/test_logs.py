@@ -37,3 +37,27 @@ def test_registered_secret_of_any_shape_is_masked():
     rec = _record("value=%s", "s3cr3t-value-xyz")
     mask.filter(rec)
     assert rec.getMessage() == "value=***"
+
+
+def test_a_key_in_disguise_withholds_the_record():
+    """Zero-width characters or line breaks inside a key defeat the plain pattern; what is
+    left of the record must not carry the key anyway."""
+    from tests.fakes.tokens import make_token
+
+    token = make_token()
+    signature = token.rsplit(".", 1)[1]
+    laced = "\u200b".join(token[:60]) + token[60:200] + "\n" + token[200:]
+    mask = SecretMask()
+    for text in (f"text was {laced!s}", f"{token[:150]}\n  {token[150:]}"):
+        rec = _record("handler failed on %s", text)
+        mask.filter(rec)
+        message = rec.getMessage()
+        assert signature not in "".join(message.split()).replace("\u200b", "")
+        assert "withheld" in message
+
+
+def test_ordinary_lines_are_left_alone():
+    mask = SecretMask()
+    rec = _record("Update id=%s is handled. Duration %d ms; they Jane went. Then", 5, 12)
+    mask.filter(rec)
+    assert rec.getMessage() == "Update id=5 is handled. Duration 12 ms; they Jane went. Then"
