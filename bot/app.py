@@ -33,6 +33,7 @@ from bot.notify import start_sender
 from bot.notify.checks import check_stock, check_token_expiry
 from bot.notify.pacing import ChatPacer
 from bot.notify.summary import queue_summaries
+from bot.reports.gate import ReportGate
 from bot.store import Database
 from bot.store.fsm import SQLiteStorage
 from bot.sync.engine import SyncEngine, start_sync
@@ -119,7 +120,9 @@ async def build(settings: Settings, mask: SecretMask | None = None) -> App:
     limiter = Limiter()
     sync = SyncEngine(db, keyring, wb, limiter, settings)
     app = App(settings, db, keyring, i18n, bot, dp, http, scheduler, wb, limiter, sync, mask)
-    dp.workflow_data.update(app=app, db=db, settings=settings, keyring=keyring, i18n=i18n)
+    dp.workflow_data.update(
+        app=app, db=db, settings=settings, keyring=keyring, i18n=i18n, report_gate=ReportGate()
+    )
     user_mw = UserMiddleware(db, settings)
     dp.message.outer_middleware(user_mw)
     dp.edited_message.outer_middleware(user_mw)  # an edit may add a key (bot/handlers/keys.py)

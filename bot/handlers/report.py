@@ -25,6 +25,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.i18n import language_for
 from bot.reports import text
 from bot.reports.chart import render_chart
+from bot.reports.gate import ReportGate
 from bot.reports.metrics import load_report
 from bot.reports.periods import Period, PeriodError, parse_period
 from bot.reports.xlsx import RAW_ORDERS_LIMIT, file_name, render_report_xlsx
@@ -105,9 +106,13 @@ async def chosen_shops(
     return None
 
 
+def being_prepared() -> str:
+    return _("Your report is being prepared: it comes here as soon as it is ready.")
+
+
 @router.message(Command("report"))
 async def report_command(
-    message: Message, command: CommandObject, db: Database, user: User
+    message: Message, command: CommandObject, db: Database, user: User, report_gate: ReportGate
 ) -> None:
     args = (command.args or "").strip()
     if args.lower() in HELP_WORDS:
@@ -130,11 +135,20 @@ async def report_command(
             _("Which shop?"), reply_markup=shop_choice(shops, "rep", period_token(period))
         )
         return
-    await send_report(message, db, user, shops, shops[0].name, period, zone, now)
+    if not report_gate.claim(user.id):
+        if report_gate.first_nudge(user.id):
+            await message.answer(being_prepared())
+        return
+    try:
+        await send_report(message, db, user, shops, shops[0].name, period, zone, now, report_gate)
+    finally:
+        report_gate.release(user.id)
 
 
 @router.callback_query(F.data.startswith("rep:"))
-async def report_choice(query: CallbackQuery, db: Database, user: User) -> None:
+async def report_choice(
+    query: CallbackQuery, db: Database, user: User, report_gate: ReportGate
+) -> None:
     parts = (query.data or "").split(":")
     picked = await chosen_shops(query, db, user, parts[1] if len(parts) == 3 else None)
     if picked is None:
@@ -147,8 +161,14 @@ async def report_choice(query: CallbackQuery, db: Database, user: User) -> None:
     except PeriodError:
         await query.answer(_("This button is out of date; send /report again."), show_alert=True)
         return
-    await query.answer()
-    await send_report(message, db, user, shops, label, period, zone, now)
+    if not report_gate.claim(user.id):
+        await query.answer(being_prepared())
+        return
+    try:
+        await query.answer()
+        await send_report(message, db, user, shops, label, period, zone, now, report_gate)
+    finally:
+        report_gate.release(user.id)
 
 
 async def send_report(
@@ -160,8 +180,10 @@ async def send_report(
     period: Period,
     zone: tzinfo,
     now: datetime,
+    gate: ReportGate,
 ) -> None:
-    """Text first (it is what most people read), then the chart and the Excel file."""
+    """Text first (it is what most people read), then the chart and the Excel file, each
+    rendered in one of the gate's few slots."""
     shop_ids = [s.id for s in shops]
     lang = language_for(user.language, user.tg_language)
     today = local_today(zone, now)
@@ -178,22 +200,30 @@ async def send_report(
             return
     db_seconds = asyncio.get_running_loop().time() - began
     await message.answer(text.render_report(data, label, lang, today, _))
-    chart = await asyncio.to_thread(
-        render_chart,
-        data.days,
-        data.previous_days,
-        (_("Orders per day"), _("Orders sum per day, ₽"), _("This period"), _("Previous period")),
-    )
+    async with gate.render():
+        chart = await asyncio.to_thread(
+            render_chart,
+            data.days,
+            data.previous_days,
+            (
+                _("Orders per day"),
+                _("Orders sum per day, ₽"),
+                _("This period"),
+                _("Previous period"),
+            ),
+        )
     await message.answer_photo(
         BufferedInputFile(chart, filename="report.png"),
         caption=_("Orders per day: this period against the previous one"),
     )
-    orders = await store.raw_orders(db, shop_ids, data.start, data.end, RAW_ORDERS_LIMIT + 1)
-    workbook = await asyncio.to_thread(
-        render_report_xlsx, data, orders, zone, xlsx_headers(), lang
-    )
+    cut = await store.has_more_orders(db, shop_ids, data.start, data.end, RAW_ORDERS_LIMIT)
+    orders = store.stream_raw_orders(db, shop_ids, data.start, data.end, RAW_ORDERS_LIMIT)
+    async with gate.render():
+        workbook = await asyncio.to_thread(
+            render_report_xlsx, data, orders, zone, xlsx_headers(), lang
+        )
     caption = _("Excel: per day, per product and every order.")
-    if len(orders) > RAW_ORDERS_LIMIT:
+    if cut:
         caption += " " + _("The orders sheet holds the first {count}.").format(
             count=text.fmt_int(RAW_ORDERS_LIMIT)
         )

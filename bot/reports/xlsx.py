@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from enum import Enum
+from itertools import chain, islice
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -103,14 +104,17 @@ def _write_sheet(
     title: str,
     columns: Sequence[Column],
     headers: dict[str, str],
-    rows: Sequence[Sequence[Cell]],
+    rows: Iterable[Sequence[Cell]],
     lang: str,
 ) -> None:
     """One sheet: a bold header row that stays in view, a filter on every column, numbers and
     dates in their formats, widths fitted to the header and the first WIDTH_SAMPLE rows."""
     sheet: WriteOnlyWorksheet = wb.create_sheet(title[:31])
     titles = [headers.get(c.key, c.key) for c in columns]
-    sample = [_row(row, columns) for row in rows[:WIDTH_SAMPLE]]
+    # Rows may be a stream (the raw orders): only the sample is held, to fit the widths.
+    rows = iter(rows)
+    first = list(islice(rows, WIDTH_SAMPLE))
+    sample = [_row(row, columns) for row in first]
     for i, (column, head) in enumerate(zip(columns, titles, strict=True), 1):
         widest = max(
             [len(head) + 3]  # room for the filter's button
@@ -119,7 +123,6 @@ def _write_sheet(
         width = min(MAX_WIDTH, max(MIN_WIDTH, widest + 1))
         sheet.column_dimensions[get_column_letter(i)].width = width
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
     bold = Font(bold=True)
     header = []
     for head in titles:
@@ -129,7 +132,9 @@ def _write_sheet(
     sheet.append(header)
     day_format, time_format = DATE_FORMATS.get(lang, DATE_FORMATS["en"])
     formats = {Kind.DATE: day_format, Kind.TIME: time_format}
-    for row in rows:
+    count = 0
+    for row in chain(first, rows):
+        count += 1
         cells: list[WriteOnlyCell | Cell] = []
         for value, column in zip(_row(row, columns), columns, strict=True):
             number_format = formats.get(column.kind, column.kind.value)
@@ -140,6 +145,8 @@ def _write_sheet(
             cell.number_format = number_format
             cells.append(cell)
         sheet.append(cells)
+    # A write-only sheet writes its filter when it closes, after the rows: set once counted.
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
 
 
 def _row(row: Sequence[Cell], columns: Sequence[Column]) -> list[Cell]:
@@ -191,7 +198,7 @@ STOCK_COLUMNS = (
 
 def render_report_xlsx(
     data: ReportData,
-    orders: Sequence[OrderRow],
+    orders: Iterable[OrderRow],
     zone: tzinfo,
     headers: dict[str, str],
     lang: str = "en",
@@ -214,15 +221,15 @@ def render_report_xlsx(
     _write_sheet(
         wb, headers.get("sheet_products", "products"), PRODUCT_COLUMNS, headers, product_rows, lang
     )
-    order_rows = [
+    order_rows = (
         (
             # Excel has no time zones: local wall time, naive.
             o.ts.astimezone(zone).replace(tzinfo=None),
             o.nm_id, o.supplier_article, o.subject, size_of(o.tech_size), o.warehouse, o.region,
             o.price_with_disc, int(o.is_cancel), o.srid,
         )
-        for o in orders[:RAW_ORDERS_LIMIT]
-    ]  # fmt: skip
+        for o in islice(orders, RAW_ORDERS_LIMIT)
+    )  # fmt: skip
     _write_sheet(
         wb, headers.get("sheet_orders", "orders"), ORDER_COLUMNS, headers, order_rows, lang
     )

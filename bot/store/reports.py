@@ -21,14 +21,15 @@ than the raw rows they replace.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby, pairwise
-from typing import Literal
+from typing import Any, Literal
 
 from bot.reports.metrics import Totals
-from bot.store.db import Database
+from bot.store.db import BUSY_TIMEOUT_MS, Database
 from bot.store.orders import DAY, WEEK, week_of
 from bot.wb.models import msk_to_utc
 
@@ -389,34 +390,69 @@ class OrderRow:
     is_cancel: bool
 
 
+def _raw_orders_query(
+    shop_ids: Sequence[int], start: datetime, end: datetime, limit: int
+) -> tuple[str, tuple[object, ...]]:
+    return (
+        "SELECT shop_id, srid, ts, nm_id, supplier_article, subject, tech_size, warehouse, "
+        "region, price_with_disc, is_cancel FROM orders "
+        f"WHERE shop_id IN ({_marks(shop_ids)}) AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?",
+        (*shop_ids, _ts(start), _ts(end), limit),
+    )
+
+
+def _order_row(r: Sequence[Any]) -> OrderRow:
+    return OrderRow(
+        shop_id=int(r[0]),
+        srid=str(r[1]),
+        ts=datetime.fromtimestamp(int(r[2]), UTC),
+        nm_id=int(r[3]),
+        supplier_article=str(r[4]),
+        subject=str(r[5]),
+        tech_size=str(r[6]),
+        warehouse=str(r[7]),
+        region=str(r[8]),
+        price_with_disc=float(r[9]),
+        is_cancel=bool(r[10]),
+    )
+
+
 async def raw_orders(
     db: Database, shop_ids: Sequence[int], start: datetime, end: datetime, limit: int
 ) -> list[OrderRow]:
     """Orders placed in [start, end), oldest first, at most `limit` of them."""
     if not shop_ids:
         return []
-    rows = await db.fetchall(
-        "SELECT shop_id, srid, ts, nm_id, supplier_article, subject, tech_size, warehouse, "
-        "region, price_with_disc, is_cancel FROM orders "
-        f"WHERE shop_id IN ({_marks(shop_ids)}) AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?",
-        (*shop_ids, _ts(start), _ts(end), limit),
-    )
-    return [
-        OrderRow(
-            shop_id=int(r[0]),
-            srid=str(r[1]),
-            ts=datetime.fromtimestamp(int(r[2]), UTC),
-            nm_id=int(r[3]),
-            supplier_article=str(r[4]),
-            subject=str(r[5]),
-            tech_size=str(r[6]),
-            warehouse=str(r[7]),
-            region=str(r[8]),
-            price_with_disc=float(r[9]),
-            is_cancel=bool(r[10]),
-        )
-        for r in rows
-    ]
+    rows = await db.fetchall(*_raw_orders_query(shop_ids, start, end, limit))
+    return [_order_row(r) for r in rows]
+
+
+def stream_raw_orders(
+    db: Database, shop_ids: Sequence[int], start: datetime, end: datetime, limit: int
+) -> Iterator[OrderRow]:
+    """The same orders one at a time, for a thread writing the Excel file: read on a read-only
+    connection of that thread's own, so 50,000 of them never sit in memory at once."""
+    if not shop_ids:
+        return
+    # Not tied to the thread: a reader that stops early leaves the close to the collector.
+    conn = sqlite3.connect(f"file:{db.path}?mode=ro", uri=True, check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        for row in conn.execute(*_raw_orders_query(shop_ids, start, end, limit)):
+            yield _order_row(row)
+    finally:
+        conn.close()
+
+
+async def has_more_orders(
+    db: Database, shop_ids: Sequence[int], start: datetime, end: datetime, limit: int
+) -> bool:
+    """Whether more than `limit` orders were placed in [start, end)."""
+    if not shop_ids:
+        return False
+    sql, params = _raw_orders_query(shop_ids, start, end, limit + 1)
+    row = await db.fetchone(f"SELECT COUNT(*) FROM ({sql})", params)
+    return row is not None and int(row[0]) > limit
 
 
 async def first_order_at(db: Database, shop_ids: Sequence[int]) -> datetime | None:

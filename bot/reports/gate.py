@@ -1,0 +1,44 @@
+"""Limits on /report: one report per user at a time, and few heavy renders (chart, Excel) at
+once for everyone, so one user's flood of requests cannot slow the others' down or fill memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+#: Chart and Excel rendering is pure-Python work under the GIL: a second render at once does
+#: not finish sooner, it only takes time from the event loop that answers everyone else. One
+#: slot per core beyond the one the loop needs, at least one (one on the 2-core box).
+HEAVY_RENDERS = max(1, (os.cpu_count() or 2) - 1)
+
+
+class ReportGate:
+    def __init__(self, renders: int = HEAVY_RENDERS) -> None:
+        self._running: dict[int, bool] = {}  # user -> already told that it is on its way
+        self._renders = asyncio.Semaphore(renders)
+
+    def claim(self, user_id: int) -> bool:
+        """True if the user has no report under way (it is now theirs until `release`)."""
+        if user_id in self._running:
+            return False
+        self._running[user_id] = False
+        return True
+
+    def release(self, user_id: int) -> None:
+        self._running.pop(user_id, None)
+
+    def first_nudge(self, user_id: int) -> bool:
+        """True for the first request that finds the user's report under way: it gets the
+        "being prepared" message; more requests in the same wait get nothing more."""
+        if self._running.get(user_id, True):
+            return False
+        self._running[user_id] = True
+        return True
+
+    @asynccontextmanager
+    async def render(self) -> AsyncIterator[None]:
+        async with self._renders:
+            yield

@@ -1,0 +1,113 @@
+"""/report under load: one report per user at a time (another request hears it is being
+prepared), few heavy renders at once for everyone, and the orders sheet streamed from the
+store (issue 12: one user's 20 parallel reports took 162 s and 873 MB)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+from datetime import UTC, datetime, timedelta
+
+import openpyxl
+from aiogram.types import Update
+
+from bot.handlers import report as report_handler
+from bot.reports import xlsx
+from bot.reports.gate import ReportGate
+from bot.reports.metrics import load_report
+from bot.reports.periods import parse_period
+from bot.store import reports as store
+from tests.dispatch import _ids
+from tests.reports.seed import make_shop, order, store_rows
+
+USER = 8100
+PREPARING = "Your report is being prepared"
+
+
+async def shop_with_orders(app, user_id: int, count: int = 300):
+    """`count` orders in the last 4 days."""
+    shop = await make_shop(app.db, app.keyring, user_id, name=f"Shop {user_id}")
+    now = datetime.now(UTC)
+    step = timedelta(days=4) / count
+    rows = [order(f"{user_id}-{i}", now - step * i, 700, nm_id=i % 9) for i in range(count)]
+    await store_rows(app.db, shop.id, rows)
+    return shop
+
+
+async def feed(app, tg, user_id: int, text: str) -> None:
+    message = tg.user_message(user_id, text)
+    await app.dp.feed_update(app.bot, Update(update_id=next(_ids), message=message))
+
+
+async def test_second_report_while_one_is_prepared_is_told_to_wait_once(app, tg):
+    await shop_with_orders(app, USER)
+    await asyncio.gather(*(feed(app, tg, USER, "/report week") for _ in range(5)))
+    texts = tg.texts(USER)
+    assert sum(t.startswith("Orders:") or "\nOrders:" in t for t in texts) == 1
+    assert sum(t.startswith(PREPARING) for t in texts) == 1  # not four times
+    assert len(tg.calls_of("sendDocument", USER)) == 1
+    await feed(app, tg, USER, "/report week")  # the first is done: a new one is made
+    assert len(tg.calls_of("sendDocument", USER)) == 2
+
+
+async def test_a_report_button_while_a_report_is_prepared_answers_with_a_notice(app, tg):
+    shop = await shop_with_orders(app, USER)
+    menu = tg.user_message(USER, "menu")["message_id"]
+
+    async def press() -> None:
+        query = tg.callback(USER, menu, f"rep:{shop.id}:week")
+        await app.dp.feed_update(app.bot, Update(update_id=next(_ids), callback_query=query))
+
+    await asyncio.gather(feed(app, tg, USER, "/report week"), press())
+    answers = [c.params.get("text") for c in tg.calls_of("answerCallbackQuery")]
+    assert answers == [f"{PREPARING}: it comes here as soon as it is ready."]
+    assert len(tg.calls_of("sendDocument", USER)) == 1
+
+
+async def test_reports_of_many_users_render_a_few_at_a_time(app, tg, monkeypatch):
+    users = range(8200, 8206)
+    for user in users:
+        await shop_with_orders(app, user, count=50)
+    inside, most = 0, 0
+    lock = threading.Lock()
+
+    def counted(render):
+        def wrapper(*args, **kwargs):
+            nonlocal inside, most
+            with lock:
+                inside += 1
+                most = max(most, inside)
+            try:
+                return render(*args, **kwargs)
+            finally:
+                with lock:
+                    inside -= 1
+
+        return wrapper
+
+    monkeypatch.setattr(report_handler, "render_chart", counted(report_handler.render_chart))
+    monkeypatch.setattr(
+        report_handler, "render_report_xlsx", counted(report_handler.render_report_xlsx)
+    )
+    app.dp.workflow_data["report_gate"] = ReportGate(renders=2)
+    await asyncio.gather(*(feed(app, tg, user, "/report week") for user in users))
+    assert all(len(tg.calls_of("sendDocument", user)) == 1 for user in users)
+    assert most == 2
+
+
+async def test_orders_sheet_is_streamed_from_the_store_up_to_its_cap(app, monkeypatch):
+    shop = await shop_with_orders(app, USER, count=3000)
+    monkeypatch.setattr(xlsx, "RAW_ORDERS_LIMIT", 2500)
+    now = datetime.now(UTC)
+    data = await load_report(app.db, [shop.id], parse_period("week", now.date()), UTC, now)
+    ids = [shop.id]
+    assert await store.has_more_orders(app.db, ids, data.start, data.end, 2500)
+    assert not await store.has_more_orders(app.db, ids, data.start, data.end, 3000)
+    stream = store.stream_raw_orders(app.db, ids, data.start, data.end, 2501)
+    body = await asyncio.to_thread(xlsx.render_report_xlsx, data, stream, UTC, {}, "en")
+    sheet = openpyxl.load_workbook(io.BytesIO(body))["orders"]
+    srids = [row[9] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    listed = await store.raw_orders(app.db, ids, data.start, data.end, 2500)
+    assert srids == [o.srid for o in listed] and len(srids) == 2500
+    assert sheet.auto_filter.ref == "A1:J2501"
