@@ -33,14 +33,14 @@ def fail(message: str) -> SystemExit:
 
 def cmd_run(_: argparse.Namespace) -> int:
     settings = load_settings()
-    from bot.app import run
+    from bot.app import TelegramRejected, run
     from bot.crypto import MasterKeyError
     from bot.logs import setup_logging
 
     mask = setup_logging(settings.log_level, [settings.bot_token.get_secret_value()])
     try:
         asyncio.run(run(settings, mask))
-    except MasterKeyError as exc:
+    except (MasterKeyError, TelegramRejected) as exc:
         raise fail(str(exc)) from None
     return 0
 

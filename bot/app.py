@@ -17,7 +17,13 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.types import BotCommand
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import BotCommand, User
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -174,8 +180,48 @@ def schedule_checks(app: App) -> None:
     app.sync.after_stock.append(stock_hook)
 
 
+class TelegramRejected(Exception):
+    """Telegram refuses the bot token: retrying cannot help. One line for the operator."""
+
+
+async def wait_for_telegram(bot: Bot, first_retry: float, max_retry: float = 60.0) -> User:
+    """getMe until Telegram answers: a wrong token stops the bot, an outage is waited out with
+    a back-off and one log line per attempt (a container that exits would stay down)."""
+    delay = first_retry
+    attempt = 0
+    while True:
+        try:
+            return await bot.me()
+        except TelegramUnauthorizedError:
+            raise TelegramRejected(
+                "Telegram rejected BOT_TOKEN (401 Unauthorized): copy the token again from "
+                "@BotFather"
+            ) from None
+        except TelegramNotFound:
+            raise TelegramRejected(
+                "Telegram rejected BOT_TOKEN (404 Not Found): check BOT_TOKEN and TELEGRAM_API_URL"
+            ) from None
+        except TelegramRetryAfter as exc:
+            wait = max(delay, float(exc.retry_after))
+            reason = f"429, retry after {exc.retry_after} s"
+        except (TelegramAPIError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            wait = delay
+            reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        attempt += 1
+        log.warning(
+            "Telegram unreachable at start (%s); attempt %d, next in %.1f s", reason, attempt, wait
+        )
+        await asyncio.sleep(wait)
+        delay = min(max_retry, delay * 2)
+
+
 async def run(settings: Settings, mask: SecretMask | None = None) -> None:
     app = await build(settings, mask)
+    try:
+        await wait_for_telegram(app.bot, settings.telegram_retry_seconds)
+    except BaseException:
+        await close_connections(app)
+        raise
     try:
         await heartbeat(app)
         app.scheduler.add_job(
@@ -219,7 +265,11 @@ async def shutdown(app: App) -> None:
     for task in app.tasks:
         with suppress(asyncio.CancelledError, Exception):
             await task
+    await close_connections(app)
+    log.info("stopped")
+
+
+async def close_connections(app: App) -> None:
     await app.http.close()
     await app.bot.session.close()
     await app.db.close()
-    log.info("stopped")

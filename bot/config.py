@@ -28,6 +28,7 @@ class Settings(BaseSettings):
 
     # Not in the operator contract: knobs the tests and benchmarks turn.
     tick_seconds: float = Field(default=1.0, gt=0)
+    telegram_retry_seconds: float = Field(default=1.0, gt=0)  # first back-off at start
     send_rate_per_second: float = Field(default=25.0, gt=0)
     sync_concurrency: int = Field(default=32, gt=0)
 
