@@ -104,6 +104,7 @@ def job_name(job: str) -> str:
         "sales": _("buyouts and returns"),
         "stock": _("stock"),
         "fbs": _("new FBS orders"),
+        "feed": _("order feed (every order, deferred payment too)"),
         "cards": _("product titles and photos"),
     }
     return names.get(job, job)
@@ -236,8 +237,9 @@ def connected_text(
     if not shop.has_category(int(Category.ANALYTICS)):
         advice.append(
             _(
-                "• No <b>Analytics</b>: the shop works without stock and low-stock alerts. Add "
-                "Analytics to the token to get them."
+                "• No <b>Analytics</b>: the shop works without stock and low-stock alerts, and "
+                "without WB's order feed, so orders with deferred payment or instalments may "
+                "come late or never. Add Analytics to the token to get them."
             )
         )
     if not shop.has_category(int(Category.MARKETPLACE)):

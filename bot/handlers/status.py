@@ -31,7 +31,7 @@ from bot.wb.models import msk_to_utc
 
 router = Router(name="status")
 
-JOB_ORDER = ("orders", "sales", "stock", "fbs", "cards")
+JOB_ORDER = ("orders", "feed", "sales", "stock", "fbs", "cards")
 
 
 def newest_wb_change(polls: list[PollState]) -> datetime | None:

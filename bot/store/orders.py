@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 if TYPE_CHECKING:
-    from bot.wb.models import FbsOrder, Order, Sale
+    from bot.wb.models import FbsOrder, FeedOrder, Order, Sale
 
 HOUR = 3600
 DAY = 86400
@@ -161,10 +161,15 @@ async def upsert_orders(
         "category = excluded.category, warehouse = excluded.warehouse, "
         "warehouse_type = excluded.warehouse_type, region = excluded.region, "
         "oblast = excluded.oblast, country = excluded.country, "
-        "total_price = excluded.total_price, discount_percent = excluded.discount_percent, "
-        "spp = excluded.spp, finished_price = excluded.finished_price, "
-        "price_with_disc = excluded.price_with_disc, is_cancel = excluded.is_cancel, "
-        "cancel_ts = excluded.cancel_ts, g_number = excluded.g_number, source = 'statistics' "
+        # WB fills amounts in late (0 for up to a day): a 0 never replaces a known amount,
+        # and a cancellation, once known (the order feed tells it first), stays.
+        "total_price = COALESCE(NULLIF(excluded.total_price, 0), orders.total_price), "
+        "discount_percent = excluded.discount_percent, spp = excluded.spp, "
+        "finished_price = COALESCE(NULLIF(excluded.finished_price, 0), orders.finished_price), "
+        "price_with_disc = COALESCE(NULLIF(excluded.price_with_disc, 0), "
+        "orders.price_with_disc), is_cancel = MAX(excluded.is_cancel, orders.is_cancel), "
+        "cancel_ts = COALESCE(excluded.cancel_ts, orders.cancel_ts), "
+        "g_number = excluded.g_number, source = 'statistics' "
         "WHERE orders.source != 'statistics' OR orders.last_change IS NULL "
         "OR excluded.last_change >= orders.last_change",
         rows,
@@ -207,6 +212,124 @@ async def insert_fbs_orders(
         ],
     )
     return fresh
+
+
+@dataclass
+class FeedChanges:
+    new: list[FeedOrder] = field(default_factory=list)
+    cancelled: list[FeedOrder] = field(default_factory=list)
+    hours: set[int] = field(default_factory=set)
+    # nm_id -> (seller article, subject, brand) from the cards or earlier statistics rows: the
+    # feed names the product by nmId only.
+    names: dict[int, tuple[str, str, str]] = field(default_factory=dict)
+
+
+async def _names(
+    conn: aiosqlite.Connection, shop_id: int, nm_ids: Sequence[int]
+) -> dict[int, tuple[str, str, str]]:
+    names: dict[int, tuple[str, str, str]] = {}
+    for start in range(0, len(nm_ids), IN_CHUNK):
+        chunk = nm_ids[start : start + IN_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        async with conn.execute(
+            f"SELECT nm_id, MAX(supplier_article), MAX(subject), MAX(brand) FROM orders "
+            f"WHERE shop_id = ? AND nm_id IN ({marks}) AND supplier_article != '' GROUP BY nm_id",
+            (shop_id, *chunk),
+        ) as cur:
+            for nm_id, article, subject, brand in await cur.fetchall():
+                names[int(nm_id)] = (str(article), str(subject), str(brand))
+        async with conn.execute(
+            f"SELECT nm_id, vendor_code, subject, brand FROM products "
+            f"WHERE shop_id = ? AND nm_id IN ({marks}) AND vendor_code != ''",
+            (shop_id, *chunk),
+        ) as cur:
+            for nm_id, article, subject, brand in await cur.fetchall():
+                names[int(nm_id)] = (str(article), str(subject), str(brand))
+    return names
+
+
+async def insert_feed_orders(
+    conn: aiosqlite.Connection, shop_id: int, orders: Sequence[FeedOrder]
+) -> FeedChanges:
+    """Orders from the real-time order feed, keyed by `srid` like every source: an order not
+    seen before is stored (and is news); a stored one is only told what the feed knows first,
+    that it was cancelled, or its price while the statistics row still says 0. The statistics
+    row, when it comes, fills in the rest (article, region, discounts)."""
+    changes = FeedChanges()
+    if not orders:
+        return changes
+    latest: dict[str, FeedOrder] = {}
+    for o in orders:
+        if o.srid not in latest or o.updated_at > latest[o.srid].updated_at:
+            latest[o.srid] = o
+    known = await _known(
+        conn,
+        "SELECT srid, is_cancel FROM orders WHERE shop_id = ? AND srid IN ({marks})",
+        shop_id,
+        list(latest),
+    )
+    changes.names = await _names(conn, shop_id, sorted({o.nm_id for o in latest.values()}))
+    now = time.time()
+    fresh = []
+    for o in latest.values():
+        cancel = o.status == "cancel"
+        ts = int(o.created_at.timestamp())
+        cancel_ts = int(o.updated_at.timestamp()) if cancel else None
+        if o.srid not in known:
+            changes.new.append(o)
+            article, subject, brand = changes.names.get(o.nm_id, ("", "", ""))
+            fresh.append(
+                (
+                    shop_id,
+                    o.srid,
+                    ts,
+                    o.nm_id,
+                    article,
+                    subject,
+                    brand,
+                    o.warehouse_name,
+                    "Склад продавца" if o.is_mp else "Склад WB",
+                    o.city,
+                    o.district,
+                    o.seller_price,
+                    int(cancel),
+                    cancel_ts,
+                    now,
+                )
+            )
+            changes.hours.add(hour_of(ts))
+        elif cancel and not known[o.srid]:
+            changes.cancelled.append(o)
+        if cancel_ts is not None:
+            changes.hours.add(hour_of(cancel_ts))
+    await conn.executemany(
+        "INSERT INTO orders(shop_id, srid, ts, nm_id, supplier_article, subject, brand, "
+        "warehouse, warehouse_type, region, oblast, price_with_disc, is_cancel, cancel_ts, "
+        "source, first_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'feed',?) "
+        "ON CONFLICT DO NOTHING",
+        fresh,
+    )
+    await conn.executemany(
+        "UPDATE orders SET is_cancel = 1, cancel_ts = ? WHERE shop_id = ? AND srid = ? "
+        "AND is_cancel = 0",
+        [(int(o.updated_at.timestamp()), shop_id, o.srid) for o in changes.cancelled],
+    )
+    # A price WB has not filled in yet (0 in statistics) is taken from the feed meanwhile.
+    priced = [
+        (o.seller_price, shop_id, o.srid)
+        for o in latest.values()
+        if o.srid in known and o.seller_price > 0
+    ]
+    if priced:
+        before = conn.total_changes
+        await conn.executemany(
+            "UPDATE orders SET price_with_disc = ? WHERE shop_id = ? AND srid = ? "
+            "AND price_with_disc = 0",
+            priced,
+        )
+        if conn.total_changes != before:
+            changes.hours |= await _old_hours(conn, shop_id, [srid for _p, _s, srid in priced])
+    return changes
 
 
 async def upsert_sales(

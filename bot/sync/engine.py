@@ -25,7 +25,13 @@ import aiosqlite
 from bot.config import Settings
 from bot.crypto import CryptoError, Keyring
 from bot.store import Database
-from bot.store.orders import insert_fbs_orders, refresh_rollups, upsert_orders, upsert_sales
+from bot.store.orders import (
+    insert_fbs_orders,
+    insert_feed_orders,
+    refresh_rollups,
+    upsert_orders,
+    upsert_sales,
+)
 from bot.store.polls import (
     Budget,
     DuePoll,
@@ -58,15 +64,18 @@ from bot.wb.methods import METHODS, limit_for
 from bot.wb.models import (
     BadPayload,
     FbsOrder,
+    FeedOrder,
     Order,
     Parsed,
     Sale,
     msk_to_utc,
     parse_cards,
     parse_fbs_orders,
+    parse_feed_orders,
     parse_orders,
     parse_sales,
     parse_stock,
+    parse_utc,
     utc_to_msk_str,
 )
 
@@ -82,6 +91,10 @@ TASK_GIVE_UP = 15 * 60.0  # a report task older than this is abandoned and creat
 BACKOFF_BASE = 5.0
 CARDS_PAGE = 100
 CURSOR_OVERLAP = timedelta(minutes=10)
+FEED_FIRST = timedelta(days=1)  # the order feed's first window: statistics holds the 90 days
+FEED_OVERLAP = timedelta(minutes=2)  # the feed is real time, but WB builds it asynchronously
+FEED_REACH = timedelta(days=31) - timedelta(minutes=5)  # WB: "не ранее 31 суток"
+FEED_PAGE = 1000
 FUTURE_SLACK = timedelta(hours=1)
 ESSENTIAL_JOBS = frozenset({"orders", "sales"})
 CRYPTO_RETRY_SECONDS = 600.0  # a key comes back only with a restart; the retry is cheap
@@ -237,6 +250,8 @@ class SyncEngine:
                 await self._statistics(shop, token, poll, period, orders=False)
             elif poll.job == "fbs":
                 await self._fbs(shop, token, poll, period)
+            elif poll.job == "feed":
+                await self._feed(shop, token, poll, period)
             elif poll.job == "stock":
                 await self._stock(shop, token, poll, period)
             elif poll.job == "cards":
@@ -468,6 +483,91 @@ class SyncEngine:
                 next_due_at=next_slot(shop.id, poll.job, period, now),
                 baseline_done=1,
             )
+
+    # -- the real-time order feed --------------------------------------------------------------
+
+    async def _feed(self, shop: Shop, token: str, poll: PollState, period: float) -> None:
+        """New orders (those with unconfirmed payment too, which statistics may never list) and
+        cancellations within a minute. One alert per order whichever source sees it first: all
+        sources store by `srid`, and only an order not stored yet is news."""
+        started = time.time()
+        state: dict[str, Any] = json.loads(poll.task) if poll.task else {}
+        if not state:
+            now = datetime.now(UTC)
+            start = now - FEED_FIRST
+            if poll.cursor is not None:
+                start = parse_utc(poll.cursor) - FEED_OVERLAP
+            state = {"start": max(start, now - FEED_REACH).isoformat(), "offset": 0}
+        data = await self._call(
+            shop,
+            "order_feed",
+            self.wb.order_feed,
+            token,
+            state["start"],
+            state["offset"],
+            FEED_PAGE,
+            state.get("snapshot"),
+        )
+        parsed = parse_feed_orders(data)
+        # Offset paging: WB's `limit` is the number of orders in the answer ("Количество
+        # заказов в ответе"), so a page with fewer is the last of this snapshot.
+        more = len(data["orders"]) >= FEED_PAGE
+        horizon = datetime.now(UTC) + FUTURE_SLACK  # a glitch stamp must not become the cursor
+        seen = [parse_utc(state["newest"])] if state.get("newest") else []
+        stamps = [o.updated_at for o in parsed.rows if o.updated_at <= horizon]
+        newest = max([*seen, *stamps], default=None)
+        catch_up = self._catching_up(poll, period, started)
+        done = time.time()
+        async with self._tx() as conn:
+            changes = await insert_feed_orders(conn, shop.id, parsed.rows)
+            await refresh_rollups(conn, shop.id, changes.hours)
+            events = [
+                NewEvent(kind, o.srid, feed_payload(o, changes.names))
+                for kind, found in (("order", changes.new), ("cancel", changes.cancelled))
+                for o in found
+                # Orders placed before /connect are history, whichever poll meets them first.
+                if _since_connect(shop, o.created_at)
+            ]
+            await add_events(
+                conn, shop.id, events, batch=f"{shop.id}:feed:{started:.3f}", catch_up=catch_up
+            )
+            await bump(conn, "wb_rows_skipped_feed", parsed.skipped)
+            if more:
+                state.update(
+                    offset=state["offset"] + len(data["orders"]),
+                    snapshot=state.get("snapshot") or data.get("snapshotTime"),
+                    newest=newest.isoformat() if newest else None,
+                )
+                await update_poll(
+                    conn,
+                    shop.id,
+                    poll.job,
+                    task=json.dumps(state),
+                    next_due_at=done,
+                    last_ok_at=done,
+                    failures=0,
+                )
+            else:
+                # Everything up to WB's snapshot is in it: the next window starts there (less
+                # the overlap), not at the last order, which would come again every minute.
+                snapshot = state.get("snapshot") or data.get("snapshotTime")
+                try:
+                    taken = min(parse_utc(str(snapshot)), horizon) if snapshot else None
+                except ValueError:
+                    taken = None
+                cursor = max([t for t in (newest, taken) if t is not None], default=None)
+                await update_poll(
+                    conn,
+                    shop.id,
+                    poll.job,
+                    task=None,
+                    cursor=cursor.isoformat() if cursor else poll.cursor,
+                    newest_change=newest.isoformat() if newest else poll.newest_change,
+                    last_ok_at=done,
+                    failures=0,
+                    baseline_done=1,
+                    next_due_at=next_slot(shop.id, poll.job, period, done),
+                )
 
     # -- stock: the warehouse_remains task flow -------------------------------------------------
 
@@ -737,6 +837,26 @@ def sale_payload(s: Sale) -> dict[str, Any]:
         "warehouse": s.warehouse_name,
         "region": s.region_name,
         "ts": int(s.date.timestamp()),
+    }
+
+
+def feed_payload(o: FeedOrder, names: dict[int, tuple[str, str, str]]) -> dict[str, Any]:
+    article, subject, brand = names.get(o.nm_id, ("", "", ""))
+    return {
+        "srid": o.srid,
+        "nm_id": o.nm_id,
+        "supplier_article": article,
+        "tech_size": "",
+        "subject": subject,
+        "brand": brand,
+        "price_with_disc": o.seller_price,
+        # The feed gives the seller's price only: no discounts to show.
+        "discount_percent": None,
+        "spp": None,
+        "warehouse": o.warehouse_name,
+        "region": o.city,
+        "ts": int(o.created_at.timestamp()),
+        "source": "feed",
     }
 
 

@@ -24,6 +24,7 @@ JOBS: dict[str, Job] = {
     "orders": Job("orders", METHODS["orders"], Category.STATISTICS),
     "sales": Job("sales", METHODS["sales"], Category.STATISTICS),
     "stock": Job("stock", METHODS["stock_create"], Category.ANALYTICS),
+    "feed": Job("feed", METHODS["order_feed"], Category.ANALYTICS),
     "fbs": Job("fbs", METHODS["fbs_new"], Category.MARKETPLACE),
     "cards": Job("cards", METHODS["cards"], Category.CONTENT),
 }

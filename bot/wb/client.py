@@ -339,6 +339,30 @@ class WBClient:
         orders: list[Any] = data["orders"]
         return orders
 
+    async def order_feed(
+        self,
+        token: str,
+        start: str,
+        offset: int = 0,
+        limit: int = 1000,
+        snapshot: str | None = None,
+        *,
+        on_headers: HeadersCallback | None = None,
+    ) -> dict[str, Any]:
+        """One page of the order feed: orders whose current status is at ``start`` (RFC 3339)
+        or later, newest status first; the answer's ``data`` (``snapshotTime``, ``orders``).
+        Pages after the first pass the first answer's ``snapshotTime`` (WB: so that no order
+        is skipped or repeated while the feed updates)."""
+        pagination: dict[str, Any] = {"offset": offset, "limit": limit}
+        if snapshot is not None:
+            pagination["snapshotTime"] = snapshot
+        body = {"selectedPeriod": {"start": start}, "pagination": pagination}
+        resp = await self.call(METHODS["order_feed"], token, json_body=body, on_headers=on_headers)
+        data = resp.data.get("data") if isinstance(resp.data, dict) else None
+        if not isinstance(data, dict) or not isinstance(data.get("orders"), list):
+            raise WBBadResponse("order_feed: expected data with orders", headers=resp.headers)
+        return data
+
     async def cards_page(
         self,
         token: str,

@@ -185,6 +185,20 @@ _METHODS: tuple[Method, ...] = (
         calls_per_poll=2,
     ),
     Method(
+        name="order_feed",
+        host=ANALYTICS,
+        path="/api/analytics/v1/order-feed",
+        http_method="POST",
+        category=Category.ANALYTICS,
+        group="analytics.order_feed",
+        # 11-analytics.yaml postV1OrderFeed: Personal, Service, Base with secret 1 per minute;
+        # Base 1 per 3 h.
+        limits=_per_type(
+            personal=Limit(period=MINUTE, count=1, burst=1),
+            base=Limit(period=3 * HOUR, count=1, burst=1),
+        ),
+    ),
+    Method(
         name="fbs_new",
         host=MARKETPLACE,
         path="/api/v3/orders/new",

@@ -158,6 +158,25 @@ class FbsOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedOrder:
+    """An order of the real-time order feed (seller-analytics-api /api/analytics/v1/order-feed):
+    every placed order, those with unconfirmed payment too, which supplier/orders may omit."""
+
+    srid: str
+    nm_id: int
+    chrt_id: int | None
+    created_at: datetime
+    updated_at: datetime  # the time of the current status
+    status: str  # created | buyout | cancel | return | returnDefective
+    warehouse_name: str
+    is_mp: bool  # the seller's own warehouse
+    city: str
+    district: str  # federal district, or the country outside Russia
+    seller_price: float  # the seller's price after the seller's discount; 0 until WB knows it
+    is_b2b: bool
+
+
+@dataclass(frozen=True, slots=True)
 class CardSize:
     chrt_id: int | None
     tech_size: str
@@ -471,6 +490,25 @@ def _fbs_order(row: Mapping[str, Any]) -> FbsOrder:
     )
 
 
+def _feed_order(row: Mapping[str, Any]) -> FeedOrder:
+    created = _time(row, "createdAt", parse_utc)
+    updated = _time(row, "updatedAt", parse_utc) if row.get("updatedAt") else created
+    return FeedOrder(
+        srid=_required_key(row, "srid"),
+        nm_id=_nm_id(row, "nmId"),
+        chrt_id=_optional_id(row, "chrtId"),
+        created_at=created,
+        updated_at=updated,
+        status=_text(row, "status", 32) or "created",
+        warehouse_name=_text(row, "warehouseName"),
+        is_mp=row.get("isMp") is True,
+        city=_text(row, "destinationCity"),
+        district=_text(row, "destinationDistrict"),
+        seller_price=max(0.0, _money(row, "sellerPrice")),
+        is_b2b=row.get("isB2b") is True,
+    )
+
+
 def _card(row: Mapping[str, Any]) -> Card:
     return Card(
         nm_id=_nm_id(row, "nmID"),
@@ -613,6 +651,13 @@ def parse_fbs_orders(data: Any) -> Parsed[FbsOrder]:
     if not isinstance(data, dict) or not isinstance(data.get("orders"), list):
         raise BadPayload("fbs orders: expected an object with an orders array")
     return _parse_rows(data["orders"], _fbs_order)
+
+
+def parse_feed_orders(data: Any) -> Parsed[FeedOrder]:
+    """The ``orders`` of an order-feed answer (its ``data`` object)."""
+    if not isinstance(data, dict) or not isinstance(data.get("orders"), list):
+        raise BadPayload("order feed: expected an object with an orders array")
+    return _parse_rows(data["orders"], _feed_order)
 
 
 def parse_cards(data: Any) -> Parsed[Card]:

@@ -104,10 +104,11 @@ async def test_bad_keys_refused_good_key_connects_and_canary_never_leaks(
     assert (user, message_id) in tg.deleted
     assert "ИП Канарейкин" in reply
     assert "orders and cancellations: every 1 min" in reply
+    assert "order feed (every order, deferred payment too): every 1 min" in reply
     assert "90 days" in reply
     assert shops_in(bot) == [(CANARY_SID, "ИП Канарейкин", "active")]
     jobs = {row[0] for row in query(bot, "SELECT method FROM polls")}
-    assert jobs == {"orders", "sales", "stock", "fbs", "cards"}
+    assert jobs == {"orders", "feed", "sales", "stock", "fbs", "cards"}
 
     # The same shop again with a new key: replaced, not duplicated.
     wb.reset_limits()

@@ -639,3 +639,98 @@ async def test_remains_status_has_a_base_limit_and_a_personal_burst_of_5(
             answers = [await client.call("GET", ANALYTICS, path) for _ in range(burst + 1)]
             assert [a[0] for a in answers] == [200] * burst + [429]
             assert answers[-1][2]["X-Ratelimit-Retry"] == retry
+
+
+# -- order feed (11-analytics.yaml postV1OrderFeed) ---------------------------------------------
+
+FEED_FIELDS = [
+    "nmId", "chrtId", "srid", "createdAt", "updatedAt", "status", "warehouseName",
+    "warehouseRegion", "isMp", "destinationCity", "destinationDistrict", "sellerPrice", "isB2b",
+]  # fmt: skip
+FEED = "/api/analytics/v1/order-feed"
+
+
+async def feed(client: Api, body: dict[str, Any]) -> tuple[int, Any, CIMultiDict[str]]:
+    await asyncio.sleep(0.07)  # 1 per minute at rate_scale 0.001
+    return await client.call("POST", "seller-analytics-api", FEED, json=body)
+
+
+def since(minutes: float) -> str:
+    return (datetime.now(UTC) - timedelta(minutes=minutes)).isoformat()
+
+
+async def test_order_feed_holds_unpaid_orders_that_supplier_orders_lacks(
+    wb: FakeWB, http: aiohttp.ClientSession
+) -> None:
+    client = api(wb, http)
+    sid = decode_claims(client.token)["sid"]
+    paid = wb.add_order(sid, date=datetime.now(UTC) - timedelta(minutes=5))
+    unpaid = wb.add_order(sid, paid=False)  # deferred payment / instalments
+    status, body, _ = await feed(client, {"selectedPeriod": {"start": since(60)}})
+    assert status == 200 and set(body["data"]) == {"snapshotTime", "currency", "orders"}
+    assert body["data"]["currency"] == "RUB" and body["data"]["snapshotTime"].endswith("Z")
+    orders = body["data"]["orders"]
+    assert [o["srid"] for o in orders] == [unpaid["srid"], paid["srid"]]  # newest status first
+    first = orders[0]
+    assert list(first) == FEED_FIELDS and first["status"] == "created"
+    assert first["updatedAt"] == first["createdAt"] and first["createdAt"].endswith("+03:00")
+    assert first["sellerPrice"] == unpaid["priceWithDisc"] and first["nmId"] == unpaid["nmId"]
+    assert first["warehouseName"] == "Склад WB" and first["warehouseRegion"] == ""  # RN570
+    _, rows, _ = await client.orders("2026-01-01")
+    assert [r["srid"] for r in rows] == [paid["srid"]]
+
+    wb.cancel_order(sid, unpaid["srid"])
+    status, body, _ = await feed(client, {"selectedPeriod": {"start": since(60)}})
+    cancelled = next(o for o in body["data"]["orders"] if o["srid"] == unpaid["srid"])
+    assert cancelled["status"] == "cancel" and cancelled["cancelType"] == "app"
+    assert cancelled["updatedAt"] >= cancelled["createdAt"]
+    confirmed = wb.confirm_payment(sid, unpaid["srid"])
+    _, rows, _ = await client.orders("2026-01-01")
+    assert [r["srid"] for r in rows] == [paid["srid"], unpaid["srid"]]
+    assert confirmed["date"] == unpaid["date"] and confirmed["isCancel"]
+
+
+async def test_order_feed_pages_within_one_snapshot_and_checks_the_request(
+    wb: FakeWB, http: aiohttp.ClientSession
+) -> None:
+    client = api(wb, http)
+    sid = decode_claims(client.token)["sid"]
+    start = datetime.now(UTC) - timedelta(hours=2)
+    srids = [wb.add_order(sid, date=start + timedelta(minutes=i))["srid"] for i in range(5)]
+    period = {"start": since(180)}
+    status, body, _ = await feed(client, {"selectedPeriod": period, "pagination": {"limit": 2}})
+    first = body["data"]
+    assert status == 200 and [o["srid"] for o in first["orders"]] == srids[:2:-1][:2]
+    await asyncio.sleep(1.1)  # a new order after the snapshot must not shift the pages
+    wb.add_order(sid)
+    got = [o["srid"] for o in first["orders"]]
+    for offset in (2, 4):
+        paging = {"limit": 2, "offset": offset, "snapshotTime": first["snapshotTime"]}
+        status, body, _ = await feed(client, {"selectedPeriod": period, "pagination": paging})
+        assert status == 200 and body["data"]["snapshotTime"] == first["snapshotTime"]
+        got += [o["srid"] for o in body["data"]["orders"]]
+    assert got == srids[::-1]
+
+    for bad in (
+        {},
+        {"selectedPeriod": {"start": since(32 * 24 * 60)}},  # "не ранее 31 суток"
+        {"selectedPeriod": period, "pagination": {"limit": 10_001}},  # maximum: 10000
+        {"selectedPeriod": {"start": since(1), "end": since(10)}},  # start after end
+    ):
+        status, body, _ = await feed(client, bad)
+        assert status == 400 and body["origin"] == "analytics-open-api", bad
+
+
+async def test_order_feed_limits_per_token_type(http: aiohttp.ClientSession) -> None:
+    async with FakeWB(rate_scale=0.001) as wb:
+        body = {"selectedPeriod": {"start": since(10)}}
+        personal = api(wb, http)
+        status, _, headers = await personal.call("POST", "seller-analytics-api", FEED, json=body)
+        assert status == 200 and headers["X-Ratelimit-Remaining"] == "0"  # burst 1
+        status, _, headers = await personal.call("POST", "seller-analytics-api", FEED, json=body)
+        assert status == 429 and headers["X-Ratelimit-Limit"] == "1"
+        assert wb.limit_for("order_feed", ACC_PERSONAL).period == pytest.approx(0.06)
+        assert wb.limit_for("order_feed", ACC_BASE).period == pytest.approx(3 * 3600 * 0.001)
+        no_scope = api(wb, http, categories=("statistics",))
+        status, body_, _ = await no_scope.call("POST", "seller-analytics-api", FEED, json=body)
+        assert status == 401 and body_["detail"] == "token scope not allowed"

@@ -29,6 +29,7 @@ GET  /statistics-api/api/v1/supplier/sales                 ``sales``           s
 GET  /seller-analytics-api/api/v1/warehouse_remains        ``remains_create``  analytics
 GET  /seller-analytics-api/.../tasks/{id}/status           ``remains_status``  analytics
 GET  /seller-analytics-api/.../tasks/{id}/download         ``remains_download`` analytics
+POST /seller-analytics-api/api/analytics/v1/order-feed     ``order_feed``      analytics
 GET  /marketplace-api/api/v3/orders/new                    ``fbs_new``         marketplace
 POST /content-api/content/v2/get/cards/list                ``cards``           content
 GET  /common-api/api/v1/seller-info                        ``seller_info``     any
@@ -70,6 +71,10 @@ the newest row is repeated for ever): a client pages until ``[]`` or a page hold
 ``repeat_last_row=False`` is the other reading of WB's docs ("stop when ``[]``"): a
 ``flag=0`` call whose rows all sit exactly at ``dateFrom`` on a short page answers ``[]``.
 ``flag=1`` returns every row whose ``date`` is on ``dateFrom``'s calendar day.
+The order feed (11-analytics.yaml ``postV1OrderFeed``) is real time: every order, including
+those whose payment WB has not confirmed (``add_order(paid=False)``), which supplier/orders omits
+("В ответах могут отсутствовать заказы, по которым не подтверждена оплата", 12-reports.yaml)
+until :meth:`FakeWB.confirm_payment`; it ignores ``visibility_delay``.
 ``dateFrom`` missing -> 400 ``{"errors":["dateFrom: field required"]}``; unparsable -> 400
 ``{"errors":"dateFrom: Value not validated"}`` (WB's docs show both shapes). Returns in
 ``sales`` have negative money fields by default (``returns_negative``). With
@@ -89,8 +94,10 @@ Helpers (synchronous; call them from the event loop the server runs in):
 - ``add_seller(token_or_sid=None, *, name=None, trade_mark=None) -> sid`` (sellers are also
   created on their first request); ``catalogue(sid) -> list[Product]`` (5 products with
   ``nm_id``, ``article``, ``brand``, ``subject``, ``sizes[Size(tech_size, barcode, chrt_id)]``).
-- ``add_order(sid, *, fbs=False, **row_overrides) -> row``; ``bulk_add_orders(sid, n, *,
-  start=None, step=1 s, fbs=False, **row_overrides) -> srids``; ``order(sid, srid) -> row``;
+- ``add_order(sid, *, fbs=False, paid=True, **row_overrides) -> row``;
+  ``confirm_payment(sid, srid, **overrides) -> row``; ``update_order(sid, srid, **overrides)``;
+  ``bulk_add_orders(sid, n, *, start=None, step=1 s, fbs=False, **row_overrides) -> srids``;
+  ``order(sid, srid) -> row``;
   ``cancel_order(sid, srid, *, when=None) -> row``; ``add_sale(sid, srid, is_return=False,
   **row_overrides) -> row``; ``process_fbs(sid, srid)`` (leaves ``orders/new``).
 - ``set_stock(sid, nm_id, barcode, tech_size, {warehouse: qty}, *, in_way_to_client=0,
@@ -153,6 +160,9 @@ HOST_CATEGORY: dict[str, str | None] = {
 }
 
 NOT_CANCELLED = "0001-01-01T00:00:00"
+FEED_DAYS = 31  # the order feed reaches 31 days back
+FEED_DEFAULT_LIMIT = 50
+FEED_MAX_LIMIT = 10_000
 IN_WAY_TO_CLIENT = "В пути до получателей"
 IN_WAY_FROM_CLIENT = "В пути возвраты на склад WB"
 TOTAL_ON_WAREHOUSES = "Всего находится на складах"
@@ -210,6 +220,9 @@ LIMITS: dict[str, tuple[RateLimit, RateLimit]] = {
     "fbs_new": (RateLimit(60, 300, 20), RateLimit(60, 150, 10)),
     "cards": (RateLimit(60, 100, 5), RateLimit(60, 100, 5)),
     "seller_info": (RateLimit(60, 1, 10), RateLimit(24 * 3600, 1, 1)),
+    # 11-analytics.yaml postV1OrderFeed: Personal/Service/Base with secret 1 per min, burst 1;
+    # Base 1 per 3 h (MissiaL analytics.json x-wb-rate-limits agrees).
+    "order_feed": (RateLimit(60, 1, 1), RateLimit(3 * 3600, 1, 1)),
     "ping": (RateLimit(30, 3, 3), RateLimit(30, 3, 3)),
 }
 
@@ -611,6 +624,8 @@ class SellerState:
     orders: _RowStore = field(default_factory=lambda: _RowStore("srid"))
     sales: _RowStore = field(default_factory=lambda: _RowStore("saleID"))
     fbs_new: dict[str, dict[str, Any]] = field(default_factory=dict)  # srid -> FBS order
+    # Orders whose payment WB has not confirmed: in the order feed, not (yet) in supplier/orders.
+    unconfirmed: dict[str, dict[str, Any]] = field(default_factory=dict)
     stock: dict[tuple[int, str, str], _Stock] = field(default_factory=dict)
     tasks: dict[str, _Task] = field(default_factory=dict)
     cards: _CardStore = field(default_factory=_CardStore)
@@ -686,6 +701,17 @@ _REGIONS = (
     ("Беларусь", "", "Минская область"),
     ("Казахстан", "", "Алматы"),
 )
+_CITIES = {
+    "Москва": "Москва",
+    "Московская область": "Химки",
+    "Республика Татарстан": "Казань",
+    "Краснодарский край": "Краснодар",
+    "Санкт-Петербург": "Санкт-Петербург",
+    "Свердловская область": "Екатеринбург",
+    "Новосибирская область": "Новосибирск",
+    "Минская область": "Минск",
+    "Алматы": "Алматы",
+}
 _SURNAMES = ("Иванов", "Петрова", "Смирнов", "Кузнецова", "Попов", "Соколова", "Лебедев")
 _MARKS = ("NordLine", "Solnce", "HomeLight", "UrbanStep", "Berezka", "ZimaLeto", "TechnoDom")
 _SPP = (0, 5, 10, 15, 19, 22, 25, 30)
@@ -905,17 +931,24 @@ class FakeWB:
         """The seller's products (orders pick from these unless ``nmId`` is overridden)."""
         return self._seller(sid).products
 
-    def add_order(self, sid: str, *, fbs: bool = False, **overrides: Any) -> dict[str, Any]:
+    def add_order(
+        self, sid: str, *, fbs: bool = False, paid: bool = True, **overrides: Any
+    ) -> dict[str, Any]:
         """Add one order row; returns a copy of the statistics row.
 
         ``overrides`` are row fields (``date``/``lastChangeDate`` accept datetimes, naive =
         Moscow). An unknown ``nmId`` adds a product to the catalogue. ``fbs=True`` makes it a
         seller-warehouse order and queues it in ``/api/v3/orders/new`` with ``rid == srid``.
+        ``paid=False``: payment not confirmed (deferred payment, instalments): the order is in
+        the order feed only, until :meth:`confirm_payment` (if ever) puts it in supplier/orders.
         """
         seller = self._seller(sid)
         now = self._now_msk()
         row = self._order_row(seller, now, fbs=fbs, overrides=overrides)
-        self._put(seller.orders, row)
+        if paid:
+            self._put(seller.orders, row)
+        else:
+            seller.unconfirmed[row["srid"]] = row
         if fbs:
             seller.fbs_new[row["srid"]] = self._fbs_order(seller, row)
         return dict(row)
@@ -994,7 +1027,35 @@ class FakeWB:
 
     def order(self, sid: str, srid: str) -> dict[str, Any]:
         """A copy of the latest version of an order row (``KeyError`` if unknown)."""
-        return dict(self._seller(sid).orders.by_id[srid].data)
+        seller = self._seller(sid)
+        if srid in seller.unconfirmed:
+            return dict(seller.unconfirmed[srid])
+        return dict(seller.orders.by_id[srid].data)
+
+    def confirm_payment(self, sid: str, srid: str, **overrides: Any) -> dict[str, Any]:
+        """WB confirms an unpaid order's payment: it reaches supplier/orders now, with its own
+        ``date`` and a ``lastChangeDate`` of now. ``overrides`` change fields (say a price WB
+        filled in meanwhile). Returns a copy of the statistics row."""
+        seller = self._seller(sid)
+        row = dict(seller.unconfirmed.pop(srid))
+        row["lastChangeDate"] = msk_str(max(self._now_msk(), msk_naive(row["date"])))
+        row.update(self._convert_times(overrides))
+        self._put(seller.orders, row)
+        return dict(row)
+
+    def update_order(self, sid: str, srid: str, **overrides: Any) -> dict[str, Any]:
+        """WB changes an order row in place (say it fills in a price that was 0): the new
+        version gets a newer ``lastChangeDate`` unless ``overrides`` sets one."""
+        seller = self._seller(sid)
+        if srid in seller.unconfirmed:
+            seller.unconfirmed[srid].update(self._convert_times(overrides))
+            return dict(seller.unconfirmed[srid])
+        row = dict(seller.orders.by_id[srid].data)
+        old_lcd = msk_naive(row["lastChangeDate"])
+        row["lastChangeDate"] = msk_str(max(self._now_msk(), old_lcd + timedelta(seconds=1)))
+        row.update(self._convert_times(overrides))
+        self._put(seller.orders, row)
+        return dict(row)
 
     def cancel_order(self, sid: str, srid: str, *, when: datetime | None = None) -> dict[str, Any]:
         """Cancel in place like WB: ``isCancel``, ``cancelDate``, and a newer ``lastChangeDate``.
@@ -1002,14 +1063,18 @@ class FakeWB:
         The order also leaves the FBS new-orders feed. Returns a copy of the new row.
         """
         seller = self._seller(sid)
-        old = seller.orders.by_id[srid].data
+        unpaid = srid in seller.unconfirmed
+        old = seller.unconfirmed[srid] if unpaid else seller.orders.by_id[srid].data
         now = self._now_msk()
         row = dict(old)
         row["isCancel"] = True
         row["cancelDate"] = msk_str(msk_naive(when) if when is not None else now)
         old_lcd = msk_naive(old["lastChangeDate"])
         row["lastChangeDate"] = msk_str(max(now, old_lcd + timedelta(seconds=1)))
-        self._put(seller.orders, row)
+        if unpaid:
+            seller.unconfirmed[srid] = row
+        else:
+            self._put(seller.orders, row)
         seller.fbs_new.pop(srid, None)
         return dict(row)
 
@@ -1407,6 +1472,9 @@ class FakeWB:
             ("GET", "seller-analytics-api", "/api/v1/warehouse_remains"): _Route(
                 "remains_create", "analytics", self._h_remains_create
             ),
+            ("POST", "seller-analytics-api", "/api/analytics/v1/order-feed"): _Route(
+                "order_feed", "analytics", self._h_order_feed
+            ),
             ("GET", "marketplace-api", "/api/v3/orders/new"): _Route(
                 "fbs_new", "marketplace", self._h_fbs_new
             ),
@@ -1713,6 +1781,120 @@ class FakeWB:
             return web.Response(status=204)  # 12-reports.yaml download: '204': Нет данных
         return web.Response(body=task.body, headers={"Content-Type": _JSON_CT})
 
+    async def _h_order_feed(
+        self, request: web.Request, seller: SellerState, path: str
+    ) -> web.Response:
+        """11-analytics.yaml postV1OrderFeed: orders whose current status falls in
+        ``selectedPeriod`` (no earlier than 31 days back), newest status first, ``offset`` /
+        ``limit`` (default 50, at most 10,000) within one ``snapshotTime``."""
+
+        def bad(detail: str) -> web.Response:
+            return _analytics_error(400, "Invalid request body", detail)
+
+        body = await _json_object(request)
+        if isinstance(body, str):
+            return bad(body)
+        period = body.get("selectedPeriod")
+        if not isinstance(period, dict) or not isinstance(period.get("start"), str):
+            return bad("invalid: selectedPeriod.start (field required)")
+        now = datetime.now(UTC)
+        start = parse_wb_datetime(period["start"], UTC)
+        end_text = period.get("end")
+        end = parse_wb_datetime(end_text, UTC) if isinstance(end_text, str) else now
+        if end_text is not None and not isinstance(end_text, str):
+            end = None
+        if start is None or end is None:
+            return bad("invalid: selectedPeriod (date-time expected)")
+        if start < now - timedelta(days=FEED_DAYS):
+            return bad(f"invalid: selectedPeriod.start is earlier than {FEED_DAYS} days ago")
+        if start > end:
+            return bad("invalid: selectedPeriod.start is later than selectedPeriod.end")
+        paging = body.get("pagination") or {}
+        if not isinstance(paging, dict):
+            return bad("invalid: pagination must be an object")
+        offset, limit = paging.get("offset", 0), paging.get("limit", FEED_DEFAULT_LIMIT)
+        for name, value, low in (("offset", offset, 0), ("limit", limit, 1)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                return bad(f"invalid: pagination.{name}")
+        if limit > FEED_MAX_LIMIT:
+            return bad(f"invalid: pagination.limit must be at most {FEED_MAX_LIMIT}")
+        snap_text = paging.get("snapshotTime")
+        snapshot = (
+            parse_wb_datetime(snap_text, UTC)
+            if isinstance(snap_text, str)
+            else now.replace(microsecond=0)
+        )
+        if snapshot is None:
+            return bad("invalid: pagination.snapshotTime")
+        nm_ids = body.get("nmIds") or []
+        if not isinstance(nm_ids, list) or len(nm_ids) > 1000:
+            return bad("invalid: nmIds")
+        wanted = set(nm_ids)
+        found: list[tuple[datetime, str, dict[str, Any]]] = []
+        rows = itertools.chain(
+            (e.data for e in seller.orders.by_id.values()), seller.unconfirmed.values()
+        )
+        for row in rows:
+            if wanted and row["nmId"] not in wanted:
+                continue
+            item = self._feed_order(seller, row, snapshot)
+            if item is None:
+                continue
+            updated = datetime.fromisoformat(item["updatedAt"])
+            if start <= updated <= end:
+                found.append((updated, item["srid"], item))
+        found.sort(key=lambda t: (t[0], t[1]), reverse=True)
+        page = [item for _u, _s, item in found[offset : offset + limit]]
+        return _json(
+            {"data": {"snapshotTime": utc_str(snapshot), "currency": "RUB", "orders": page}}
+        )
+
+    def _feed_order(
+        self, seller: SellerState, row: Mapping[str, Any], at: datetime
+    ) -> dict[str, Any] | None:
+        """The order-feed view of an order as it stood at ``at`` (None: not placed yet).
+
+        Statuses modelled: ``created`` and ``cancel`` (``buyout``/``return`` are not)."""
+        created = msk_naive(row["date"]).replace(tzinfo=MSK)
+        if created > at:
+            return None
+        cancelled_at = (
+            msk_naive(row["cancelDate"]).replace(tzinfo=MSK)
+            if row.get("isCancel") and row.get("cancelDate") not in (None, NOT_CANCELLED)
+            else None
+        )
+        cancelled = cancelled_at is not None and cancelled_at <= at
+        product = seller.product(row["nmId"])
+        chrt = product.size(row["techSize"], row["barcode"]).chrt_id if product else 0
+        seller_wh = row["warehouseType"] == "Склад продавца"
+        okrug = str(row.get("oblastOkrugName") or "").removesuffix(" федеральный округ")
+        item: dict[str, Any] = {
+            "nmId": row["nmId"],
+            "chrtId": chrt,
+            "srid": row["srid"],
+            "createdAt": created.isoformat(),
+            # "При "status":"created" возвращается значение поля createdAt"
+            "updatedAt": (cancelled_at if cancelled and cancelled_at else created).isoformat(),
+            "status": "cancel" if cancelled else "created",
+        }
+        if cancelled:
+            item["cancelType"] = "app"
+        item.update(
+            {
+                # RN570: WB warehouses show only "Склад WB" with an empty region for now.
+                "warehouseName": row["warehouseName"] if seller_wh else "Склад WB",
+                "warehouseRegion": "Центральный" if seller_wh else "",
+                "isMp": seller_wh,
+                "destinationCity": _CITIES.get(row["regionName"], row["regionName"]),
+                # "Если доставка не по России, возвращается страна"
+                "destinationDistrict": okrug or row["countryName"],
+                # seller's price after the seller's discount: the statistics priceWithDisc
+                "sellerPrice": row["priceWithDisc"],
+                "isB2b": False,
+            }
+        )
+        return item
+
     async def _h_fbs_new(
         self, request: web.Request, seller: SellerState, path: str
     ) -> web.Response:
@@ -1727,12 +1909,9 @@ class FakeWB:
         def bad(detail: str) -> web.Response:
             return _problem(400, "bad request", detail, "s2s-api-content")
 
-        try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            return bad("request body is not valid JSON")
-        if not isinstance(body, dict):
-            return bad("request body must be a JSON object")
+        body = await _json_object(request)
+        if isinstance(body, str):
+            return bad(body)
         settings = body.get("settings") or {}
         if not isinstance(settings, dict):
             return bad("settings must be an object")
@@ -1791,6 +1970,17 @@ class FakeWB:
 
 # ----------------------------------------------------------------------------------------------
 # response helpers
+
+
+async def _json_object(request: web.Request) -> dict[str, Any] | str:
+    """The request's JSON object, or why it is not one."""
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        return "request body is not valid JSON"
+    if not isinstance(body, dict):
+        return "request body must be a JSON object"
+    return body
 
 
 def _json(data: Any, status: int = 200) -> web.Response:

@@ -1,0 +1,115 @@
+"""The order feed beside statistics and FBS: an order WB leaves out of supplier/orders (payment
+not confirmed) still reaches the seller, once, whichever source sees an order first; statistics
+later fills in the stored order; cancellations still alert once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot.wb.models import MSK
+
+pytestmark = pytest.mark.asyncio
+
+ALL = ("statistics", "analytics", "marketplace")
+
+
+async def connect(rig, categories):
+    shop, sid, _ = await rig.connect(categories=categories)
+    # WB stamps orders to the second: an order of the very second of /connect would count as
+    # history. Connect a little earlier instead of sleeping.
+    async with rig.db.transaction() as conn:
+        await conn.execute(
+            "UPDATE shops SET connected_at = connected_at - 2 WHERE id = ?", (shop.id,)
+        )
+    return shop, sid
+
+
+async def rows(rig, sql, params=()):
+    return [tuple(r) for r in await rig.db.fetchall(sql, params)]
+
+
+async def baselines_done(rig, shop_id):
+    done = await rows(rig, "SELECT method, baseline_done FROM polls WHERE shop_id = ?", (shop_id,))
+    jobs = dict(done)
+    return all(jobs.get(job) for job in ("orders", "sales", "feed", "fbs"))
+
+
+async def events(rig, kind):
+    return [r[0] for r in await rows(rig, "SELECT ref FROM events WHERE kind = ?", (kind,))]
+
+
+async def test_an_unpaid_order_alerts_from_the_feed_once_and_statistics_fills_it_in_later(rig):
+    shop, sid = await connect(rig, ALL)
+    history = rig.wb.add_order(
+        sid, paid=False, date=datetime.now(MSK).replace(tzinfo=None) - timedelta(hours=3)
+    )
+    await rig.run_until(lambda: baselines_done(rig, shop.id))
+    assert await events(rig, "order") == [], "the first sync is a silent baseline"
+    stored = await rows(rig, "SELECT source FROM orders WHERE srid = ?", (history["srid"],))
+    assert stored == [("feed",)], "an unpaid order before /connect is kept, silently"
+
+    unpaid = rig.wb.add_order(sid, paid=False)  # instalments: not in supplier/orders
+    await rig.run_until(lambda: events(rig, "order"))
+    assert await events(rig, "order") == [unpaid["srid"]]
+    payload = await rows(rig, "SELECT payload FROM events WHERE kind = 'order'")
+    assert '"source": "feed"' in payload[0][0]
+    assert str(unpaid["priceWithDisc"]) in payload[0][0]
+
+    # Hours later WB confirms the payment: statistics lists it, and it is not news again.
+    rig.wb.confirm_payment(sid, unpaid["srid"])
+    fbs = rig.wb.add_order(sid, fbs=True)  # in orders/new, the feed and statistics at once
+    await rig.run_until(lambda: _stored_from_statistics(rig, unpaid["srid"]))
+    await rig.run_until(lambda: _stored_from_statistics(rig, fbs["srid"]))
+    await rig.run_for(0.3)
+    assert sorted(await events(rig, "order")) == sorted([unpaid["srid"], fbs["srid"]])
+    article, region, source = (
+        await rows(
+            rig,
+            "SELECT supplier_article, region, source FROM orders WHERE srid = ?",
+            (unpaid["srid"],),
+        )
+    )[0]
+    assert (article, region, source) == (
+        unpaid["supplierArticle"],
+        unpaid["regionName"],
+        "statistics",
+    )
+
+    # A cancellation alerts once, whether the feed or statistics tells it first.
+    rig.wb.cancel_order(sid, unpaid["srid"])
+    rig.wb.cancel_order(sid, fbs["srid"])
+    await rig.run_until(lambda: _count_is(rig, "cancel", 2))
+    await rig.run_for(0.3)
+    assert sorted(await events(rig, "cancel")) == sorted([unpaid["srid"], fbs["srid"]])
+    assert await rig.scalar("SELECT SUM(cancels) FROM rollup_hours") == 2
+    assert rig.wb.total_violations() == 0
+
+
+async def test_an_order_wb_never_confirms_stays_in_the_shops_numbers(rig):
+    shop, sid = await connect(rig, ("statistics", "analytics"))
+    await rig.run_until(lambda: _jobs_done(rig, shop.id, ("orders", "feed")))
+    never = rig.wb.add_order(sid, paid=False, priceWithDisc=1234.5)
+    await rig.run_until(lambda: events(rig, "order"))
+    assert await rig.scalar("SELECT SUM(orders) FROM rollup_hours") == 1
+    assert await rig.scalar("SELECT SUM(orders_sum) FROM rollup_hours") == 1234.5
+    rig.wb.cancel_order(sid, never["srid"])  # only the feed will ever say so
+    await rig.run_until(lambda: events(rig, "cancel"))
+    assert await rig.scalar("SELECT SUM(cancels) FROM rollup_hours") == 1
+    assert await events(rig, "cancel") == [never["srid"]]
+
+
+async def _stored_from_statistics(rig, srid):
+    return await rig.scalar("SELECT source = 'statistics' FROM orders WHERE srid = ?", (srid,))
+
+
+async def _count_is(rig, kind, n):
+    return len(await events(rig, kind)) == n
+
+
+async def _jobs_done(rig, shop_id, jobs):
+    done = dict(
+        await rows(rig, "SELECT method, baseline_done FROM polls WHERE shop_id = ?", (shop_id,))
+    )
+    return all(done.get(j) for j in jobs)
