@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+import time
 from contextlib import suppress
 
 from aiogram import Bot, F, Router
@@ -28,7 +29,13 @@ from bot.notify.team import RouteAnswer, RouteChoice
 from bot.store import Database
 from bot.store.outbox import block_chat, note_chat
 from bot.store.shops import Shop, get_shop, role_of, shops_of_user
-from bot.store.team import request_route, set_private_copy, set_route, was_requested
+from bot.store.team import (
+    group_gone,
+    request_route,
+    set_private_copy,
+    set_route,
+    was_requested,
+)
 from bot.store.users import User
 
 log = logging.getLogger(__name__)
@@ -37,13 +44,18 @@ router = Router(name="chats")
 
 GROUP_TYPES = {ChatType.GROUP, ChatType.SUPERGROUP}
 GONE = {"kicked", "left"}
+#: A member's repeated /notify_here within this time does not ask the owners again.
+REQUEST_AGAIN_SECONDS = 3600
 
 
 @router.my_chat_member()
 async def membership_changed(event: ChatMemberUpdated, db: Database) -> None:
-    """Blocked or removed: stop sending there. Unblocked or added: alerts flow again."""
+    """Blocked or removed: stop sending there (a shop's group alerts go to private chats then,
+    not nowhere). Unblocked or added: alerts flow again."""
     status = event.new_chat_member.status
     if status in GONE:
+        if event.chat.type in GROUP_TYPES:
+            await group_gone(db, event.chat.id, event.chat.title or "", event.from_user.id)
         await block_chat(db, event.chat.id)
     else:
         await note_chat(db, event.chat.id, event.chat.type)
@@ -63,7 +75,9 @@ async def _route_here(db: Database, shop: Shop, message: Message, user: User) ->
 async def _ask_owner(db: Database, shop: Shop, message: Message, user: User) -> str:
     """A member may not move a shop's alerts: the owners get buttons to allow it."""
     await note_chat(db, message.chat.id, message.chat.type)
-    await request_route(db, shop.id, user.id, message.chat.id, message.chat.title or "")
+    since = time.time() - REQUEST_AGAIN_SECONDS
+    if not await was_requested(db, shop.id, user.id, message.chat.id, since):
+        await request_route(db, shop.id, user.id, message.chat.id, message.chat.title or "")
     return _(
         "Where the alerts of «{shop}» go is the owner's decision. I asked the owner: once they "
         "allow it, the alerts will come to this chat."

@@ -92,7 +92,12 @@ def render_route_changed(events: Sequence[EventRow], ctx: RenderContext) -> Rend
             "member": _text(p, "for_name"),
             "removed": _text(p, "removed_name"),
         }
-        if values["removed"]:
+        if p.get("gone"):
+            text = _(
+                "🔀 I was removed from the group «{group}», so the alerts of «{shop}» come to "
+                "private chats again. Add me back and send /notify_here there to return them."
+            )
+        elif values["removed"]:
             text = _(
                 "🔀 {removed} is no longer a member of «{shop}», so its alerts no longer go to "
                 "the group they brought: they come to private chats again."

@@ -93,12 +93,15 @@ async def request_route(
         await add_events(conn, shop_id, [event], batch="team", catch_up=False)
 
 
-async def was_requested(db: Database, shop_id: int, member: int, chat_id: int) -> bool:
-    """Whether the member did ask for the shop's alerts in that chat (buttons can be forged)."""
+async def was_requested(
+    db: Database, shop_id: int, member: int, chat_id: int, since: float = 0.0
+) -> bool:
+    """Whether the member did ask (since then) for the shop's alerts in that chat: buttons can
+    be forged, and one request at a time is enough for the owners."""
     row = await db.fetchone(
-        "SELECT 1 FROM events WHERE shop_id = ? AND kind = ? "
+        "SELECT 1 FROM events WHERE shop_id = ? AND kind = ? AND created_at >= ? "
         "AND json_extract(payload, '$.actor') = ? AND json_extract(payload, '$.chat_id') = ?",
-        (shop_id, ROUTE_REQUEST, member, chat_id),
+        (shop_id, ROUTE_REQUEST, since, member, chat_id),
     )
     return row is not None
 
@@ -136,24 +139,40 @@ async def remove_member(db: Database, shop_id: int, user_id: int, actor: int) ->
             row = await cur.fetchone()
         if row is None or row[0] is None:
             return True
-        group = int(row[0])
-        # What still waited for their group goes to private chats instead: the events are routed
-        # again, and the dropped rows keep the group from getting them twice.
-        await conn.execute(
-            "UPDATE events SET routed = 0 WHERE shop_id = ? AND id IN (SELECT event_id FROM "
-            f"deliveries WHERE chat_id = ? AND state IN ({OPEN}))",
-            (shop_id, group),
-        )
-        await conn.execute(
-            "UPDATE deliveries SET state = 'dropped', error = 'route removed' "
-            f"WHERE chat_id = ? AND state IN ({OPEN}) "
-            "AND event_id IN (SELECT id FROM events WHERE shop_id = ?)",
-            (group, shop_id),
-        )
-        await conn.execute(
-            "UPDATE shops SET alert_chat_id = NULL, alert_chat_by = NULL, updated_at = ? "
-            "WHERE id = ?",
-            (time.time(), shop_id),
-        )
+        await _back_to_private(conn, shop_id, int(row[0]))
         await _tell_route(conn, shop_id, actor, None, "", None, removed=user_id)
     return True
+
+
+async def _back_to_private(conn: aiosqlite.Connection, shop_id: int, group: int) -> None:
+    """The shop's alerts leave the group for private chats, those still waiting included: their
+    events are routed again, and the dropped rows keep the group from getting them twice."""
+    await conn.execute(
+        "UPDATE events SET routed = 0 WHERE shop_id = ? AND id IN (SELECT event_id FROM "
+        f"deliveries WHERE chat_id = ? AND state IN ({OPEN}))",
+        (shop_id, group),
+    )
+    await conn.execute(
+        "UPDATE deliveries SET state = 'dropped', error = 'route removed' "
+        f"WHERE chat_id = ? AND state IN ({OPEN}) "
+        "AND event_id IN (SELECT id FROM events WHERE shop_id = ?)",
+        (group, shop_id),
+    )
+    await conn.execute(
+        "UPDATE shops SET alert_chat_id = NULL, alert_chat_by = NULL, updated_at = ? WHERE id = ?",
+        (time.time(), shop_id),
+    )
+
+
+async def group_gone(db: Database, chat_id: int, title: str, actor: int) -> int:
+    """The bot was removed from a group: the shops whose alerts went there send them to private
+    chats again (rather than nowhere), and their owners are told; returns how many."""
+    async with db.transaction() as conn:
+        async with conn.execute("SELECT id FROM shops WHERE alert_chat_id = ?", (chat_id,)) as cur:
+            shops = [int(r[0]) for r in await cur.fetchall()]
+        for shop_id in shops:
+            await _back_to_private(conn, shop_id, chat_id)
+            # An owner who removed the bot knows; the others are told.
+            event = notice(ROUTE_CHANGED, actor, to="private", gone=True, chat_title=title)
+            await add_events(conn, shop_id, [event], batch="team", catch_up=False)
+    return len(shops)

@@ -9,6 +9,8 @@ import time
 import uuid
 from functools import partial
 
+from aiogram.types import Update
+
 from bot.notify import make_sender
 from bot.notify.sender import place
 from bot.store import outbox
@@ -197,3 +199,35 @@ async def test_a_key_for_the_same_seller_from_someone_else_keeps_the_owner_and_t
         await say(app, tg, NEWCOMER, "/members", **eve)
         assert "Only a shop's owner" in tg.texts(NEWCOMER)[-1]
         assert first not in " ".join(tg.texts()) and second not in " ".join(tg.texts())
+
+
+async def test_the_bot_removed_from_the_alert_group_sends_alerts_to_private_chats_again(
+    app, tg
+) -> None:
+    shop, sender = await team(app, tg, co_owner=True)
+    await say(app, tg, OWNER, "/notify_here", chat_id=GROUP, title="Shop team", **OLGA)
+    await put_events(app.db, shop.id, [order("ART-6")])
+    await drain(sender)
+    assert got(tg, GROUP, "ART-6") and not got(tg, OWNER, "ART-6")
+
+    # Max removes the bot from the group: the shop's alerts must not go nowhere.
+    removed = tg.my_chat_member(MEMBER, GROUP, "member", "kicked")
+    await app.dp.feed_update(
+        app.bot, Update.model_validate({"update_id": 9, "my_chat_member": removed})
+    )
+    await put_events(app.db, shop.id, [order("ART-7")], batch="b7")
+    await drain(sender)
+
+    assert got(tg, OWNER, "ART-7") and got(tg, CO_OWNER, "ART-7") and got(tg, MEMBER, "ART-7")
+    assert got(
+        tg, OWNER, "🔀 I was removed from the group «Shop team», so the alerts of «Лавка» come to"
+    )
+
+
+async def test_a_member_repeating_notify_here_asks_the_owner_once(app, tg) -> None:
+    _shop, sender = await team(app, tg)
+    for _ in range(3):
+        await say(app, tg, MEMBER, "/notify_here", **IN_GROUP)
+    await drain(sender)
+    assert sum("asks to send" in t for t in tg.texts(OWNER)) == 1
+    assert all("I asked the owner" in t for t in tg.texts(GROUP))
