@@ -42,8 +42,8 @@ GROUPS = frozenset({"group", "supergroup"})
 
 
 def texts_of(message: Message) -> Iterator[str]:
-    """Everything a reader of the message can read or open: its text or caption and the
-    addresses behind its links."""
+    """Everything a reader of the message can read or open: its text or caption, the
+    addresses behind its links, a quote from another message, a poll's question and options."""
     for text, entities in (
         (message.text, message.entities),
         (message.caption, message.caption_entities),
@@ -53,6 +53,11 @@ def texts_of(message: Message) -> Iterator[str]:
         for entity in entities or ():
             if entity.url:
                 yield entity.url
+    if message.quote is not None:
+        yield message.quote.text
+    if message.poll is not None:
+        yield message.poll.question
+        yield from (option.text for option in message.poll.options)
 
 
 def key_in(message: Message) -> str | None:

@@ -74,6 +74,7 @@ class Case:
     photo: bool = False
     edited_from: str | None = None  # the message first says this, then is edited
     entities: list[dict[str, Any]] | None = None
+    fields: Callable[[str], dict[str, Any]] | None = None  # more of the message, given the key
 
 
 CASES = [
@@ -145,6 +146,20 @@ CASES = [
         expect=REVOKE,
         entities=[{"type": "text_link", "offset": 0, "length": 8, "url": "https://x.io/?k={key}"}],
     ),
+    Case(
+        "supergroup: a quote from another chat",
+        lambda k: "look what they sent",
+        where="supergroup",
+        expect=REVOKE,
+        fields=lambda k: {"quote": {"text": f"token {k}", "position": 0}},
+    ),
+    Case(
+        "group: a poll",
+        lambda k: "",
+        where="group",
+        expect=REVOKE,
+        fields=lambda k: {"poll": poll("Which key?", ["none", split_lines(k)])},
+    ),
     Case("channel: post", zero_width, where="channel", expect=CHANNEL),
     Case(
         "channel: post edited",
@@ -167,6 +182,24 @@ NOT_KEYS = [
 ]
 
 
+def poll(question: str, options: list[str]) -> dict[str, Any]:
+    return {
+        "id": "1",
+        "question": question,
+        "options": [
+            {"persistent_id": str(n), "text": text, "voter_count": 0}
+            for n, text in enumerate(options)
+        ],
+        "total_voter_count": 0,
+        "is_closed": False,
+        "is_anonymous": True,
+        "type": "regular",
+        "allows_multiple_answers": False,
+        "allows_revoting": False,
+        "members_only": False,
+    }
+
+
 class Rig:
     def __init__(self, app: App, tg: FakeTelegram, wb: FakeWB) -> None:
         self.app, self.tg, self.wb = app, tg, wb
@@ -174,7 +207,7 @@ class Rig:
     async def feed(self, kind: str, message: dict[str, Any]) -> None:
         await self.app.dp.feed_raw_update(self.app.bot, {"update_id": next(_ids), kind: message})
 
-    async def send(self, case: Case, text: str, user: int) -> dict[str, Any]:
+    async def send(self, case: Case, text: str, user: int, key: str = "") -> dict[str, Any]:
         """The case's message as the user (or channel) sends it; returns the Message dict as
         Telegram delivered it last (after the edit, if any)."""
         first = case.edited_from if case.edited_from is not None else text
@@ -190,20 +223,24 @@ class Rig:
             message = self.tg.user_message(user, first, chat_id=chat, photo=case.photo)
             kind = "message"
         if case.edited_from is None:
-            self._entities(message, case)
+            self._complete(message, case, key)
             await self.feed(kind, message)
             return message
         await self.feed(kind, message)
         edited = self.tg.edit_user_message(message["chat"]["id"], message["message_id"], text)
-        self._entities(edited, case)
+        self._complete(edited, case, key)
         await self.feed(f"edited_{kind}", edited)
         return edited
 
     @staticmethod
-    def _entities(message: dict[str, Any], case: Case) -> None:
+    def _complete(message: dict[str, Any], case: Case, key: str) -> None:
         if case.entities is not None:
             field = "caption_entities" if case.photo else "entities"
             message[field] = case.entities
+        if case.fields is not None:
+            message.update(case.fields(key))
+            if "poll" in message:
+                message.pop("text", None)
 
 
 @pytest.fixture
@@ -250,7 +287,7 @@ async def check_case(rig: Rig, case: Case) -> list[str]:
         )
     shops_before = await shops(rig)
     before = len(rig.tg.calls)
-    message = await rig.send(case, case.text(key), next(_users))
+    message = await rig.send(case, case.text(key), next(_users), key)
     problems = []
     if (message["chat"]["id"], message["message_id"]) not in rig.tg.deleted:
         problems.append("not deleted")
