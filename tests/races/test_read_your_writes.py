@@ -4,6 +4,7 @@ shared reader and could find nothing)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -39,3 +40,25 @@ async def test_a_new_shop_comes_back_from_connect_while_a_read_is_under_way(db, 
         joined = await redeem_invite(db, code, 2)
     assert is_new and shop.name == "Лавка" and shop.state == "active"
     assert joined is not None and joined.id == shop.id
+
+
+async def test_a_read_after_a_commit_sees_it_while_other_reads_run(db):
+    """The settings pattern: one function writes, the next reads through the reader, while
+    hundreds of other reads are in flight on it."""
+    await db.write_many(
+        "INSERT INTO counters(name, value) VALUES (?, ?)", [(f"bg{i}", i) for i in range(500)]
+    )
+
+    async def background() -> None:
+        for _ in range(20):
+            await db.fetchall("SELECT name, value FROM counters WHERE name LIKE 'bg%'")
+
+    async def write_then_read(i: int) -> int | None:
+        await db.write("INSERT INTO counters(name, value) VALUES (?, ?)", (f"w{i}", i))
+        row = await db.fetchone("SELECT value FROM counters WHERE name = ?", (f"w{i}",))
+        return None if row is None else int(row[0])
+
+    readers = [asyncio.create_task(background()) for _ in range(10)]
+    seen = await asyncio.gather(*(write_then_read(i) for i in range(400)))
+    await asyncio.gather(*readers)
+    assert [i for i, value in enumerate(seen) if value != i] == []
