@@ -97,6 +97,11 @@ def money(value: float) -> str:
     return formats.money(value)
 
 
+def exact_money(value: float, language: str) -> str:
+    """An amount on its own: with its kopecks when it has them (1 459,27 ₽)."""
+    return formats.money(value, language, formats.kopecks(value) % 100 != 0)
+
+
 def percent(value: float) -> str:
     return f"{value:g}%"
 
@@ -144,8 +149,8 @@ def _local_time(event: EventRow, ctx: RenderContext) -> str:
     return datetime.fromtimestamp(ts, ctx.tz).strftime("%H:%M")
 
 
-def item_line(event: EventRow, ctx: RenderContext, amount: float) -> str:
-    """One event in a list: title, seller article, nmId, size, amount."""
+def item_line(event: EventRow, ctx: RenderContext, amount: str) -> str:
+    """One event in a list: title, seller article, nmId, size, amount (as shown)."""
     article = html.escape(_short(_str(event.payload, "supplier_article"), ARTICLE_CHARS))
     parts = [
         html.escape(_short(title_of(event, ctx), TITLE_CHARS)),
@@ -154,7 +159,7 @@ def item_line(event: EventRow, ctx: RenderContext, amount: float) -> str:
     ]
     if _size(event):
         parts.append(html.escape(_short(_size(event), 20)))
-    parts.append(money(amount))
+    parts.append(amount)
     return "• " + " · ".join(parts)
 
 
@@ -205,11 +210,18 @@ def _listed(
     events: Sequence[EventRow], ctx: RenderContext, head: str, amount_key: str, today: bool
 ) -> Rendered:
     _ = ctx.gettext
-    total = sum(_num(e.payload, amount_key) for e in events)
+    # The header's sum is the sum of the lines as shown: kopecks are added up, and shown on
+    # every line when any amount has them (whole roubles rounded per line would not add up).
+    cents = [formats.kopecks(_num(e.payload, amount_key)) for e in events]
+    with_kopecks = any(c % 100 for c in cents)
+
+    def shown(kopecks: int) -> str:
+        return formats.money(kopecks / 100, ctx.language, with_kopecks)
+
     head = head.format(
-        shop=ctx.shop(events[0].shop_id), count=number(len(events)), total=money(total)
+        shop=ctx.shop(events[0].shop_id), count=number(len(events)), total=shown(sum(cents))
     )
-    lines = [item_line(e, ctx, _num(e.payload, amount_key)) for e in events]
+    lines = [item_line(e, ctx, shown(c)) for e, c in zip(events, cents, strict=True)]
     tail = _today_line(events[0].shop_id, ctx) if today else ""
     return Rendered(fit_list(head, lines, tail, ctx.limit, _("+{count} more")))
 
@@ -236,7 +248,7 @@ def render_orders(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
             else ""
         ),
         _("💰 {price} (seller discount {discount}, WB discount {spp})").format(
-            price=money(_num(p, "price_with_disc")),
+            price=exact_money(_num(p, "price_with_disc"), ctx.language),
             discount=percent(_num(p, "discount_percent")),
             spp=percent(_num(p, "spp")),
         ),

@@ -6,7 +6,8 @@ Renderers take the translation function as `_`, so they are pure and testable in
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import fields
 from datetime import date, datetime, tzinfo
 
 from bot import formats
@@ -25,9 +26,9 @@ def fmt_int(value: float, lang: str = "en") -> str:
     return formats.number(value)
 
 
-def fmt_money(value: float, lang: str = "en") -> str:
-    """Whole roubles: 12345.4 → "12 345 ₽"."""
-    return formats.money(value, lang)
+def fmt_money(value: float, lang: str = "en", kopecks: bool = False) -> str:
+    """Whole roubles: 12345.4 → "12 345 ₽"; with kopecks "12 345,40 ₽" (ru)."""
+    return formats.money(value, lang, kopecks)
 
 
 def fmt_decimal(value: float, lang: str = "en", digits: int = 1) -> str:
@@ -43,9 +44,9 @@ def _signed(text: str) -> str:
     return text if text.startswith("-") else f"+{text}"
 
 
-def fmt_delta(change: Delta, lang: str = "en", money: bool = False) -> str:
+def fmt_delta(change: Delta, lang: str = "en", money: bool = False, kopecks: bool = False) -> str:
     """ "+120, +10.0%" against the previous period; without a percentage when it was 0."""
-    amount = fmt_money(change.change, lang) if money else fmt_int(change.change, lang)
+    amount = fmt_money(change.change, lang, kopecks) if money else fmt_int(change.change, lang)
     parts = [_signed(amount)]
     if change.percent is not None:
         parts.append(_signed(fmt_percent(change.percent, lang)))
@@ -133,32 +134,42 @@ def _name(article: str, subject: str, title: str, nm_id: int) -> str:
     return f"{text} ({html.escape(extra)})" if extra else text
 
 
-def _line(label: str, now: float, before: float, lang: str, money: bool = False) -> str:
-    value = fmt_money(now, lang) if money else fmt_int(now, lang)
-    return f"{label}: <b>{value}</b> ({fmt_delta(delta(now, before), lang, money)})"
+def money_has_kopecks(amounts: Iterable[float]) -> bool:
+    """Whether any amount has kopecks: then a text shows kopecks on every amount, so the lines
+    of a list add up to their total as shown (whole roubles rounded one by one would not)."""
+    return any(formats.kopecks(a) % 100 for a in amounts)
 
 
-def _count_sum(label: str, n: int, s: float, pn: int, ps: float, lang: str) -> str:
+def _line(label: str, now: float, before: float, lang: str, kopecks: bool) -> str:
+    value = fmt_money(now, lang, kopecks)
+    return f"{label}: <b>{value}</b> ({fmt_delta(delta(now, before), lang, True, kopecks)})"
+
+
+def _count_sum(label: str, n: int, s: float, pn: int, ps: float, lang: str, kopecks: bool) -> str:
     return (
-        f"{label}: <b>{fmt_int(n, lang)}</b> · <b>{fmt_money(s, lang)}</b> "
-        f"({fmt_delta(delta(n, pn), lang)}; {fmt_delta(delta(s, ps), lang, money=True)})"
+        f"{label}: <b>{fmt_int(n, lang)}</b> · <b>{fmt_money(s, lang, kopecks)}</b> "
+        f"({fmt_delta(delta(n, pn), lang)}; {fmt_delta(delta(s, ps), lang, True, kopecks)})"
     )
 
 
-def totals_lines(cur: Totals, prev: Totals, lang: str, _: Translate) -> list[str]:
+def totals_lines(
+    cur: Totals, prev: Totals, lang: str, _: Translate, kopecks: bool = False
+) -> list[str]:
+    k = kopecks
     lines = [
-        _count_sum(_("Orders"), cur.orders, cur.orders_sum, prev.orders, prev.orders_sum, lang),
+        _count_sum(_("Orders"), cur.orders, cur.orders_sum, prev.orders, prev.orders_sum, lang, k),
         _count_sum(
-            _("Cancellations"), cur.cancels, cur.cancels_sum, prev.cancels, prev.cancels_sum, lang
+            _("Cancellations"), cur.cancels, cur.cancels_sum, prev.cancels, prev.cancels_sum,
+            lang, k,
         ),
         _count_sum(
-            _("Buyouts"), cur.buyouts, cur.buyouts_sum, prev.buyouts, prev.buyouts_sum, lang
+            _("Buyouts"), cur.buyouts, cur.buyouts_sum, prev.buyouts, prev.buyouts_sum, lang, k
         ),
         _count_sum(
-            _("Returns"), cur.returns, cur.returns_sum, prev.returns, prev.returns_sum, lang
+            _("Returns"), cur.returns, cur.returns_sum, prev.returns, prev.returns_sum, lang, k
         ),
-        _line(_("To be paid"), cur.for_pay, prev.for_pay, lang, money=True),
-    ]
+        _line(_("To be paid"), cur.for_pay, prev.for_pay, lang, k),
+    ]  # fmt: skip
     rate, prev_rate = cur.buyout_rate, prev.buyout_rate
     if rate is None:
         lines.append(_("Buyout rate: —"))
@@ -172,9 +183,9 @@ def totals_lines(cur: Totals, prev: Totals, lang: str, _: Translate) -> list[str
     if avg is None:
         lines.append(_("Average order: —"))
     else:
-        text = _("Average order: <b>{value}</b>").format(value=fmt_money(avg, lang))
+        text = _("Average order: <b>{value}</b>").format(value=fmt_money(avg, lang, k))
         if prev_avg is not None:
-            text += f" ({fmt_delta(delta(avg, prev_avg), lang, money=True)})"
+            text += f" ({fmt_delta(delta(avg, prev_avg), lang, True, k)})"
         lines.append(text)
     return lines
 
@@ -183,6 +194,15 @@ def render_report(data: ReportData, shop_label: str, lang: str, today: date, _: 
     """The /report message: totals against the previous period, top and falling products,
     warehouses and regions, and how fresh the data is."""
     p, prev = data.period, data.period.previous()
+    k = money_has_kopecks(
+        [
+            *(getattr(t, f.name) for t in (data.current, data.previous) for f in fields(t)
+              if f.name.endswith("_sum") or f.name == "for_pay"),
+            *(t.orders_sum for t in data.top),
+            *(x for f in data.falls for x in (f.orders_sum, f.previous_sum)),
+            *(r.orders_sum for r in (*data.warehouses[:SPLIT_ROWS], *data.regions[:SPLIT_ROWS])),
+        ]
+    )  # fmt: skip
     out = [
         _("📊 <b>{shop}</b>: {first} – {last}").format(
             shop=html.escape(shop_label), first=fmt_day(p.first, lang), last=fmt_day(p.last, lang)
@@ -191,20 +211,20 @@ def render_report(data: ReportData, shop_label: str, lang: str, today: date, _: 
             first=fmt_day(prev.first, lang), last=fmt_day(prev.last, lang)
         ),
         "",
-        *totals_lines(data.current, data.previous, lang, _),
+        *totals_lines(data.current, data.previous, lang, _, k),
     ]
     if data.top:
         out += ["", _("<b>Top products</b> (orders · sum)")]
         out += [
             f"{i}. {_name(t.supplier_article, t.subject, t.title, t.nm_id)} — "
-            f"{fmt_int(t.orders, lang)} · {fmt_money(t.orders_sum, lang)}"
+            f"{fmt_int(t.orders, lang)} · {fmt_money(t.orders_sum, lang, k)}"
             for i, t in enumerate(data.top, 1)
         ]
     if data.falls:
         out += ["", _("<b>Fell most</b> (sum before → now)")]
         out += [
             f"{i}. {_name(f.supplier_article, f.subject, f.title, f.nm_id)} — "
-            f"{fmt_money(f.previous_sum, lang)} → {fmt_money(f.orders_sum, lang)}"
+            f"{fmt_money(f.previous_sum, lang, k)} → {fmt_money(f.orders_sum, lang, k)}"
             for i, f in enumerate(data.falls, 1)
         ]
     for title, rows in (
@@ -215,7 +235,7 @@ def render_report(data: ReportData, shop_label: str, lang: str, today: date, _: 
             out += ["", title]
             out += [
                 f"{html.escape(r.name or '—')} — {fmt_int(r.orders, lang)} · "
-                f"{fmt_money(r.orders_sum, lang)}"
+                f"{fmt_money(r.orders_sum, lang, k)}"
                 for r in rows[:SPLIT_ROWS]
             ]
     if data.partly_before_data and data.data_starts is not None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any, Generic, TypeVar
 
+from bot.formats import kopecks
+
 T = TypeVar("T")
 
 MSK = timezone(timedelta(hours=3), "MSK")
@@ -320,8 +322,11 @@ def _number(value: Any) -> float | None:
 
 
 def _money(row: Mapping[str, Any], key: str) -> float:
+    """An amount rounded to whole kopecks here, once: every sum the bot shows is then a sum of
+    the amounts as shown (WB's 1234.555 or 4419.059999999999 would make a total differ from
+    the sum of its lines by a kopeck)."""
     number = _number(row.get(key))
-    return 0.0 if number is None else number
+    return 0.0 if number is None else kopecks(number) / 100
 
 
 def _integer(value: Any) -> int | None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot.notify.sender import Outgoing, group_messages, place, quiet_until
 from bot.notify.texts import (
@@ -16,14 +20,15 @@ from bot.notify.texts import (
     renderer,
 )
 from bot.store.outbox import Due, EventRow
-from tests.lang import nb
+from tests.lang import EN, RU, nb
 from tests.users import user
 
 MSK = ZoneInfo("Europe/Moscow")
 
 
 def ctx(**kw) -> RenderContext:
-    return RenderContext(user=None, language="en", gettext=lambda s: s, tz=MSK, **kw)
+    kw = {"language": "en", "gettext": lambda s: s, **kw}
+    return RenderContext(user=None, tz=MSK, **kw)
 
 
 def ev(kind="order", n=0, *, shop=1, batch="b", catch_up=False, **payload) -> EventRow:
@@ -44,6 +49,38 @@ def ev(kind="order", n=0, *, shop=1, batch="b", catch_up=False, **payload) -> Ev
 def test_money_is_written_in_full():
     assert money(12345) == nb("12 345 ₽")
     assert money(1_204_000.4) == nb("1 204 000 ₽")
+
+
+def shown_amounts(text: str) -> list[Decimal]:
+    """Every amount in the text as a seller reads it: "1 234,56 ₽" → 1234.56."""
+    found = re.findall(r"(-?\d{1,3}(?:\u00a0\d{3})*(?:[.,]\d{2})?)\u00a0₽", text)
+    return [Decimal(a.replace("\u00a0", "").replace(",", ".")) for a in found]
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize(
+    ("kind", "key"),
+    [("order", "price_with_disc"), ("cancel", "price_with_disc"), ("buyout", "for_pay")],
+)
+def test_a_burst_header_is_the_sum_of_its_lines_as_shown(language, kind, key):
+    prices = [1234.555, 1234.555, 1234.555, 4419.059999999999, 99.994]
+    events = [ev(kind, i, **{key: p}) for i, p in enumerate(prices)]
+    translate = RU if language == "ru" else EN
+    text = compose(events, ctx(language=language, gettext=translate)).text
+    header, *lines = shown_amounts(text)
+    assert len(lines) == len(prices)
+    assert header == sum(lines) == Decimal("8222.73")
+    assert nb("1 234.56 ₽" if language == "en" else "1 234,56 ₽") in text
+
+
+def test_a_burst_of_whole_roubles_shows_no_kopecks():
+    text = compose([ev("order", 1, price_with_disc=1500), ev("order", 2, price_with_disc=990)],
+                   ctx()).text  # fmt: skip
+    assert nb("new orders — 2, 2 490 ₽") in text and ".00" not in text
+
+
+def test_a_single_order_shows_its_kopecks():
+    assert nb("💰 1 459.27 ₽") in compose([ev("order", 1, price_with_disc=1459.27)], ctx()).text
 
 
 def test_cancel_buyout_return_each_say_what_happened():

@@ -85,17 +85,17 @@ async def test_text_chart_and_excel_agree_with_the_seeded_rows(db, keyring):
     ]
 
     text = render_report(data, shop.name, "en", date(2026, 11, 20), en)
-    assert nb("Orders: <b>3</b> · <b>15 501 ₽</b> (+1, +50.0%; +9 801 ₽, +171.9%)") in text
-    assert nb("Cancellations: <b>1</b> · <b>2 501 ₽</b>") in text
-    assert nb("Buyouts: <b>2</b> · <b>3 000 ₽</b>") in text
-    assert nb("Returns: <b>1</b> · <b>1 000 ₽</b>") in text
-    assert nb("To be paid: <b>1 700 ₽</b>") in text
+    assert nb("Orders: <b>3</b> · <b>15 500.50 ₽</b> (+1, +50.0%; +9 800.50 ₽, +171.9%)") in text
+    assert nb("Cancellations: <b>1</b> · <b>2 500.50 ₽</b>") in text
+    assert nb("Buyouts: <b>2</b> · <b>3 000.00 ₽</b>") in text
+    assert nb("Returns: <b>1</b> · <b>1 000.00 ₽</b>") in text
+    assert nb("To be paid: <b>1 700.00 ₽</b>") in text
     assert "Buyout rate: <b>50.0%</b>" in text
-    assert nb("Average order: <b>5 167 ₽</b>") in text
-    assert nb("1. ART-1 (Платья) — 2 · 13 000 ₽") in text
-    assert "Fell most" in text and nb("ART-2 (Платья) — 5 700 ₽ → 2 501 ₽") in text
-    assert nb("Коледино — 2 · 13 000 ₽") in text and nb("Тула — 1 · 2 501 ₽") in text
-    assert nb("Новосибирская — 1 · 1 000 ₽") in text
+    assert nb("Average order: <b>5 166.83 ₽</b>") in text
+    assert nb("1. ART-1 (Платья) — 2 · 13 000.00 ₽") in text
+    assert "Fell most" in text and nb("ART-2 (Платья) — 5 700.00 ₽ → 2 500.50 ₽") in text
+    assert nb("Коледино — 2 · 13 000.00 ₽") in text and nb("Тула — 1 · 2 500.50 ₽") in text
+    assert nb("Новосибирская — 1 · 1 000.00 ₽") in text
     assert "Data as of 11:05" in text  # 04:05 UTC in Novosibirsk
 
     png = render_chart(data.days, data.previous_days, ("o", "s", "now", "before"))
@@ -130,8 +130,8 @@ async def test_the_russian_report_writes_russian_dates_and_numbers_that_never_wr
     text = render_report(data, shop.name, "ru", date(2026, 11, 20), RU)
     assert ": 10.11.2026 – 12.11.2026" in text
     assert "в сравнении с 07.11.2026 – 09.11.2026" in text
-    assert "Заказы: <b>3</b> · <b>15\u00a0501\u00a0₽</b>" in text
-    assert "(+1, +50,0%; +9\u00a0801\u00a0₽, +171,9%)" in text
+    assert "Заказы: <b>3</b> · <b>15\u00a0500,50\u00a0₽</b>" in text
+    assert "(+1, +50,0%; +9\u00a0800,50\u00a0₽, +171,9%)" in text
     assert "Данные на 19.11.2026 11:05" in text  # another day: with its date
     assert not re.search(r"\d \d{3}(?!\d)|\d ₽", text)  # no plain space inside a number
     assert "2026-11" not in text

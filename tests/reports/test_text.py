@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
-from bot.reports.metrics import Delta, Totals
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from bot.reports.metrics import Delta, ReportData, Totals
+from bot.reports.periods import Period
 from bot.reports.stock import StockLine, days_of_cover, riskiest_first
-from bot.reports.text import fmt_delta, fmt_int, fmt_money, fmt_percent, totals_lines, usage
+from bot.reports.text import (
+    fmt_delta,
+    fmt_int,
+    fmt_money,
+    fmt_percent,
+    render_report,
+    totals_lines,
+    usage,
+)
+from bot.store.reports import ProductTotals, SplitRow
 from tests.lang import EN, RU, nb
+
+MSK = ZoneInfo("Europe/Moscow")
 
 
 def test_numbers_in_full_with_space_groups():
@@ -58,3 +75,30 @@ def test_stock_riskiest_first_and_unsold_last():
 
     ordered = riskiest_first([line(1, 100, 0), line(2, 10, 14), line(3, 3, 14), line(4, 50, 0)])
     assert [s.nm_id for s in ordered] == [3, 2, 1, 4]
+
+
+def test_report_lists_add_up_to_their_totals_as_shown():
+    # Two warehouses and two products at 100.50 each: rounded to whole roubles one by one they
+    # would read 101 + 101 under a total of 201.
+    period = Period("custom", date(2026, 12, 5), date(2026, 12, 5))
+    start, end = period.bounds(MSK, datetime(2026, 12, 7, tzinfo=UTC))
+    current = Totals(orders=2, orders_sum=201.0)
+    data = ReportData(
+        period=period, zone=MSK, start=start, end=end, previous_start=start, previous_end=start,
+        current=current, previous=Totals(), days=[], previous_days=[],
+        products=[ProductTotals(1, "A-1", "Кружки", "", 1, 100.5),
+                  ProductTotals(2, "A-2", "Кружки", "", 1, 100.5)],
+        falls=[], warehouses=[SplitRow("Коледино", 1, 100.5), SplitRow("Тула", 1, 100.5)],
+        regions=[SplitRow("Москва", 2, 201.0)], as_of=None, data_starts=None,
+    )  # fmt: skip
+    for lang, translate in (("en", EN), ("ru", RU)):
+        text = render_report(data, "Shop", lang, date(2026, 12, 7), translate)
+        total = shown(text.split("\n")[3])[0]
+        for heading in ("Top products", "Warehouses") if lang == "en" else ("Топ", "Склады"):
+            block = text.split(heading, 1)[1].split("\n\n", 1)[0]
+            assert sum(shown(block)) == total == Decimal("201.00"), (lang, block)
+
+
+def shown(text: str) -> list[Decimal]:
+    found = re.findall(r"(-?\d{1,3}(?:\u00a0\d{3})*(?:[.,]\d{2})?)\u00a0₽", text)
+    return [Decimal(a.replace("\u00a0", "").replace(",", ".")) for a in found]

@@ -272,6 +272,15 @@ def test_numbers_accept_numeric_strings_and_reject_bool_nan_inf() -> None:
     assert order.income_id is None
 
 
+def test_amounts_are_rounded_to_kopecks_once_where_they_enter() -> None:
+    # Binary noise and a third decimal would make a burst's total differ from its lines.
+    row = dict(ORDER_ROW, priceWithDisc=4419.059999999999, finishedPrice=1234.555)
+    (order,) = parse_orders([row]).rows
+    assert (order.price_with_disc, order.finished_price) == (4419.06, 1234.56)
+    (sale,) = parse_sales([dict(SALE_ROW, forPay=1284.0149999, priceWithDisc="99.995")]).rows
+    assert (sale.for_pay, sale.price_with_disc) == (1284.01, 100.0)
+
+
 def test_strings_are_stripped_cleaned_and_truncated() -> None:
     row = dict(
         ORDER_ROW,
