@@ -92,7 +92,13 @@ def render_route_changed(events: Sequence[EventRow], ctx: RenderContext) -> Rend
             "member": _text(p, "for_name"),
             "removed": _text(p, "removed_name"),
         }
-        if p.get("gone"):
+        if p.get("legacy"):
+            text = _(
+                "🔀 Alerts of «{shop}» go to a group that was chosen before only owners could "
+                "decide it. If you did not choose it, everyone in that group sees the shop's "
+                "orders."
+            )
+        elif p.get("gone"):
             text = _(
                 "🔀 I was removed from the group «{group}», so the alerts of «{shop}» come to "
                 "private chats again. Add me back and send /notify_here there to return them."

@@ -13,7 +13,9 @@ from aiogram.types import Update
 
 from bot.notify import make_sender
 from bot.notify.sender import place
+from bot.store import db as db_module
 from bot.store import outbox
+from bot.store.db import Database
 from bot.store.shops import create_invite, fingerprint, get_shop
 from tests.dispatch import running_app
 from tests.fakes.tokens import ACC_PERSONAL, make_token
@@ -231,3 +233,42 @@ async def test_a_member_repeating_notify_here_asks_the_owner_once(app, tg) -> No
     await drain(sender)
     assert sum("asks to send" in t for t in tg.texts(OWNER)) == 1
     assert all("I asked the owner" in t for t in tg.texts(GROUP))
+
+
+async def test_owners_hear_once_of_a_group_route_set_before_roles(
+    tmp_path, tg, monkeypatch
+) -> None:
+    # A database as the version before roles left it: a shop whose alerts a member had sent
+    # to their group, and a shop whose alerts go to private chats.
+    path = tmp_path / "data" / "wbpulse.sqlite3"
+    with monkeypatch.context() as m:
+        older = [s for s in db_module.migration_scripts() if s[0] < 11]
+        m.setattr(db_module, "migration_scripts", lambda: older)
+        old = Database(path)
+        await old.open()
+        now = time.time()
+        for user, shop, group in ((OWNER, 1, GROUP), (CO_OWNER, 2, None)):
+            await old.write(
+                "INSERT INTO users(id, tg_language, timezone, created_at) VALUES (?,?,?,?)",
+                (user, "en", "Europe/Moscow", now),
+            )
+            await old.write(
+                "INSERT INTO shops(id, seller_id, name, alert_chat_id, connected_at, updated_at) "
+                "VALUES (?,?,?,?,?,?)",
+                (shop, f"sid-{shop}", f"Shop {shop}", group, now, now),
+            )
+            await old.write(
+                "INSERT INTO memberships(user_id, shop_id, role, created_at) "
+                "VALUES (?,?,'owner',?)",
+                (user, shop, now),
+            )
+        await old.close()
+
+    for _restart in range(2):  # told once, not at every start
+        async with running_app(tmp_path, tg) as app:
+            await drain(make_sender(app))
+
+    told = [t for t in tg.texts(OWNER) if "chosen before only owners could decide" in t]
+    assert len(told) == 1 and told[0].startswith("🔀 Alerts of «Shop 1» go to a group")
+    assert "/notify_private from an owner brings" in told[0]
+    assert tg.texts(CO_OWNER) == []
