@@ -24,6 +24,7 @@ from bot.reports.stock import (
 from bot.reports.xlsx import render_stock_xlsx
 from bot.store import reports as store
 from bot.store.db import Database
+from bot.store.polls import get_poll
 from bot.store.shops import Shop, shops_of_user
 from bot.store.users import User
 from bot.wb.methods import Category
@@ -94,7 +95,14 @@ async def send_stock(
             shops=html.escape(", ".join(missing))
         )
     if not records:
-        body += "\n" + _("WB has not sent a stock report yet; it comes about every 30 minutes.")
+        polls = [await get_poll(db, s.id, "stock") for s in with_stock]
+        if any(p is not None and p.baseline_done for p in polls):
+            # WB answered (an empty report, or 204 "no data") and nothing was ever known.
+            body += "\n" + _("WB lists none of your goods at its warehouses.")
+        else:
+            body += "\n" + _(
+                "WB has not sent a stock report yet; it comes about every 30 minutes."
+            )
     await message.answer(body)
     if lines:
         workbook = await asyncio.to_thread(render_stock_xlsx, lines, xlsx_headers(), lang)

@@ -164,3 +164,15 @@ async def test_a_sold_out_product_nobody_orders_is_shown_once_then_forgotten(app
     await put_stock(app.db, shop.id, [(8, "0", "Минск", 39)])
     await say(app, tg, USER, "/stock")
     assert "ART-7" not in tg.texts(USER)[-2] and "ART-8" in tg.texts(USER)[-2]
+
+
+@pytest.mark.parametrize("live", [{}], indirect=True)
+async def test_a_shop_with_nothing_at_wb_hears_so_not_that_the_report_is_late(live, tg):
+    app, rig = live
+    _, sid, _ = await rig.connect(categories=("statistics", "analytics"), user_id=USER)
+    await say(app, tg, USER, "/stock")
+    assert "WB has not sent a stock report yet" in tg.texts(USER)[-1]
+    await rig.run_until(lambda: stock_reports(rig, sid), within=10)  # 204: no data
+    await say(app, tg, USER, "/stock")
+    assert "WB lists none of your goods at its warehouses." in tg.texts(USER)[-1]
+    assert "not sent" not in tg.texts(USER)[-1]
