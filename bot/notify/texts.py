@@ -149,6 +149,13 @@ def _local_time(event: EventRow, ctx: RenderContext) -> str:
     return datetime.fromtimestamp(ts, ctx.tz).strftime("%H:%M")
 
 
+def amount_text(value: float, ctx: RenderContext) -> str:
+    """An amount on its own (kopecks when it has them), or words for one WB has not filled in
+    yet: WB sends 0 for up to 24 hours (finishedPrice, priceWithDisc, forPay), and an alert
+    never says "0 ₽"."""
+    return exact_money(value, ctx.language) if value else ctx.gettext("amount pending")
+
+
 def item_line(event: EventRow, ctx: RenderContext, amount: str) -> str:
     """One event in a list: title, seller article, nmId, size, amount (as shown)."""
     article = html.escape(_short(_str(event.payload, "supplier_article"), ARTICLE_CHARS))
@@ -212,16 +219,25 @@ def _listed(
     _ = ctx.gettext
     # The header's sum is the sum of the lines as shown: kopecks are added up, and shown on
     # every line when any amount has them (whole roubles rounded per line would not add up).
+    # An amount WB has not filled in yet (0) is said in words and left out of the sum.
     cents = [formats.kopecks(_num(e.payload, amount_key)) for e in events]
     with_kopecks = any(c % 100 for c in cents)
+    pending = _("amount pending")
 
     def shown(kopecks: int) -> str:
         return formats.money(kopecks / 100, ctx.language, with_kopecks)
 
-    head = head.format(
-        shop=ctx.shop(events[0].shop_id), count=number(len(events)), total=shown(sum(cents))
-    )
-    lines = [item_line(e, ctx, shown(c)) for e, c in zip(events, cents, strict=True)]
+    known = [c for c in cents if c]
+    if not known:
+        total = pending
+    elif len(known) < len(cents):
+        total = _("{total}, some amounts pending").format(total=shown(sum(known)))
+    else:
+        total = shown(sum(known))
+    head = head.format(shop=ctx.shop(events[0].shop_id), count=number(len(events)), total=total)
+    lines = [
+        item_line(e, ctx, shown(c) if c else pending) for e, c in zip(events, cents, strict=True)
+    ]
     tail = _today_line(events[0].shop_id, ctx) if today else ""
     return Rendered(fit_list(head, lines, tail, ctx.limit, _("+{count} more")))
 
@@ -247,11 +263,7 @@ def render_orders(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
             if _size(event)
             else ""
         ),
-        _("💰 {price} (seller discount {discount}, WB discount {spp})").format(
-            price=exact_money(_num(p, "price_with_disc"), ctx.language),
-            discount=percent(_num(p, "discount_percent")),
-            spp=percent(_num(p, "spp")),
-        ),
+        _price_line(p, ctx),
         _("🏬 {warehouse} → {region}").format(
             warehouse=html.escape(_short(_str(p, "warehouse") or "—", 80)),
             region=html.escape(_short(_str(p, "region") or "—", 80)),
@@ -264,6 +276,16 @@ def render_orders(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
     product = ctx.products.get((event.shop_id, _nm(event)))
     photo = product.photo_url if product and ctx.photos and len(text) <= MAX_CAPTION else None
     return Rendered(text, photo)
+
+
+def _price_line(p: Mapping[str, Any], ctx: RenderContext) -> str:
+    _ = ctx.gettext
+    price = amount_text(_num(p, "price_with_disc"), ctx)
+    if p.get("discount_percent") is None or p.get("spp") is None:
+        return _("💰 {price}").format(price=price)  # the order feed and FBS give no discounts
+    return _("💰 {price} (seller discount {discount}, WB discount {spp})").format(
+        price=price, discount=percent(_num(p, "discount_percent")), spp=percent(_num(p, "spp"))
+    )
 
 
 @renderer("cancel")

@@ -385,8 +385,11 @@ async def upsert_sales(
         "supplier_article = excluded.supplier_article, barcode = excluded.barcode, "
         "tech_size = excluded.tech_size, subject = excluded.subject, brand = excluded.brand, "
         "warehouse = excluded.warehouse, region = excluded.region, "
-        "total_price = excluded.total_price, finished_price = excluded.finished_price, "
-        "price_with_disc = excluded.price_with_disc, for_pay = excluded.for_pay, "
+        # A 0 is an amount WB has not filled in yet: it never replaces a known one.
+        "total_price = COALESCE(NULLIF(excluded.total_price, 0), sales.total_price), "
+        "finished_price = COALESCE(NULLIF(excluded.finished_price, 0), sales.finished_price), "
+        "price_with_disc = COALESCE(NULLIF(excluded.price_with_disc, 0), "
+        "sales.price_with_disc), for_pay = COALESCE(NULLIF(excluded.for_pay, 0), sales.for_pay), "
         "is_return = excluded.is_return "
         "WHERE sales.last_change IS NULL OR excluded.last_change >= sales.last_change",
         rows,

@@ -871,8 +871,9 @@ def fbs_payload(o: FbsOrder) -> dict[str, Any]:
         "price_with_disc": o.price,
         "finished_price": o.price,
         "total_price": o.price,
-        "discount_percent": 0,
-        "spp": 0,
+        # orders/new gives the price only: no discounts to show.
+        "discount_percent": None,
+        "spp": None,
         "warehouse": "",
         "region": "",
         "ts": int(o.created_at.timestamp()),
