@@ -8,18 +8,24 @@ import asyncio
 import sys
 import time
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import ValidationError
 
-from bot.config import Settings, describe_errors
+from bot.config import Settings, StorageSettings, describe_errors
 from bot.store import Database
 
 EXIT_CONFIG = 2
+S = TypeVar("S", bound=StorageSettings)
 
 
 def load_settings() -> Settings:
+    return settings_of(Settings)
+
+
+def settings_of(kind: type[S]) -> S:
     try:
-        return Settings()
+        return kind()
     except ValidationError as exc:
         print(f"wbpulse: configuration error: {describe_errors(exc)}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from None
@@ -45,7 +51,7 @@ def cmd_run(_: argparse.Namespace) -> int:
     return 0
 
 
-async def _open_db_if_any(settings: Settings) -> Database | None:
+async def _open_db_if_any(settings: StorageSettings) -> Database | None:
     """The database when it exists; check-config and rotate-keys never create one."""
     if not settings.db_path.exists():
         return None
@@ -84,7 +90,7 @@ def cmd_check_config(_: argparse.Namespace) -> int:
 
 
 def cmd_rotate_keys(_: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = settings_of(StorageSettings)
     from bot.crypto import CryptoError, MasterKeyError
     from bot.masterkey import verified_keyring
     from bot.store.shops import reseal_all
@@ -123,7 +129,7 @@ def cmd_new_key(_: argparse.Namespace) -> int:
 
 def cmd_health(args: argparse.Namespace) -> int:
     """For the Docker HEALTHCHECK: the running bot refreshes DATA_DIR/heartbeat."""
-    settings = load_settings()
+    settings = settings_of(StorageSettings)
     from bot.app import HEARTBEAT_FILE
 
     path = settings.data_dir / HEARTBEAT_FILE

@@ -12,16 +12,26 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 BOT_TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,100}$")
 
 
-class Settings(BaseSettings):
-    """The operator contract of DESIGN.md: every variable, one typed object."""
+class StorageSettings(BaseSettings):
+    """Where the data and the master keys are: all that `health` and `rotate-keys` need (they
+    run without BOT_TOKEN, e.g. as the image's HEALTHCHECK)."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    master_keys: SecretStr | None = None
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "wbpulse.sqlite3"
+
+
+class Settings(StorageSettings):
+    """The operator contract of DESIGN.md: every variable, one typed object."""
 
     bot_token: SecretStr
     telegram_api_url: str = "https://api.telegram.org"
     wb_api_url_template: str = "https://{host}.wildberries.ru"
-    data_dir: Path = Path("./data")
-    master_keys: SecretStr | None = None
     wb_rate_scale: float = Field(default=1.0, gt=0)
     default_timezone: str = "Europe/Moscow"
     log_level: str = "INFO"
@@ -72,10 +82,6 @@ class Settings(BaseSettings):
     def wb_sandbox(self) -> bool:
         """WB's sandbox hosts accept Test tokens; production hosts do not."""
         return "-sandbox" in self.wb_api_url_template
-
-    @property
-    def db_path(self) -> Path:
-        return self.data_dir / "wbpulse.sqlite3"
 
 
 def describe_errors(exc: Exception) -> str:

@@ -1,4 +1,5 @@
-"""Languages: gettext catalogues in `locales/`, compiled at start when missing or stale.
+"""Languages: gettext catalogues in `locales/`, compiled at start when missing or stale in a
+checkout, shipped compiled in an installed package (see setup.py).
 
 The user's stored choice wins; otherwise Telegram's language_code decides (ru, uk, be, kk read
 Russian best; everyone else gets English).
@@ -28,12 +29,16 @@ def N_(text: str) -> str:  # the gettext convention for "translate later"
     return text
 
 
+PACKAGED = Path(__file__).resolve().parent / "locales"  # an installed package: compiled at build
+CHECKOUT = Path(__file__).resolve().parent.parent / "locales"  # the catalogues as edited
+
+
 def locales_dir() -> Path:
-    """The catalogues sit beside the package in a checkout and in the Docker image."""
-    for candidate in (Path(__file__).resolve().parent.parent / "locales", Path.cwd() / "locales"):
-        if (candidate / "ru" / "LC_MESSAGES" / f"{DOMAIN}.po").exists():
+    """The installed package's compiled catalogues, else the checkout's (never the cwd's)."""
+    for candidate, name in ((PACKAGED, "mo"), (CHECKOUT, "po")):
+        if (candidate / "ru" / "LC_MESSAGES" / f"{DOMAIN}.{name}").exists():
             return candidate
-    raise FileNotFoundError("locales/ with the message catalogues is missing")
+    raise FileNotFoundError(f"the message catalogues are missing (looked in {PACKAGED})")
 
 
 def compile_catalogues(root: Path | None = None) -> list[Path]:
@@ -64,10 +69,11 @@ def language_for(stored: str | None, telegram_code: str | None) -> str:
 
 def make_i18n() -> I18n:
     root = locales_dir()
-    try:
-        compile_catalogues(root)
-    except OSError as exc:  # a read-only image must ship compiled catalogues
-        log.warning("could not compile catalogues: %s", exc)
+    if root == CHECKOUT:  # an installed package ships its catalogues compiled
+        try:
+            compile_catalogues(root)
+        except OSError as exc:
+            log.warning("could not compile catalogues: %s", exc)
     return I18n(path=root, default_locale=DEFAULT_LANGUAGE, domain=DOMAIN)
 
 

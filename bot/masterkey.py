@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.config import Settings
+from bot.config import StorageSettings
 from bot.crypto import Keyring, MasterKeyError, key_file, load_keyring
 from bot.store import Database
 from bot.store.shops import SealedCheck, check_sealed, count_sealed, recheck_crypto_dead
@@ -20,7 +20,7 @@ NOTHING_SEALED = SealedCheck(0, 0, ())
 
 
 async def verified_keyring(
-    settings: Settings, db: Database | None, *, create: bool = True
+    settings: StorageSettings, db: Database | None, *, create: bool = True
 ) -> tuple[Keyring | None, SealedCheck]:
     """The keyring, or None when there is no key yet and ``create`` is off (check-config).
 
@@ -55,7 +55,7 @@ async def verified_keyring(
     return keyring, check
 
 
-async def keyring_at_start(settings: Settings, db: Database) -> Keyring:
+async def keyring_at_start(settings: StorageSettings, db: Database) -> Keyring:
     """The verified keyring; shops that an older version paused over an unreadable key, and
     whose key opens now, are polled again."""
     keyring, check = await verified_keyring(settings, db)
