@@ -157,7 +157,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """A seller's first hour against local fakes: no token, no internet (see bot/demo.py)."""
     from bot.demo import run_demo
 
-    return run_demo(args.out)
+    return run_demo(args.out, args.lang)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     demo = sub.add_parser("demo", help="play a seller's first hour against local fakes")
     demo.add_argument("--out", type=Path, default=Path("demo-output"), help="folder for files")
+    demo.add_argument(
+        "--lang", choices=("ru", "en"), help="the seller's language (default: the system locale's)"
+    )
     demo.set_defaults(func=cmd_demo)
     args = parser.parse_args(argv)
     func = getattr(args, "func", cmd_run)

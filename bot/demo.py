@@ -34,12 +34,13 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.crypto import new_key
+from bot.i18n import LANGUAGES, RUSSIAN_READERS, make_i18n
 
 #: WB's limits scaled by this: the 1-per-minute orders poll runs every 0.12 s, the 30-minute
 #: stock snapshot every 3.6 s, so an hour of the bot's life takes about 7 s.
 RATE_SCALE = 0.002
 TICK_SECONDS = 0.05
-HISTORY_DAYS = 30
+HISTORY_DAYS = 30  # the simulated shop's sales history; the bot's first sync reads 90 days
 USER_ID = 42
 STEP_TIMEOUT = 30.0
 DEFAULT_OUT = Path("demo-output")
@@ -51,6 +52,40 @@ QUIET_METHODS = frozenset({"getUpdates", "getMe", "setMyCommands", "deleteWebhoo
 
 class DemoError(Exception):
     """A step did not happen in time: the demo stops and says which."""
+
+
+#: What the story waits for in the bot's messages, in the seller's language.
+EXPECTED = {
+    "en": {
+        "connected": "is connected",
+        "new_order": "new order",
+        "cancelled": "cancelled",
+        "running_low": "running low",
+    },
+    "ru": {
+        "connected": "подключён",
+        "new_order": "нов",  # "Новый заказ", "новые заказы"
+        "cancelled": "отмен",  # "Заказ отменён", "отменено заказов"
+        "running_low": "заканчива",  # "Заканчивается товар", "заканчиваются товары"
+    },
+}
+
+
+def translator(lang: str) -> Callable[[str], str]:
+    """The demo's own words in the seller's language, from the bot's catalogues."""
+    i18n = make_i18n()
+    return lambda text: i18n.gettext(text, locale=lang)
+
+
+def default_language(environ: dict[str, str] | None = None) -> str:
+    """Russian when the system's locale is Russian (LC_ALL, LC_MESSAGES or LANG, as gettext
+    reads them), else English."""
+    environ = dict(os.environ) if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name)
+        if value:
+            return "ru" if value.split("_")[0].split(".")[0].lower() in RUSSIAN_READERS else "en"
+    return "en"
 
 
 @dataclass
@@ -86,14 +121,18 @@ class Chat:
 
     tg: Any
     out: Path
+    lang: str = "en"
     write: Callable[[str], None] = print
     seen: int = 0
     files: list[Path] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.say = translator(self.lang)
+
     def you(self, text: str, shown: str | None = None) -> None:
         self.flush()
         self.write(f"you> {shown if shown is not None else text}")
-        self.tg.user_message(USER_ID, text, first_name="Anna", language_code="en")
+        self.tg.user_message(USER_ID, text, first_name="Anna", language_code=self.lang)
 
     def note(self, text: str) -> None:
         self.flush()
@@ -110,7 +149,8 @@ class Chat:
     def show(self, call: Any) -> None:
         method = call.method
         if method == "deleteMessage":
-            self.write("bot: (your message with the key was deleted)")
+            _ = self.say
+            self.write(_("bot: (your message with the key was deleted)"))
             return
         head = {"sendMessage": "bot: ", "editMessageText": "bot (edited): "}.get(method)
         if method in ("sendPhoto", "sendDocument"):
@@ -148,9 +188,16 @@ class Chat:
         return call
 
     async def expect_text(self, substring: str, what: str, after: int) -> Any:
+        """Waits for a message holding the substring (case aside)."""
+        wanted = substring.lower()
         return await self.expect(
-            lambda c: c.ok and c.chat_id == USER_ID and substring in (c.text or ""), what, after
+            lambda c: c.ok and c.chat_id == USER_ID and wanted in (c.text or "").lower(),
+            what,
+            after,
         )
+
+    def expect_word(self, key: str, what: str, after: int) -> Any:
+        return self.expect_text(EXPECTED[self.lang][key], what, after)
 
     async def settle(self, seconds: float = 1.2) -> None:
         """Lets the bot finish a reply of several messages (paced at 1/s per chat) before the
@@ -275,20 +322,26 @@ def sent_kind(method: str) -> Callable[[Any], bool]:
 
 async def story(chat: Chat, wb: Any, shop: Shop, db_path: Path) -> None:
     tg = chat.tg
-    chat.note("Anna, a WB seller, opens the bot for the first time.")
+    _ = chat.say
+    chat.note(_("Anna, a WB seller, opens the bot for the first time."))
     mark = len(tg.calls)
     chat.you("/start")
     await chat.expect(sent_kind("sendMessage"), "a reply to /start", mark)
     await chat.settle(0.5)
 
     chat.note(
-        "She creates a Personal read-only token (Statistics, Analytics, Marketplace, Content)."
+        _("She creates a Personal read-only token (Statistics, Analytics, Marketplace, Content).")
     )
     mark = len(tg.calls)
-    chat.you(f"/connect {shop.token}", shown=f"/connect {shop.token[:6]}…(hidden)")
-    await chat.expect_text("is connected", "the connect confirmation", mark)
+    chat.you(f"/connect {shop.token}", shown=f"/connect {shop.token[:6]}…" + _("(hidden)"))
+    await chat.expect_word("connected", "the connect confirmation", mark)
 
-    chat.note(f"The first sync quietly loads {HISTORY_DAYS} days of history (no alerts)…")
+    chat.note(
+        _(
+            "The first sync quietly loads WB's last 90 days (this simulated shop has "
+            "{days} days of sales), with no alerts for them…"
+        ).format(days=HISTORY_DAYS)
+    )
     mark = len(tg.calls)
     deadline = time.monotonic() + STEP_TIMEOUT * 2
     while not baseline_done(db_path):
@@ -298,68 +351,71 @@ async def story(chat: Chat, wb: Any, shop: Shop, db_path: Path) -> None:
     await asyncio.sleep(0.5)
     sent = [c for c in tg.calls[mark:] if c.ok and c.method.startswith("send")]
     chat.flush()
-    chat.write(f"  ·· …done: history loaded, {len(sent)} alert(s) sent for it.")
+    chat.write(
+        "  ·· " + _("…done: history loaded, alerts sent for it: {count}.").format(count=len(sent))
+    )
 
-    chat.note("Four buyers order within a minute.")
+    chat.note(_("Four buyers order within a minute."))
     mark = len(tg.calls)
     for product in shop.products[1:5]:
         wb.add_order(shop.sid, nmId=product.nm_id)
-    await chat.expect(
-        lambda c: c.ok and c.chat_id == USER_ID and "new order" in (c.text or "").lower(),
-        "the new-order alert",
-        mark,
-    )
+    await chat.expect_word("new_order", "the new-order alert", mark)
     await chat.settle()
 
-    chat.note("A little later, one more order.")
+    chat.note(_("A little later, one more order."))
     mark = len(tg.calls)
     single = wb.add_order(shop.sid, nmId=shop.products[2].nm_id)
     await chat.expect_text(single["supplierArticle"], "the alert of a single order", mark)
     await chat.settle()
 
-    chat.note("The buyer changes her mind and cancels that order.")
+    chat.note(_("The buyer changes her mind and cancels that order."))
     mark = len(tg.calls)
     wb.cancel_order(shop.sid, single["srid"])
-    await chat.expect_text("cancelled", "the cancellation alert", mark)
+    await chat.expect_word("cancelled", "the cancellation alert", mark)
     await chat.settle()
 
     chat.note(
-        f"Stock runs down: {LOW_STOCK_PIECES} pieces of {shop.low.article} are left at WB's "
-        "warehouses; the next stock snapshot (every 30 min on WB's clock) sees it."
+        _(
+            "Stock runs down: {pieces} pieces of {article} are left at WB's warehouses; the "
+            "next stock snapshot (every 30 min on WB's clock) sees it."
+        ).format(pieces=LOW_STOCK_PIECES, article=shop.low.article)
     )
     mark = len(tg.calls)
     for i, size in enumerate(shop.low.sizes):
         pieces = LOW_STOCK_PIECES if i == 0 else 0
         wb.set_stock(shop.sid, shop.low.nm_id, size.barcode, size.tech_size, {"Коледино": pieces})
-    await chat.expect_text("Running low", "the low-stock alert", mark)
+    await chat.expect_word("running_low", "the low-stock alert", mark)
     await chat.settle()
 
-    chat.note("Anna asks for the week's report.")
+    chat.note(_("Anna asks for the week's report."))
     mark = len(tg.calls)
-    chat.you("/report week")
+    chat.you(_("/report week"))
     await chat.expect(sent_kind("sendDocument"), "the report's Excel file", mark)
     await chat.settle(0.3)
 
-    chat.note("And how today is going so far.")
+    chat.note(_("And how today is going so far."))
     mark = len(tg.calls)
     chat.you("/summary")
     await chat.expect(sent_kind("sendMessage"), "the summary", mark)
     await chat.settle(1.1)
 
-    chat.note("Is the data fresh?")
+    chat.note(_("Is the data fresh?"))
     mark = len(tg.calls)
     chat.you("/status")
     await chat.expect(sent_kind("sendMessage"), "the status", mark)
     await chat.settle(0.5)
 
 
-async def play(fakes: Fakes, out: Path, started: float) -> int:
+async def play(fakes: Fakes, out: Path, started: float, lang: str) -> int:
     """`out` exists and is absolute; the bot's log goes there too."""
     log_path = out / "bot.log"
-    print("WB Pulse demo: the real bot (`python -m bot`) against a WB simulator and a local")
+    _ = translator(lang)
     print(
-        f"Telegram Bot API on 127.0.0.1. WB's limits are scaled by {RATE_SCALE}, so an hour of "
-        "polling takes seconds."
+        _(
+            "WB Pulse demo: the real bot (`python -m bot`) against a WB simulator and a local "
+            "Telegram Bot API on 127.0.0.1. WB's limits are scaled by {scale}, so an hour of "
+            "polling takes seconds."
+        ).format(scale=RATE_SCALE)
     )
     with tempfile.TemporaryDirectory(prefix="wbpulse-demo-") as scratch:
         data_dir = Path(scratch) / "data"
@@ -368,7 +424,7 @@ async def play(fakes: Fakes, out: Path, started: float) -> int:
             fakes.wb.FakeWB(rate_scale=RATE_SCALE) as wb,
         ):
             shop = make_shop(wb, fakes.tokens)
-            chat = Chat(tg, out)
+            chat = Chat(tg, out, lang)
             proc = start_bot(bot_env(tg, wb, data_dir), Path(scratch), log_path)
             failure: str | None = None
             try:
@@ -392,13 +448,17 @@ async def play(fakes: Fakes, out: Path, started: float) -> int:
         return 1
     saved = ", ".join(p.name for p in chat.files)
     print(
-        f"Done in {time.monotonic() - started:.0f} s; Telegram and WB limits kept. "
-        f"Files the bot sent ({saved}) and its log are in {out}"
+        _(
+            "Done in {seconds} s; Telegram and WB limits kept. Files the bot sent ({files}) and "
+            "its log are in {folder}"
+        ).format(seconds=f"{time.monotonic() - started:.0f}", files=saved, folder=out)
     )
     return 0
 
 
-def run_demo(out: Path = DEFAULT_OUT) -> int:
+def run_demo(out: Path = DEFAULT_OUT, lang: str | None = None) -> int:
+    """Plays the demo in `lang` (ru or en; by default the system locale's)."""
+    lang = lang if lang in LANGUAGES else default_language()
     fakes = import_fakes()
     if fakes is None:
         print(
@@ -411,4 +471,4 @@ def run_demo(out: Path = DEFAULT_OUT) -> int:
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     (out / "bot.log").write_bytes(b"")
-    return asyncio.run(play(fakes, out, started))
+    return asyncio.run(play(fakes, out, started, lang))
