@@ -8,12 +8,14 @@ import asyncio
 import sys
 import time
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import ValidationError
 
 from bot.config import Settings, StorageSettings, describe_errors
-from bot.store import Database
+
+if TYPE_CHECKING:  # the HEALTHCHECK runs every 30 s: it imports only the settings
+    from bot.store import Database
 
 EXIT_CONFIG = 2
 S = TypeVar("S", bound=StorageSettings)
@@ -53,6 +55,8 @@ def cmd_run(_: argparse.Namespace) -> int:
 
 async def _open_db_if_any(settings: StorageSettings) -> Database | None:
     """The database when it exists; check-config and rotate-keys never create one."""
+    from bot.store import Database
+
     if not settings.db_path.exists():
         return None
     db = Database(settings.db_path)
@@ -130,9 +134,7 @@ def cmd_new_key(_: argparse.Namespace) -> int:
 def cmd_health(args: argparse.Namespace) -> int:
     """For the Docker HEALTHCHECK: the running bot refreshes DATA_DIR/heartbeat."""
     settings = settings_of(StorageSettings)
-    from bot.app import HEARTBEAT_FILE
-
-    path = settings.data_dir / HEARTBEAT_FILE
+    path = settings.heartbeat_path
     try:
         age = time.time() - float(path.read_text().strip())
     except (OSError, ValueError):

@@ -49,7 +49,6 @@ from bot.wb.limiter import Limiter
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 10.0
-HEARTBEAT_FILE = "heartbeat"
 
 
 @dataclass
@@ -143,7 +142,7 @@ async def build(settings: Settings, mask: SecretMask | None = None) -> App:
 async def heartbeat(app: App) -> None:
     """Proof of life for the Docker HEALTHCHECK: the database answers and the loop turns."""
     await app.db.heartbeat()
-    path: Path = app.settings.data_dir / HEARTBEAT_FILE
+    path: Path = app.settings.heartbeat_path
     await asyncio.to_thread(path.write_text, f"{time.time():.0f}\n")
 
 

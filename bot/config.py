@@ -25,6 +25,11 @@ class StorageSettings(BaseSettings):
     def db_path(self) -> Path:
         return self.data_dir / "wbpulse.sqlite3"
 
+    @property
+    def heartbeat_path(self) -> Path:
+        """The running bot rewrites it every few seconds; `health` reads it."""
+        return self.data_dir / "heartbeat"
+
 
 class Settings(StorageSettings):
     """The operator contract of DESIGN.md: every variable, one typed object."""
