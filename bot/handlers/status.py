@@ -23,7 +23,7 @@ from bot.handlers.connect import (
 )
 from bot.handlers.shops import role_text, state_text
 from bot.store.db import Database
-from bot.store.polls import PollState, polls_of_shop
+from bot.store.polls import KEY_UNREADABLE, PollState, polls_of_shop
 from bot.store.shops import Shop
 from bot.store.team import shops_with_roles
 from bot.store.users import User
@@ -80,6 +80,15 @@ def shop_status(shop: Shop, role: str, polls: list[PollState], zone: tzinfo, now
             line += _(" (first load in progress)")
         lines.append(line)
     errors = [p for p in polls if p.last_error and p.last_error_at]
+    if any(p.last_error == KEY_UNREADABLE for p in errors):
+        lines.append(
+            _(
+                "⚠️ The bot cannot read its stored copy of this key: a fault on the bot's side, "
+                "not your key's. No new key is needed; updates resume once the bot's operator "
+                "restores its master key."
+            )
+        )
+        errors = [p for p in errors if p.last_error != KEY_UNREADABLE]
     if errors:
         last_error = max(errors, key=lambda p: p.last_error_at or 0.0)
         lines.append(

@@ -10,6 +10,9 @@ from bot.crypto import Sealed
 from bot.store.db import Database
 from bot.store.shops import SHOP_COLUMNS, Shop, sealed_from_row, shop_from_row
 
+# polls.last_error of a poll whose shop's sealed WB key does not open (the bot's fault, not WB's).
+KEY_UNREADABLE = "stored key unreadable"
+
 
 @dataclass(frozen=True)
 class PollState:

@@ -33,6 +33,7 @@ from bot.store.orders import (
     upsert_sales,
 )
 from bot.store.polls import (
+    KEY_UNREADABLE,
     Budget,
     DuePoll,
     PollState,
@@ -235,7 +236,7 @@ class SyncEngine:
             # is not told to replace it. Counted, retried; /status shows the error.
             log.error("shop %s: its sealed WB key does not open: %s", shop.id, exc)
             await self.db.bump("sync_crypto_failures")
-            await self._failed(poll, time.time() + CRYPTO_RETRY_SECONDS, "stored key unreadable")
+            await self._failed(poll, time.time() + CRYPTO_RETRY_SECONDS, KEY_UNREADABLE)
             return
         if token is None:
             return

@@ -12,7 +12,7 @@ from aiogram.utils.i18n import I18n
 from bot.handlers.connect import connected_text
 from bot.handlers.status import newest_wb_change, shop_status
 from bot.i18n import make_i18n
-from bot.store.polls import PollState
+from bot.store.polls import KEY_UNREADABLE, PollState
 from bot.store.shops import Shop
 from bot.wb.methods import Category, TokenType
 
@@ -124,3 +124,11 @@ def test_status_names_the_last_wb_error_and_when(english: None) -> None:
     text = shop_status(shop(TokenType.PERSONAL, Category.STATISTICS), "member", polls, UTC, NOW)
     assert "Last WB error (2026-11-23 11:58): WB 503: unavailable" in text
     assert "orders and cancellations: last sync 2026-11-23 11:59, next 2026-11-23 12:01" in text
+
+
+def test_status_says_an_unreadable_stored_key_is_not_the_sellers_fault(russian: None) -> None:
+    polls = [poll("orders", error=KEY_UNREADABLE), poll("sales", error=KEY_UNREADABLE)]
+    text = shop_status(shop(TokenType.PERSONAL, Category.STATISTICS), "owner", polls, UTC, NOW)
+    assert "Бот не может прочитать сохранённую копию этого ключа" in text
+    assert "Новый ключ не нужен" in text
+    assert KEY_UNREADABLE not in text and "Последняя ошибка WB" not in text

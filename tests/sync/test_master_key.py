@@ -13,6 +13,7 @@ from bot.crypto import Keyring, new_key, parse_keys
 from bot.masterkey import keyring_at_start
 from bot.notify.texts import RENDERERS, RenderContext
 from bot.store.outbox import _event
+from bot.store.polls import KEY_UNREADABLE
 from bot.store.sync import NewEvent, add_events
 from tests.sync.conftest import settings_for
 from tests.sync.test_engine import baseline_done, count
@@ -38,7 +39,7 @@ async def test_a_key_that_does_not_open_never_marks_the_shop_dead(rig):
     error = await count(
         rig, "SELECT last_error FROM polls WHERE shop_id = ? AND method = 'orders'", (shop.id,)
     )
-    assert error == "stored key unreadable"
+    assert error == KEY_UNREADABLE
     assert rig.wb.requests_for(sid) == []
     # Retried later, not spun on: one failure per job within the test.
     assert await rig.db.counter("sync_crypto_failures") <= 2
