@@ -104,3 +104,23 @@ def test_check_config_with_no_database_makes_no_key(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "master key: none yet" in result.stdout
     assert not (data / "master.key").exists()
+
+
+@pytest.mark.e2e
+def test_rotate_keys_reseals_under_the_new_key_without_a_bot_token(tmp_path):
+    old, new = new_key(), new_key()
+    data = seeded(tmp_path, old)
+    env = {"DATA_DIR": str(data), "MASTER_KEYS": f"{new},{old}"}
+    rotated = run_cli(env, "rotate-keys")
+    assert rotated.returncode == 0, rotated.stderr
+    assert rotated.stdout.startswith("re-sealed 1 token(s) under key ")
+    # The old key can go now: the new one alone opens the token.
+    ok = run(data, "check-config", master_keys=new)
+    assert "master key from MASTER_KEYS opens 1 of 1 sealed WB token(s)" in ok.stdout, ok.stderr
+    # Dropping the old key too early is refused in one line, nothing changed.
+    early = seeded(tmp_path / "early", old)
+    line = one_line(run_cli({"DATA_DIR": str(early), "MASTER_KEYS": new}, "rotate-keys"), old, new)
+    assert line.startswith("wbpulse: MASTER_KEYS opens none of the 1 sealed WB token(s)")
+    for output in (rotated, ok):
+        assert old not in output.stdout + output.stderr
+        assert new not in output.stdout + output.stderr
