@@ -98,6 +98,13 @@ def categories_text(mask: int) -> str:
     return ", ".join(names) if names else "—"
 
 
+def sandbox_text() -> str:
+    return _(
+        "• A <b>Test</b> token works in WB's sandbox, which has no Analytics or common API: "
+        "no stock, no low-stock alerts, no order feed and no shop name from WB."
+    )
+
+
 def job_name(job: str) -> str:
     names = {
         "orders": _("orders and cancellations"),
@@ -234,7 +241,9 @@ def connected_text(
     for job, period in jobs_for(shop, 1.0).items():
         lines.append(f"• {job_name(job)}: {period_text(period)}")
     advice = []
-    if not shop.has_category(int(Category.ANALYTICS)):
+    if token_type_of(shop) is TokenType.TEST:
+        advice.append(sandbox_text())
+    elif not shop.has_category(int(Category.ANALYTICS)):
         advice.append(
             _(
                 "• No <b>Analytics</b>: the shop works without stock and low-stock alerts, and "

@@ -18,6 +18,7 @@ from bot.handlers.connect import (
     job_name,
     local_date,
     local_time,
+    sandbox_text,
     token_type_name,
     user_zone,
 )
@@ -27,6 +28,8 @@ from bot.store.polls import KEY_UNREADABLE, PollState, polls_of_shop
 from bot.store.shops import Shop
 from bot.store.team import shops_with_roles
 from bot.store.users import User
+from bot.sync.plan import token_type_of
+from bot.wb.methods import TokenType
 from bot.wb.models import msk_to_utc
 
 router = Router(name="status")
@@ -62,6 +65,8 @@ def shop_status(shop: Shop, role: str, polls: list[PollState], zone: tzinfo, now
         )
     lines.append(token + ".")
     lines.append(_("Categories: {names}.").format(names=categories_text(shop.token_categories)))
+    if token_type_of(shop) is TokenType.TEST:
+        lines.append(sandbox_text())
     if shop.state == "dead" and shop.dead_at is not None:
         lines.append(
             _("The key stopped working at {time}: send a new one with /connect.").format(

@@ -734,3 +734,29 @@ async def test_order_feed_limits_per_token_type(http: aiohttp.ClientSession) -> 
         no_scope = api(wb, http, categories=("statistics",))
         status, body_, _ = await no_scope.call("POST", "seller-analytics-api", FEED, json=body)
         assert status == 401 and body_["detail"] == "token scope not allowed"
+
+
+async def test_sandbox_has_no_analytics_or_common_api_and_test_tokens_get_150_a_minute(
+    http: aiohttp.ClientSession,
+) -> None:
+    # orders-fbs: "Test | 1 minute | 150 requests | ... | 10 requests"; wb-api.md Corrections 6:
+    # the sandbox has no Analytics or common-api hosts.
+    async with FakeWB(rate_scale=1.0, sandbox=True) as wb:
+        client = api(wb, http, acc=ACC_TEST, categories=("statistics", "analytics", "marketplace"))
+        statuses = [
+            (await client.call("GET", "marketplace-api", "/api/v3/orders/new"))[0]
+            for _ in range(11)
+        ]
+        assert statuses == [200] * 10 + [429]
+        assert wb.limit_for("fbs_new", ACC_TEST).burst == 10
+        assert wb.limit_for("fbs_new", ACC_TEST).interval == pytest.approx(0.4)
+        assert wb.limit_for("orders", ACC_TEST) == wb.limit_for("orders", ACC_PERSONAL)
+        for host, path, method in (
+            ("seller-analytics-api", "/api/analytics/v1/order-feed", "POST"),
+            ("seller-analytics-api", "/api/v1/warehouse_remains", "GET"),
+            ("common-api", "/api/v1/seller-info", "GET"),
+        ):
+            status, _, _ = await client.call(method, host, path, json={})
+            assert status == 404, host
+        status, _, _ = await client.orders("2026-11-01")
+        assert status == 200

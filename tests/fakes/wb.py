@@ -51,7 +51,8 @@ Request pipeline (order matters for tests):
    budget and without counting as a violation, but it does block the bucket until its
    ``X-Ratelimit-Retry`` has passed: calling earlier gets a real, counted 429.
 3. Rate limit: token bucket per (seller ``sid``, group, token class). Token class: ``acc=1`` is
-   Base, everything else (Test, Personal, Service) uses the Personal row of :data:`LIMITS`. Every
+   Base, ``acc=2`` Test (its own row in :data:`TEST_LIMITS`, else the Personal one), everything
+   else (Personal, Service) uses the Personal row of :data:`LIMITS`. Every
    period is multiplied by ``rate_scale``. Empty bucket -> 429 ``{"title":"too many requests",
    "detail":"limited by <uuid>",...}`` with ``X-Ratelimit-Retry`` (seconds until one request fits;
    integer rounded up when ``rate_scale >= 1``, else milliseconds rounded up, e.g. ``"0.06"``),
@@ -225,6 +226,13 @@ LIMITS: dict[str, tuple[RateLimit, RateLimit]] = {
     "order_feed": (RateLimit(60, 1, 1), RateLimit(3 * 3600, 1, 1)),
     "ping": (RateLimit(30, 3, 3), RateLimit(30, 3, 3)),
 }
+
+#: Test (sandbox) rows where WB gives one (orders-fbs: "Test | 1 minute | 150 requests | ... |
+#: 10 requests"); elsewhere a Test token has the Personal row.
+TEST_LIMITS: dict[str, RateLimit] = {"fbs_new": RateLimit(60, 150, 10)}
+
+#: Hosts WB's sandbox has none of (wb-api.md Corrections 6): 404 on a sandbox fake.
+NOT_IN_SANDBOX = frozenset({"seller-analytics-api", "common-api"})
 
 #: Groups where WB charges a 4XX answer as 10 requests (Marketplace).
 PENALISED_GROUPS = frozenset({"fbs_new"})
@@ -788,7 +796,8 @@ class FakeWB:
             re-sending only rows exactly at ``dateFrom`` on a short page.
         stock_task_delay: seconds (times ``rate_scale``) until a warehouse_remains task is done.
         visibility_delay: seconds (not scaled) before a new or changed statistics row is served.
-        sandbox: act as ``*-sandbox`` hosts: accept only Test tokens.
+        sandbox: act as ``*-sandbox`` hosts: accept only Test tokens; the Analytics and
+            common-api hosts do not exist there (404).
         enforce_limits: set False to switch the limiter off (for pure data tests).
         limits: per-group overrides of :data:`LIMITS`, unscaled.
         seed: makes catalogues and ids reproducible.
@@ -850,6 +859,7 @@ class FakeWB:
         self._limits = {
             g: (p.scaled(rate_scale), b.scaled(rate_scale)) for g, (p, b) in table.items()
         }
+        self._test_limits = {g: t.scaled(rate_scale) for g, t in TEST_LIMITS.items()}
 
         self.sellers: dict[str, SellerState] = {}
         self.requests: list[RecordedRequest] = []
@@ -1306,7 +1316,10 @@ class FakeWB:
 
     def limit_for(self, group: str, acc: int) -> RateLimit:
         """The scaled limit the fake applies to ``group`` for a token of type ``acc``."""
-        personal, base = self._limits[group.split(":", 1)[0]]
+        name = group.split(":", 1)[0]
+        personal, base = self._limits[name]
+        if acc == ACC_TEST:
+            return self._test_limits.get(name, personal)
         return base if acc == ACC_BASE else personal
 
     # -- internals: data -----------------------------------------------------------------------
@@ -1507,7 +1520,11 @@ class FakeWB:
         host = request.match_info["host"].lower().removesuffix(".wildberries.ru")
         host = host.removesuffix("-sandbox")
         path = "/" + request.match_info["tail"]
-        route = self._route(request.method, host, path)
+        route = (
+            None
+            if self.sandbox and host in NOT_IN_SANDBOX
+            else self._route(request.method, host, path)
+        )
         rec = RecordedRequest(
             self.clock(),
             route.group if route else None,
@@ -1540,7 +1557,8 @@ class FakeWB:
         seller = self._seller(sid)
         group = route.group
         rl = self.limit_for(group, int(claims["acc"]))
-        bucket_key = (sid, group, ACC_BASE if claims["acc"] == ACC_BASE else 0)
+        acc = claims["acc"]
+        bucket_key = (sid, group, acc if acc in (ACC_BASE, ACC_TEST) else 0)
         bucket = self._buckets.get(bucket_key)
         now = self.clock()
         if bucket is None:

@@ -37,10 +37,23 @@ def test_base_token_sales_limited_to_one_per_two_hours() -> None:
     assert (limit.interval, limit.burst) == (2 * HOUR, 1)
 
 
-@pytest.mark.parametrize("token_type", [TokenType.TEST, TokenType.SERVICE])
-def test_test_and_service_tokens_get_the_personal_limits(token_type: TokenType) -> None:
+def test_service_tokens_get_the_personal_limits() -> None:
     for method in METHODS.values():
-        assert limit_for(method, token_type) == limit_for(method, TokenType.PERSONAL)
+        assert limit_for(method, TokenType.SERVICE) == limit_for(method, TokenType.PERSONAL)
+
+
+def test_test_tokens_have_wbs_sandbox_limits_and_no_analytics_or_common_api() -> None:
+    # orders-fbs "Test | 1 minute | 150 requests | ... | 10 requests"; the sandbox has no
+    # seller-analytics-api or common-api host (wb-api.md, Corrections 6).
+    fbs = limit_for(METHODS["fbs_new"], TokenType.TEST)
+    assert fbs is not None and (fbs.period, fbs.count, fbs.burst) == (MINUTE, 150, 10)
+    for name in ("stock_create", "stock_status", "stock_download", "order_feed", "seller_info"):
+        assert limit_for(METHODS[name], TokenType.TEST) is None, name
+        assert poll_period(METHODS[name], TokenType.TEST) is None, name
+    for name in ("orders", "sales", "cards", "ping"):
+        assert limit_for(METHODS[name], TokenType.TEST) == limit_for(
+            METHODS[name], TokenType.PERSONAL
+        )
 
 
 def test_base_token_warehouse_remains_four_per_hour() -> None:
@@ -191,6 +204,7 @@ _FAKE_GROUP = {
     "fbs_new": "fbs_new",
     "cards": "cards",
     "seller_info": "seller_info",
+    "order_feed": "order_feed",
     "ping": "ping",
 }
 
@@ -202,6 +216,8 @@ def test_our_limits_are_never_looser_than_the_fake_wb(name: str, token_type: Tok
     ours = limit_for(METHODS[name], token_type)
     personal, base = fake.LIMITS[_FAKE_GROUP[name]]
     theirs = base if token_type is TokenType.BASE else personal
+    if token_type is TokenType.TEST:
+        theirs = fake.TEST_LIMITS.get(_FAKE_GROUP[name], personal)
     if ours is None:
         return
     assert ours.interval >= theirs.interval - 1e-9
