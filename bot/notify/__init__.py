@@ -24,7 +24,12 @@ log = logging.getLogger(__name__)
 
 # Modules that register renderers for their own kinds (stock_low, token_expiring, summary, the
 # owner notices).
-RENDERER_MODULES = ("bot.notify.checks", "bot.notify.summary", "bot.notify.team")
+RENDERER_MODULES = (
+    "bot.notify.checks",
+    "bot.notify.summary",
+    "bot.notify.team",
+    "bot.notify.reviews",
+)
 
 
 def load_renderers() -> None:

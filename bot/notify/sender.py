@@ -36,6 +36,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 
 from bot.i18n import language_for
+from bot.notify.reviews import is_negative
 from bot.notify.texts import (
     RenderContext,
     Rendered,
@@ -107,6 +108,8 @@ def place(event: EventRow, user: User, now: float) -> Placement:
     switch = ALERT_SWITCH.get(event.kind)
     if switch is not None and not getattr(user, switch):
         return None
+    if event.kind == "review" and not is_negative(event.payload, user.review_threshold):
+        return None  # above the reader's threshold: stored, counted, not pushed
     if event.kind in OWNER_KINDS:
         return ("pending", 0.0)  # a key problem does not wait for the morning
     until = quiet_until(now, zone(user.timezone), user.quiet_start, user.quiet_end)

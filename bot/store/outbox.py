@@ -28,6 +28,8 @@ ALERT_SWITCH = {
     "return": "alert_returns",
     "stock_low": "alert_stock",
     "summary": "alert_summary",
+    "review": "alert_reviews",
+    "question": "alert_questions",
 }
 # The owner must act on these (a new key), or was told to and hears it is over, or decides (where
 # alerts go, who holds a key), so they go to the owners' private chats even when the shop's alerts

@@ -31,6 +31,9 @@ class User:
     last_summary_day: str | None
     created_at: float
     display_name: str | None = None  # as Telegram showed it last: "Anna K. (@anna)"
+    alert_reviews: bool = True
+    alert_questions: bool = True
+    review_threshold: int = 3  # a review at or below this many stars is negative: it alerts
 
 
 MAX_NAME = 80

@@ -53,6 +53,7 @@ from bot.store.sync import (
     upsert_products,
 )
 from bot.sync.plan import JOBS, next_slot, period_of, token_type_of
+from bot.sync.reviews import poll_reviews
 from bot.wb.client import (
     WBBadRequest,
     WBClient,
@@ -257,6 +258,8 @@ class SyncEngine:
                 await self._stock(shop, token, poll, period)
             elif poll.job == "cards":
                 await self._cards(shop, token, poll, period)
+            elif poll.job == "reviews":
+                await poll_reviews(self, shop, token, poll, period)
         except NotYet as wait:
             # A next page the budget holds back (a Base key: hours) comes as a new cycle that
             # looks back again, unless that page was cut inside the look-back itself.

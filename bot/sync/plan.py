@@ -27,6 +27,7 @@ JOBS: dict[str, Job] = {
     "feed": Job("feed", METHODS["order_feed"], Category.ANALYTICS),
     "fbs": Job("fbs", METHODS["fbs_new"], Category.MARKETPLACE),
     "cards": Job("cards", METHODS["cards"], Category.CONTENT),
+    "reviews": Job("reviews", METHODS["feedbacks"], Category.FEEDBACKS),
 }
 
 

@@ -396,6 +396,30 @@ class WBClient:
         cards: list[Any] = data["cards"]
         return cards, next_cursor
 
+    async def feedbacks_new(self, token: str, *, on_headers: HeadersCallback | None = None) -> Any:
+        """Whether any review or question is still unseen (the body as WB sent it)."""
+        resp = await self.call(METHODS["feedbacks_new"], token, on_headers=on_headers)
+        return resp.data
+
+    async def unanswered(
+        self,
+        token: str,
+        what: Literal["feedbacks", "questions"],
+        take: int,
+        *,
+        on_headers: HeadersCallback | None = None,
+    ) -> Any:
+        """The newest ``take`` unanswered reviews or questions, newest first (the body as WB sent
+        it; ``data.countUnanswered`` counts them all)."""
+        params: dict[str, str | int | float | bool] = {
+            "isAnswered": False,
+            "take": take,
+            "skip": 0,
+            "order": "dateDesc",
+        }
+        resp = await self.call(METHODS[what], token, params=params, on_headers=on_headers)
+        return resp.data
+
     async def seller_info(
         self, token: str, *, on_headers: HeadersCallback | None = None
     ) -> dict[str, Any]:

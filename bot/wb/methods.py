@@ -113,9 +113,11 @@ ANALYTICS = "seller-analytics-api"
 MARKETPLACE = "marketplace-api"
 CONTENT = "content-api"
 COMMON = "common-api"
-#: The hosts WB's sandbox has (wb-api.md "Sandbox"): a Test token can call nothing else, so the
-#: bot never plans Analytics (stock, order feed) or common-api (shop name) calls for one.
-SANDBOX_HOSTS = frozenset({STATISTICS, MARKETPLACE, CONTENT})
+FEEDBACKS_HOST = "feedbacks-api"
+#: The hosts WB's sandbox has (wb-api.md "Sandbox", feedbacks-api-sandbox included): a Test token
+#: can call nothing else, so the bot never plans Analytics (stock, order feed) or common-api
+#: (shop name) calls for one.
+SANDBOX_HOSTS = frozenset({STATISTICS, MARKETPLACE, CONTENT, FEEDBACKS_HOST})
 
 #: WB refreshes the warehouse_remains data about every 30 minutes.
 STOCK_REFRESH = 30 * MINUTE
@@ -128,7 +130,37 @@ _WAREHOUSE_REMAINS = _per_type(
     base=Limit(period=HOUR, count=4, burst=1),
 )
 
+# 09-communications.yaml (and x-wb-rate-limits in MissiaL/wildberries-api
+# assets/openapi/user-communication.json): one limit "на один аккаунт продавца для всех методов
+# категории Вопросы и отзывы": Personal, Service, Base with secret 3/s burst 6; Base 5 per hour,
+# burst 1. Every method below shares the one group, so the limiter holds one budget for them.
+_FEEDBACKS_LIMITS = _per_type(
+    personal=Limit(period=1.0, count=3, burst=6),
+    base=Limit(period=HOUR, count=5, burst=1),
+)
+FEEDBACKS_GROUP = "feedbacks"
+
+
+def _feedbacks_method(name: str, path: str) -> Method:
+    return Method(
+        name=name,
+        host=FEEDBACKS_HOST,
+        path=path,
+        http_method="GET",
+        category=Category.FEEDBACKS,
+        group=FEEDBACKS_GROUP,
+        limits=_FEEDBACKS_LIMITS,
+        # A new bad review within a minute or two is what a seller needs; faster buys nothing.
+        min_poll=MINUTE,
+    )
+
+
 _METHODS: tuple[Method, ...] = (
+    _feedbacks_method("feedbacks_new", "/api/v1/new-feedbacks-questions"),
+    _feedbacks_method("feedbacks", "/api/v1/feedbacks"),
+    _feedbacks_method("questions", "/api/v1/questions"),
+    _feedbacks_method("feedbacks_unanswered", "/api/v1/feedbacks/count-unanswered"),
+    _feedbacks_method("questions_unanswered", "/api/v1/questions/count-unanswered"),
     Method(
         name="orders",
         host=STATISTICS,

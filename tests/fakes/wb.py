@@ -33,6 +33,10 @@ POST /seller-analytics-api/api/analytics/v1/order-feed     ``order_feed``      a
 GET  /marketplace-api/api/v3/orders/new                    ``fbs_new``         marketplace
 POST /content-api/content/v2/get/cards/list                ``cards``           content
 GET  /common-api/api/v1/seller-info                        ``seller_info``     any
+GET  /feedbacks-api/api/v1/new-feedbacks-questions          ``feedbacks``       feedbacks
+GET  /feedbacks-api/api/v1/feedbacks                       ``feedbacks``       feedbacks
+GET  /feedbacks-api/api/v1/questions                       ``feedbacks``       feedbacks
+GET  /feedbacks-api/api/v1/{feedbacks,questions}/count-unanswered  ``feedbacks``  feedbacks
 =========================================================  ==================  ===========
 
 Anything else (including the removed ``supplier/incomes``, ``supplier/stocks`` and
@@ -105,6 +109,9 @@ Helpers (synchronous; call them from the event loop the server runs in):
   in_way_from_client=0, volume=None)``; ``clear_stock(sid)``; ``end_tasks(sid, "purged")``.
 - ``add_card(sid, nm_id, title, *, photo_url=None, vendor_code=None, with_photo=True, brand=None,
   subject_name=None, updated_at=None) -> card``; ``add_catalogue_cards(sid)``.
+- ``add_feedback(sid, rating, text="", *, pros="", cons="", nm_id=None, photos=0, created=None)
+  -> row``; ``answer_feedback(sid, id)``; ``add_question(sid, text, *, nm_id=None) -> row``;
+  ``answer_question(sid, id)``; ``view_all(sid)`` (the seller saw everything in the cabinet).
 - ``revoke(token_or_sid)`` / ``restore(token_or_sid)``.
 - ``fail_next(target, status, *, body=None, headers=None, times=1, sid=None, retry=None)``,
   ``hang_next(target, seconds, times=1, *, sid=None)``, ``malformed_next(target, payload, *,
@@ -149,7 +156,14 @@ from aiohttp import web
 from tests.fakes.tokens import ACC_BASE, ACC_TEST, CATEGORY_BITS, b64url_decode
 
 MSK = timezone(timedelta(hours=3), "MSK")
-HOSTS = ("statistics-api", "marketplace-api", "seller-analytics-api", "content-api", "common-api")
+HOSTS = (
+    "statistics-api",
+    "marketplace-api",
+    "seller-analytics-api",
+    "content-api",
+    "common-api",
+    "feedbacks-api",
+)
 
 #: Category needed by each host's ``/ping`` (``None``: any token will do).
 HOST_CATEGORY: dict[str, str | None] = {
@@ -158,6 +172,7 @@ HOST_CATEGORY: dict[str, str | None] = {
     "seller-analytics-api": "analytics",
     "content-api": "content",
     "common-api": None,
+    "feedbacks-api": "feedbacks",
 }
 
 NOT_CANCELLED = "0001-01-01T00:00:00"
@@ -225,6 +240,10 @@ LIMITS: dict[str, tuple[RateLimit, RateLimit]] = {
     # Base 1 per 3 h (MissiaL analytics.json x-wb-rate-limits agrees).
     "order_feed": (RateLimit(60, 1, 1), RateLimit(3 * 3600, 1, 1)),
     "ping": (RateLimit(30, 3, 3), RateLimit(30, 3, 3)),
+    # 09-communications.yaml, every method of the category: "Лимит запросов на один аккаунт
+    # продавца для всех методов категории Вопросы и отзывы": Personal/Service/Base with secret
+    # 1 s | 3 | 333 ms | burst 6; Base 1 h | 5 | 12 min | burst 1. One group, one bucket.
+    "feedbacks": (RateLimit(1, 3, 6), RateLimit(3600, 5, 1)),
 }
 
 #: Test (sandbox) rows where WB gives one (orders-fbs: "Test | 1 minute | 150 requests | ... |
@@ -233,6 +252,11 @@ TEST_LIMITS: dict[str, RateLimit] = {"fbs_new": RateLimit(60, 150, 10)}
 
 #: Hosts WB's sandbox has none of (wb-api.md Corrections 6): 404 on a sandbox fake.
 NOT_IN_SANDBOX = frozenset({"seller-analytics-api", "common-api"})
+#: 09-communications.yaml getV1Feedbacks: ``take`` "max. 5 000", ``skip`` "max. 199990";
+#: getV1Questions: ``take`` and ``take + skip`` at most 10 000.
+FEEDBACKS_MAX_TAKE = 5000
+FEEDBACKS_MAX_SKIP = 199_990
+QUESTIONS_MAX_WINDOW = 10_000
 
 #: Groups where WB charges a 4XX answer as 10 requests (Marketplace).
 PENALISED_GROUPS = frozenset({"fbs_new"})
@@ -637,6 +661,8 @@ class SellerState:
     stock: dict[tuple[int, str, str], _Stock] = field(default_factory=dict)
     tasks: dict[str, _Task] = field(default_factory=dict)
     cards: _CardStore = field(default_factory=_CardStore)
+    feedbacks: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> review
+    questions: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> question
 
     def product(self, nm_id: int) -> Product | None:
         for p in self.products:
@@ -1497,6 +1523,21 @@ class FakeWB:
             ("GET", "common-api", "/api/v1/seller-info"): _Route(
                 "seller_info", None, self._h_seller_info
             ),
+            ("GET", "feedbacks-api", "/api/v1/new-feedbacks-questions"): _Route(
+                "feedbacks", "feedbacks", self._h_new_feedbacks_questions
+            ),
+            ("GET", "feedbacks-api", "/api/v1/feedbacks"): _Route(
+                "feedbacks", "feedbacks", self._h_feedbacks
+            ),
+            ("GET", "feedbacks-api", "/api/v1/questions"): _Route(
+                "feedbacks", "feedbacks", self._h_questions
+            ),
+            ("GET", "feedbacks-api", "/api/v1/feedbacks/count-unanswered"): _Route(
+                "feedbacks", "feedbacks", self._h_feedbacks_unanswered
+            ),
+            ("GET", "feedbacks-api", "/api/v1/questions/count-unanswered"): _Route(
+                "feedbacks", "feedbacks", self._h_questions_unanswered
+            ),
         }
         for host in HOSTS:
             routes[("GET", host, "/ping")] = _Route(
@@ -1918,6 +1959,230 @@ class FakeWB:
     ) -> web.Response:
         return _json({"orders": list(seller.fbs_new.values())})
 
+    # -- feedbacks and questions (09-communications.yaml) --------------------------------------
+
+    def add_feedback(
+        self,
+        sid: str,
+        rating: int,
+        text: str = "",
+        *,
+        pros: str = "",
+        cons: str = "",
+        nm_id: int | None = None,
+        photos: int = 0,
+        created: datetime | None = None,
+        **overrides: Any,
+    ) -> dict[str, Any]:
+        """A buyer's review (unanswered, unseen) shaped as getV1Feedbacks' ``responseFeedback``
+        item; returns a copy."""
+        seller = self._seller(sid)
+        product = seller.product(nm_id) if nm_id is not None else seller.products[0]
+        nm = nm_id if nm_id is not None else seller.products[0].nm_id
+        when = (created or datetime.now(UTC)).astimezone(MSK).replace(microsecond=0)
+        fid = f"fb{next(self._seq):08d}{secrets.token_hex(3)}"
+        row: dict[str, Any] = {
+            "id": fid,
+            "text": text,
+            "pros": pros,
+            "cons": cons,
+            "productValuation": rating,
+            # The spec's example: "2024-09-26T10:20:48+03:00" (an offset, Moscow time).
+            "createdDate": when.isoformat(),
+            "answer": None,
+            "state": "none",
+            "productDetails": self._product_details(seller, nm, product),
+            "video": None,
+            "wasViewed": False,
+            "photoLinks": [
+                {
+                    "fullSize": f"https://feedback04.wbbasket.ru/vol1/part1/{fid}/photos/{i}fs.webp",
+                    "miniSize": f"https://feedback04.wbbasket.ru/vol1/part1/{fid}/photos/{i}ms.webp",
+                }
+                for i in range(photos)
+            ],
+            "userName": "Покупатель",
+            "orderStatus": "buyout",
+            "matchingSize": "ok",
+            "bables": [],
+            "subjectName": product.subject if product else "",
+            "parentFeedbackId": None,
+            "childFeedbackId": None,
+        }
+        row.update(overrides)
+        seller.feedbacks[fid] = row
+        return dict(row)
+
+    def answer_feedback(self, sid: str, feedback_id: str, text: str = "Спасибо!") -> None:
+        """The seller answers in the cabinet: the review leaves ``isAnswered=false``."""
+        row = self._seller(sid).feedbacks[feedback_id]
+        row["answer"] = {"text": text, "state": "wbRu", "editable": True}
+        row["state"] = "wbRu"
+        row["wasViewed"] = True
+
+    def add_question(
+        self,
+        sid: str,
+        text: str,
+        *,
+        nm_id: int | None = None,
+        created: datetime | None = None,
+    ) -> dict[str, Any]:
+        """A buyer's question, shaped as getV1Questions' ``questions`` item; returns a copy."""
+        seller = self._seller(sid)
+        product = seller.product(nm_id) if nm_id is not None else seller.products[0]
+        nm = nm_id if nm_id is not None else seller.products[0].nm_id
+        when = (created or datetime.now(UTC)).astimezone(UTC)
+        qid = f"q{next(self._seq):08d}{secrets.token_hex(3)}"
+        row: dict[str, Any] = {
+            "id": qid,
+            "text": text,
+            # The spec's example: "2022-02-01T11:18:08.769513469Z" (UTC, nanoseconds).
+            "createdDate": when.strftime("%Y-%m-%dT%H:%M:%S.%f") + "123Z",
+            "state": "suppliersPortalSynch",  # "новый вопрос"
+            "answer": None,
+            "productDetails": self._product_details(seller, nm, product),
+            "wasViewed": False,
+            "isWarned": False,
+        }
+        seller.questions[qid] = row
+        return dict(row)
+
+    def answer_question(self, sid: str, question_id: str, text: str = "Да") -> None:
+        row = self._seller(sid).questions[question_id]
+        row["answer"] = {"text": text, "editable": True, "createDate": utc_str(datetime.now(UTC))}
+        row["state"] = "wbRu"
+        row["wasViewed"] = True
+
+    def view_all(self, sid: str) -> None:
+        """The seller opened the cabinet: nothing is unseen (``wasViewed``) any more."""
+        seller = self._seller(sid)
+        for row in (*seller.feedbacks.values(), *seller.questions.values()):
+            row["wasViewed"] = True
+
+    @staticmethod
+    def _product_details(seller: SellerState, nm: int, product: Product | None) -> dict[str, Any]:
+        return {
+            "imtId": product.imt_id if product else nm + 1_000_000,
+            "nmId": nm,
+            "productName": f"{product.subject} {product.brand}" if product else "Товар",
+            "supplierArticle": product.article if product else "",
+            "supplierName": seller.name,
+            "brandName": product.brand if product else "",
+        }
+
+    async def _h_new_feedbacks_questions(
+        self, request: web.Request, seller: SellerState, path: str
+    ) -> web.Response:
+        """getV1NewFeedbacksQuestions: whether any review or question is still unseen."""
+        return _feedbacks_ok(
+            {
+                "hasNewQuestions": any(not q["wasViewed"] for q in seller.questions.values()),
+                "hasNewFeedbacks": any(not f["wasViewed"] for f in seller.feedbacks.values()),
+            }
+        )
+
+    def _listing(
+        self,
+        request: web.Request,
+        rows: Iterable[dict[str, Any]],
+        key: str,
+        *,
+        max_take: int,
+        max_skip: int,
+        max_window: int | None,
+    ) -> web.Response:
+        """getV1Feedbacks / getV1Questions: ``isAnswered``, ``take`` and ``skip`` required,
+        ``nmId``, ``order`` (dateAsc/dateDesc), ``dateFrom``/``dateTo`` (Unix seconds)."""
+        q = request.query
+        answered_text = q.get("isAnswered")
+        if answered_text not in ("true", "false"):
+            return _feedbacks_error(400, "Плохой формат isAnswered")
+        try:
+            take, skip = int(q["take"]), int(q["skip"])
+        except (KeyError, ValueError):
+            return _feedbacks_error(400, "Плохой формат take или skip")
+        if not 0 < take <= max_take or not 0 <= skip <= max_skip:
+            return _feedbacks_error(400, "Something went wrong")
+        if max_window is not None and take + skip > max_window:
+            return _feedbacks_error(400, "Something went wrong")
+        order = q.get("order", "dateDesc")
+        if order not in ("dateAsc", "dateDesc"):
+            return _feedbacks_error(400, "Something went wrong")
+        bounds: list[float | None] = []
+        for name in ("dateFrom", "dateTo"):
+            text = q.get(name)
+            try:
+                bounds.append(float(text) if text else None)
+            except ValueError:
+                return _feedbacks_error(400, f"Плохой формат {name}")
+        nm_text = q.get("nmId")
+        answered = answered_text == "true"
+        everything = list(rows)
+        chosen = []
+        for row in everything:
+            if (row["answer"] is not None) != answered:
+                continue
+            if nm_text and str(row["productDetails"]["nmId"]) != nm_text:
+                continue
+            ts = _feedback_ts(row["createdDate"])
+            if (bounds[0] is not None and ts < bounds[0]) or (
+                bounds[1] is not None and ts > bounds[1]
+            ):
+                continue
+            chosen.append(row)
+        chosen.sort(key=lambda r: _feedback_ts(r["createdDate"]), reverse=order == "dateDesc")
+        unanswered = sum(1 for r in everything if r["answer"] is None)
+        page = chosen[skip : skip + take]
+        archive = len(everything) - unanswered
+        return _feedbacks_ok({"countUnanswered": unanswered, "countArchive": archive, key: page})
+
+    async def _h_feedbacks(
+        self, request: web.Request, seller: SellerState, path: str
+    ) -> web.Response:
+        return self._listing(
+            request,
+            seller.feedbacks.values(),
+            "feedbacks",
+            max_take=FEEDBACKS_MAX_TAKE,
+            max_skip=FEEDBACKS_MAX_SKIP,
+            max_window=None,
+        )
+
+    async def _h_questions(
+        self, request: web.Request, seller: SellerState, path: str
+    ) -> web.Response:
+        return self._listing(
+            request,
+            seller.questions.values(),
+            "questions",
+            max_take=QUESTIONS_MAX_WINDOW,
+            max_skip=QUESTIONS_MAX_WINDOW,
+            max_window=QUESTIONS_MAX_WINDOW,
+        )
+
+    def _unanswered_counts(self, rows: Iterable[dict[str, Any]]) -> dict[str, int]:
+        today = datetime.now(MSK).date()
+        open_rows = [r for r in rows if r["answer"] is None]
+        return {
+            "countUnanswered": len(open_rows),
+            "countUnansweredToday": sum(
+                1
+                for r in open_rows
+                if datetime.fromtimestamp(_feedback_ts(r["createdDate"]), MSK).date() == today
+            ),
+        }
+
+    async def _h_feedbacks_unanswered(
+        self, request: web.Request, seller: SellerState, path: str
+    ) -> web.Response:
+        return _feedbacks_ok(self._unanswered_counts(seller.feedbacks.values()))
+
+    async def _h_questions_unanswered(
+        self, request: web.Request, seller: SellerState, path: str
+    ) -> web.Response:
+        return _feedbacks_ok(self._unanswered_counts(seller.questions.values()))
+
     async def _h_seller_info(
         self, request: web.Request, seller: SellerState, path: str
     ) -> web.Response:
@@ -2018,6 +2283,29 @@ def _problem(status: int, title: str, detail: str, origin: str) -> web.Response:
         "timestamp": utc_str(datetime.now(UTC)),
     }
     return web.Response(body=_dumps(body), status=status, headers={"Content-Type": _PROBLEM_CT})
+
+
+def _feedbacks_ok(data: Any) -> web.Response:
+    """Every feedbacks-api answer: ``{data, error, errorText, additionalErrors}``."""
+    return _json({"data": data, "error": False, "errorText": "", "additionalErrors": None})
+
+
+def _feedbacks_error(status: int, text: str) -> web.Response:
+    """09-communications.yaml ``responseFeedbackQuestionErr`` (e.g. ``FeedbackErr400``)."""
+    body = {
+        "data": None,
+        "error": True,
+        "errorText": text,
+        "additionalErrors": None,
+        "requestId": str(uuid.uuid4()),
+    }
+    return _json(body, status)
+
+
+def _feedback_ts(text: str) -> float:
+    """``createdDate`` as Unix seconds: reviews carry an offset, questions a Z and nanoseconds."""
+    head = re.sub(r"(\.\d{6})\d+", r"\1", text.replace("Z", "+00:00"))
+    return datetime.fromisoformat(head).timestamp()
 
 
 def _analytics_error(status: int, title: str, detail: str) -> web.Response:

@@ -1,0 +1,135 @@
+"""The reviews job: new unanswered reviews and questions from feedbacks-api.
+
+Every method of the category shares one WB budget (3/s burst 6; Base 5 per hour, burst 1).
+With room for several calls a poll first asks the cheap "anything unseen?" and fetches the two
+lists only when WB says yes, or every SWEEP regardless (a review the seller has already opened in
+the cabinet is no longer "unseen", and answered ones must leave the counts). A Base key has one
+call per 12 minutes: "unseen?" would cost as much as the list itself, so each poll fetches one
+list, reviews and questions in turn.
+
+Only a review or question created after /connect is news (the first listing is a silent
+baseline); events are UNIQUE per (shop, kind, id), so a repeat listing or a restart mid-poll
+alerts nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from bot.store.reviews import Listed, store_listing
+from bot.store.shops import Shop
+from bot.store.sync import NewEvent, add_events, bump, update_poll
+from bot.sync.plan import next_slot, token_type_of
+from bot.wb.methods import METHODS, limit_for
+from bot.wb.reviews import Question, Review, parse_new, parse_questions, parse_reviews
+
+if TYPE_CHECKING:
+    from bot.store.polls import PollState
+    from bot.sync.engine import SyncEngine
+
+SWEEP = 10 * 60.0  # seconds (scaled) between full listings when WB says nothing is unseen
+TAKE = 1000  # newest unanswered items per listing: far more than any alert needs
+LISTS = ("feedbacks", "questions")
+
+
+def review_payload(r: Review) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "nm_id": r.nm_id,
+        "rating": r.rating,
+        "text": r.text,
+        "pros": r.pros,
+        "cons": r.cons,
+        "photos": r.photos,
+        "title": r.product_name,
+        "supplier_article": r.article,
+        "brand": r.brand,
+        "ts": int(r.created_at.timestamp()),
+    }
+
+
+def question_payload(q: Question) -> dict[str, Any]:
+    return {
+        "id": q.id,
+        "nm_id": q.nm_id,
+        "text": q.text,
+        "title": q.product_name,
+        "supplier_article": q.article,
+        "brand": q.brand,
+        "ts": int(q.created_at.timestamp()),
+    }
+
+
+async def poll_reviews(
+    engine: SyncEngine, shop: Shop, token: str, poll: PollState, period: float
+) -> None:
+    started = time.time()
+    state: dict[str, Any] = json.loads(poll.task) if poll.task else {}
+    limit = limit_for(METHODS["feedbacks"], token_type_of(shop), engine.scale)
+    roomy = limit is not None and limit.burst >= 3
+    if not roomy:
+        turn = state.get("next")
+        wanted = [turn if isinstance(turn, str) and turn in LISTS else LISTS[0]]
+    elif started - float(state.get("swept", 0)) >= SWEEP * engine.scale:
+        wanted = list(LISTS)
+    else:
+        body = await engine._call(shop, "feedbacks_new", engine.wb.feedbacks_new, token)
+        new_reviews, new_questions = parse_new(body)
+        wanted = [w for w, new in zip(LISTS, (new_reviews, new_questions), strict=True) if new]
+    catch_up = engine._catching_up(poll, period, started)
+    loaded = set(state.get("loaded", []))
+    for what in wanted:
+        body = await engine._call(shop, what, engine.wb.unanswered, token, what, TAKE)
+        await _store(engine, shop, what, body, started, catch_up)
+        loaded.add(what)
+    if roomy and wanted == list(LISTS):
+        state["swept"] = started
+    if not roomy:
+        state["next"] = LISTS[(LISTS.index(wanted[0]) + 1) % len(LISTS)]
+    state["loaded"] = sorted(loaded)
+    done = time.time()
+    async with engine._tx() as conn:
+        await update_poll(
+            conn,
+            shop.id,
+            poll.job,
+            task=json.dumps(state),
+            last_ok_at=done,
+            failures=0,
+            baseline_done=int(loaded >= set(LISTS)),
+            next_due_at=next_slot(shop.id, poll.job, period, done),
+        )
+
+
+async def _store(
+    engine: SyncEngine, shop: Shop, what: str, body: Any, started: float, catch_up: bool
+) -> None:
+    listing = parse_reviews(body) if what == "feedbacks" else parse_questions(body)
+    items: list[Listed]
+    events: list[NewEvent]
+    if what == "feedbacks":
+        parsed_r = listing.reviews
+        items = [
+            Listed(r.id, r.nm_id, r.rating, r.created_at.timestamp(), review_payload(r))
+            for r in parsed_r.rows
+        ]
+        kind, skipped, rows = "review", parsed_r.skipped, len(parsed_r.rows)
+    else:
+        parsed_q = listing.questions
+        items = [
+            Listed(q.id, q.nm_id, None, q.created_at.timestamp(), question_payload(q))
+            for q in parsed_q.rows
+        ]
+        kind, skipped, rows = "question", parsed_q.skipped, len(parsed_q.rows)
+    # Before /connect is history: the first listing is the silent baseline.
+    events = [NewEvent(kind, i.id, i.payload) for i in items if i.created_at > shop.connected_at]
+    async with engine._tx() as conn:
+        await store_listing(
+            conn, shop.id, kind, items, listing.unanswered, complete=rows + skipped < TAKE
+        )
+        await add_events(
+            conn, shop.id, events, batch=f"{shop.id}:{kind}:{started:.3f}", catch_up=catch_up
+        )
+        await bump(conn, f"wb_rows_skipped_{kind}s", skipped)

@@ -1,0 +1,105 @@
+"""The reviews job against the fake WB: the first listing is silent, a new review or question
+becomes one event, answered ones leave the counts, and the shared category budget is kept with
+Base (5 per hour, one list per poll) and Personal keys (the "unseen?" check first)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+pytestmark = pytest.mark.asyncio
+
+CATS = ("statistics", "feedbacks")
+
+
+async def connect(rig, **kw):
+    shop, sid, _token = await rig.connect(categories=CATS, **kw)
+    # WB stamps reviews to the second: one of the very second of /connect would count as
+    # history. Connect a little earlier instead of sleeping.
+    async with rig.db.transaction() as conn:
+        await conn.execute(
+            "UPDATE shops SET connected_at = connected_at - 2 WHERE id = ?", (shop.id,)
+        )
+    return shop, sid
+
+
+async def rows(rig, sql, params=()):
+    return [tuple(r) for r in await rig.db.fetchall(sql, params)]
+
+
+async def reviews_loaded(rig, shop_id):
+    found = await rows(
+        rig, "SELECT baseline_done FROM polls WHERE shop_id = ? AND method = 'reviews'", (shop_id,)
+    )
+    return found and found[0][0] == 1
+
+
+async def events(rig, kind):
+    return await rows(rig, "SELECT ref, payload FROM events WHERE kind = ?", (kind,))
+
+
+async def test_first_listing_is_silent_then_each_new_review_and_question_is_one_event(rig):
+    shop, sid = await connect(rig)
+    old = datetime.now(UTC) - timedelta(days=2)
+    rig.wb.add_feedback(sid, 1, "Старый плохой отзыв", created=old)
+    rig.wb.add_question(sid, "Старый вопрос?", created=old)
+    await rig.run_until(lambda: reviews_loaded(rig, shop.id))
+    assert await events(rig, "review") == [] and await events(rig, "question") == []
+    assert await rows(rig, "SELECT reviews, questions FROM review_counts") == [(1, 1)]
+
+    bad = rig.wb.add_feedback(sid, 2, "Порвалось через день", pros="Цвет", cons="Швы", photos=3)
+    good = rig.wb.add_feedback(sid, 5, "Отлично")
+    question = rig.wb.add_question(sid, "Есть размер XL?")
+    await rig.run_until(
+        lambda: _count(rig, "SELECT COUNT(*) FROM events WHERE kind IN ('review','question')", 3)
+    )
+    await rig.run_for(0.5)  # more polls: nothing twice
+    found = {ref: json.loads(p) for ref, p in await events(rig, "review")}
+    assert set(found) == {bad["id"], good["id"]}
+    assert found[bad["id"]]["rating"] == 2 and found[bad["id"]]["photos"] == 3
+    assert found[bad["id"]]["cons"] == "Швы" and found[bad["id"]]["pros"] == "Цвет"
+    assert found[bad["id"]]["supplier_article"] == bad["productDetails"]["supplierArticle"]
+    assert [r for r, _ in await events(rig, "question")] == [question["id"]]
+
+    rig.wb.answer_feedback(sid, bad["id"])
+    await rig.run_until(lambda: _count(rig, "SELECT reviews FROM review_counts", 2))
+    answered = await rows(rig, "SELECT answered FROM reviews WHERE id = ?", (bad["id"],))
+    assert answered == [(1,)]
+    assert await rows(rig, "SELECT reviews, questions FROM review_counts") == [(2, 2)]
+    assert rig.wb.total_violations() == 0
+
+
+async def _count(rig, sql, expected):
+    row = await rig.db.fetchone(sql)
+    return row is not None and row[0] == expected
+
+
+async def test_personal_key_asks_unseen_first_and_lists_only_when_told_or_on_the_sweep(rig):
+    shop, sid = await connect(rig)
+    await rig.run_until(lambda: reviews_loaded(rig, shop.id))
+    rig.wb.requests.clear()
+    await rig.run_for(0.4)  # polls every 60 ms (scaled), the sweep every 600 ms
+    paths = [r.path for r in rig.wb.requests_for(sid, "feedbacks")]
+    assert paths and set(paths) == {"/feedbacks-api/api/v1/new-feedbacks-questions"}
+
+    review = rig.wb.add_feedback(sid, 1, "Брак")
+    await rig.run_until(lambda: _count(rig, "SELECT COUNT(*) FROM events", 1), within=2)
+    assert [r for r, _ in await events(rig, "review")] == [review["id"]]
+    assert rig.wb.total_violations() == 0
+
+
+async def test_base_key_spends_one_call_per_poll_and_never_passes_five_per_hour(rig):
+    shop, sid = await connect(rig, acc=1)
+    # Base: 5 per hour, burst 1 -> one call per 12 min (0.72 s scaled): lists alternate.
+    await rig.run_until(lambda: reviews_loaded(rig, shop.id), within=10)
+    review = rig.wb.add_feedback(sid, 2, "Не тот цвет")
+    await rig.run_until(lambda: _count(rig, "SELECT COUNT(*) FROM events", 1), within=10)
+    assert [r for r, _ in await events(rig, "review")] == [review["id"]]
+    calls = rig.wb.requests_for(sid, "feedbacks")
+    assert {r.path.rsplit("/", 1)[-1] for r in calls} == {"feedbacks", "questions"}
+    gaps = [b.t - a.t for a, b in itertools.pairwise(calls)]
+    assert min(gaps) >= 0.72 * 0.95, gaps
+    assert rig.wb.total_violations() == 0
