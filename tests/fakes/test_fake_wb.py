@@ -584,14 +584,14 @@ async def test_remains_lists_only_non_zero_entries_like_the_spec_example(
     async with FakeWB(rate_scale=0.001, stock_task_delay=10) as wb:
         client = api(wb, http)
         sid = decode_claims(client.token)["sid"]
-        product = next(p for p in wb.catalogue(sid) if len(p.sizes) > 1)
-        kept, sold_out = product.sizes[0], product.sizes[1]
+        product = wb.catalogue(sid)[0]
+        kept = product.sizes[0]
         wb.set_stock(
             sid, product.nm_id, kept.barcode, kept.tech_size,
             {"Склад WB РФ": 134, "Склад WB СГТ РФ": 10, "Минск": 123, "Коледино": 0},
             in_way_to_client=14, in_way_from_client=4,
         )  # fmt: skip
-        wb.set_stock(sid, product.nm_id, sold_out.barcode, sold_out.tech_size, {"Казань": 0})
+        wb.set_stock(sid, product.nm_id, "2037031652999", "XXL", {"Казань": 0})  # another size
         status, rows = await _report(client)
         assert status == 200 and [r["barcode"] for r in rows] == [kept.barcode]
         assert rows[0]["warehouses"] == SPEC_REMAINS_ROW["warehouses"]
