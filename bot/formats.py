@@ -57,6 +57,21 @@ def percent(value: float, lang: str = "en", digits: int = 1) -> str:
     return f"{decimal(value, lang, digits)}%"
 
 
+def days(value: float, lang: str = "en") -> str:
+    """Days of cover to one decimal under 10 (3,5 in Russian), whole from 10 up (12)."""
+    return decimal(value, lang) if value < 10 else number(value)
+
+
+def plural_count(shown: str) -> int:
+    """The count a plural rule should see for a number as shown: the number itself when whole
+    ("21 день", "5 дней"); 2 when shown with a decimal part, whose form in Russian and English
+    is the one of 2 ("3,5 дня", "1,0 дня", "3.5 days"): gettext's rules only take integers."""
+    plain = shown.replace(NBSP, "")
+    if not plain.lstrip("-").isdigit():  # "3,5", "1.0": shown with a decimal part
+        return 2
+    return int(plain)
+
+
 def day(value: date, lang: str = "en") -> str:
     """06.12.2026 in Russian, 2026-12-06 in English."""
     return value.strftime("%d.%m.%Y") if lang == "ru" else value.isoformat()

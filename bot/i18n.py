@@ -13,6 +13,7 @@ from typing import Any
 
 from aiogram.types import TelegramObject
 from aiogram.utils.i18n import I18n, I18nMiddleware
+from aiogram.utils.i18n.context import get_i18n
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -57,6 +58,15 @@ def compile_catalogues(root: Path | None = None) -> list[Path]:
         tmp.replace(mo_path)
         built.append(mo_path)
     return built
+
+
+def current_language() -> str:
+    """The language of the update being handled (set by the i18n middleware); the default
+    outside a handler."""
+    try:
+        return get_i18n().current_locale
+    except LookupError:
+        return DEFAULT_LANGUAGE
 
 
 def language_for(stored: str | None, telegram_code: str | None) -> str:

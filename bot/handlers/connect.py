@@ -17,7 +17,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
+from bot import formats
 from bot.connect import (
     Accepted,
     Busy,
@@ -32,7 +34,7 @@ from bot.connect import (
     extract_key,
     period_parts,
 )
-from bot.i18n import N_
+from bot.i18n import N_, current_language
 from bot.store.shops import NewToken, Shop, connect_shop, role_of
 from bot.store.users import User
 from bot.sync.plan import jobs_for, plan_shop, token_type_of
@@ -147,11 +149,20 @@ def user_zone(user: User) -> tzinfo:
 
 
 def local_time(ts: float, zone: tzinfo) -> str:
-    return datetime.fromtimestamp(ts, UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    """ "06.12.2026 14:05" in Russian, "2026-12-06 14:05" in English."""
+    moment = datetime.fromtimestamp(ts, UTC).astimezone(zone)
+    return f"{formats.day(moment.date(), current_language())} {moment:%H:%M}"
+
+
+def valid_until(expires_at: float, days: int, zone: tzinfo) -> str:
+    """ ", valid until 23.12.2026 (30 days left)", the days agreeing with their number."""
+    return ngettext(
+        ", valid until {date} ({days} day left)", ", valid until {date} ({days} days left)", days
+    ).format(date=local_date(expires_at, zone), days=days)
 
 
 def local_date(ts: float, zone: tzinfo) -> str:
-    return datetime.fromtimestamp(ts, UTC).astimezone(zone).strftime("%Y-%m-%d")
+    return formats.day(datetime.fromtimestamp(ts, UTC).astimezone(zone).date(), current_language())
 
 
 HOW_TO_CREATE = N_(
@@ -231,9 +242,7 @@ def connected_text(
         access=_("read only") if shop.token_read_only else _("read and write"),
     )
     if shop.token_expires_at is not None:
-        token += _(", valid until {date} ({days} days left)").format(
-            date=local_date(shop.token_expires_at, zone), days=days_left
-        )
+        token += valid_until(shop.token_expires_at, days_left or 0, zone)
     lines.append(token + ".")
     lines.append(_("Categories: {names}.").format(names=categories_text(shop.token_categories)))
     lines.append("")
@@ -264,7 +273,11 @@ def connected_text(
         )
     if days_left is not None and days_left < EXPIRY_WARNING_DAYS:
         advice.append(
-            _("⚠️ This token expires in {days} days: create a new one soon.").format(days=days_left)
+            ngettext(
+                "⚠️ This token expires in {days} day: create a new one soon.",
+                "⚠️ This token expires in {days} days: create a new one soon.",
+                days_left,
+            ).format(days=days_left)
         )
     if not shop.token_read_only:
         advice.append(

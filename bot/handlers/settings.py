@@ -20,7 +20,7 @@ from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.shops import as_id
@@ -130,9 +130,11 @@ def menu_text(user: User) -> str:
             _("📊 Daily summary at {time}").format(time=user.summary_time)
             + ("" if user.alert_summary else f" ({_('off')})"),
             _("🔔 Alerts: {switches}").format(switches=switches),
-            _("📦 Low-stock warning when stock lasts under {days} days").format(
-                days=user.stock_horizon_days
-            ),
+            ngettext(
+                "📦 Low-stock warning when stock lasts under {days} day",
+                "📦 Low-stock warning when stock lasts under {days} days",
+                user.stock_horizon_days,
+            ).format(days=user.stock_horizon_days),
             _("🌙 Quiet hours: {quiet}").format(quiet=quiet),
             _("🖼 Product photos in alerts: {state}").format(state=on_off(user.photos)),
         ]
@@ -206,7 +208,10 @@ def alerts_keyboard(user: User) -> InlineKeyboardMarkup:
 
 def horizon_keyboard() -> InlineKeyboardMarkup:
     buttons = [
-        _button(_("{days} days").format(days=days), f"set:horizon:{days}") for days in HORIZONS
+        _button(
+            ngettext("{days} day", "{days} days", days).format(days=days), f"set:horizon:{days}"
+        )
+        for days in HORIZONS
     ]
     return InlineKeyboardMarkup(inline_keyboard=[buttons, _back()])
 

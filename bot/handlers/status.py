@@ -16,11 +16,11 @@ from bot.connect import days_left
 from bot.handlers.connect import (
     categories_text,
     job_name,
-    local_date,
     local_time,
     sandbox_text,
     token_type_name,
     user_zone,
+    valid_until,
 )
 from bot.handlers.shops import role_text, state_text
 from bot.store.db import Database
@@ -59,10 +59,8 @@ def shop_status(shop: Shop, role: str, polls: list[PollState], zone: tzinfo, now
         access=_("read only") if shop.token_read_only else _("read and write"),
     )
     if shop.token_expires_at is not None:
-        token += _(", valid until {date} ({days} days left)").format(
-            date=local_date(shop.token_expires_at, zone),
-            days=days_left(shop.token_expires_at, datetime.fromtimestamp(now, UTC)),
-        )
+        left = days_left(shop.token_expires_at, datetime.fromtimestamp(now, UTC)) or 0
+        token += valid_until(shop.token_expires_at, left, zone)
     lines.append(token + ".")
     lines.append(_("Categories: {names}.").format(names=categories_text(shop.token_categories)))
     if token_type_of(shop) is TokenType.TEST:

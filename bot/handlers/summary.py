@@ -36,6 +36,7 @@ async def summary(message: Message, db: Database, user: User) -> None:
         user=user,
         language=language_for(user.language, user.tg_language),
         gettext=_,
+        ngettext=_,
         tz=zone_of(user.timezone),
     )
     await message.answer(summary_text(payload, ctx))

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot import formats
 from bot.i18n import N_
 from bot.notify.texts import (
     LABELS,
@@ -244,8 +245,16 @@ async def check_token_expiry(db: Database, now: float | None = None) -> int:
 
 def days_text(days: float, language: str) -> str:
     """Days of cover to one decimal under 10 (2.5), whole above; a decimal comma in Russian."""
-    text = f"{days:.1f}" if days < 10 else number(days)
-    return text.replace(".", ",") if language == "ru" else text
+    return formats.days(days, language)
+
+
+def days_phrase(days: float, ctx: RenderContext, whole: bool = False) -> str:
+    """ "3,5 дня", "12 дней", "1 день"; "1 day", "3.5 days" — the number as `days_text` shows
+    it, with the word agreeing with it."""
+    shown = number(days) if whole else days_text(days, ctx.language)
+    return ctx.ngettext("{days} day", "{days} days", formats.plural_count(shown)).format(
+        days=shown
+    )
 
 
 def stock_left(item: Mapping[str, Any], ctx: RenderContext) -> str:
@@ -254,9 +263,9 @@ def stock_left(item: Mapping[str, Any], ctx: RenderContext) -> str:
     quantity = int(item.get("quantity") or 0)
     if quantity <= 0:
         return _("out of stock")
-    return _("{quantity} pcs, about {days} days").format(
+    return _("{quantity} pcs, about {days}").format(
         quantity=number(quantity),
-        days=days_text(float(item.get("days_of_cover") or 0), ctx.language),
+        days=days_phrase(float(item.get("days_of_cover") or 0), ctx),
     )
 
 
@@ -276,13 +285,12 @@ def _cover_line(payload: Mapping[str, Any], ctx: RenderContext) -> str:
             "Out of stock at WB warehouses; it sold {rate} a day over the last 14 days."
         ).format(rate=rate)
     return _(
-        "Left: {quantity} pcs, enough for about {days} days at {rate} a day "
-        "(your horizon: {horizon} days)."
+        "Left: {quantity} pcs, enough for about {days} at {rate} a day (your horizon: {horizon})."
     ).format(
         quantity=number(quantity),
-        days=days_text(float(payload.get("days_of_cover") or 0), ctx.language),
+        days=days_phrase(float(payload.get("days_of_cover") or 0), ctx),
         rate=rate,
-        horizon=int(payload.get("horizon") or 0),
+        horizon=days_phrase(int(payload.get("horizon") or 0), ctx, whole=True),
     )
 
 
@@ -355,13 +363,16 @@ def render_token_expiring(events: Sequence[EventRow], ctx: RenderContext) -> Ren
         p = event.payload
         name = str(p.get("shop_name") or "") or ctx.shop_names.get(event.shop_id, "")
         expires = datetime.fromtimestamp(float(p.get("expires_at") or 0), ctx.tz)
+        days = int(p.get("days_left") or 0)
         parts.append(
-            _(
-                "⏳ <b>The WB key of «{shop}» expires soon</b>: days left — {days} (until {date})."
+            ctx.ngettext(
+                "⏳ <b>The WB key of «{shop}» expires soon</b>: {days} day left (until {date}).",
+                "⏳ <b>The WB key of «{shop}» expires soon</b>: {days} days left (until {date}).",
+                days,
             ).format(
                 shop=html.escape(name),
-                days=number(int(p.get("days_left") or 0)),
-                date=expires.strftime("%d.%m.%Y %H:%M"),
+                days=number(days),
+                date=formats.day(expires.date(), ctx.language) + expires.strftime(" %H:%M"),
             )
         )
     parts.append(

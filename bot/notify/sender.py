@@ -440,6 +440,7 @@ class Sender:
             user=user,
             language=lang,
             gettext=partial(_gettext, self.i18n, lang),
+            ngettext=partial(_ngettext, self.i18n, lang),
             tz=tz,
             shop_names=await outbox.shop_names(self.db, shops),
             products=await outbox.products(self.db, nm_keys) if nm_keys else {},
@@ -456,3 +457,7 @@ class Sender:
 
 def _gettext(i18n: I18n, lang: str, text: str) -> str:
     return i18n.gettext(text, locale=lang)
+
+
+def _ngettext(i18n: I18n, lang: str, singular: str, plural: str, n: int) -> str:
+    return i18n.gettext(singular, plural, n, locale=lang)

@@ -34,6 +34,10 @@ SECTION_FLOOR = 200  # the least a section of a mixed message gets: its heading 
 ARTICLE_CHARS = 75  # WB allows 75: shown whole, it is what the seller searches by
 
 
+def english_plural(singular: str, plural: str, n: int) -> str:
+    return singular if n == 1 else plural
+
+
 @dataclass(frozen=True)
 class RenderContext:
     """What a renderer may know about the reader and the shop; `limit` is its character budget."""
@@ -41,6 +45,8 @@ class RenderContext:
     user: User | None
     language: str
     gettext: Callable[[str], str]
+    #: ngettext(singular, plural, n) in the reader's language ("1 день", "3 дня", "5 дней").
+    ngettext: Callable[[str, str, int], str] = english_plural
     tz: tzinfo = field(default_factory=lambda: ZoneInfo("Europe/Moscow"))
     shop_names: Mapping[int, str] = field(default_factory=dict)
     products: Mapping[tuple[int, int], ProductInfo] = field(default_factory=dict)

@@ -263,7 +263,9 @@ def render_stock(
     today: date,
     _: Translate,
 ) -> str:
-    """The /stock message: the riskiest products first (the XLSX has them all)."""
+    """The /stock message: the riskiest products first (the XLSX has them all). `_` is the
+    handlers' gettext, which takes (singular, plural, n) too."""
+    ngettext: Callable[..., str] = _
     out = [_("📦 <b>{shop}</b>: stock and days of cover").format(shop=html.escape(shop_label))]
     if not lines:
         out.append(_("No stock at WB warehouses."))
@@ -274,7 +276,9 @@ def render_stock(
             if line.quantity <= 0:
                 cover = _("out of stock")
             else:
-                cover = _("{days} days").format(days=fmt_decimal(line.cover, lang))
+                shown = formats.days(line.cover, lang)
+                plural = formats.plural_count(shown)
+                cover = ngettext("{days} day", "{days} days", plural).format(days=shown)
             ordered = _("orders in 14 days: {count}").format(count=fmt_int(line.orders_14d, lang))
             tail = f"{ordered} · {cover}"
         name = _name(line.vendor_code, line.subject, "", line.nm_id)

@@ -4,17 +4,18 @@ numbers; and how it reads."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.notify.summary import queue_summaries
+from bot.notify.summary import queue_summaries, summary_text
 from bot.notify.texts import RenderContext, compose
 from bot.store.outbox import EventRow
 from bot.store.users import ensure_user, get_user, update_user
 from tests.alerts.conftest import put_stock
-from tests.lang import nb
+from tests.lang import RU, nb
 from tests.reports.seed import make_shop, mark_polled, order, sale, store_rows
 
+MSK = ZoneInfo("Europe/Moscow")
 NSK = ZoneInfo("Asia/Novosibirsk")  # UTC+7: 09:00 there is 02:00 UTC
 USER = 600
 
@@ -122,3 +123,24 @@ async def test_no_summary_with_the_switch_off_or_without_an_active_shop(db, keyr
     await ensure_user(db, 601, "en", "Asia/Novosibirsk")  # no shop at all
     assert await queue_summaries(db, DUE + timedelta(hours=1).total_seconds()) == 0
     assert await summaries(db) == []
+
+
+def test_todays_summary_in_russian_compares_with_the_same_time_yesterday():
+    payload = {
+        "period": "today",
+        "day": "2026-12-06",
+        "until": datetime(2026, 12, 6, 11, 0, tzinfo=UTC).timestamp(),
+        "shops": ["Лавка"],
+        "current": {"orders": 12, "orders_sum": 124845.0},
+        "previous": {"orders": 10, "orders_sum": 100000.0},
+        "top": [],
+        "at_risk": [{"title": "Кружка", "supplier_article": "A1", "quantity": 4,
+                     "days_of_cover": 21}],
+        "as_of": None,
+    }  # fmt: skip
+    ctx = RenderContext(user=None, language="ru", gettext=RU, ngettext=RU, tz=MSK)
+    text = summary_text(payload, ctx)
+    assert "06.12.2026, до 14:00" in text
+    assert nb("Заказы: <b>12</b> · <b>124 845 ₽</b>") in text
+    assert nb("+2, +20%; +24 845 ₽, +25% по сравнению с тем же временем вчера") in text
+    assert "4 шт., примерно на 21 день" in text

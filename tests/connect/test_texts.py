@@ -105,6 +105,30 @@ def test_connected_text_in_russian(russian: None) -> None:
     assert "подключён" in text and "раз в 1 мин" in text
 
 
+@pytest.mark.parametrize(
+    ("days", "left"),
+    [
+        (179, "(осталось 179 дней)"),
+        (21, "(остался 21 день)"),
+        (3, "(осталось 3 дня)"),
+        (11, "(осталось 11 дней)"),
+    ],
+)
+def test_russian_days_left_agree_with_the_number(russian: None, days: int, left: str) -> None:
+    text = connected_text(shop(TokenType.PERSONAL, Category.STATISTICS), True, days, UTC)
+    assert f"действует до 23.12.2026 {left}" in text  # a Russian date, not 2026-12-23
+
+
+def test_a_token_with_one_day_left_says_day(english: None, russian: None) -> None:
+    text = connected_text(shop(TokenType.PERSONAL, Category.STATISTICS), True, 1, UTC)
+    assert "истекает через 1 день" in text and "(остался 1 день)" in text
+
+
+def test_english_says_one_day_not_one_days(english: None) -> None:
+    text = connected_text(shop(TokenType.PERSONAL, Category.STATISTICS), True, 1, UTC)
+    assert "expires in 1 day:" in text and "(1 day left)" in text
+
+
 def test_wb_freshness_is_moscow_time_shown_in_the_users_zone(english: None) -> None:
     polls = [poll("orders", "2026-11-23T14:30:00"), poll("sales", "2026-11-23T13:00:00")]
     assert newest_wb_change(polls) == datetime(2026, 11, 23, 11, 30, tzinfo=UTC)
@@ -132,3 +156,10 @@ def test_status_says_an_unreadable_stored_key_is_not_the_sellers_fault(russian: 
     assert "Бот не может прочитать сохранённую копию этого ключа" in text
     assert "Новый ключ не нужен" in text
     assert KEY_UNREADABLE not in text and "Последняя ошибка WB" not in text
+
+
+def test_status_in_russian_dates_and_days_read_russian(russian: None) -> None:
+    polls = [poll("orders"), poll("stock", error="WB 503: unavailable")]
+    text = shop_status(shop(TokenType.PERSONAL, Category.STATISTICS), "owner", polls, UTC, NOW)
+    assert "действует до 23.12.2026 (осталось 30 дней)" in text
+    assert "(23.11.2026 11:58)" in text and "2026-11" not in text

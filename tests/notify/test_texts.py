@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.notify.checks import stock_left
 from bot.notify.sender import Outgoing, group_messages, place, quiet_until
 from bot.notify.texts import (
     MAX_TEXT,
@@ -81,6 +82,38 @@ def test_a_burst_of_whole_roubles_shows_no_kopecks():
 
 def test_a_single_order_shows_its_kopecks():
     assert nb("💰 1 459.27 ₽") in compose([ev("order", 1, price_with_disc=1459.27)], ctx()).text
+
+
+@pytest.mark.parametrize(
+    ("days", "ru", "en"),
+    [
+        (21, "остался 21 день", "21 days left"),
+        (3, "осталось 3 дня", "3 days left"),
+        (179, "осталось 179 дней", "179 days left"),
+        (1, "остался 1 день", "1 day left"),
+    ],
+)
+def test_key_expiry_alert_agrees_days_with_the_number(days, ru, en):
+    event = ev("token_expiring", shop_name="Лавка", days_left=days, expires_at=1_796_032_800)
+    russian = compose([event], ctx(language="ru", gettext=RU, ngettext=RU)).text
+    assert f"скоро истекает</b>: {ru} (до 30.11.2026 " in russian
+    assert en in compose([event], ctx()).text
+
+
+@pytest.mark.parametrize(
+    ("cover", "ru", "en"),
+    [
+        (3.5, "примерно на 3,5 дня", "about 3.5 days"),
+        (1, "примерно на 1,0 дня", "about 1.0 days"),
+        (12.4, "примерно на 12 дней", "about 12 days"),
+        (21, "примерно на 21 день", "about 21 days"),
+        (22, "примерно на 22 дня", "about 22 days"),
+    ],
+)
+def test_days_of_cover_read_naturally(cover, ru, en):
+    item = {"quantity": 7, "days_of_cover": cover}
+    assert stock_left(item, ctx(language="ru", gettext=RU, ngettext=RU)) == f"7 шт., {ru}"
+    assert stock_left(item, ctx()) == f"7 pcs, {en}"
 
 
 def test_cancel_buyout_return_each_say_what_happened():
