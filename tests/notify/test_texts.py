@@ -116,6 +116,18 @@ def test_days_of_cover_read_naturally(cover, ru, en):
     assert stock_left(item, ctx()) == f"7 pcs, {en}"
 
 
+def test_low_stock_alert_in_russian_reads_naturally():
+    event = ev("stock_low", title="Кружка", quantity=7, days_of_cover=3.5, avg_daily=2, horizon=7)
+    text = compose([event], ctx(language="ru", gettext=RU, ngettext=RU)).text
+    assert (
+        "Осталось: 7 шт., хватит примерно на 3,5 дня при продажах 2,0 шт. в день "
+        "(ваш порог: 7 дней)."
+    ) in text
+    sold_out = ev("stock_low", title="Кружка", quantity=0, avg_daily=1.5, horizon=7)
+    text = compose([sold_out], ctx(language="ru", gettext=RU, ngettext=RU)).text
+    assert "за последние 14 дней продавалось по 1,5 шт. в день" in text
+
+
 def test_cancel_buyout_return_each_say_what_happened():
     assert "cancelled" in compose([ev("cancel")], ctx()).text
     assert "Bought out" in compose([ev("buyout")], ctx()).text
