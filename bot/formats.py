@@ -12,6 +12,8 @@ import math
 from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
+from babel.dates import format_date
+
 NBSP = "\u00a0"
 RUBLE = "₽"
 KOPECK = Decimal("0.01")
@@ -78,8 +80,8 @@ def day(value: date, lang: str = "en") -> str:
 
 
 def day_month(value: date, lang: str = "en") -> str:
-    """06.12 in Russian, 12-06 in English: a day of the current year."""
-    return value.strftime("%d.%m") if lang == "ru" else value.strftime("%m-%d")
+    """06.12 in Russian, "6 Dec" in English: a day of the current year."""
+    return value.strftime("%d.%m") if lang == "ru" else format_date(value, "d MMM", locale="en")
 
 
 def stamp(moment: datetime, zone: tzinfo, today: date, lang: str = "en") -> str:

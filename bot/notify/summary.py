@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
 
+from bot import formats
 from bot.i18n import N_
 from bot.notify.checks import is_low, shop_forecasts, stock_left, zone_of
 from bot.notify.texts import LABELS, RenderContext, Rendered, cut_lines, money, number, renderer
@@ -207,12 +208,12 @@ def summary_text(payload: Mapping[str, Any], ctx: RenderContext) -> str:
         until = datetime.fromtimestamp(float(payload.get("until") or 0), ctx.tz)
         lines = [
             _("📊 <b>Today so far</b> · {date}, until {time}").format(
-                date=day.strftime("%d.%m.%Y"), time=until.strftime("%H:%M")
+                date=formats.day(day, ctx.language), time=until.strftime("%H:%M")
             )
         ]
         against = _("against yesterday at this time")
     else:
-        lines = [_("📊 <b>Summary for {date}</b>").format(date=day.strftime("%d.%m.%Y"))]
+        lines = [_("📊 <b>Summary for {date}</b>").format(date=formats.day(day, ctx.language))]
         against = _("against the day before")
     shops = [str(s) for s in payload.get("shops") or []]
     if shops:
@@ -265,7 +266,8 @@ def summary_text(payload: Mapping[str, Any], ctx: RenderContext) -> str:
     as_of = payload.get("as_of")
     lines.append("")
     if as_of:
-        stamp = datetime.fromtimestamp(float(as_of), ctx.tz).strftime("%d.%m %H:%M")
+        moment = datetime.fromtimestamp(float(as_of), ctx.tz)
+        stamp = f"{formats.day_month(moment.date(), ctx.language)} {moment:%H:%M}"
         lines.append(_("🕒 WB data as of {time}").format(time=stamp))
     else:
         lines.append(_("🕒 No data from WB yet: the first load is still running."))

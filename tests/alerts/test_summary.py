@@ -90,14 +90,14 @@ async def test_summary_numbers_match_the_stored_orders_and_sales(db, keyring):
     assert payload["previous"]["orders"] == 1
     assert [(t["nm_id"], t["orders"]) for t in payload["top"]] == [(12, 1), (11, 2)]
     text = render(payload)
-    assert "Summary for 19.11.2025" in text
+    assert "Summary for 2025-11-19" in text
     assert "Лавка &lt;1&gt;" in text
     assert nb("Orders: <b>3</b> · <b>12 200 ₽</b>") in text
     assert nb("+2, +200%; +10 200 ₽, +510% against the day before") in text
     assert nb("Buyouts: 1 · 1 500 ₽") in text and nb("Returns: 1 · 500 ₽") in text
     assert nb("Cancellations: 1 · 700 ₽") in text
     assert "Buyout rate: 33%" in text  # 1 of 1 buyout + 1 return + 1 cancellation
-    assert "WB data as of 20.11 00:30" in text
+    assert "WB data as of 20 Nov 00:30" in text
 
 
 async def test_a_user_who_arrives_after_the_summary_time_starts_tomorrow(db, keyring):
@@ -136,7 +136,7 @@ def test_todays_summary_in_russian_compares_with_the_same_time_yesterday():
         "top": [],
         "at_risk": [{"title": "Кружка", "supplier_article": "A1", "quantity": 4,
                      "days_of_cover": 21}],
-        "as_of": None,
+        "as_of": datetime(2026, 12, 6, 10, 55, tzinfo=UTC).timestamp(),
     }  # fmt: skip
     ctx = RenderContext(user=None, language="ru", gettext=RU, ngettext=RU, tz=MSK)
     text = summary_text(payload, ctx)
@@ -144,3 +144,4 @@ def test_todays_summary_in_russian_compares_with_the_same_time_yesterday():
     assert nb("Заказы: <b>12</b> · <b>124 845 ₽</b>") in text
     assert nb("+2, +20%; +24 845 ₽, +25% по сравнению с тем же временем вчера") in text
     assert "4 шт., примерно на 21 день" in text
+    assert "Данные WB на 06.12 13:55" in text
