@@ -86,6 +86,7 @@ def command_list(i18n: I18n, locale: str) -> list[BotCommand]:
         "status": N_("Data freshness and token state"),
         "report": N_("Report for a period"),
         "stock": N_("Stock and days of cover"),
+        "reviews": N_("Unanswered negative reviews"),
         "summary": N_("Today's summary so far"),
         "settings": N_("Settings"),
         "language": N_("Language"),

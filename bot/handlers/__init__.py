@@ -10,6 +10,7 @@ from bot.handlers import (
     fallback,
     keys,
     report,
+    reviews,
     settings,
     shops,
     start,
@@ -30,6 +31,7 @@ def get_routers() -> list[Router]:
         stock.router,
         chats.router,
         settings.router,
+        reviews.router,
         summary.router,
         fallback.router,  # last: whatever nobody else understood
     ]

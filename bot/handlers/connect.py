@@ -115,8 +115,16 @@ def job_name(job: str) -> str:
         "fbs": _("new FBS orders"),
         "feed": _("order feed (every order, deferred payment too)"),
         "cards": _("product titles and photos"),
+        "reviews": _("reviews and questions"),
     }
     return names.get(job, job)
+
+
+def reviews_advice() -> str:
+    return _(
+        "• Add <b>Questions and reviews</b> for an alert within minutes of a bad review or a "
+        "new question, /reviews, and unanswered counts in the daily summary."
+    )
 
 
 def period_text(seconds: float) -> str:
@@ -264,6 +272,8 @@ def connected_text(
         advice.append(_("• Add <b>Marketplace</b> for instant alerts of new FBS orders."))
     if not shop.has_category(int(Category.CONTENT)):
         advice.append(_("• Add <b>Content</b> for product titles and photos in alerts."))
+    if not shop.has_category(int(Category.FEEDBACKS)):
+        advice.append(reviews_advice())
     if token_type_of(shop) is TokenType.BASE:
         advice.append(
             _(

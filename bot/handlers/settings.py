@@ -23,6 +23,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
+from bot.handlers.review_buttons import ReviewSettings
 from bot.handlers.shops import as_id
 from bot.i18n import LANGUAGES, N_, language_for
 from bot.notify.checks import SNOOZE_SECONDS, zone_of
@@ -137,6 +138,11 @@ def menu_text(user: User) -> str:
             ).format(days=user.stock_horizon_days),
             _("🌙 Quiet hours: {quiet}").format(quiet=quiet),
             _("🖼 Product photos in alerts: {state}").format(state=on_off(user.photos)),
+            _("💬 Reviews: {reviews}, {threshold}★ and below · questions: {questions}").format(
+                reviews=on_off(user.alert_reviews),
+                threshold=user.review_threshold,
+                questions=on_off(user.alert_questions),
+            ),
         ]
     )
 
@@ -163,6 +169,7 @@ def menu_keyboard(user: User) -> InlineKeyboardMarkup:
                 _button(_("🌙 Quiet hours"), "set:quiet"),
             ],
             [_button(_("🖼 Photos: {state}").format(state=on_off(user.photos)), "set:photos")],
+            [_button(_("💬 Reviews and questions"), ReviewSettings(action="open").pack())],
         ]
     )
 

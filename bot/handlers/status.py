@@ -17,6 +17,7 @@ from bot.handlers.connect import (
     categories_text,
     job_name,
     local_time,
+    reviews_advice,
     sandbox_text,
     token_type_name,
     user_zone,
@@ -29,12 +30,12 @@ from bot.store.shops import Shop
 from bot.store.team import shops_with_roles
 from bot.store.users import User
 from bot.sync.plan import token_type_of
-from bot.wb.methods import TokenType
+from bot.wb.methods import Category, TokenType
 from bot.wb.models import msk_to_utc
 
 router = Router(name="status")
 
-JOB_ORDER = ("orders", "feed", "sales", "stock", "fbs", "cards")
+JOB_ORDER = ("orders", "feed", "sales", "stock", "fbs", "cards", "reviews")
 
 
 def newest_wb_change(polls: list[PollState]) -> datetime | None:
@@ -65,6 +66,8 @@ def shop_status(shop: Shop, role: str, polls: list[PollState], zone: tzinfo, now
     lines.append(_("Categories: {names}.").format(names=categories_text(shop.token_categories)))
     if token_type_of(shop) is TokenType.TEST:
         lines.append(sandbox_text())
+    if not shop.has_category(int(Category.FEEDBACKS)):
+        lines.append(reviews_advice())
     if shop.state == "dead" and shop.dead_at is not None:
         lines.append(
             _("The key stopped working at {time}: send a new one with /connect.").format(

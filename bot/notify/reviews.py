@@ -15,7 +15,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import formats
 from bot.i18n import N_
 from bot.notify.texts import LABELS, RenderContext, Rendered, cut_lines, renderer
+from bot.store.db import Database
 from bot.store.outbox import EventRow
+from bot.store.reviews import unanswered
 
 DEFAULT_THRESHOLD = 3
 THRESHOLDS = (1, 2, 3, 4, 5)
@@ -137,3 +139,49 @@ def render_questions(events: Sequence[EventRow], ctx: RenderContext) -> Rendered
         cut_lines("\n\n".join(parts), ctx.limit),
         reply_markup=_button(_("Answer in the WB cabinet"), CABINET_QUESTIONS),
     )
+
+
+# ------------------------------------------------------------------ the daily summary
+
+
+async def unanswered_payload(
+    db: Database, shops: Sequence[tuple[int, str]], threshold: int
+) -> list[dict[str, Any]]:
+    """Per shop whose key lists reviews: WB's unanswered counts, and the negative reviews
+    (at or below the reader's threshold) among them, as the summary's payload carries them."""
+    found = []
+    for shop_id, name in shops:
+        counts = await unanswered(db, shop_id, threshold)
+        if counts is not None:
+            found.append(
+                {
+                    "shop": name,
+                    "reviews": counts.reviews,
+                    "negative": counts.negative,
+                    "questions": counts.questions,
+                    "threshold": threshold,
+                }
+            )
+    return found
+
+
+def unanswered_lines(value: Any, ctx: RenderContext) -> list[str]:
+    _ = ctx.gettext
+    items = [i for i in value or [] if isinstance(i, dict)]
+    if not items:
+        return []
+    lines = ["", _("💬 <b>Waiting for your answer</b>")]
+    for item in items:
+        line = _(
+            "Reviews: {reviews} (negative, {threshold}★ and below: {negative}) · "
+            "questions: {questions}"
+        ).format(
+            reviews=formats.number(_int(item, "reviews")),
+            negative=formats.number(_int(item, "negative")),
+            threshold=_int(item, "threshold") or DEFAULT_THRESHOLD,
+            questions=formats.number(_int(item, "questions")),
+        )
+        if len(items) > 1:
+            line = f"{_quote(_s(item, 'shop'), 60)}: {line}"
+        lines.append(line)
+    return lines

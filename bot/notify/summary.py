@@ -22,6 +22,7 @@ from typing import Any
 from bot import formats
 from bot.i18n import N_
 from bot.notify.checks import is_low, shop_forecasts, stock_left, zone_of
+from bot.notify.reviews import unanswered_lines, unanswered_payload
 from bot.notify.texts import LABELS, RenderContext, Rendered, cut_lines, money, number, renderer
 from bot.reports.metrics import Totals
 from bot.reports.periods import Period
@@ -146,6 +147,7 @@ async def compute_summary(db: Database, user: User, now: float, period: str) -> 
         ],
         "at_risk": await at_risk(db, ids, user.stock_horizon_days, now),
         "as_of": as_of.timestamp() if as_of else None,
+        "reviews": await unanswered_payload(db, shops, user.review_threshold),
     }
 
 
@@ -263,6 +265,7 @@ def summary_text(payload: Mapping[str, Any], ctx: RenderContext) -> str:
                 f"<code>{html.escape(_short(str(item.get('supplier_article') or '')))}</code> — "
                 f"{left}"
             )
+    lines += unanswered_lines(payload.get("reviews"), ctx)
     as_of = payload.get("as_of")
     lines.append("")
     if as_of:

@@ -163,3 +163,21 @@ def test_status_in_russian_dates_and_days_read_russian(russian: None) -> None:
     text = shop_status(shop(TokenType.PERSONAL, Category.STATISTICS), "owner", polls, UTC, NOW)
     assert "действует до 23.12.2026 (осталось 30 дней)" in text
     assert "(23.11.2026 11:58)" in text and "2026-11" not in text
+
+
+def test_a_key_without_questions_and_reviews_hears_what_adding_it_gives(english: None) -> None:
+    bare = shop(TokenType.PERSONAL, Category.STATISTICS)
+    full = shop(TokenType.PERSONAL, Category.STATISTICS, Category.FEEDBACKS)
+    advice = "Add <b>Questions and reviews</b> for an alert within minutes of a bad review"
+    assert advice in connected_text(bare, True, 30, UTC)
+    assert advice in shop_status(bare, "owner", [], UTC, 0.0)
+    text = connected_text(full, True, 30, UTC)
+    assert advice not in text and "reviews and questions: every 1 min" in text
+    assert advice not in shop_status(full, "owner", [], UTC, 0.0)
+
+
+def test_the_reviews_advice_in_russian(russian: None) -> None:
+    text = connected_text(shop(TokenType.BASE, Category.STATISTICS), True, 30, UTC)
+    assert "Добавьте <b>Вопросы и отзывы</b>" in text
+    base = shop(TokenType.BASE, Category.STATISTICS, Category.FEEDBACKS)
+    assert "отзывы и вопросы: раз в 12 мин" in connected_text(base, True, 30, UTC)

@@ -6,9 +6,16 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+
+from bot.notify.summary import compute_summary, summary_text
+from bot.notify.texts import RenderContext
+from bot.store.users import get_user, update_user
+from tests.lang import EN, RU
 
 pytestmark = pytest.mark.asyncio
 
@@ -103,3 +110,43 @@ async def test_base_key_spends_one_call_per_poll_and_never_passes_five_per_hour(
     gaps = [b.t - a.t for a, b in itertools.pairwise(calls)]
     assert min(gaps) >= 0.72 * 0.95, gaps
     assert rig.wb.total_violations() == 0
+
+
+async def test_the_summary_counts_equal_the_fakes_unanswered_reviews_and_questions(rig):
+    shop, sid = await connect(rig)
+    for rating in (1, 2, 3, 4, 5, 5):
+        rig.wb.add_feedback(sid, rating, f"оценка {rating}")
+    answered = rig.wb.add_feedback(sid, 1, "уже отвечен")
+    rig.wb.answer_feedback(sid, answered["id"])
+    first = rig.wb.add_question(sid, "Размер?")
+    rig.wb.add_question(sid, "Цвет?")
+    rig.wb.answer_question(sid, first["id"])
+    await rig.run_until(lambda: reviews_loaded(rig, shop.id))
+    await rig.run_for(0.7)  # past one sweep
+
+    seller = rig.wb.sellers[sid]
+    open_reviews = [f for f in seller.feedbacks.values() if f["answer"] is None]
+    open_questions = [q for q in seller.questions.values() if q["answer"] is None]
+    user = await get_user(rig.db, 1)
+    assert user is not None and user.review_threshold == 3
+    negative = sum(1 for f in open_reviews if f["productValuation"] <= 3)
+    assert (len(open_reviews), negative, len(open_questions)) == (6, 3, 1)
+
+    payload = await compute_summary(rig.db, user, time.time(), "today")
+    en = summary_text(payload, _ctx("en"))
+    assert "💬 <b>Waiting for your answer</b>" in en
+    assert "Reviews: 6 (negative, 3★ and below: 3) · questions: 1" in en
+    ru = summary_text(payload, _ctx("ru"))
+    assert "💬 <b>Ждут вашего ответа</b>" in ru
+    assert "Отзывы: 6 (негативных, 3★ и ниже: 3) · вопросы: 1" in ru
+
+    await update_user(rig.db, 1, review_threshold=4)
+    user = await get_user(rig.db, 1)
+    payload = await compute_summary(rig.db, user, time.time(), "today")
+    assert "(negative, 4★ and below: 4)" in summary_text(payload, _ctx("en"))
+
+
+def _ctx(lang):
+    return RenderContext(
+        user=None, language=lang, gettext=RU if lang == "ru" else EN, tz=ZoneInfo("Europe/Moscow")
+    )
