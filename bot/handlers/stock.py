@@ -14,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.handlers.report import chosen_shops, local_today, shop_choice, user_zone, xlsx_headers
 from bot.i18n import language_for
 from bot.reports import text
+from bot.reports.gate import ReportGate
 from bot.reports.stock import (
     COVER_WINDOW_DAYS,
     StockLine,
@@ -33,7 +34,9 @@ router = Router(name="stock")
 
 
 @router.message(Command("stock"))
-async def stock_command(message: Message, db: Database, user: User) -> None:
+async def stock_command(
+    message: Message, db: Database, user: User, report_gate: ReportGate
+) -> None:
     shops = [shop for shop, _role in await shops_of_user(db, user.id)]
     if not shops:
         await message.answer(text.no_shop(_))
@@ -41,22 +44,24 @@ async def stock_command(message: Message, db: Database, user: User) -> None:
     if len(shops) > 1:
         await message.answer(_("Which shop?"), reply_markup=shop_choice(shops, "stk", ""))
         return
-    await send_stock(message, db, user, shops, shops[0].name)
+    await send_stock(message, db, user, shops, shops[0].name, report_gate)
 
 
 @router.callback_query(F.data.startswith("stk:"))
-async def stock_choice(query: CallbackQuery, db: Database, user: User) -> None:
+async def stock_choice(
+    query: CallbackQuery, db: Database, user: User, report_gate: ReportGate
+) -> None:
     parts = (query.data or "").split(":")
     picked = await chosen_shops(query, db, user, parts[1] if len(parts) == 2 else None)
     if picked is None:
         return
     message, shops, label = picked
     await query.answer()
-    await send_stock(message, db, user, shops, label)
+    await send_stock(message, db, user, shops, label, report_gate)
 
 
 async def send_stock(
-    message: Message, db: Database, user: User, shops: list[Shop], label: str
+    message: Message, db: Database, user: User, shops: list[Shop], label: str, gate: ReportGate
 ) -> None:
     with_stock = [s for s in shops if s.has_category(int(Category.ANALYTICS))]
     if not with_stock:
@@ -105,7 +110,8 @@ async def send_stock(
             )
     await message.answer(body)
     if lines:
-        workbook = await asyncio.to_thread(render_stock_xlsx, lines, xlsx_headers(), lang)
+        async with gate.render():  # the same few slots as the reports' charts and files
+            workbook = await asyncio.to_thread(render_stock_xlsx, lines, xlsx_headers(), lang)
         day = local_today(zone, now)
         await message.answer_document(
             BufferedInputFile(workbook, filename=f"wbpulse_stock_{day.isoformat()}.xlsx"),

@@ -13,13 +13,16 @@ import openpyxl
 from aiogram.types import Update
 
 from bot.handlers import report as report_handler
+from bot.handlers import stock as stock_handler
 from bot.reports import xlsx
 from bot.reports.gate import ReportGate
 from bot.reports.metrics import load_report
 from bot.reports.periods import parse_period
 from bot.store import reports as store
+from bot.store.sync import replace_stock
 from tests.dispatch import _ids
 from tests.reports.seed import make_shop, order, store_rows
+from tests.reports.test_stock_view import stock_row
 
 USER = 8100
 PREPARING = "Your report is being prepared"
@@ -65,35 +68,45 @@ async def test_a_report_button_while_a_report_is_prepared_answers_with_a_notice(
     assert len(tg.calls_of("sendDocument", USER)) == 1
 
 
-async def test_reports_of_many_users_render_a_few_at_a_time(app, tg, monkeypatch):
-    users = range(8200, 8206)
-    for user in users:
-        await shop_with_orders(app, user, count=50)
-    inside, most = 0, 0
-    lock = threading.Lock()
+class Overlap:
+    """Wraps render functions and notes how many ran at once at most (they run in threads)."""
 
-    def counted(render):
-        def wrapper(*args, **kwargs):
-            nonlocal inside, most
-            with lock:
-                inside += 1
-                most = max(most, inside)
+    def __init__(self) -> None:
+        self.inside = self.most = 0
+        self.lock = threading.Lock()
+
+    def wrap(self, render):
+        def counted(*args, **kwargs):
+            with self.lock:
+                self.inside += 1
+                self.most = max(self.most, self.inside)
             try:
                 return render(*args, **kwargs)
             finally:
-                with lock:
-                    inside -= 1
+                with self.lock:
+                    self.inside -= 1
 
-        return wrapper
+        return counted
 
-    monkeypatch.setattr(report_handler, "render_chart", counted(report_handler.render_chart))
-    monkeypatch.setattr(
-        report_handler, "render_report_xlsx", counted(report_handler.render_report_xlsx)
-    )
+
+async def test_reports_and_stock_files_of_many_users_render_a_few_at_a_time(app, tg, monkeypatch):
+    users = range(8200, 8206)
+    for user in users:
+        shop = await shop_with_orders(app, user, count=50)
+        async with app.db.transaction() as conn:
+            await replace_stock(conn, shop.id, [stock_row(n, "Коледино", 5) for n in range(1, 200)])
+    overlap = Overlap()
+    for module, name in (
+        (report_handler, "render_chart"),
+        (report_handler, "render_report_xlsx"),
+        (stock_handler, "render_stock_xlsx"),
+    ):
+        monkeypatch.setattr(module, name, overlap.wrap(getattr(module, name)))
     app.dp.workflow_data["report_gate"] = ReportGate(renders=2)
-    await asyncio.gather(*(feed(app, tg, user, "/report week") for user in users))
-    assert all(len(tg.calls_of("sendDocument", user)) == 1 for user in users)
-    assert most == 2
+    asks = [feed(app, tg, user, text) for user in users for text in ("/report week", "/stock")]
+    await asyncio.gather(*asks)
+    assert all(len(tg.calls_of("sendDocument", user)) == 2 for user in users)
+    assert overlap.most == 2
 
 
 async def test_orders_sheet_is_streamed_from_the_store_up_to_its_cap(app, monkeypatch):
