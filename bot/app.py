@@ -43,6 +43,7 @@ from bot.reports.gate import ReportGate
 from bot.store import Database
 from bot.store.fsm import SQLiteStorage
 from bot.sync.engine import SyncEngine, start_sync
+from bot.sync.plan import plan_new_jobs
 from bot.wb.client import WBClient
 from bot.wb.limiter import Limiter
 
@@ -234,6 +235,9 @@ async def run(settings: Settings, mask: SecretMask | None = None) -> None:
             max_instances=1,
             misfire_grace_time=30,
         )
+        added = await plan_new_jobs(app.db, settings.wb_rate_scale)
+        if added:
+            log.info("started %d new sync jobs for shops connected before they existed", added)
         start_sync(app.sync, app.scheduler, settings.tick_seconds)
         schedule_checks(app)
         start_sender(app)

@@ -104,6 +104,19 @@ async def ensure_polls(db: Database, shop_id: int, jobs: dict[str, float]) -> No
         )
 
 
+async def add_missing_polls(db: Database, shop_id: int, jobs: dict[str, float]) -> int:
+    """Adds the jobs the shop has no poll for yet; the others keep every column. Returns how
+    many were added."""
+    async with db.transaction() as conn:
+        before = conn.total_changes
+        await conn.executemany(
+            "INSERT INTO polls(shop_id, method, next_due_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(shop_id, method) DO NOTHING",
+            [(shop_id, job, due) for job, due in jobs.items()],
+        )
+        return conn.total_changes - before
+
+
 async def get_budget(db: Database, shop_id: int, group: str) -> tuple[float, float, float] | None:
     """(tokens, updated, blocked_until) as last saved for this limiter bucket, if ever."""
     row = await db.fetchone(

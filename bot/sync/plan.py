@@ -8,8 +8,8 @@ import time
 from dataclasses import dataclass
 
 from bot.store import Database
-from bot.store.polls import ensure_polls
-from bot.store.shops import Shop
+from bot.store.polls import add_missing_polls, ensure_polls
+from bot.store.shops import Shop, active_shops
 from bot.wb.methods import METHODS, Category, Method, TokenType, poll_period
 
 
@@ -71,3 +71,14 @@ async def plan_shop(db: Database, shop: Shop, scale: float, now: float | None = 
     """Called when a shop connects or its key changes: the first sync starts at once."""
     start = time.time() if now is None else now
     await ensure_polls(db, shop.id, {name: start for name in jobs_for(shop, scale)})
+
+
+async def plan_new_jobs(db: Database, scale: float, now: float | None = None) -> int:
+    """At start: a job the bot learned since a shop connected (reviews, say) starts at once for
+    every active shop whose key allows it, without a new /connect; the jobs it had keep their
+    cursors and due times. Returns how many polls were added."""
+    start = time.time() if now is None else now
+    added = 0
+    for shop in await active_shops(db):
+        added += await add_missing_polls(db, shop.id, dict.fromkeys(jobs_for(shop, scale), start))
+    return added

@@ -15,6 +15,7 @@ import pytest
 from bot.notify.summary import compute_summary, summary_text
 from bot.notify.texts import RenderContext
 from bot.store.users import get_user, update_user
+from bot.sync.plan import plan_new_jobs
 from tests.lang import EN, RU
 
 pytestmark = pytest.mark.asyncio
@@ -150,3 +151,27 @@ def _ctx(lang):
     return RenderContext(
         user=None, language=lang, gettext=RU if lang == "ru" else EN, tz=ZoneInfo("Europe/Moscow")
     )
+
+
+async def test_a_shop_connected_before_reviews_existed_gets_the_job_at_start_and_keeps_the_rest(
+    rig,
+):
+    shop, sid = await connect(rig)
+    await rig.run_until(lambda: reviews_loaded(rig, shop.id))
+    # The shop as an older bot left it: no reviews job, orders and sales mid-cycle.
+    async with rig.db.transaction() as conn:
+        await conn.execute("DELETE FROM polls WHERE method = 'reviews'")
+        await conn.execute("DELETE FROM reviews")
+        await conn.execute("DELETE FROM review_counts")
+    before = await rows(rig, "SELECT method, next_due_at, cursor FROM polls ORDER BY method")
+    assert await plan_new_jobs(rig.db, 0.001) == 1
+    assert await plan_new_jobs(rig.db, 0.001) == 0
+    after = await rows(rig, "SELECT method, next_due_at, cursor FROM polls ORDER BY method")
+    assert [r for r in after if r[0] != "reviews"] == before
+    old = rig.wb.add_feedback(
+        sid, 1, "До обновления бота", created=datetime.now(UTC) - timedelta(days=1)
+    )
+    await rig.run_until(lambda: reviews_loaded(rig, shop.id))
+    stored = await rows(rig, "SELECT id FROM reviews")
+    assert (old["id"],) in stored
+    assert await events(rig, "review") == []  # written before /connect: history
