@@ -15,6 +15,7 @@ alerts nothing twice.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,8 @@ from bot.wb.reviews import Question, Review, parse_new, parse_questions, parse_r
 if TYPE_CHECKING:
     from bot.store.polls import PollState
     from bot.sync.engine import SyncEngine
+
+log = logging.getLogger(__name__)
 
 SWEEP = 10 * 60.0  # seconds (scaled) between full listings when WB says nothing is unseen
 TAKE = 1000  # newest unanswered items per listing: far more than any alert needs
@@ -133,3 +136,6 @@ async def _store(
             conn, shop.id, events, batch=f"{shop.id}:{kind}:{started:.3f}", catch_up=catch_up
         )
         await bump(conn, f"wb_rows_skipped_{kind}s", skipped)
+    if skipped:
+        why = listing.reviews.reasons if kind == "review" else listing.questions.reasons
+        log.warning("shop %s %ss: skipped %d bad items (%s)", shop.id, kind, skipped, dict(why))

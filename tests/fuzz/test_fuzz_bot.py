@@ -24,6 +24,7 @@ COMMANDS = [
     "status",
     "report",
     "stock",
+    "reviews",
     "summary",
     "settings",
     "language",
@@ -67,6 +68,11 @@ PREFIXES = [
     "sh:no:",
     "nh:",
     "nha:",
+    "rv:open",
+    "rv:reviews",
+    "rv:questions",
+    "rv:threshold:",
+    "rv:",
 ]
 NASTY = [
     "<b>",

@@ -175,3 +175,25 @@ async def test_a_shop_connected_before_reviews_existed_gets_the_job_at_start_and
     stored = await rows(rig, "SELECT id FROM reviews")
     assert (old["id"],) in stored
     assert await events(rig, "review") == []  # written before /connect: history
+
+
+async def test_a_bad_review_from_wb_is_skipped_logged_and_counted_the_good_ones_still_alert(
+    rig, caplog
+):
+    shop, sid = await connect(rig)
+    await rig.run_until(lambda: reviews_loaded(rig, shop.id))
+    good = rig.wb.add_feedback(sid, 1, "Хороший разбор, плохой товар")
+    broken = {**good, "id": "broken", "productValuation": "пять", "createdDate": "вчера"}
+    body = {
+        "data": {"countUnanswered": 2, "countArchive": 0, "feedbacks": [broken, good]},
+        "error": False,
+        "errorText": "",
+        "additionalErrors": None,
+    }
+    rig.wb.malformed_next("/api/v1/feedbacks", body, times=50, sid=sid)
+    with caplog.at_level("WARNING", logger="bot.sync.reviews"):
+        await rig.run_until(lambda: _count(rig, "SELECT COUNT(*) FROM events", 1))
+    assert [r for r, _ in await events(rig, "review")] == [good["id"]]
+    skipped = await rig.scalar("SELECT value FROM counters WHERE name = 'wb_rows_skipped_reviews'")
+    assert skipped is not None and int(skipped) >= 1
+    assert "skipped 1 bad items" in caplog.text and "productValuation not 1..5" in caplog.text
