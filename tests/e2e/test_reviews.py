@@ -95,6 +95,26 @@ async def test_a_bad_review_arrives_within_a_poll_a_good_one_does_not_and_restar
             [good["id"], bad["id"], later["id"], question["id"]]
         )
         assert wb.total_violations() == 0, wb.violations
+
+        # What the seller reads in /summary and /reviews is the fake's state.
+        seller = wb.sellers[sid]
+        waiting = [f for f in seller.feedbacks.values() if f["answer"] is None]
+        negative = sum(1 for f in waiting if f["productValuation"] <= 3)
+        questions = sum(1 for q in seller.questions.values() if q["answer"] is None)
+        after = len(tg.calls)
+        tg.user_message(CHAT, "/summary", language_code="en")
+        call = await tg.wait_for_text(CHAT, "Waiting for your answer", timeout=20, after=after)
+        assert (
+            f"Reviews: {len(waiting)} (negative, 3★ and below: {negative}) · "
+            f"questions: {questions}" in (call.text or "")
+        )
+        after = len(tg.calls)
+        tg.user_message(CHAT, "/reviews", language_code="ru")
+        call = await tg.wait_for_text(CHAT, "неотвеченных отзывов", timeout=20, after=after)
+        text = call.text or ""
+        assert f"неотвеченных отзывов: {len(waiting)}, из них на 3★ и ниже: {negative}" in text
+        assert text.index("Пришёл не тот цвет") < text.index("Швы разошлись")
+        assert "Всё отлично" not in text
     finally:
         assert await proc.stop() == 0
 
