@@ -52,7 +52,7 @@ from bot.store.sync import (
     update_poll,
     upsert_products,
 )
-from bot.sync.plan import JOBS, next_slot, period_of, token_type_of
+from bot.sync.plan import JOBS, jobs_for, next_slot, period_of, token_type_of
 from bot.sync.reviews import poll_reviews
 from bot.wb.client import (
     WBBadRequest,
@@ -241,8 +241,9 @@ class SyncEngine:
             return
         if token is None:
             return
-        job = JOBS[poll.job]
-        period = period_of(job, token_type_of(shop), self.scale)
+        period = jobs_for(shop, self.scale).get(poll.job) or period_of(
+            JOBS[poll.job], token_type_of(shop), self.scale
+        )
         if period is None:
             return
         try:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from bot.store import Database
 from bot.store.polls import add_missing_polls, ensure_polls
 from bot.store.shops import Shop, active_shops
-from bot.wb.methods import METHODS, Category, Method, TokenType, poll_period
+from bot.wb.methods import METHODS, MINUTE, Category, Method, TokenType, poll_period
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,12 @@ def period_of(job: Job, token_type: TokenType, scale: float) -> float | None:
     return poll_period(job.method, token_type, scale)
 
 
+#: With the order feed alerting new orders and cancellations within a minute, supplier/orders
+#: only fills in the details (article, region, discounts) of what WB itself refreshes about every
+#: 30 minutes: polling it every minute would refetch its look-back for nothing.
+ORDERS_BESIDE_FEED = 10 * MINUTE
+
+
 def jobs_for(shop: Shop, scale: float) -> dict[str, float]:
     """The jobs this token allows, with their period in seconds."""
     token_type = token_type_of(shop)
@@ -52,6 +58,8 @@ def jobs_for(shop: Shop, scale: float) -> dict[str, float]:
         period = period_of(job, token_type, scale)
         if period is not None:
             jobs[job.name] = period
+    if "feed" in jobs and "orders" in jobs:
+        jobs["orders"] = max(jobs["orders"], ORDERS_BESIDE_FEED * scale)
     return jobs
 
 

@@ -94,7 +94,8 @@ def test_personal_token_with_write_access_is_warned(english: None) -> None:
     every = (Category.STATISTICS, Category.ANALYTICS, Category.MARKETPLACE, Category.CONTENT)
     text = connected_text(shop(TokenType.PERSONAL, *every, read_only=False), False, 30, UTC)
     assert "Key updated" in text
-    assert "orders and cancellations: every 1 min" in text
+    assert "order feed (every order, deferred payment too): every 1 min" in text
+    assert "orders and cancellations: every 10 min" in text  # details only, beside the feed
     assert "stock: every 30 min" in text
     assert "Read only" in text and "safer" in text
     assert "without stock" not in text and "90 days" not in text
