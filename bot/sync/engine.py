@@ -526,12 +526,16 @@ class SyncEngine:
         async with self._tx() as conn:
             changes = await insert_feed_orders(conn, shop.id, parsed.rows)
             await refresh_rollups(conn, shop.id, changes.hours)
+            # An order placed before /connect is history, whichever poll meets it first; its
+            # cancellation is news once the feed's first load is done, as in statistics.
             events = [
-                NewEvent(kind, o.srid, feed_payload(o, changes.names))
-                for kind, found in (("order", changes.new), ("cancel", changes.cancelled))
-                for o in found
-                # Orders placed before /connect are history, whichever poll meets them first.
+                NewEvent("order", o.srid, feed_payload(o, changes.names))
+                for o in changes.new
                 if _since_connect(shop, o.created_at)
+            ] + [
+                NewEvent("cancel", o.srid, feed_payload(o, changes.names))
+                for o in changes.cancelled
+                if poll.baseline_done or _since_connect(shop, o.created_at)
             ]
             await add_events(
                 conn, shop.id, events, batch=f"{shop.id}:feed:{started:.3f}", catch_up=catch_up

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from bot.sync import engine
 from bot.wb.models import MSK
 
 pytestmark = pytest.mark.asyncio
@@ -113,3 +114,25 @@ async def _jobs_done(rig, shop_id, jobs):
         await rows(rig, "SELECT method, baseline_done FROM polls WHERE shop_id = ?", (shop_id,))
     )
     return all(done.get(j) for j in jobs)
+
+
+async def test_the_feed_pages_within_one_snapshot_and_a_cancelled_older_order_alerts(
+    rig, monkeypatch
+):
+    monkeypatch.setattr(engine, "FEED_PAGE", 2)  # WB allows 10,000; pages of 2 here
+    shop, sid = await connect(rig, ("analytics",))
+    before = datetime.now(MSK).replace(tzinfo=None) - timedelta(hours=2)
+    old = rig.wb.add_order(sid, date=before)  # placed before /connect
+    await rig.run_until(lambda: _jobs_done(rig, shop.id, ("feed",)))
+    assert await events(rig, "order") == []
+    placed = [rig.wb.add_order(sid, paid=False)["srid"] for _ in range(5)]
+    await rig.run_until(lambda: _count_is(rig, "order", 5))
+    await rig.run_for(0.3)
+    assert sorted(await events(rig, "order")) == sorted(placed)
+    calls = rig.wb.requests_for(sid, "order_feed")
+    assert len(calls) >= 3 and all(r.status == 200 for r in calls)  # 5 orders in pages of 2
+    assert rig.wb.total_violations() == 0
+    # An order from before /connect that is cancelled now: the seller hears of it once.
+    rig.wb.cancel_order(sid, old["srid"])
+    await rig.run_until(lambda: events(rig, "cancel"))
+    assert await events(rig, "cancel") == [old["srid"]]
