@@ -94,7 +94,9 @@ async def test_reports_and_stock_files_of_many_users_render_a_few_at_a_time(app,
     for user in users:
         shop = await shop_with_orders(app, user, count=50)
         async with app.db.transaction() as conn:
-            await replace_stock(conn, shop.id, [stock_row(n, "Коледино", 5) for n in range(1, 200)])
+            await replace_stock(
+                conn, shop.id, [stock_row(n, "Коледино", 5) for n in range(1, 200)]
+            )
     overlap = Overlap()
     for module, name in (
         (report_handler, "render_chart"),
