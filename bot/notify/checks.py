@@ -191,7 +191,9 @@ async def shop_forecasts(
 
 async def check_stock(db: Database, shop_id: int, now: float | None = None) -> int:
     """Queues a 'stock_low' event per user and product running out within the user's horizon,
-    at most one per product per user's local day. Call after a stock snapshot is stored.
+    at most one per product, user's local day and state (running low, sold out): a product
+    that runs low and then sells out the same day is alerted twice, never twice alike.
+    Call after a stock snapshot is stored.
     Returns how many events were queued."""
     now = time.time() if now is None else now
     recipients = await store.stock_recipients(db, shop_id)
@@ -207,10 +209,13 @@ async def check_stock(db: Database, shop_id: int, now: float | None = None) -> i
             if (shop_id, product.nm_id) in muted or not is_low(product.cover, user.horizon_days):
                 continue
             title = titles.get((shop_id, product.nm_id), "")
+            # Sold out is its own state in the ref: "running low" earlier today must not
+            # swallow the later "out of stock", and each state still goes out once a day.
+            state = ":out" if product.quantity <= 0 else ""
             events.append(
                 NewEvent(
                     "stock_low",
-                    f"{product.nm_id}:{local_day}:{user.user_id}",
+                    f"{product.nm_id}:{local_day}:{user.user_id}{state}",
                     stock_payload(product, title, user.horizon_days),
                     user_id=user.user_id,
                 )

@@ -176,3 +176,24 @@ async def test_a_shop_with_nothing_at_wb_hears_so_not_that_the_report_is_late(li
     await say(app, tg, USER, "/stock")
     assert "WB lists none of your goods at its warehouses." in tg.texts(USER)[-1]
     assert "not sent" not in tg.texts(USER)[-1]
+
+
+async def test_running_low_then_sold_out_the_same_day_sends_both_alerts_once(app, tg):
+    """'Running low: 3 pcs' in the morning must not swallow the sell-out that afternoon (one
+    alert per product and day was the rule); each state still goes out only once that day."""
+    shop = await make_shop(app.db, app.keyring, USER, name="Лавка")
+    now = datetime.now(MSK).replace(hour=12, minute=0, second=0, microsecond=0).timestamp()
+    await put_orders(app.db, shop.id, 6, 14, now)
+    await put_stock(app.db, shop.id, [(6, "0", "Коледино", 3), (8, "0", "Минск", 40)])
+    assert await check_stock(app.db, shop.id, now) == 1
+    await deliver(app)
+    await put_stock(app.db, shop.id, [(8, "0", "Минск", 40)])  # 6 sold out
+    await check_stock(app.db, shop.id, now + 3600)
+    await deliver(app)
+    await check_stock(app.db, shop.id, now + 7200)  # still sold out: nothing new
+    await deliver(app)
+    alerts = [t for t in tg.texts(USER) if "Running low" in t]
+    assert len(alerts) == 2, alerts
+    assert "ART-6" in alerts[0] and "Left: 3 pcs" in alerts[0]
+    assert "ART-6" in alerts[1]
+    assert "Out of stock at WB warehouses; it sold 1.0 a day over the last 14 days." in alerts[1]
