@@ -136,13 +136,20 @@ def _nm(event: EventRow) -> int:
         return 0
 
 
-def title_of(event: EventRow, ctx: RenderContext) -> str:
-    """The card title when known, else WB's subject and brand from the row itself."""
+def known_name(event: EventRow, ctx: RenderContext) -> str:
+    """The card title when known, else WB's subject and brand from the row itself; "" when
+    neither is known (an order of a new product the order feed tells before statistics and
+    the cards do: the feed names it by nmId only)."""
     product = ctx.products.get((event.shop_id, _nm(event)))
     if product and product.title:
         return product.title
     parts = [_str(event.payload, "subject"), _str(event.payload, "brand")]
-    return " ".join(p for p in parts if p) or f"nmId {_nm(event)}"
+    return " ".join(p for p in parts if p)
+
+
+def title_of(event: EventRow, ctx: RenderContext) -> str:
+    """A name to head an alert with: the known one, else "Product nmId N"."""
+    return known_name(event, ctx) or ctx.gettext("Product nmId {nm_id}").format(nm_id=_nm(event))
 
 
 def _size(event: EventRow) -> str:
@@ -164,12 +171,14 @@ def amount_text(value: float, ctx: RenderContext) -> str:
 
 def item_line(event: EventRow, ctx: RenderContext, amount: str) -> str:
     """One event in a list: title, seller article, nmId, size, amount (as shown)."""
-    article = html.escape(_short(_str(event.payload, "supplier_article"), ARTICLE_CHARS))
-    parts = [
-        html.escape(_short(title_of(event, ctx), TITLE_CHARS)),
-        f"<code>{article}</code>",
-        f"nmId {_nm(event)}",
-    ]
+    # What is not known yet is left out rather than shown empty ("<code></code>"), and the
+    # nmId is said once.
+    article = _str(event.payload, "supplier_article")
+    name = known_name(event, ctx)
+    parts = [html.escape(_short(name, TITLE_CHARS))] if name else []
+    if article:
+        parts.append(f"<code>{html.escape(_short(article, ARTICLE_CHARS))}</code>")
+    parts.append(f"nmId {_nm(event)}")
     if _size(event):
         parts.append(html.escape(_short(_size(event), 20)))
     parts.append(amount)
@@ -261,14 +270,7 @@ def render_orders(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
             shop=ctx.shop(event.shop_id), time=_local_time(event, ctx)
         ),
         f"<b>{html.escape(_short(title_of(event, ctx), 200))}</b>",
-        _("Article <code>{article}</code> · nmId {nm_id}").format(
-            article=html.escape(_short(_str(p, "supplier_article"), 100)), nm_id=_nm(event)
-        )
-        + (
-            _(" · size {size}").format(size=html.escape(_short(_size(event), 20)))
-            if _size(event)
-            else ""
-        ),
+        _article_line(event, ctx),
         _price_line(p, ctx),
         _("🏬 {warehouse} → {region}").format(
             warehouse=html.escape(_short(_str(p, "warehouse") or "—", 80)),
@@ -278,10 +280,27 @@ def render_orders(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
     today = _today_line(event.shop_id, ctx)
     if today:
         lines.append(today)
-    text = cut_lines("\n".join(lines), ctx.limit)
+    text = cut_lines("\n".join(line for line in lines if line), ctx.limit)
     product = ctx.products.get((event.shop_id, _nm(event)))
     photo = product.photo_url if product and ctx.photos and len(text) <= MAX_CAPTION else None
     return Rendered(text, photo)
+
+
+def _article_line(event: EventRow, ctx: RenderContext) -> str:
+    """ "Article `X` · nmId N · size S" with what is known: an order the feed tells before
+    statistics has no article yet, and its nmId is then already in the title."""
+    _ = ctx.gettext
+    article = _str(event.payload, "supplier_article")
+    parts = []
+    if article:
+        parts.append(
+            _("Article <code>{article}</code>").format(article=html.escape(_short(article, 100)))
+        )
+    if known_name(event, ctx):
+        parts.append(f"nmId {_nm(event)}")
+    if _size(event):
+        parts.append(_("size {size}").format(size=html.escape(_short(_size(event), 20))))
+    return " · ".join(parts)
 
 
 def _price_line(p: Mapping[str, Any], ctx: RenderContext) -> str:
