@@ -9,6 +9,7 @@ decimals with a comma; English ones write ISO dates and a decimal point.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -34,6 +35,12 @@ def kopecks(value: float) -> int:
     """An amount in whole kopecks, rounded half up once: 1234.555 → 123456. Sums of amounts
     shown with kopecks are summed in these, so a total equals the sum of its lines as shown."""
     return int(Decimal(repr(float(value))).quantize(KOPECK, rounding=ROUND_HALF_UP) * 100)
+
+
+def has_kopecks(amounts: Iterable[float]) -> bool:
+    """Whether any amount has kopecks: then a text shows kopecks on every amount, so the lines
+    of a list add up to their total as shown (whole roubles rounded one by one would not)."""
+    return any(kopecks(a) % 100 for a in amounts)
 
 
 def money(value: float, lang: str = "en", with_kopecks: bool = False) -> str:

@@ -13,7 +13,7 @@ import html
 import logging
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -23,7 +23,7 @@ from bot import formats
 from bot.i18n import N_
 from bot.notify.checks import is_low, shop_forecasts, stock_left, zone_of
 from bot.notify.reviews import unanswered_lines, unanswered_payload
-from bot.notify.texts import LABELS, RenderContext, Rendered, cut_lines, money, number, renderer
+from bot.notify.texts import LABELS, RenderContext, Rendered, cut_lines, number, renderer
 from bot.reports.metrics import Totals
 from bot.reports.periods import Period
 from bot.store import alerts as store
@@ -188,12 +188,17 @@ def signed(value: float, text: str) -> str:
     return f"+{text}" if value > 0 else ("±0" if value == 0 else f"−{text.lstrip('-')}")
 
 
-def _change(current: float, previous: float, as_money: bool) -> str:
+def _change(current: float, previous: float, shown_money: Callable[[float], str] | None) -> str:
     diff = current - previous
-    shown = signed(diff, money(abs(diff)) if as_money else number(abs(diff)))
+    if shown_money is not None:  # in kopecks, so the change is the difference of the sums shown
+        diff = (formats.kopecks(current) - formats.kopecks(previous)) / 100
+    shown = signed(diff, shown_money(abs(diff)) if shown_money else number(abs(diff)))
     if previous:
         shown += f", {signed(diff, f'{abs(diff) / previous * 100:.0f}%')}"
     return shown
+
+
+_SUMS = ("orders_sum", "buyouts_sum", "returns_sum", "cancels_sum")
 
 
 def _short(text: str) -> str:
@@ -217,6 +222,16 @@ def summary_text(payload: Mapping[str, Any], ctx: RenderContext) -> str:
     else:
         lines = [_("📊 <b>Summary for {date}</b>").format(date=formats.day(day, ctx.language))]
         against = _("against the day before")
+    top = [t for t in payload.get("top") or [] if isinstance(t, dict)]
+    # Kopecks on every amount when any has them, so the top products add up as shown.
+    with_kopecks = formats.has_kopecks(
+        [getattr(t, name) for t in (now, before) for name in _SUMS]
+        + [float(t.get("orders_sum") or 0) for t in top]
+    )
+
+    def money(value: float) -> str:
+        return formats.money(value, ctx.language, with_kopecks)
+
     shops = [str(s) for s in payload.get("shops") or []]
     if shops:
         lines.append("🏪 " + html.escape(", ".join(shops)))
@@ -227,8 +242,8 @@ def summary_text(payload: Mapping[str, Any], ctx: RenderContext) -> str:
         ),
         "    "
         + _("{count}; {total} {against}").format(
-            count=_change(now.orders, before.orders, False),
-            total=_change(now.orders_sum, before.orders_sum, True),
+            count=_change(now.orders, before.orders, None),
+            total=_change(now.orders_sum, before.orders_sum, money),
             against=against,
         ),
         _("✅ Buyouts: {count} · {total}").format(
@@ -245,7 +260,6 @@ def summary_text(payload: Mapping[str, Any], ctx: RenderContext) -> str:
     lines.append(
         _("🎯 Buyout rate: {rate}").format(rate=f"{rate * 100:.0f}%" if rate is not None else "—")
     )
-    top = [t for t in payload.get("top") or [] if isinstance(t, dict)]
     if top:
         lines += ["", _("🏆 <b>Top products</b>")]
         for i, item in enumerate(top, 1):

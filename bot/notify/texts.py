@@ -162,11 +162,15 @@ def _local_time(event: EventRow, ctx: RenderContext) -> str:
     return datetime.fromtimestamp(ts, ctx.tz).strftime("%H:%M")
 
 
-def amount_text(value: float, ctx: RenderContext) -> str:
-    """An amount on its own (kopecks when it has them), or words for one WB has not filled in
-    yet: WB sends 0 for up to 24 hours (finishedPrice, priceWithDisc, forPay), and an alert
-    never says "0 ₽"."""
-    return exact_money(value, ctx.language) if value else ctx.gettext("amount pending")
+def amount_text(value: float, ctx: RenderContext, with_kopecks: bool = False) -> str:
+    """An amount on its own (kopecks when it has them, or when another amount in the same
+    message has), or words for one WB has not filled in yet: WB sends 0 for up to 24 hours
+    (finishedPrice, priceWithDisc, forPay), and an alert never says "0 ₽"."""
+    if not value:
+        return ctx.gettext("amount pending")
+    if with_kopecks:
+        return formats.money(value, ctx.language, True)
+    return exact_money(value, ctx.language)
 
 
 def item_line(event: EventRow, ctx: RenderContext, amount: str) -> str:
@@ -215,13 +219,18 @@ def fit_list(head: str, lines: Sequence[str], tail: str, limit: int, more: str) 
     return cut_lines("\n".join(parts), limit)
 
 
-def _today_line(shop_id: int, ctx: RenderContext) -> str:
+def _today_total(shop_id: int, ctx: RenderContext) -> list[float]:
+    """The shop's orders sum today, as a list of the one amount the today line shows (or none)."""
+    return [ctx.today[shop_id][1]] if shop_id in ctx.today else []
+
+
+def _today_line(shop_id: int, ctx: RenderContext, with_kopecks: bool) -> str:
     if shop_id not in ctx.today:
         return ""
     count, total = ctx.today[shop_id]
     _ = ctx.gettext
     return _("📈 Today so far: orders — {count}, {total}").format(
-        count=number(count), total=money(total)
+        count=number(count), total=formats.money(total, ctx.language, with_kopecks)
     )
 
 
@@ -235,8 +244,10 @@ def _listed(
     # The header's sum is the sum of the lines as shown: kopecks are added up, and shown on
     # every line when any amount has them (whole roubles rounded per line would not add up).
     # An amount WB has not filled in yet (0) is said in words and left out of the sum.
+    # The today line is in the same message, so its sum follows the same rule.
     cents = [formats.kopecks(_num(e.payload, amount_key)) for e in events]
-    with_kopecks = any(c % 100 for c in cents)
+    today_total = _today_total(events[0].shop_id, ctx) if today else []
+    with_kopecks = any(c % 100 for c in cents) or formats.has_kopecks(today_total)
     pending = _("amount pending")
 
     def shown(kopecks: int) -> str:
@@ -253,7 +264,7 @@ def _listed(
     lines = [
         item_line(e, ctx, shown(c) if c else pending) for e, c in zip(events, cents, strict=True)
     ]
-    tail = _today_line(events[0].shop_id, ctx) if today else ""
+    tail = _today_line(events[0].shop_id, ctx, with_kopecks) if today else ""
     return Rendered(fit_list(head, lines, tail, ctx.limit, _("+{count} more")))
 
 
@@ -265,19 +276,23 @@ def render_orders(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
         return _listed(events, ctx, head, "price_with_disc", today=True)
     event = events[0]
     p = event.payload
+    # Kopecks on both amounts (price, today's sum) when either has them.
+    with_kopecks = formats.has_kopecks(
+        [_num(p, "price_with_disc"), *_today_total(event.shop_id, ctx)]
+    )
     lines = [
         _("🛒 <b>New order</b> · {shop} · {time}").format(
             shop=ctx.shop(event.shop_id), time=_local_time(event, ctx)
         ),
         f"<b>{html.escape(_short(title_of(event, ctx), 200))}</b>",
         _article_line(event, ctx),
-        _price_line(p, ctx),
+        _price_line(p, ctx, with_kopecks),
         _("🏬 {warehouse} → {region}").format(
             warehouse=html.escape(_short(_str(p, "warehouse") or "—", 80)),
             region=html.escape(_short(_str(p, "region") or "—", 80)),
         ),
     ]
-    today = _today_line(event.shop_id, ctx)
+    today = _today_line(event.shop_id, ctx, with_kopecks)
     if today:
         lines.append(today)
     text = cut_lines("\n".join(line for line in lines if line), ctx.limit)
@@ -303,9 +318,9 @@ def _article_line(event: EventRow, ctx: RenderContext) -> str:
     return " · ".join(parts)
 
 
-def _price_line(p: Mapping[str, Any], ctx: RenderContext) -> str:
+def _price_line(p: Mapping[str, Any], ctx: RenderContext, with_kopecks: bool) -> str:
     _ = ctx.gettext
-    price = amount_text(_num(p, "price_with_disc"), ctx)
+    price = amount_text(_num(p, "price_with_disc"), ctx, with_kopecks)
     if p.get("discount_percent") is None or p.get("spp") is None:
         return _("💰 {price}").format(price=price)  # the order feed and FBS give no discounts
     return _("💰 {price} (seller discount {discount}, WB discount {spp})").format(

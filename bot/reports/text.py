@@ -6,7 +6,7 @@ Renderers take the translation function as `_`, so they are pure and testable in
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import date, datetime, tzinfo
 
@@ -134,12 +134,6 @@ def _name(article: str, subject: str, title: str, nm_id: int) -> str:
     return f"{text} ({html.escape(extra)})" if extra else text
 
 
-def money_has_kopecks(amounts: Iterable[float]) -> bool:
-    """Whether any amount has kopecks: then a text shows kopecks on every amount, so the lines
-    of a list add up to their total as shown (whole roubles rounded one by one would not)."""
-    return any(formats.kopecks(a) % 100 for a in amounts)
-
-
 def _line(label: str, now: float, before: float, lang: str, kopecks: bool) -> str:
     value = fmt_money(now, lang, kopecks)
     return f"{label}: <b>{value}</b> ({fmt_delta(delta(now, before), lang, True, kopecks)})"
@@ -194,7 +188,7 @@ def render_report(data: ReportData, shop_label: str, lang: str, today: date, _: 
     """The /report message: totals against the previous period, top and falling products,
     warehouses and regions, and how fresh the data is."""
     p, prev = data.period, data.period.previous()
-    k = money_has_kopecks(
+    k = formats.has_kopecks(
         [
             *(getattr(t, f.name) for t in (data.current, data.previous) for f in fields(t)
               if f.name.endswith("_sum") or f.name == "for_pay"),

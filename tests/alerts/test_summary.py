@@ -7,12 +7,14 @@ import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.notify.summary import queue_summaries, summary_text
 from bot.notify.texts import RenderContext, compose
 from bot.store.outbox import EventRow
 from bot.store.users import ensure_user, get_user, update_user
 from tests.alerts.conftest import put_stock
-from tests.lang import RU, nb
+from tests.lang import EN, RU, nb
 from tests.reports.seed import make_shop, mark_polled, order, sale, store_rows
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -145,3 +147,42 @@ def test_todays_summary_in_russian_compares_with_the_same_time_yesterday():
     assert nb("+2, +20%; +24 845 ₽, +25% по сравнению с тем же временем вчера") in text
     assert "4 шт., примерно на 21 день" in text
     assert "Данные WB на 06.12 13:55" in text
+
+
+def _three_at_100_50(period: str = "yesterday") -> dict:
+    top = [
+        {"title": f"Кружка {i}", "supplier_article": f"A{i}", "orders": 1, "orders_sum": 100.5}
+        for i in range(3)
+    ]
+    return {
+        "period": period,
+        "day": "2026-12-05",
+        "until": datetime(2026, 12, 6, 6, 0, tzinfo=UTC).timestamp(),
+        "shops": ["Лавка"],
+        "current": {"orders": 3, "orders_sum": 301.5},
+        "previous": {"orders": 1, "orders_sum": 100.0},
+        "top": top,
+        "at_risk": [],
+        "as_of": datetime(2026, 12, 6, 5, 55, tzinfo=UTC).timestamp(),
+    }
+
+
+@pytest.mark.parametrize(
+    ("language", "translate", "total", "change", "line"),
+    [
+        ("en", EN, "Orders: <b>3</b> · <b>301.50 ₽</b>", "+201.50 ₽, +202%", "— 1 · 100.50 ₽"),
+        ("ru", RU, "Заказы: <b>3</b> · <b>301,50 ₽</b>", "+201,50 ₽, +202%", "— 1 · 100,50 ₽"),
+    ],
+)
+def test_summary_top_products_add_up_to_the_orders_sum_as_shown(
+    language, translate, total, change, line
+):
+    """Three products at 100.50: whole roubles would read 302 ₽ above 101 + 101 + 101."""
+    ctx = RenderContext(
+        user=None, language=language, gettext=translate, ngettext=translate, tz=MSK
+    )
+    text = summary_text(_three_at_100_50(), ctx)
+    assert nb(total) in text
+    assert nb(change) in text
+    assert text.count(nb(line)) == 3
+    assert "302" not in text and "101" not in text

@@ -224,3 +224,35 @@ def test_grouping_one_message_per_chat_and_one_digest_for_held():
         (1, "batch", [11]),
     ]
     assert isinstance(messages[0], Outgoing)
+
+
+@pytest.mark.parametrize(
+    ("language", "price", "today", "shown_price", "shown_today"),
+    [
+        ("en", 1120.5, 1120.5, "💰 1 120.50 ₽", "orders — 1, 1 120.50 ₽"),
+        ("ru", 1120.5, 1120.5, "💰 1 120,50 ₽", "заказов — 1, 1 120,50 ₽"),
+        ("en", 1000, 2120.5, "💰 1 000.00 ₽", "orders — 1, 2 120.50 ₽"),
+        ("ru", 1120.5, 3120, "💰 1 120,50 ₽", "заказов — 1, 3 120,00 ₽"),
+        ("en", 1000, 3000, "💰 1 000 ₽", "orders — 1, 3 000 ₽"),
+    ],
+)
+def test_an_order_alert_and_its_today_line_show_kopecks_alike(
+    language, price, today, shown_price, shown_today
+):
+    """ "💰 1 120.50 ₽" above "Today so far: orders — 1, 1 121 ₽" read as two different sums."""
+    translate = RU if language == "ru" else EN
+    context = ctx(language=language, gettext=translate, today={1: (1, today)})
+    text = compose([ev("order", 1, price_with_disc=price)], context).text
+    assert nb(shown_price) in text
+    assert nb(shown_today) in text
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_a_burst_of_whole_roubles_shows_kopecks_when_todays_sum_has_them(language):
+    translate = RU if language == "ru" else EN
+    context = ctx(language=language, gettext=translate, today={1: (3, 2990.5)})
+    events = [ev("order", 1, price_with_disc=1500), ev("order", 2, price_with_disc=990)]
+    text = compose(events, context).text
+    mark = "," if language == "ru" else "."
+    assert nb(f"2 490{mark}00 ₽") in text and nb(f"1 500{mark}00 ₽") in text
+    assert nb(f"2 990{mark}50 ₽") in text
