@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from tests.fakes.tokens import (
 )
 from tests.fakes.wb import (
     IN_WAY_TO_CLIENT,
+    MSK,
     NOT_CANCELLED,
     SPEC_REMAINS_ROW,
     TOTAL_ON_WAREHOUSES,
@@ -75,6 +77,16 @@ class Api:
     async def orders(self, date_from: str, flag: int = 0) -> tuple[int, Any, CIMultiDict[str]]:
         params = {"dateFrom": date_from, "flag": str(flag)}
         return await self.call("GET", "statistics-api", "/api/v1/supplier/orders", params=params)
+
+
+@asynccontextmanager
+async def seller_of(
+    http: aiohttp.ClientSession, **options: Any
+) -> AsyncIterator[tuple[FakeWB, Api, str]]:
+    """A fake WB with `options`, a client with a Personal token, and the seller's sid."""
+    async with FakeWB(rate_scale=0.0001, **options) as wb:
+        client = api(wb, http)
+        yield wb, client, decode_claims(client.token)["sid"]
 
 
 def api(wb: FakeWB, http: aiohttp.ClientSession, **token_kw: Any) -> Api:
@@ -509,9 +521,7 @@ async def test_bulk_orders_are_fast_and_sorted(wb: FakeWB, http: aiohttp.ClientS
 async def test_visibility_delay_serves_old_version_until_refresh(
     http: aiohttp.ClientSession,
 ) -> None:
-    async with FakeWB(rate_scale=0.0001, visibility_delay=0.15) as wb:
-        client = api(wb, http)
-        sid = decode_claims(client.token)["sid"]
+    async with seller_of(http, visibility_delay=0.15) as (wb, client, sid):
         row = wb.add_order(sid)
         assert (await client.orders("2026-01-01"))[1] == []
         await asyncio.sleep(0.16)
@@ -760,3 +770,81 @@ async def test_sandbox_has_no_analytics_or_common_api_and_test_tokens_get_150_a_
             assert status == 404, host
         status, _, _ = await client.orders("2026-11-01")
         assert status == 200
+
+
+async def test_fresh_rows_may_carry_amounts_of_0_that_wb_fills_in_later(
+    http: aiohttp.ClientSession,
+) -> None:
+    # 12-reports.yaml: "Поля finishedPrice, priceWithDisc, forPay могут временно иметь значение
+    # 0: данные заполняются асинхронно, актуализируются в течение 24 часов".
+    async with seller_of(http, amounts_later=0.3) as (wb, client, sid):
+        order = wb.add_order(sid)
+        sale = wb.add_sale(sid, order["srid"])
+        _, rows, _ = await client.orders("2026-01-01")
+        [fresh] = rows
+        assert (fresh["finishedPrice"], fresh["priceWithDisc"]) == (0, 0)
+        assert fresh["totalPrice"] == order["totalPrice"] > 0  # only the three fields wait
+        params = {"dateFrom": "2026-01-01"}
+        _, sales, _ = await client.call(
+            "GET", "statistics-api", "/api/v1/supplier/sales", params=params
+        )
+        amounts = [(s["forPay"], s["priceWithDisc"], s["finishedPrice"]) for s in sales]
+        assert amounts == [(0, 0, 0)]
+
+        await asyncio.sleep(0.35)
+        _, rows, _ = await client.orders(fresh["lastChangeDate"])
+        [filled] = rows
+        assert filled["srid"] == order["srid"]
+        assert filled["priceWithDisc"] == order["priceWithDisc"]
+        assert filled["finishedPrice"] == order["finishedPrice"] > 0
+        assert filled["lastChangeDate"] > fresh["lastChangeDate"]  # a flag=0 cursor sees it
+        _, sales, _ = await client.call(
+            "GET", "statistics-api", "/api/v1/supplier/sales", params=params
+        )
+        assert [s["forPay"] for s in sales] == [sale["forPay"]] and sale["forPay"] > 0
+
+
+async def test_aggregated_warehouse_names_as_in_the_spec_examples(
+    http: aiohttp.ClientSession,
+) -> None:
+    # 12-reports.yaml, the examples of supplier/orders and supplier/sales: "Склад WB РФ".
+    async with seller_of(http, aggregated_warehouses=True) as (wb, client, sid):
+        order = wb.add_order(sid)
+        fbs = wb.add_order(sid, fbs=True)
+        wb.add_sale(sid, order["srid"])
+        _, rows, _ = await client.orders("2026-01-01")
+        assert {r["srid"]: r["warehouseName"] for r in rows} == {
+            order["srid"]: "Склад WB РФ",
+            fbs["srid"]: wb.sellers[sid].fbs_warehouse,  # the seller's own keeps its name
+        }
+        _, sales, _ = await client.call(
+            "GET", "statistics-api", "/api/v1/supplier/sales", params={"dateFrom": "2026-01-01"}
+        )
+        assert [s["warehouseName"] for s in sales] == ["Склад WB РФ"]
+
+
+async def test_order_feed_shows_buyouts_and_returns_with_the_spec_statuses(
+    wb: FakeWB, http: aiohttp.ClientSession
+) -> None:
+    # 11-analytics.yaml postV1OrderFeed, status enum: created, buyout, cancel, return,
+    # returnDefective.
+    client = api(wb, http)
+    sid = decode_claims(client.token)["sid"]
+    start = datetime.now(MSK).replace(tzinfo=None) - timedelta(minutes=30)
+    bought, returned, defective, placed = (
+        wb.add_order(sid, date=start + timedelta(minutes=i)) for i in range(4)
+    )
+    wb.add_sale(sid, bought["srid"])
+    wb.add_sale(sid, returned["srid"], is_return=True)
+    wb.add_sale(sid, defective["srid"], is_return=True, defective=True)
+    status, body, _ = await feed(client, {"selectedPeriod": {"start": since(60)}})
+    assert status == 200
+    got = {o["srid"]: o for o in body["data"]["orders"]}
+    assert {srid: got[srid]["status"] for srid in got} == {
+        bought["srid"]: "buyout",
+        returned["srid"]: "return",
+        defective["srid"]: "returnDefective",
+        placed["srid"]: "created",
+    }
+    assert got[bought["srid"]]["updatedAt"] > got[bought["srid"]]["createdAt"]
+    assert got[placed["srid"]]["updatedAt"] == got[placed["srid"]]["createdAt"]

@@ -658,6 +658,8 @@ class SellerState:
     fbs_new: dict[str, dict[str, Any]] = field(default_factory=dict)  # srid -> FBS order
     # Orders whose payment WB has not confirmed: in the order feed, not (yet) in supplier/orders.
     unconfirmed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # srid -> the order feed's status after the order was bought out or returned, and since when
+    feed_status: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     stock: dict[tuple[int, str, str], _Stock] = field(default_factory=dict)
     tasks: dict[str, _Task] = field(default_factory=dict)
     cards: _CardStore = field(default_factory=_CardStore)
@@ -712,6 +714,12 @@ _SUBJECTS = (
     ("Игрушки", "Конструкторы", ("0",), "KONS", 2.4),
     ("Электроника", "Наушники", ("0",), "NAUSH", 0.9),
 )
+#: The money fields WB may send as 0 for up to 24 hours (12-reports.yaml, supplier/orders and
+#: supplier/sales).
+AMOUNTS = ("finishedPrice", "priceWithDisc", "forPay")
+#: The warehouse of the examples of supplier/orders and supplier/sales in 12-reports.yaml.
+AGGREGATED_WAREHOUSE = "Склад WB РФ"
+
 _WAREHOUSES = (
     "Коледино",
     "Подольск",
@@ -836,6 +844,15 @@ class FakeWB:
             the row, ``"empty"`` keeps it with ``warehouses: []``. A client must handle both.
         empty_report_status: what the download of a report without a single row answers:
             204 (default; the spec's ``'204': Нет данных``) or 200 with ``[]``.
+        amounts_later: seconds (unscaled) a fresh orders/sales row (``add_order``,
+            ``confirm_payment``, ``add_sale``) carries ``finishedPrice``, ``priceWithDisc`` and
+            ``forPay`` as 0 before WB fills them in with a newer ``lastChangeDate``; None
+            (default) fills them at once. 12-reports.yaml (supplier/orders, supplier/sales):
+            "Поля `finishedPrice`, `priceWithDisc`, `forPay` могут временно иметь значение `0`:
+            данные заполняются асинхронно, актуализируются в течение 24 часов".
+        aggregated_warehouses: orders and sales from WB warehouses name the aggregated
+            warehouse "Склад WB РФ", as the examples of supplier/orders and supplier/sales in
+            12-reports.yaml do, instead of a single warehouse ("Коледино").
     """
 
     def __init__(
@@ -856,6 +873,8 @@ class FakeWB:
         clock: Callable[[], float] = time.monotonic,
         sold_out_rows: str = "omit",
         empty_report_status: int = 204,
+        amounts_later: float | None = None,
+        aggregated_warehouses: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -880,6 +899,8 @@ class FakeWB:
             raise ValueError("sold_out_rows is omit|empty, empty_report_status 200|204")
         self.sold_out_rows = sold_out_rows
         self.empty_report_status = empty_report_status
+        self.amounts_later = amounts_later
+        self.aggregated_warehouses = aggregated_warehouses
         self._bind = (host, port)
         table = {**LIMITS, **(limits or {})}
         self._limits = {
@@ -982,7 +1003,7 @@ class FakeWB:
         now = self._now_msk()
         row = self._order_row(seller, now, fbs=fbs, overrides=overrides)
         if paid:
-            self._put(seller.orders, row)
+            self._put_fresh(seller.orders, row)
         else:
             seller.unconfirmed[row["srid"]] = row
         if fbs:
@@ -1076,7 +1097,7 @@ class FakeWB:
         row = dict(seller.unconfirmed.pop(srid))
         row["lastChangeDate"] = msk_str(max(self._now_msk(), msk_naive(row["date"])))
         row.update(self._convert_times(overrides))
-        self._put(seller.orders, row)
+        self._put_fresh(seller.orders, row)
         return dict(row)
 
     def update_order(self, sid: str, srid: str, **overrides: Any) -> dict[str, Any]:
@@ -1115,11 +1136,19 @@ class FakeWB:
         return dict(row)
 
     def add_sale(
-        self, sid: str, srid: str, is_return: bool = False, **overrides: Any
+        self,
+        sid: str,
+        srid: str,
+        is_return: bool = False,
+        *,
+        defective: bool = False,
+        **overrides: Any,
     ) -> dict[str, Any]:
         """Add a buyout (``saleID`` ``S…``) or a return (``R…``) of an order; returns a copy.
 
         Fields come from the order with that ``srid`` when it exists, else from the catalogue.
+        The order feed then shows the order as ``buyout``, ``return`` or (``defective=True``)
+        ``returnDefective`` from the sale's date.
         """
         seller = self._seller(sid)
         now = self._now_msk()
@@ -1157,7 +1186,11 @@ class FakeWB:
             }
         )
         row.update(self._convert_times(overrides))
-        self._put(seller.sales, row)
+        self._put_fresh(seller.sales, row)
+        seller.feed_status[srid] = (
+            ("returnDefective" if defective else "return") if is_return else "buyout",
+            msk_naive(row["date"]).replace(tzinfo=MSK),
+        )
         return dict(row)
 
     def process_fbs(self, sid: str, srid: str) -> bool:
@@ -1374,6 +1407,20 @@ class FakeWB:
         now = self.clock()
         store.put(row, now, now + self.visibility_delay)
 
+    def _put_fresh(self, store: _RowStore, row: dict[str, Any]) -> None:
+        """A row new to statistics: with ``amounts_later`` it is served with its amounts at 0
+        first, then filled in, ``amounts_later`` seconds on, with a newer ``lastChangeDate``."""
+        if self.amounts_later is None:
+            self._put(store, row)
+            return
+        now = self.clock()
+        shown = now + self.visibility_delay
+        store.put({**row, **{k: 0 for k in AMOUNTS if k in row}}, now, shown)
+        filled = dict(row)
+        later = msk_naive(row["lastChangeDate"]) + timedelta(seconds=math.ceil(self.amounts_later))
+        filled["lastChangeDate"] = msk_str(later)
+        store.put(filled, now, shown + self.amounts_later)
+
     @staticmethod
     def _convert_times(overrides: Mapping[str, Any]) -> dict[str, Any]:
         out = dict(overrides)
@@ -1409,7 +1456,13 @@ class FakeWB:
         row: dict[str, Any] = {
             "date": stamp,
             "lastChangeDate": stamp,
-            "warehouseName": seller.fbs_warehouse if fbs else rng.choice(_WAREHOUSES),
+            "warehouseName": (
+                seller.fbs_warehouse
+                if fbs
+                else AGGREGATED_WAREHOUSE
+                if self.aggregated_warehouses
+                else rng.choice(_WAREHOUSES)
+            ),
             "warehouseType": "Склад продавца" if fbs else "Склад WB",
             "countryName": country,
             "oblastOkrugName": okrug,
@@ -1913,7 +1966,8 @@ class FakeWB:
     ) -> dict[str, Any] | None:
         """The order-feed view of an order as it stood at ``at`` (None: not placed yet).
 
-        Statuses modelled: ``created`` and ``cancel`` (``buyout``/``return`` are not)."""
+        Statuses (11-analytics.yaml, ``status`` enum): ``created``, ``cancel``, and ``buyout``,
+        ``return``, ``returnDefective`` once :meth:`add_sale` recorded one."""
         created = msk_naive(row["date"]).replace(tzinfo=MSK)
         if created > at:
             return None
@@ -1923,6 +1977,11 @@ class FakeWB:
             else None
         )
         cancelled = cancelled_at is not None and cancelled_at <= at
+        status = "cancel" if cancelled else "created"
+        updated = cancelled_at if cancelled and cancelled_at else created
+        later = seller.feed_status.get(row["srid"])
+        if not cancelled and later is not None and later[1] <= at:
+            status, updated = later
         product = seller.product(row["nmId"])
         chrt = product.size(row["techSize"], row["barcode"]).chrt_id if product else 0
         seller_wh = row["warehouseType"] == "Склад продавца"
@@ -1933,8 +1992,8 @@ class FakeWB:
             "srid": row["srid"],
             "createdAt": created.isoformat(),
             # "При "status":"created" возвращается значение поля createdAt"
-            "updatedAt": (cancelled_at if cancelled and cancelled_at else created).isoformat(),
-            "status": "cancel" if cancelled else "created",
+            "updatedAt": updated.isoformat(),
+            "status": status,
         }
         if cancelled:
             item["cancelType"] = "app"

@@ -103,6 +103,8 @@ async def rig(tmp_path, db, keyring, request):
             stock_task_delay=1.0,
             page_cap=opts.get("page_cap", 80_000),
             page_cap_spread=opts.get("page_cap_spread"),
+            amounts_later=opts.get("amounts_later"),
+            aggregated_warehouses=opts.get("aggregated_warehouses", False),
         ) as wb,
         aiohttp.ClientSession() as http,
     ):

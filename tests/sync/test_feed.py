@@ -136,3 +136,45 @@ async def test_the_feed_pages_within_one_snapshot_and_a_cancelled_older_order_al
     rig.wb.cancel_order(sid, old["srid"])
     await rig.run_until(lambda: events(rig, "cancel"))
     assert await events(rig, "cancel") == [old["srid"]]
+
+
+async def test_feed_buyouts_and_returns_are_no_new_orders_or_cancellations(rig):
+    # 11-analytics.yaml postV1OrderFeed: an order's status moves on to buyout, return or
+    # returnDefective, and the order comes back in the feed with that status and a new
+    # updatedAt. It is no news from the feed: the buyout and the return are told once, from
+    # supplier/sales.
+    shop, sid = await connect(rig, ALL)
+    await rig.run_until(lambda: baselines_done(rig, shop.id))
+    placed = [rig.wb.add_order(sid) for _ in range(3)]
+    await rig.run_until(lambda: _count_is(rig, "order", 3))
+    bought, returned, defective = placed
+    rig.wb.add_sale(sid, bought["srid"])
+    rig.wb.add_sale(sid, returned["srid"], is_return=True)
+    rig.wb.add_sale(sid, defective["srid"], is_return=True, defective=True)
+    feeds = len(rig.wb.requests_for(sid, "order_feed"))
+    await rig.run_until(lambda: _count_is(rig, "return", 2))
+    await rig.run_until(lambda: len(rig.wb.requests_for(sid, "order_feed")) >= feeds + 3)
+
+    assert sorted(await events(rig, "order")) == sorted(o["srid"] for o in placed)
+    assert await events(rig, "cancel") == []
+    assert len(await events(rig, "buyout")) == 1 and len(await events(rig, "return")) == 2
+    cancelled = await rows(rig, "SELECT srid FROM orders WHERE is_cancel = 1")
+    assert cancelled == []
+
+
+@pytest.mark.parametrize("rig", [{"aggregated_warehouses": True}], indirect=True)
+async def test_an_order_from_the_aggregated_warehouse_alerts_with_its_name(rig):
+    # 12-reports.yaml, the supplier/orders example: "warehouseName": "Склад WB РФ".
+    shop, sid = await connect(rig, ("statistics",))
+    await rig.run_until(lambda: baselines_done_statistics(rig, shop.id))
+    order = rig.wb.add_order(sid)
+    await rig.run_until(lambda: events(rig, "order"))
+
+    [payload] = await rows(rig, "SELECT payload FROM events WHERE kind = 'order'")
+    assert '"warehouse": "Склад WB РФ"' in payload[0]
+    stored = await rows(rig, "SELECT warehouse FROM orders WHERE srid = ?", (order["srid"],))
+    assert stored == [("Склад WB РФ",)]
+
+
+async def baselines_done_statistics(rig, shop_id):
+    return await _jobs_done(rig, shop_id, ("orders", "sales"))
