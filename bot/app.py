@@ -109,7 +109,7 @@ async def register_commands(app: App) -> None:
         )
 
 
-async def build(settings: Settings, mask: SecretMask | None = None) -> App:
+async def build(settings: Settings, mask: SecretMask | None = None, bot: Bot | None = None) -> App:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.db_path)
     await db.open()
@@ -119,7 +119,7 @@ async def build(settings: Settings, mask: SecretMask | None = None) -> App:
         await db.close()
         raise
     i18n = make_i18n()
-    bot = make_bot(settings)
+    bot = bot or make_bot(settings)
     dp = Dispatcher(storage=SQLiteStorage(db))
     http = aiohttp.ClientSession()
     scheduler = AsyncIOScheduler(timezone="UTC")
@@ -217,11 +217,13 @@ async def wait_for_telegram(bot: Bot, first_retry: float, max_retry: float = 60.
 
 
 async def run(settings: Settings, mask: SecretMask | None = None) -> None:
-    app = await build(settings, mask)
+    # The token first: a wrong one ends in one line, before a fresh database is migrated.
+    bot = make_bot(settings)
     try:
-        await wait_for_telegram(app.bot, settings.telegram_retry_seconds)
+        await wait_for_telegram(bot, settings.telegram_retry_seconds)
+        app = await build(settings, mask, bot)
     except BaseException:
-        await close_connections(app)
+        await bot.session.close()
         raise
     try:
         await heartbeat(app)
