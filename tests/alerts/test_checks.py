@@ -7,11 +7,17 @@ from datetime import datetime
 from datetime import time as dtime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.notify.checks import DAY, check_stock, check_token_expiry
+from bot.notify.texts import RenderContext, compose
+from bot.store import outbox
 from bot.store.alerts import set_mute
+from bot.store.outbox import EventRow
 from bot.store.shops import NewToken, connect_shop
 from bot.store.users import ensure_user, update_user
 from tests.alerts.conftest import put_orders, put_stock
+from tests.lang import EN, RU
 from tests.reports.seed import make_shop
 
 OWNER = 501
@@ -28,6 +34,31 @@ async def stock_events(db, kind: str = "stock_low") -> list[dict]:
         "SELECT shop_id, ref, user_id, payload FROM events WHERE kind = ? ORDER BY id", (kind,)
     )
     return [{"shop_id": r[0], "ref": r[1], "user_id": r[2], **json.loads(r[3])} for r in rows]
+
+
+async def alert_texts(db, kind: str, language: str) -> list[str]:
+    """Each of the kind's events as the seller reads it in `language`, one message each, with
+    the shop names and product cards the sender gives the renderers."""
+    rows = await db.fetchall(
+        "SELECT id, shop_id, ref, user_id, payload, created_at FROM events WHERE kind = ?"
+        " ORDER BY id",
+        (kind,),
+    )
+    events = [
+        EventRow(r[0], r[1], kind, r[2], None, False, r[3], json.loads(r[4]), r[5]) for r in rows
+    ]
+    translate = RU if language == "ru" else EN
+    keys = [(e.shop_id, e.payload["nm_id"]) for e in events if "nm_id" in e.payload]
+    ctx = RenderContext(
+        user=None,
+        language=language,
+        gettext=translate,
+        ngettext=translate,
+        tz=ZoneInfo("Europe/Moscow"),
+        shop_names=await outbox.shop_names(db, {e.shop_id for e in events}),
+        products=await outbox.products(db, keys) if keys else {},
+    )
+    return [compose([e], ctx).text for e in events]
 
 
 async def seed_shop(db, keyring):
@@ -79,6 +110,10 @@ async def test_each_member_gets_their_own_horizon(db, keyring):
     await check_stock(db, shop.id, NOW)
     got = {(e["user_id"], e["nm_id"]) for e in await stock_events(db)}
     assert got == {(OWNER, 2), (OWNER, 3), (PARTNER, 1), (PARTNER, 2), (PARTNER, 3)}
+    [partners] = [t for t in await alert_texts(db, "stock_low", "en") if "nmId 1\n" in t]
+    assert partners.endswith(
+        "Left: 10 pcs, enough for about 10 days at 1.0 a day (your horizon: 14 days)."
+    )
 
 
 async def test_snoozed_products_wait_a_week_and_ignored_ones_stay_quiet(db, keyring):
@@ -133,3 +168,73 @@ async def test_a_new_key_is_warned_about_afresh(db, keyring):
     info = NewToken(f"seller-{OWNER}", "Renamed", 3, 0, True, NOW + 10 * DAY)
     await connect_shop(db, keyring, OWNER, info, "another-token")
     assert await check_token_expiry(db, NOW) == 1
+
+
+LOW_STOCK = {
+    "en": [
+        "📦 <b>Running low</b> · Моя лавка\n<b>Платья Acme</b>\n"
+        "Article <code>ART-2</code> · nmId 2\n"
+        "Left: 3 pcs, enough for about 3.0 days at 1.0 a day (your horizon: 7 days).",
+        "📦 <b>Running low</b> · Моя лавка\n<b>Платья Acme</b>\n"
+        "Article <code>ART-3</code> · nmId 3\n"
+        "Out of stock at WB warehouses; it sold 0.1 a day over the last 14 days.",
+    ],
+    "ru": [
+        "📦 <b>Заканчивается товар</b> · Моя лавка\n<b>Платья Acme</b>\n"
+        "Артикул <code>ART-2</code> · nmId 2\n"
+        "Осталось: 3 шт., хватит примерно на 3,0 дня при продажах 1,0 шт. в день "
+        "(ваш порог: 7 дней).",
+        "📦 <b>Заканчивается товар</b> · Моя лавка\n<b>Платья Acme</b>\n"
+        "Артикул <code>ART-3</code> · nmId 3\n"
+        "Нет на складах WB; за последние 14 дней продавалось по 0,1 шт. в день.",
+    ],
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_low_stock_alerts_read_as_the_seller_gets_them(db, keyring, language):
+    shop = await seed_shop(db, keyring)
+    await check_stock(db, shop.id, NOW)
+    assert await alert_texts(db, "stock_low", language) == LOW_STOCK[language]
+
+
+@pytest.mark.parametrize(
+    ("language", "lines"),
+    [
+        (
+            "en",
+            ["14 days left (until {en})", "3 days left (until {en})", "1 day left (until {en})"],
+        ),
+        (
+            "ru",
+            [
+                "осталось 14 дней (до {ru})",
+                "осталось 3 дня (до {ru})",
+                "остался 1 день (до {ru})",
+            ],
+        ),
+    ],
+)
+async def test_key_expiry_warnings_read_as_the_seller_gets_them(db, keyring, language, lines):
+    await expiring_shop(db, keyring, OWNER, 20 * DAY)
+    for at in (6 * DAY + 60, 17 * DAY + 60, 19 * DAY + 60):
+        await check_token_expiry(db, NOW + at)
+    texts = await alert_texts(db, "token_expiring", language)
+    until = datetime.fromtimestamp(NOW + 20 * DAY, ZoneInfo("Europe/Moscow"))
+    en, ru = f"{until:%Y-%m-%d} 12:00", f"{until:%d.%m.%Y} 12:00"
+    assert len(texts) == 3
+    head = {
+        "en": f"⏳ <b>The WB key of «Shop {OWNER}» expires soon</b>: ",
+        "ru": f"⏳ <b>Ключ WB магазина «Shop {OWNER}» скоро истекает</b>: ",
+    }[language]
+    for text, line in zip(texts, lines, strict=True):
+        assert text.startswith(head + line.format(en=en, ru=ru) + ".\n")
+    assert "<code>/connect &lt;" in texts[0]
+
+
+@pytest.mark.parametrize(("language", "line"), [("en", "2 days left"), ("ru", "осталось 2 дня")])
+async def test_a_key_connected_with_two_days_left_reads_two_days(db, keyring, language, line):
+    await expiring_shop(db, keyring, OWNER, 2 * DAY)
+    await check_token_expiry(db, NOW)
+    [text] = await alert_texts(db, "token_expiring", language)
+    assert f"</b>: {line} (" in text

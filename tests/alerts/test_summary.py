@@ -59,9 +59,13 @@ async def summaries(db) -> list[tuple[str, int, dict]]:
     return [(r[0], r[1], json.loads(r[3])) for r in rows]
 
 
-def render(payload: dict) -> str:
+def render(payload: dict, language: str = "en") -> str:
+    """The summary message as the seller gets it, through the bot's catalogue for `language`."""
     event = EventRow(0, 0, "summary", "", None, False, USER, payload, 0.0)
-    ctx = RenderContext(user=None, language="en", gettext=lambda s: s, tz=NSK)
+    translate = RU if language == "ru" else EN
+    ctx = RenderContext(
+        user=None, language=language, gettext=translate, ngettext=translate, tz=NSK
+    )
     return compose([event], ctx).text
 
 
@@ -100,6 +104,10 @@ async def test_summary_numbers_match_the_stored_orders_and_sales(db, keyring):
     assert nb("Cancellations: 1 · 700 ₽") in text
     assert "Buyout rate: 33%" in text  # 1 of 1 buyout + 1 return + 1 cancellation
     assert "WB data as of 20 Nov 00:30" in text
+    russian = render(payload, "ru")
+    assert "Сводка за 19.11.2025" in russian
+    assert nb("Заказы: <b>3</b> · <b>12 200 ₽</b>") in russian
+    assert nb("+2, +200%; +10 200 ₽, +510% по сравнению с предыдущим днём") in russian
 
 
 async def test_a_user_who_arrives_after_the_summary_time_starts_tomorrow(db, keyring):
@@ -116,7 +124,13 @@ async def test_products_at_risk_are_in_the_summary(db, keyring):
     await queue_summaries(db, DUE)
     [(_ref, _user, payload)] = await summaries(db)
     assert [r["nm_id"] for r in payload["at_risk"]] == [11]
-    assert "May run out soon" in render(payload)
+    assert "⚠️ <b>May run out soon</b>\n• Платья · <code>ART-11</code> — 1 pcs, about 3.5 days" in (
+        render(payload)
+    )
+    assert (
+        "⚠️ <b>Скоро могут закончиться</b>\n"
+        "• Платья · <code>ART-11</code> — 1 шт., примерно на 3,5 дня" in render(payload, "ru")
+    )
 
 
 async def test_no_summary_with_the_switch_off_or_without_an_active_shop(db, keyring):
