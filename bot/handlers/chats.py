@@ -14,7 +14,7 @@ from contextlib import suppress
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command
+from aiogram.filters import Command, CommandObject
 from aiogram.types import (
     CallbackQuery,
     ChatMemberUpdated,
@@ -31,6 +31,7 @@ from bot.store.outbox import block_chat, note_chat
 from bot.store.shops import Shop, get_shop, role_of, shops_of_user
 from bot.store.team import (
     group_gone,
+    private_copies,
     request_route,
     set_private_copy,
     set_route,
@@ -200,10 +201,16 @@ async def notify_here_private(message: Message) -> None:
 
 
 @router.message(Command("notify_private"))
-async def notify_private(message: Message, db: Database, user: User) -> None:
+async def notify_private(
+    message: Message, command: CommandObject, db: Database, user: User
+) -> None:
     """An owner brings a shop's alerts back to every member's private chat (in a group: the shops
-    routed there); a member can only ask for a private copy for themselves."""
+    routed there); a member can only ask for a private copy for themselves, and
+    ``/notify_private off`` stops it."""
     in_group = message.chat.type in GROUP_TYPES
+    if (command.args or "").strip().lower() == "off":
+        await private_copy_off(message, db, user, in_group)
+        return
     moved, copies = [], []
     for shop, role in await shops_of_user(db, user.id):
         if shop.alert_chat_id is None:
@@ -227,7 +234,26 @@ async def notify_private(message: Message, db: Database, user: User) -> None:
         lines.append(
             _(
                 "Alerts of {shops} will also come to your private chat with me; where the shop's "
-                "alerts go is the owner's decision."
+                "alerts go is the owner's decision. /notify_private off stops the copy."
             ).format(shops=", ".join(f"«{name}»" for name in copies))
         )
     await message.answer("\n".join(lines) or _("Alerts already go to private chats."))
+
+
+async def private_copy_off(message: Message, db: Database, user: User, in_group: bool) -> None:
+    """A member stops their private copy (in a group: of the shops routed there)."""
+    stopped = []
+    for shop in await private_copies(db, user.id):
+        if in_group and shop.alert_chat_id != message.chat.id:
+            continue
+        if await set_private_copy(db, shop.id, user.id, on=False):
+            stopped.append(html.escape(shop.name))
+    if not stopped:
+        await message.answer(_("You get no private copy of a shop's alerts."))
+        return
+    await message.answer(
+        _(
+            "Alerts of {shops} no longer come to your private chat with me. /notify_private "
+            "turns the copy on again."
+        ).format(shops=", ".join(f"«{name}»" for name in stopped))
+    )

@@ -92,7 +92,16 @@ def render_route_changed(events: Sequence[EventRow], ctx: RenderContext) -> Rend
             "member": _text(p, "for_name"),
             "removed": _text(p, "removed_name"),
         }
-        if p.get("legacy"):
+        if p.get("copy") == "on":
+            text = _(
+                "🔀 {name}, a member of «{shop}», now also gets its alerts in a private chat "
+                "with me (/notify_private)."
+            )
+        elif p.get("copy") == "off":
+            text = _(
+                "🔀 {name}, a member of «{shop}», no longer gets a private copy of its alerts."
+            )
+        elif p.get("legacy"):
             text = _(
                 "🔀 Alerts of «{shop}» go to a group that was chosen before only owners could "
                 "decide it. If you did not choose it, everyone in that group sees the shop's "

@@ -106,14 +106,36 @@ async def was_requested(
     return row is not None
 
 
-async def set_private_copy(db: Database, shop_id: int, user_id: int) -> bool:
-    """The member gets the shop's alerts in their own private chat too; True if it is new."""
-    changed = await db.write(
-        "UPDATE memberships SET private_alerts = 1 "
-        "WHERE shop_id = ? AND user_id = ? AND private_alerts = 0",
-        (shop_id, user_id),
+async def set_private_copy(db: Database, shop_id: int, user_id: int, on: bool = True) -> bool:
+    """The member gets the shop's alerts in their own private chat too (or no longer, ``on``
+    False), and the owners are told who; True if it changed."""
+    async with db.transaction() as conn:
+        async with conn.execute(
+            "UPDATE memberships SET private_alerts = ? "
+            "WHERE shop_id = ? AND user_id = ? AND role = 'member' AND private_alerts = ?",
+            (int(on), shop_id, user_id, int(not on)),
+        ) as cur:
+            changed = cur.rowcount > 0
+        if changed:
+            event = notice(
+                ROUTE_CHANGED,
+                user_id,
+                by_name=await display_name(conn, user_id),
+                copy="on" if on else "off",
+            )
+            await add_events(conn, shop_id, [event], batch="team", catch_up=False)
+    return changed
+
+
+async def private_copies(db: Database, user_id: int) -> list[Shop]:
+    """The shops whose alerts the member gets a private copy of."""
+    columns = ", ".join("s." + c.strip() for c in SHOP_COLUMNS.split(","))
+    rows = await db.fetchall(
+        f"SELECT {columns} FROM shops s JOIN memberships m ON m.shop_id = s.id "
+        "WHERE m.user_id = ? AND m.role = 'member' AND m.private_alerts = 1 ORDER BY s.id",
+        (user_id,),
     )
-    return changed > 0
+    return [shop_from_row(r) for r in rows]
 
 
 async def remove_member(db: Database, shop_id: int, user_id: int, actor: int) -> bool:

@@ -153,6 +153,37 @@ async def test_a_member_gets_a_private_copy_but_cannot_move_the_owners_group(app
     assert not got(tg, OWNER, "ART-4")  # Olga chose the group for herself
 
 
+async def test_the_owner_is_told_of_a_members_private_copy_and_the_member_can_stop_it(
+    app, tg
+) -> None:
+    shop, sender = await team(app, tg, co_owner=True)
+    await say(app, tg, OWNER, "/notify_here", chat_id=GROUP, title="Shop team", **OLGA)
+
+    await say(app, tg, MEMBER, "/notify_private", **MAX)
+    assert tg.texts(MEMBER)[-1] == (
+        "Alerts of «Лавка» will also come to your private chat with me; where the shop's "
+        "alerts go is the owner's decision. /notify_private off stops the copy."
+    )
+    await drain(sender)
+    told = "🔀 Max <i> (@max_team), a member of «Лавка», now also gets its alerts in a private "
+    assert got(tg, OWNER, told) and got(tg, CO_OWNER, told)
+    assert not got(tg, MEMBER, told) and not got(tg, GROUP, told)
+
+    await say(app, tg, MEMBER, "/notify_private off", **MAX)
+    assert tg.texts(MEMBER)[-1] == (
+        "Alerts of «Лавка» no longer come to your private chat with me. /notify_private turns "
+        "the copy on again."
+    )
+    await put_events(app.db, shop.id, [order("ART-COPY")], batch="b2")
+    await drain(sender)
+    assert got(tg, GROUP, "ART-COPY") and not got(tg, MEMBER, "ART-COPY")
+    stopped = "🔀 Max <i> (@max_team), a member of «Лавка», no longer gets a private copy of its"
+    assert got(tg, OWNER, stopped) and got(tg, CO_OWNER, stopped)
+
+    await say(app, tg, MEMBER, "/notify_private off", **MAX)
+    assert tg.texts(MEMBER)[-1] == "You get no private copy of a shop's alerts."
+
+
 async def test_a_forged_answer_to_a_request_nobody_made_changes_nothing(app, tg) -> None:
     shop, sender = await team(app, tg)
     await say(app, tg, OWNER, "/start", **OLGA)
