@@ -24,6 +24,7 @@ from bot.handlers.connect import (
     valid_until,
 )
 from bot.handlers.shops import role_text, state_text
+from bot.handlers.stock import no_data_note
 from bot.store.db import Database
 from bot.store.polls import KEY_UNREADABLE, PollState, polls_of_shop
 from bot.store.shops import Shop
@@ -85,7 +86,16 @@ def shop_status(shop: Shop, role: str, polls: list[PollState], zone: tzinfo, now
         if poll.last_ok_at is not None and not poll.baseline_done:
             line += _(" (first load in progress)")
         lines.append(line)
-    errors = [p for p in polls if p.last_error and p.last_error_at]
+    stock = by_job.get("stock")
+    note = no_data_note(stock, zone) if stock is not None else None
+    if note:
+        lines.append(_("Stock: {note}").format(note=note))
+    # Before the no-data note, a 204 was written down as an error (in English).
+    errors = [
+        p
+        for p in polls
+        if p.last_error and p.last_error_at and not p.last_error.startswith("204: ")
+    ]
     if any(p.last_error == KEY_UNREADABLE for p in errors):
         lines.append(
             _(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import html
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.handlers.connect import local_time
 from bot.handlers.report import chosen_shops, local_today, shop_choice, user_zone, xlsx_headers
 from bot.i18n import language_for
 from bot.reports import text
@@ -25,7 +26,7 @@ from bot.reports.stock import (
 from bot.reports.xlsx import render_stock_xlsx
 from bot.store import reports as store
 from bot.store.db import Database
-from bot.store.polls import get_poll
+from bot.store.polls import PollState, get_poll, stock_no_data
 from bot.store.shops import Shop, shops_of_user
 from bot.store.users import User
 from bot.wb.methods import Category
@@ -99,8 +100,12 @@ async def send_stock(
         body += "\n" + _("No stock for {shops}: their tokens lack the Analytics category.").format(
             shops=html.escape(", ".join(missing))
         )
+    polls = [await get_poll(db, s.id, "stock") for s in with_stock]
+    for shop, poll in zip(with_stock, polls, strict=True):
+        note = no_data_note(poll, zone) if records else None
+        if note:
+            body += "\n" + (f"{html.escape(shop.name)}: {note}" if len(with_stock) > 1 else note)
     if not records:
-        polls = [await get_poll(db, s.id, "stock") for s in with_stock]
         if any(p is not None and p.baseline_done for p in polls):
             # WB answered (an empty report, or 204 "no data") and nothing was ever known.
             body += "\n" + _("WB lists none of your goods at its warehouses.")
@@ -117,3 +122,20 @@ async def send_stock(
             BufferedInputFile(workbook, filename=f"wbpulse_stock_{day.isoformat()}.xlsx"),
             caption=_("Excel: stock per product, where it lies, and days of cover."),
         )
+
+
+def no_data_note(poll: PollState | None, zone: tzinfo) -> str | None:
+    """What /stock and /status say while WB answers the stock report with 204 "no data" (see
+    bot.sync.engine's _stock_no_data): since when, and what the numbers shown are."""
+    run = stock_no_data(poll.cursor) if poll is not None else None
+    if poll is None or run is None or poll.last_ok_at is None:
+        return None
+    since = local_time(poll.last_ok_at, zone)
+    if run.emptied:
+        return _(
+            "WB has sent no stock data since {time}. Its report lists only goods in stock, so "
+            "after hours of that the bot counts them all as sold out."
+        ).format(time=since)
+    return _("WB has sent no stock data since {time}; the numbers are as of then.").format(
+        time=since
+    )

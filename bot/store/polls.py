@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import aiosqlite
 
@@ -12,6 +14,29 @@ from bot.store.shops import SHOP_COLUMNS, Shop, sealed_from_row, shop_from_row
 
 # polls.last_error of a poll whose shop's sealed WB key does not open (the bot's fault, not WB's).
 KEY_UNREADABLE = "stored key unreadable"
+
+
+class NoData(NamedTuple):
+    """The stock job's run of 204 "no data" answers: when the first came, how many in a row,
+    and whether the bot has taken the silence as an empty report (bot.sync.engine)."""
+
+    since: float
+    in_a_row: int
+    emptied: bool
+
+
+def stock_no_data(cursor: str | None) -> NoData | None:
+    """The run kept in the stock job's cursor (the job has no other use for it); None once WB
+    sends data again."""
+    if not cursor:
+        return None
+    try:
+        run = json.loads(cursor)
+        return NoData(
+            float(run["no_data_since"]), int(run["no_data_count"]), bool(run.get("emptied"))
+        )
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from bot.store.polls import (
     get_poll,
     put_budget,
     put_budgets,
+    stock_no_data,
 )
 from bot.store.shops import RECHECK, Shop, key_works_again, mark_dead, open_sealed
 from bot.store.sync import (
@@ -90,6 +91,9 @@ BASELINE_DAYS = 90
 CHUNK_ROWS = 2000  # rows per transaction: keeps any one commit well under 250 ms
 STATUS_WAIT = 5.0  # seconds between warehouse_remains status checks (WB: 1 per 5 s)
 TASK_GIVE_UP = 15 * 60.0  # a report task older than this is abandoned and created anew
+# 204 "no data" this many times in a row, over at least this long: WB's shelves are empty.
+NO_DATA_REPORTS = 3
+NO_DATA_SPAN = 6 * 3600.0
 BACKOFF_BASE = 5.0
 CARDS_PAGE = 100
 CURSOR_OVERLAP = timedelta(minutes=10)
@@ -639,6 +643,7 @@ class SyncEngine:
                 next_slot(shop.id, poll.job, period, done),
                 last_ok_at=done,
                 newest_change=utc_to_msk_str(datetime.now(UTC)),
+                cursor=None,
             )
         for hook in self.after_stock:
             try:
@@ -649,23 +654,43 @@ class SyncEngine:
     async def _stock_no_data(self, shop: Shop, poll: PollState, period: float) -> None:
         """WB answered the finished report with 204 "Нет данных" (12-reports.yaml, download).
 
-        Why the snapshot is kept: the spec separates this answer from a 200 whose array is
-        empty. An empty array is a report of nothing on WB's shelves (so what the shop had is
-        now 0; see store.sync.replace_stock); 204 says only that WB has no data to give. Wiping
-        the stock on it would tell a seller "sold out" and fire alerts on a WB hiccup. The old
-        rows keep their own time, so /stock's "as of" stays true, and /status shows the note."""
+        The spec separates this answer from a 200 whose array is empty. An empty array is a
+        report of nothing on WB's shelves (so what the shop had is now 0; see
+        store.sync.replace_stock); one 204 says only that WB has no data to give, and wiping
+        the stock on it would tell a seller "sold out" and fire alerts on a WB hiccup. So the
+        old rows stay, with their own time, and /stock and /status say since when WB is silent.
+
+        But the report lists only rows "при ненулевом quantity", so a shop whose whole stock at
+        WB sold out may get nothing but 204 from then on; kept forever, the old numbers would
+        hide the sell-out. The bounded rule: after NO_DATA_REPORTS 204s in a row spanning at
+        least NO_DATA_SPAN (6 hours, a dozen reports at WB's 30-minute refresh; the last
+        snapshot is older still, as it came before the first 204), the silence is read as an
+        empty report: everything the shop had is 0 and the out-of-stock alerts go out."""
         done = time.time()
-        log.info("shop %s: WB had no stock data (204); keeping the previous snapshot", shop.id)
+        run = stock_no_data(poll.cursor)
+        since, count = (run.since, run.in_a_row + 1) if run else (done, 1)
+        empty = count >= NO_DATA_REPORTS and done - since >= NO_DATA_SPAN * self.scale
+        log.info("shop %s: WB had no stock data (204), %d in a row", shop.id, count)
         async with self._tx() as conn:
             await bump(conn, "wb_stock_no_data", 1)
+            if empty:
+                await replace_stock(conn, shop.id, [])
             await _stock_done(
                 conn,
                 shop,
                 poll,
                 next_slot(shop.id, poll.job, period, done),
-                last_error="204: WB had no stock data; the previous snapshot is kept",
-                last_error_at=done,
+                cursor=json.dumps(
+                    {"no_data_since": since, "no_data_count": count, "emptied": empty}
+                ),
             )
+        if empty:
+            log.info("shop %s: 204 since %.0f read as an empty stock report", shop.id, since)
+            for hook in self.after_stock:
+                try:
+                    await hook(shop.id, done)
+                except Exception:
+                    log.exception("stock hook failed for shop %s", shop.id)
 
     async def _budget_wait(self, shop: Shop, name: str) -> None:
         """Raises NotYet while the method's budget is empty; takes nothing from it."""

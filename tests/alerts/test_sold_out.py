@@ -8,6 +8,7 @@ API, and /stock and /summary answer through the real dispatcher."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import time
 from dataclasses import replace
@@ -19,6 +20,8 @@ from bot.app import build, shutdown
 from bot.config import Settings
 from bot.notify.checks import check_stock
 from bot.notify.sender import Sender
+from bot.store.users import update_user
+from bot.sync.engine import NO_DATA_SPAN
 from tests.alerts.conftest import at, put_orders, put_stock
 from tests.dispatch import _detach_routers, say
 from tests.fakes.wb import MSK, FakeWB
@@ -124,16 +127,61 @@ async def test_a_product_gone_from_the_report_is_out_of_stock_everywhere(live, t
 @pytest.mark.parametrize("live", [{}], indirect=True)
 async def test_no_data_keeps_the_last_stock_and_says_how_old_it_is(live, tg):
     """The only product sold out, so WB's report has no rows: the fake answers 204 "Нет данных"
-    as the spec allows. The bot keeps the last snapshot, says when it is from, and alerts
-    nothing: 204 says nothing about the stock."""
+    as the spec allows. One such answer keeps the last snapshot and alerts nothing; /stock
+    says since when WB is silent, and /status notes it plainly in the reader's language."""
     app, a, first = await sell_out(live, other_product=False)
     assert not [t for t in tg.texts(USER) if "Running low" in t]
     await say(app, tg, USER, "/stock")
     stock = next(t for t in reversed(tg.texts(USER)) if "stock and days of cover" in t)
     assert f"{a.article} ({a.subject}) · Склад WB РФ: 100 · orders in 14 days: 14" in stock
     as_of = datetime.fromtimestamp(first, MSK).strftime("%H:%M")  # the user is in Moscow
-    assert stock.splitlines()[-1].endswith(as_of)
+    assert stock.splitlines()[-2].endswith(as_of)
+    ok = await live[1].scalar("SELECT last_ok_at FROM polls WHERE method = 'stock'")
+    since = datetime.fromtimestamp(ok, MSK)
+    assert stock.splitlines()[-1] == (
+        f"WB has sent no stock data since {since:%Y-%m-%d %H:%M}; the numbers are as of then."
+    )
     assert await live[1].scalar("SELECT MAX(updated_at) FROM stock") == first
+    await update_user(app.db, USER, language="ru")
+    await say(app, tg, USER, "/status", language="ru")
+    status = tg.texts(USER)[-1]
+    assert (
+        f"Остатки: WB не присылает данных об остатках с {since:%d.%m.%Y %H:%M}; "
+        "цифры — на то время."
+    ) in status
+    assert "ошибка" not in status and "204" not in status
+
+
+@pytest.mark.parametrize("live", [{}], indirect=True)
+async def test_hours_of_no_data_are_read_as_sold_out(live, tg):
+    """WB's report lists only what is in stock, so a shop whose last product sold out may get
+    nothing but 204 from then on. Three in a row over 6 hours (scaled here) mean empty
+    shelves: the out-of-stock alert goes out and /stock shows 0 and says why."""
+    app, a, _ = await sell_out(live, other_product=False)
+    rig = live[1]
+    ok = await rig.scalar("SELECT last_ok_at FROM polls WHERE method = 'stock'")
+    long_ago = time.time() - NO_DATA_SPAN * SCALE - 1
+    await app.db.write(
+        "UPDATE polls SET next_due_at = 0, cursor = ? WHERE method = 'stock'",
+        (json.dumps({"no_data_since": long_ago, "no_data_count": 1}),),
+    )
+    await rig.run_until(
+        lambda: rig.scalar("SELECT cursor LIKE '%\"emptied\": true%' FROM polls "
+                           "WHERE method = 'stock'"),
+        within=10,
+    )  # fmt: skip
+    await deliver(app)
+    alerts = [t for t in tg.texts(USER) if "Running low" in t]
+    assert len(alerts) == 1 and a.article in alerts[0]
+    assert "Out of stock at WB warehouses; it sold 1.0 a day over the last 14 days." in alerts[0]
+    await say(app, tg, USER, "/stock")
+    stock = next(t for t in reversed(tg.texts(USER)) if "stock and days of cover" in t)
+    assert f"{a.article} ({a.subject}): 0 · orders in 14 days: 14 · out of stock" in stock
+    since = datetime.fromtimestamp(ok, MSK)
+    assert stock.splitlines()[-1] == (
+        f"WB has sent no stock data since {since:%Y-%m-%d %H:%M}. Its report lists only goods "
+        "in stock, so after hours of that the bot counts them all as sold out."
+    )
 
 
 async def test_orders_from_the_sellers_own_warehouse_do_not_make_a_wb_stock_line(app, tg):

@@ -91,4 +91,7 @@ async def test_no_data_204_keeps_the_previous_snapshot_and_its_time(stock_rig):
 
 
 async def _said_no_data(rig: Rig, shop_id: int) -> bool:
-    return "204" in str((await stock_state(rig, shop_id))[1] or "")
+    cursor = await rig.scalar(
+        "SELECT cursor FROM polls WHERE shop_id = ? AND method = 'stock'", (shop_id,)
+    )
+    return "no_data_since" in str(cursor or "")
