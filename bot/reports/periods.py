@@ -20,6 +20,13 @@ _ISO_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 #: How Russian sellers write a day: 01.11.2026, 1.11.26 or 01.11 (this year).
 _DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{2}|\d{4}))?")
 _DASHES = str.maketrans({"–": " ", "—": " "})  # "01.11–15.11" is a range too
+#: Two days joined by a hyphen, "01.11.2026-15.11.2026" or "2026-11-01-2026-11-15": a range.
+_HYPHENED = re.compile(
+    rf"({_DOTTED_DATE.pattern})-({_DOTTED_DATE.pattern})|({_ISO_DATE.pattern})-({_ISO_DATE.pattern})"
+)
+#: "с 01.11 по 15.11", "from 2026-11-01 to 2026-11-15": the words around a range.
+_RANGE_FROM = {"с", "from"}
+_RANGE_TO = {"по", "до", "to", "till", "until"}
 
 TODAY_WORDS = {"today", "сегодня"}
 YESTERDAY_WORDS = {"yesterday", "вчера"}
@@ -92,7 +99,7 @@ def parse_period(text: str, today: date) -> Period:
 
     Raises PeriodError for anything that is not a period the store can answer for.
     """
-    words = text.lower().translate(_DASHES).split()
+    words = _range_words(text.lower().translate(_DASHES).split())
     if words[:1] == ["за"]:  # "за неделю", "за вчера"
         words = words[1:]
     if not words or (len(words) == 1 and words[0] in TODAY_WORDS):
@@ -116,6 +123,21 @@ def parse_period(text: str, today: date) -> Period:
         # A range reaching into the future is answered up to today.
         return Period("custom", first, min(last, today))
     raise PeriodError(PeriodProblem.USAGE, text)
+
+
+def _range_words(words: list[str]) -> list[str]:
+    """The dates of a range however it is joined: "01.11.2026-15.11.2026" (a hyphen, no
+    spaces) and "с 01.11.2026 по 15.11.2026" are "01.11.2026 15.11.2026"."""
+    split: list[str] = []
+    for word in words:
+        joined = _HYPHENED.fullmatch(word)
+        if joined:
+            split += [g for g in joined.groups() if g and _looks_like_date(g)]
+        else:
+            split.append(word)
+    if len(split) == 4 and split[0] in _RANGE_FROM and split[2] in _RANGE_TO:
+        return [split[1], split[3]]
+    return split
 
 
 def _looks_like_date(word: str) -> bool:

@@ -71,6 +71,11 @@ async def test_a_russian_seller_asks_in_russian_words_and_dates(app, tg):
     await say(app, tg, USER, f"/report {yesterday:%d.%m.%Y} {yesterday:%d.%m.%Y}")
     again = [t for t in tg.texts(USER) if "Заказы:" in t]
     assert len(again) == 2 and again[1] == report
+    # A hyphen without spaces and "с … по …" are the same range.
+    await say(app, tg, USER, f"/report {yesterday:%d.%m.%Y}-{yesterday:%d.%m.%Y}")
+    await say(app, tg, USER, f"/report с {yesterday:%d.%m.%Y} по {yesterday:%d.%m.%Y}")
+    again = [t for t in tg.texts(USER) if "Заказы:" in t]
+    assert again[2:] == [report, report]
     await say(app, tg, USER, "/report помощь")
     usage = tg.texts(USER)[-1]
     assert "/report сегодня" in usage and "/report 01.11.2026 15.11.2026" in usage
