@@ -33,6 +33,13 @@ from bot.wb.methods import Category
 
 router = Router(name="stock")
 
+#: The gate's claim for /stock: one per user at a time, beside their /report.
+STOCK = "stock"
+
+
+def being_prepared() -> str:
+    return _("Your stock report is being prepared: it comes here as soon as it is ready.")
+
 
 @router.message(Command("stock"))
 async def stock_command(
@@ -45,7 +52,14 @@ async def stock_command(
     if len(shops) > 1:
         await message.answer(_("Which shop?"), reply_markup=shop_choice(shops, "stk", ""))
         return
-    await send_stock(message, db, user, shops, shops[0].name, report_gate)
+    if not report_gate.claim(user.id, STOCK):
+        if report_gate.first_nudge(user.id, STOCK):
+            await message.answer(being_prepared())
+        return
+    try:
+        await send_stock(message, db, user, shops, shops[0].name, report_gate)
+    finally:
+        report_gate.release(user.id, STOCK)
 
 
 @router.callback_query(F.data.startswith("stk:"))
@@ -57,8 +71,14 @@ async def stock_choice(
     if picked is None:
         return
     message, shops, label = picked
-    await query.answer()
-    await send_stock(message, db, user, shops, label, report_gate)
+    if not report_gate.claim(user.id, STOCK):
+        await query.answer(being_prepared())
+        return
+    try:
+        await query.answer()
+        await send_stock(message, db, user, shops, label, report_gate)
+    finally:
+        report_gate.release(user.id, STOCK)
 
 
 async def send_stock(

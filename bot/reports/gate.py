@@ -1,6 +1,6 @@
-"""Limits on /report: one report per user at a time, and few heavy renders (chart, Excel) at
-once for everyone, so one user's flood of requests cannot slow the others' down or fill memory.
-"""
+"""Limits on /report and /stock: one of each per user at a time, and few heavy renders (chart,
+Excel) at once for everyone, so one user's flood of requests cannot slow the others' down or
+fill memory."""
 
 from __future__ import annotations
 
@@ -17,25 +17,27 @@ HEAVY_RENDERS = max(1, (os.cpu_count() or 2) - 1)
 
 class ReportGate:
     def __init__(self, renders: int = HEAVY_RENDERS) -> None:
-        self._running: dict[int, bool] = {}  # user -> already told that it is on its way
+        # (user, kind) -> already told that it is on its way
+        self._running: dict[tuple[int, str], bool] = {}
         self._renders = asyncio.Semaphore(renders)
 
-    def claim(self, user_id: int) -> bool:
-        """True if the user has no report under way (it is now theirs until `release`)."""
-        if user_id in self._running:
+    def claim(self, user_id: int, kind: str = "report") -> bool:
+        """True if the user has no request of this kind under way (it is now theirs until
+        `release`)."""
+        if (user_id, kind) in self._running:
             return False
-        self._running[user_id] = False
+        self._running[(user_id, kind)] = False
         return True
 
-    def release(self, user_id: int) -> None:
-        self._running.pop(user_id, None)
+    def release(self, user_id: int, kind: str = "report") -> None:
+        self._running.pop((user_id, kind), None)
 
-    def first_nudge(self, user_id: int) -> bool:
-        """True for the first request that finds the user's report under way: it gets the
-        "being prepared" message; more requests in the same wait get nothing more."""
-        if self._running.get(user_id, True):
+    def first_nudge(self, user_id: int, kind: str = "report") -> bool:
+        """True for the first request that finds the user's request of this kind under way: it
+        gets the "being prepared" message; more requests in the same wait get nothing more."""
+        if self._running.get((user_id, kind), True):
             return False
-        self._running[user_id] = True
+        self._running[(user_id, kind)] = True
         return True
 
     @asynccontextmanager

@@ -68,6 +68,18 @@ async def test_a_report_button_while_a_report_is_prepared_answers_with_a_notice(
     assert len(tg.calls_of("sendDocument", USER)) == 1
 
 
+async def test_a_flood_of_stock_requests_makes_one_file_and_is_told_to_wait_once(app, tg):
+    shop = await make_shop(app.db, app.keyring, USER, name="Лавка")
+    async with app.db.transaction() as conn:
+        await replace_stock(conn, shop.id, [stock_row(n, "Коледино", 5) for n in range(1, 200)])
+    await asyncio.gather(*(feed(app, tg, USER, "/stock") for _ in range(5)))
+    preparing = "Your stock report is being prepared: it comes here as soon as it is ready."
+    assert tg.texts(USER).count(preparing) == 1  # one answer, not four
+    assert len(tg.calls_of("sendDocument", USER)) == 1
+    await feed(app, tg, USER, "/stock")  # the first is done: a new one is made
+    assert len(tg.calls_of("sendDocument", USER)) == 2
+
+
 class Overlap:
     """Wraps render functions and notes how many ran at once at most (they run in threads)."""
 
