@@ -15,6 +15,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 from bot.wb.methods import Category, TokenType
@@ -53,6 +54,10 @@ _WRAPPED_PIECE = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 #: A piece of a wrapped key (all but the last) is at least this long; shorter lines are words.
 _WRAPPED_MIN_PIECE = 12
 _HEX_KEY = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{64}")
+#: A quoted paste (a reply, an e-mail): "> " or more at the start of each line.
+_QUOTE_MARKS = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
+#: Punctuation a piece of an old key split by a space may sit next to in a sentence.
+_AROUND_WORD = ".,;:!?()[]\"'«»`"
 
 
 class TokenError(ValueError):
@@ -123,13 +128,17 @@ def find_key(text: str) -> str | None:
 
     A JWT may be split anywhere; joined back it counts only if its header is JSON, so joined
     ordinary words ("they Jane went. Then...") are no key. An old-style key counts as one word,
-    or wrapped over lines when the lines join into a complete old key (hex, or the base64 of a
-    UUID) -- ordinary lists of article numbers do not.
+    or split by one space or wrapped over lines when the pieces join into a complete old key
+    (hex, or the base64 of a UUID) -- ordinary lists of article numbers do not. Quote marks
+    ("> ") that start the lines of a quoted paste are read past.
     """
-    clean = visible_text(text)
+    clean = _unquoted(visible_text(text))
     jwt = _find_jwt(clean)
     if jwt is not None:
         return jwt
+    spaced = _spaced_old_key(clean)  # before its longer half is taken for the whole key
+    if spaced is not None:
+        return spaced
     for word in _OLD_STYLE_IN_TEXT.finditer(clean):
         if _old_style_shape(word.group()):
             return word.group()
@@ -138,7 +147,12 @@ def find_key(text: str) -> str | None:
 
 def find_jwt(text: str) -> str | None:
     """The first JWT in ``text``, disguised as :func:`find_key` reads it; old keys aside."""
-    return _find_jwt(visible_text(text))
+    return _find_jwt(_unquoted(visible_text(text)))
+
+
+def _unquoted(text: str) -> str:
+    """The text without the quote marks ("> ") that start the lines of a quoted paste."""
+    return _QUOTE_MARKS.sub("", text)
 
 
 def _find_jwt(clean: str) -> str | None:
@@ -189,6 +203,20 @@ def _wrapped_old_key(clean: str) -> str | None:
         if len(pieces) > 1 and _complete_old_key("".join(pieces)):
             return "".join(pieces)
         pieces = [word] if _WRAPPED_PIECE.fullmatch(word) else []
+    return None
+
+
+def _spaced_old_key(clean: str) -> str | None:
+    """An old key split in two by one space: the two words join into a complete old key."""
+    for line in clean.splitlines():
+        words = [word.strip(_AROUND_WORD) for word in line.split(" ")]
+        for first, second in pairwise(words):
+            if (
+                _WRAPPED_PIECE.fullmatch(first)
+                and _WRAPPED_PIECE.fullmatch(second)
+                and _complete_old_key(first + second)
+            ):
+                return first + second
     return None
 
 

@@ -129,6 +129,12 @@ CASES = [
         edited_from="/settings",
     ),
     Case("private: an old key wrapped over lines", lambda k: wrapped_old_key(), expect="old"),
+    Case("private: a quoted paste", lambda k: "> key:\n> " + "\n> ".join(split_lines(k).split())),
+    Case(
+        "private: an old key split by a space",
+        lambda k: f"ключ {OLD_STYLE_KEY[:18]} {OLD_STYLE_KEY[18:]}",
+        expect="old",
+    ),
     Case("supergroup: bare key", lambda k: k, where="supergroup", expect=REVOKE),
     Case("supergroup: caption", split_lines, where="supergroup", photo=True, expect=REVOKE),
     Case(
@@ -179,6 +185,8 @@ NOT_KEYS = [
     "GTIN-4607177450020\nEAN-4607177450021\nGTIN-4607177450022",
     "eyJhbGciOi is how every token starts",
     "заказ 5872081921843387608.0.0 отменён",
+    "> привет, как дела?\n> артикулы 4607177450020 4607177450021",
+    "коды abc123 def456 и 9f86d081884c 7d659a2f",
 ]
 
 

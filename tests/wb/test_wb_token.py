@@ -275,6 +275,8 @@ def _wrap(text: str, width: int, sep: str = "\n") -> str:
         lambda k: f"/connect@OtherBot mykey{k}thanks",  # glued: an ES256 signature is 86
         lambda k: "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in k),  # full width
         lambda k: f"<code>{_wrap(k, 50)}</code>",
+        lambda k: "> вот ключ:\n> " + _wrap(k, 30, "\n> "),  # a quoted paste
+        lambda k: ">> " + _wrap(k, 40, "\n>>"),  # quoted twice, no space after the marks
     ],
 )
 def test_a_disguised_key_is_found_whole(disguise) -> None:
@@ -288,6 +290,28 @@ def test_an_old_key_wrapped_over_lines_is_found_and_its_pieces_are_not() -> None
     hex_key = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
     assert find_key(_wrap(hex_key, 16)) == hex_key
     assert find_key(f"{OLD_STYLE_KEY[:20]}\nи ещё\n{OLD_STYLE_KEY[20:]}") is None
+
+
+@pytest.mark.parametrize("cut", [1, 18, 30, 47])
+def test_an_old_key_split_by_one_space_or_quoted_is_found(cut: int) -> None:
+    spaced = f"{OLD_STYLE_KEY[:cut]} {OLD_STYLE_KEY[cut:]}"
+    assert find_key(spaced) == OLD_STYLE_KEY
+    assert find_key(f"мой ключ: {spaced}.") == OLD_STYLE_KEY
+    assert find_key(f"> ключ:\n> {OLD_STYLE_KEY[:24]}\n> {OLD_STYLE_KEY[24:]}") == OLD_STYLE_KEY
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{OLD_STYLE_KEY[:20]} и {OLD_STYLE_KEY[20:]}",  # two pieces, a word between
+        f"{OLD_STYLE_KEY[:20]}  {OLD_STYLE_KEY[20:]}x",  # joined it is no UUID
+        "> привет, как дела?\n> всё хорошо",
+        "> артикулы 4607177450020 4607177450021 4607177450022",
+        "коды abc123 def456 и 9f86d081884c 7d659a2f",
+    ],
+)
+def test_ordinary_text_split_by_spaces_or_quoted_is_no_key(text: str) -> None:
+    assert find_key(text) is None
 
 
 def test_visible_text_drops_what_no_reader_sees() -> None:
