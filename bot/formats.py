@@ -3,7 +3,8 @@ here, so an alert, a report and a summary show the same number the same way.
 
 Digits are grouped by a no-break space, and the rouble sign is joined to its number by one, so
 "124 845 ₽" never breaks over two lines on a phone. Russian texts write dates as 06.12.2026 and
-decimals with a comma; English ones write ISO dates and a decimal point.
+decimals with a comma; English ones write ISO dates and a decimal point. A negative number
+and a change take the minus sign "−" (not the hyphen "-"), in every text alike.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from babel.dates import format_date
 NBSP = "\u00a0"
 RUBLE = "₽"
 KOPECK = Decimal("0.01")
+MINUS = "\u2212"
 
 
 def _grouped(whole: int) -> str:
@@ -28,7 +30,16 @@ def number(value: float) -> str:
     """1204.5 → "1 205": every digit, rounded half up as people round (round() is half even)."""
     whole = math.floor(value + 0.5)
     text = _grouped(abs(whole))
-    return f"-{text}" if whole < 0 else text
+    return f"{MINUS}{text}" if whole < 0 else text
+
+
+def signed(shown: str) -> str:
+    """A change as shown with its sign: "+1 205 ₽", "−20,0%", and "±0 ₽" for one that shows as
+    zero (whatever its sign before rounding). `shown` is the number as formatted here."""
+    plain = shown.lstrip(f"-{MINUS}")
+    if not any(c in "123456789" for c in plain):
+        return f"±{plain}"
+    return f"{MINUS}{plain}" if plain != shown else f"+{plain}"
 
 
 def kopecks(value: float) -> int:
@@ -50,7 +61,7 @@ def money(value: float, lang: str = "en", with_kopecks: bool = False) -> str:
     cents = kopecks(value)
     whole, part = divmod(abs(cents), 100)
     mark = "," if lang == "ru" else "."
-    sign = "-" if cents < 0 else ""
+    sign = MINUS if cents < 0 else ""
     return f"{sign}{_grouped(whole)}{mark}{part:02d}{NBSP}{RUBLE}"
 
 
@@ -59,7 +70,7 @@ def decimal(value: float, lang: str = "en", digits: int = 1) -> str:
     text = f"{abs(value):,.{digits}f}".replace(",", NBSP)
     if lang == "ru":
         text = text.replace(".", ",")
-    return f"-{text}" if round(value, digits) < 0 else text
+    return f"{MINUS}{text}" if round(value, digits) < 0 else text
 
 
 def percent(value: float, lang: str = "en", digits: int = 1) -> str:
@@ -76,7 +87,7 @@ def plural_count(shown: str) -> int:
     ("21 день", "5 дней"); 2 when shown with a decimal part, whose form in Russian and English
     is the one of 2 ("3,5 дня", "1,0 дня", "3.5 days"): gettext's rules only take integers."""
     plain = shown.replace(NBSP, "")
-    if not plain.lstrip("-").isdigit():  # "3,5", "1.0": shown with a decimal part
+    if not plain.lstrip(f"-{MINUS}").isdigit():  # "3,5", "1.0": shown with a decimal part
         return 2
     return int(plain)
 

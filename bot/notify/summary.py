@@ -184,17 +184,13 @@ def _hour_end(moment: datetime) -> datetime:
 # ------------------------------------------------------------------ how it reads
 
 
-def signed(value: float, text: str) -> str:
-    return f"+{text}" if value > 0 else ("±0" if value == 0 else f"−{text.lstrip('-')}")
-
-
 def _change(current: float, previous: float, shown_money: Callable[[float], str] | None) -> str:
     diff = current - previous
     if shown_money is not None:  # in kopecks, so the change is the difference of the sums shown
         diff = (formats.kopecks(current) - formats.kopecks(previous)) / 100
-    shown = signed(diff, shown_money(abs(diff)) if shown_money else number(abs(diff)))
+    shown = formats.signed(shown_money(diff) if shown_money else number(diff))
     if previous:
-        shown += f", {signed(diff, f'{abs(diff) / previous * 100:.0f}%')}"
+        shown += f", {formats.signed(formats.number(diff / previous * 100))}%"
     return shown
 
 

@@ -41,7 +41,7 @@ def fmt_percent(value: float, lang: str = "en") -> str:
 
 
 def _signed(text: str) -> str:
-    return text if text.startswith("-") else f"+{text}"
+    return formats.signed(text)
 
 
 def fmt_delta(change: Delta, lang: str = "en", money: bool = False, kopecks: bool = False) -> str:

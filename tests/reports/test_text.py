@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from bot.notify.summary import summary_text
+from bot.notify.texts import RenderContext
 from bot.reports.metrics import Delta, ReportData, Totals
 from bot.reports.periods import Period
 from bot.reports.stock import StockLine, days_of_cover, riskiest_first
@@ -28,7 +33,7 @@ MSK = ZoneInfo("Europe/Moscow")
 def test_numbers_in_full_with_space_groups():
     assert fmt_int(1204) == nb("1 204")
     assert fmt_int(1_234_567) == nb("1 234 567")
-    assert fmt_int(-12345) == nb("-12 345")
+    assert fmt_int(-12345) == nb("−12 345")  # the minus sign, as in the summary
     assert fmt_money(12345.4) == nb("12 345 ₽")
     assert fmt_money(0.5) == nb("1 ₽")
     assert fmt_percent(12.34, "en") == "12.3%"
@@ -37,8 +42,36 @@ def test_numbers_in_full_with_space_groups():
 
 def test_delta_with_percent_and_without_when_previous_is_zero():
     assert fmt_delta(Delta(120, 100)) == "+20, +20.0%"
-    assert fmt_delta(Delta(80, 100), money=True) == nb("-20 ₽, -20.0%")
+    assert fmt_delta(Delta(80, 100), money=True) == nb("−20 ₽, −20.0%")
     assert fmt_delta(Delta(5, 0)) == "+5"
+
+
+@pytest.mark.parametrize(
+    ("language", "translate", "report", "summary"),
+    [
+        ("en", EN, "Orders: <b>1</b> · <b>1 000 ₽</b> (−1, −50.0%; −1 000 ₽, −50.0%)",
+         "−1, −50%; −1 000 ₽, −50%"),
+        ("ru", RU, "Заказы: <b>1</b> · <b>1 000 ₽</b> (−1, −50,0%; −1 000 ₽, −50,0%)",
+         "−1, −50%; −1 000 ₽, −50%"),
+    ],
+)  # fmt: skip
+def test_a_fall_has_the_same_minus_in_the_report_and_the_summary(
+    language, translate, report, summary
+):
+    now, before = Totals(orders=1, orders_sum=1000), Totals(orders=2, orders_sum=2000)
+    lines = "\n".join(totals_lines(now, before, language, translate))
+    payload = {"day": "2026-12-05", "current": asdict(now), "previous": asdict(before)}
+    ctx = RenderContext(user=None, language=language, gettext=translate, ngettext=translate)
+    text = summary_text(payload, ctx)
+    assert nb(report) in lines and nb(summary) in text
+    assert "-" not in lines + text.replace("2026-12-05", "")
+
+
+def test_no_change_reads_plus_minus_zero():
+    assert fmt_delta(Delta(100, 100), money=True) == nb("±0 ₽, ±0.0%")
+    assert fmt_delta(Delta(100.2, 100), money=True) == nb(
+        "±0 ₽, +0.2%"
+    )  # the sum moved by 20 kopecks
 
 
 def test_buyout_rate_and_average_order_are_undefined_without_data():
@@ -52,7 +85,7 @@ def test_buyout_rate_is_wbs_buyouts_over_orders_that_reached_a_result():
     now = Totals(orders=12, orders_sum=12000, buyouts=6, returns=1, cancels=3)
     before = Totals(orders=5, orders_sum=5000, buyouts=4, returns=0, cancels=1)
     assert now.buyout_rate == 0.6 and before.buyout_rate == 0.8
-    assert "Buyout rate: <b>60.0%</b> (-20.0 pp)" in totals_lines(now, before, "en", EN)
+    assert "Buyout rate: <b>60.0%</b> (−20.0 pp)" in totals_lines(now, before, "en", EN)
     assert "Процент выкупа: <b>60,0%</b>" in "\n".join(totals_lines(now, before, "ru", RU))
     assert Totals(cancels=2).buyout_rate == 0.0  # only cancellations: nothing bought out
 
