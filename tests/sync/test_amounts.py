@@ -94,3 +94,35 @@ async def test_a_buyout_whose_payout_is_not_known_yet_says_so(rig):
     for gettext, lang, pending in ((EN, "en", "amount pending"), (RU, "ru", "сумма уточняется")):
         said = text(await alerts(rig, "buyout"), gettext, lang)
         assert pending in said and "0\u00a0₽" not in said
+
+
+@pytest.mark.parametrize("rig", [{"amounts_later": 0.5}], indirect=True)
+async def test_amounts_wb_fills_in_on_its_own_later_reach_the_stored_rows(rig):
+    # The fake serves fresh rows with finishedPrice, priceWithDisc and forPay at 0 and fills
+    # them in later with a newer lastChangeDate, as 12-reports.yaml says WB does ("могут
+    # временно иметь значение 0 … актуализируются в течение 24 часов").
+    shop, sid, _ = await rig.connect()
+    await rig.run_until(lambda: baseline_done(rig, shop.id))
+    placed = datetime.now(MSK).replace(tzinfo=None) + timedelta(seconds=2)
+    order = rig.wb.add_order(sid, date=placed)
+    sale = rig.wb.add_sale(sid, order["srid"], date=placed + timedelta(seconds=1))
+    await rig.run_until(lambda: alerts(rig, "order"))
+    await rig.run_until(lambda: alerts(rig, "buyout"))
+    [told] = await alerts(rig, "order")
+    assert "amount pending" in text([told], EN, "en")
+    [bought] = await alerts(rig, "buyout")
+    assert "сумма уточняется" in text([bought], RU, "ru")
+
+    await rig.run_until(
+        lambda: rig.scalar("SELECT for_pay FROM sales WHERE sale_id = ?", (sale["saleID"],))
+    )
+    await rig.run_until(
+        lambda: rig.scalar("SELECT price_with_disc FROM orders WHERE srid = ?", (order["srid"],))
+    )
+    assert await rig.scalar(
+        "SELECT price_with_disc FROM orders WHERE srid = ?", (order["srid"],)
+    ) == pytest.approx(order["priceWithDisc"])
+    assert await rig.scalar(
+        "SELECT for_pay FROM sales WHERE sale_id = ?", (sale["saleID"],)
+    ) == pytest.approx(sale["forPay"])
+    assert len(await alerts(rig, "order")) == 1 and len(await alerts(rig, "buyout")) == 1
