@@ -98,17 +98,7 @@ BACKOFF_BASE = 5.0
 CARDS_PAGE = 100
 CURSOR_OVERLAP = timedelta(minutes=10)
 FEED_FIRST = timedelta(days=1)  # the order feed's first window: statistics holds the 90 days
-# The order feed's look-back before the last snapshot: WB builds the feed asynchronously
-# (11-analytics.yaml, snapshotTime: "Данные отчёта обновляются асинхронно"), so a row may join it
-# after a snapshot that its updatedAt precedes; the next window reaches back this far to read it.
-# WB documents no bound on that lag. One minute, the feed's poll period with a Personal or
-# Service key (WB allows 1 a minute), reads a row built up to a minute late; two minutes re-read
-# every order about once more (rows per new order, tests/bench/bench_rows.py) for a lag WB does
-# not promise either. A row built later still reaches the seller when it is paid, as does a
-# cancellation: supplier/orders, polled every 10 minutes with a 10-minute overlap, stores and
-# alerts it, later but once. Only an unpaid order built more than the look-back late is missed,
-# as one built more than two minutes late was before.
-FEED_OVERLAP = timedelta(minutes=1)
+FEED_OVERLAP = timedelta(minutes=2)  # the feed is real time, but WB builds it asynchronously
 FEED_REACH = timedelta(days=31) - timedelta(minutes=5)  # WB: "не ранее 31 суток"
 FEED_PAGE = 1000
 FUTURE_SLACK = timedelta(hours=1)

@@ -660,8 +660,6 @@ class SellerState:
     unconfirmed: dict[str, dict[str, Any]] = field(default_factory=dict)
     # srid -> the order feed's status after the order was bought out or returned, and since when
     feed_status: dict[str, tuple[str, datetime]] = field(default_factory=dict)
-    # (selectedPeriod.start, snapshotTime answered) of every order-feed call that succeeded
-    feed_windows: list[tuple[str, str]] = field(default_factory=list)
     stock: dict[tuple[int, str, str], _Stock] = field(default_factory=dict)
     tasks: dict[str, _Task] = field(default_factory=dict)
     cards: _CardStore = field(default_factory=_CardStore)
@@ -1959,7 +1957,6 @@ class FakeWB:
                 found.append((updated, item["srid"], item))
         found.sort(key=lambda t: (t[0], t[1]), reverse=True)
         page = [item for _u, _s, item in found[offset : offset + limit]]
-        seller.feed_windows.append((period["start"], utc_str(snapshot)))
         return _json(
             {"data": {"snapshotTime": utc_str(snapshot), "currency": "RUB", "orders": page}}
         )

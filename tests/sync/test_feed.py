@@ -4,13 +4,12 @@ later fills in the stored order; cancellations still alert once."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import datetime, timedelta
 
 import pytest
 
 from bot.sync import engine
-from bot.wb.models import MSK, parse_utc
+from bot.wb.models import MSK
 
 pytestmark = pytest.mark.asyncio
 
@@ -179,24 +178,3 @@ async def test_an_order_from_the_aggregated_warehouse_alerts_with_its_name(rig):
 
 async def baselines_done_statistics(rig, shop_id):
     return await _jobs_done(rig, shop_id, ("orders", "sales"))
-
-
-async def test_the_next_feed_window_reaches_one_minute_behind_the_snapshot(rig):
-    # WB builds the feed asynchronously: a row may join it after a snapshot its updatedAt
-    # precedes. The next window reaches back one minute (not two: every order would be read
-    # once more) and so still reads an order WB built 50 seconds late.
-    shop, sid = await connect(rig, ("analytics",))
-    windows = rig.wb.sellers[sid].feed_windows
-    await rig.run_until(lambda: _jobs_done(rig, shop.id, ("feed",)))
-    await rig.run_until(lambda: len(windows) >= 3)
-    for (_, snapshot), (start, _) in itertools.pairwise(windows):
-        assert parse_utc(start) == parse_utc(snapshot) - timedelta(minutes=1)
-
-    built_late = parse_utc(windows[-1][1]) - timedelta(seconds=50)
-    late = rig.wb.add_order(sid, paid=False, date=built_late)
-    # (Its date precedes this test's /connect, so it is stored as history, without an alert.)
-    await rig.run_until(lambda: stored(rig, late["srid"]))
-
-
-async def stored(rig, srid):
-    return await rows(rig, "SELECT srid FROM orders WHERE srid = ?", (srid,))
