@@ -182,7 +182,7 @@ ORDER_COLUMNS = (
     Column("warehouse", Kind.TEXT),
     Column("region", Kind.TEXT),
     Column("price", Kind.MONEY),
-    Column("cancelled", Kind.COUNT),
+    Column("cancelled", Kind.TEXT),
     Column("srid", Kind.TEXT),
 )
 STOCK_COLUMNS = (
@@ -221,12 +221,14 @@ def render_report_xlsx(
     _write_sheet(
         wb, headers.get("sheet_products", "products"), PRODUCT_COLUMNS, headers, product_rows, lang
     )
+    # "yes"/"no" in the reader's language: a word to read and filter by, not 1/0.
+    cancelled = {True: headers.get("yes", "yes"), False: headers.get("no", "no")}
     order_rows = (
         (
             # Excel has no time zones: local wall time, naive.
             o.ts.astimezone(zone).replace(tzinfo=None),
             o.nm_id, o.supplier_article, o.subject, size_of(o.tech_size), o.warehouse, o.region,
-            o.price_with_disc, int(o.is_cancel), o.srid,
+            o.price_with_disc, cancelled[o.is_cancel], o.srid,
         )
         for o in islice(orders, RAW_ORDERS_LIMIT)
     )  # fmt: skip

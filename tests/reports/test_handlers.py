@@ -58,6 +58,7 @@ async def test_report_yesterday_sends_text_chart_and_excel_in_the_users_zone(app
     assert [r[:3] for r in book.worksheets[0].iter_rows(min_row=2, values_only=True)] == [
         (datetime.combine(yesterday, time(0)), 2, 11500)
     ]
+    assert [r[8] for r in book["Orders"].iter_rows(values_only=True)] == ["Cancelled", "no", "no"]
 
 
 async def test_a_russian_seller_asks_in_russian_words_and_dates(app, tg):
@@ -68,6 +69,9 @@ async def test_a_russian_seller_asks_in_russian_words_and_dates(app, tg):
     report = next(t for t in tg.texts(USER) if "Заказы:" in t)
     assert f": {yesterday:%d.%m.%Y} – {yesterday:%d.%m.%Y}" in report
     assert nb("Заказы: 2 · 11 500 ₽") in report
+    _name, body = tg.calls_of("sendDocument", USER)[0].files["document"]
+    book = openpyxl.load_workbook(io.BytesIO(body))
+    assert [r[8] for r in book["Заказы"].iter_rows(values_only=True)] == ["Отменён", "нет", "нет"]
     await say(app, tg, USER, f"/report {yesterday:%d.%m.%Y} {yesterday:%d.%m.%Y}")
     again = [t for t in tg.texts(USER) if "Заказы:" in t]
     assert len(again) == 2 and again[1] == report
