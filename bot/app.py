@@ -25,7 +25,6 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BotCommand, User
 from aiogram.utils.i18n import I18n
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
 from bot.crypto import Keyring
@@ -40,6 +39,7 @@ from bot.notify.checks import check_stock, check_token_expiry
 from bot.notify.pacing import ChatPacer
 from bot.notify.summary import queue_summaries
 from bot.reports.gate import ReportGate
+from bot.scheduler import Scheduler
 from bot.store import Database
 from bot.store.fsm import SQLiteStorage
 from bot.sync.engine import SyncEngine, start_sync
@@ -61,7 +61,7 @@ class App:
     bot: Bot
     dp: Dispatcher
     http: aiohttp.ClientSession
-    scheduler: AsyncIOScheduler
+    scheduler: Scheduler
     wb: WBClient
     limiter: Limiter
     sync: SyncEngine
@@ -122,7 +122,7 @@ async def build(settings: Settings, mask: SecretMask | None = None, bot: Bot | N
     bot = bot or make_bot(settings)
     dp = Dispatcher(storage=SQLiteStorage(db))
     http = aiohttp.ClientSession()
-    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler = Scheduler(timezone="UTC")
     wb = WBClient(http, settings.wb_api_url_template)
     limiter = Limiter()
     sync = SyncEngine(db, keyring, wb, limiter, settings)
@@ -263,9 +263,9 @@ async def shutdown(app: App) -> None:
     log.info("stopping")
     # The poller first: a tick under way then ends on its own instead of being cancelled.
     await app.sync.stop()
-    await asyncio.sleep(0)
-    if app.scheduler.running:
-        app.scheduler.shutdown(wait=False)
+    # Then the scheduler, waiting for the job runs under way (a tick, a heartbeat, the
+    # summaries): APScheduler's own shutdown would cancel them and log each as a crash.
+    await app.scheduler.stop()
     for task in app.tasks:
         task.cancel()
     for task in app.tasks:
