@@ -33,7 +33,7 @@ from bot.handlers.fallback import on_error
 from bot.handlers.middleware import UserMiddleware
 from bot.i18n import N_, UserLocale, make_i18n
 from bot.logs import SecretMask
-from bot.masterkey import keyring_at_start
+from bot.masterkey import check_existing_database, keyring_at_start
 from bot.notify import start_sender
 from bot.notify.checks import check_stock, check_token_expiry
 from bot.notify.pacing import ChatPacer
@@ -217,7 +217,10 @@ async def wait_for_telegram(bot: Bot, first_retry: float, max_retry: float = 60.
 
 
 async def run(settings: Settings, mask: SecretMask | None = None) -> None:
-    # The token first: a wrong one ends in one line, before a fresh database is migrated.
+    # A database that exists is checked first: a lost master key stops the bot in one line even
+    # while Telegram is down. Then the token: a wrong one ends in one line before a fresh
+    # database (which has nothing sealed) is created and migrated.
+    await check_existing_database(settings)
     bot = make_bot(settings)
     try:
         await wait_for_telegram(bot, settings.telegram_retry_seconds)

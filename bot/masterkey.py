@@ -55,6 +55,19 @@ async def verified_keyring(
     return keyring, check
 
 
+async def check_existing_database(settings: StorageSettings) -> None:
+    """Raises MasterKeyError when a database exists and no configured key opens its sealed
+    tokens; makes no key and no database (the start runs it before it waits for Telegram)."""
+    if not settings.db_path.exists():
+        return
+    db = Database(settings.db_path)
+    await db.open()
+    try:
+        await verified_keyring(settings, db, create=False)
+    finally:
+        await db.close()
+
+
 async def keyring_at_start(settings: StorageSettings, db: Database) -> Keyring:
     """The verified keyring; shops that an older version paused over an unreadable key, and
     whose key opens now, are polled again."""
