@@ -17,28 +17,17 @@ ALL = ("statistics", "analytics", "marketplace")
 
 
 async def connect(rig, categories):
-    shop, sid, _ = await rig.connect(categories=categories)
-    # WB stamps orders to the second: an order of the very second of /connect would count as
-    # history. Connect a little earlier instead of sleeping.
-    async with rig.db.transaction() as conn:
-        await conn.execute(
-            "UPDATE shops SET connected_at = connected_at - 2 WHERE id = ?", (shop.id,)
-        )
-    return shop, sid
-
-
-async def rows(rig, sql, params=()):
-    return [tuple(r) for r in await rig.db.fetchall(sql, params)]
+    return await rig.connect_earlier(categories=categories)
 
 
 async def baselines_done(rig, shop_id):
-    done = await rows(rig, "SELECT method, baseline_done FROM polls WHERE shop_id = ?", (shop_id,))
+    done = await rig.rows("SELECT method, baseline_done FROM polls WHERE shop_id = ?", (shop_id,))
     jobs = dict(done)
     return all(jobs.get(job) for job in ("orders", "sales", "feed", "fbs"))
 
 
 async def events(rig, kind):
-    return [r[0] for r in await rows(rig, "SELECT ref FROM events WHERE kind = ?", (kind,))]
+    return [r[0] for r in await rig.rows("SELECT ref FROM events WHERE kind = ?", (kind,))]
 
 
 async def test_an_unpaid_order_alerts_from_the_feed_once_and_statistics_fills_it_in_later(rig):
@@ -48,13 +37,13 @@ async def test_an_unpaid_order_alerts_from_the_feed_once_and_statistics_fills_it
     )
     await rig.run_until(lambda: baselines_done(rig, shop.id))
     assert await events(rig, "order") == [], "the first sync is a silent baseline"
-    stored = await rows(rig, "SELECT source FROM orders WHERE srid = ?", (history["srid"],))
+    stored = await rig.rows("SELECT source FROM orders WHERE srid = ?", (history["srid"],))
     assert stored == [("feed",)], "an unpaid order before /connect is kept, silently"
 
     unpaid = rig.wb.add_order(sid, paid=False)  # instalments: not in supplier/orders
     await rig.run_until(lambda: events(rig, "order"))
     assert await events(rig, "order") == [unpaid["srid"]]
-    payload = await rows(rig, "SELECT payload FROM events WHERE kind = 'order'")
+    payload = await rig.rows("SELECT payload FROM events WHERE kind = 'order'")
     assert '"source": "feed"' in payload[0][0]
     assert str(unpaid["priceWithDisc"]) in payload[0][0]
 
@@ -66,8 +55,7 @@ async def test_an_unpaid_order_alerts_from_the_feed_once_and_statistics_fills_it
     await rig.run_for(0.3)
     assert sorted(await events(rig, "order")) == sorted([unpaid["srid"], fbs["srid"]])
     article, region, source = (
-        await rows(
-            rig,
+        await rig.rows(
             "SELECT supplier_article, region, source FROM orders WHERE srid = ?",
             (unpaid["srid"],),
         )
@@ -111,7 +99,7 @@ async def _count_is(rig, kind, n):
 
 async def _jobs_done(rig, shop_id, jobs):
     done = dict(
-        await rows(rig, "SELECT method, baseline_done FROM polls WHERE shop_id = ?", (shop_id,))
+        await rig.rows("SELECT method, baseline_done FROM polls WHERE shop_id = ?", (shop_id,))
     )
     return all(done.get(j) for j in jobs)
 
@@ -158,7 +146,7 @@ async def test_feed_buyouts_and_returns_are_no_new_orders_or_cancellations(rig):
     assert sorted(await events(rig, "order")) == sorted(o["srid"] for o in placed)
     assert await events(rig, "cancel") == []
     assert len(await events(rig, "buyout")) == 1 and len(await events(rig, "return")) == 2
-    cancelled = await rows(rig, "SELECT srid FROM orders WHERE is_cancel = 1")
+    cancelled = await rig.rows("SELECT srid FROM orders WHERE is_cancel = 1")
     assert cancelled == []
 
 
@@ -170,9 +158,9 @@ async def test_an_order_from_the_aggregated_warehouse_alerts_with_its_name(rig):
     order = rig.wb.add_order(sid)
     await rig.run_until(lambda: events(rig, "order"))
 
-    [payload] = await rows(rig, "SELECT payload FROM events WHERE kind = 'order'")
+    [payload] = await rig.rows("SELECT payload FROM events WHERE kind = 'order'")
     assert '"warehouse": "Склад WB РФ"' in payload[0]
-    stored = await rows(rig, "SELECT warehouse FROM orders WHERE srid = ?", (order["srid"],))
+    stored = await rig.rows("SELECT warehouse FROM orders WHERE srid = ?", (order["srid"],))
     assert stored == [("Склад WB РФ",)]
 
 

@@ -24,29 +24,18 @@ CATS = ("statistics", "feedbacks")
 
 
 async def connect(rig, **kw):
-    shop, sid, _token = await rig.connect(categories=CATS, **kw)
-    # WB stamps reviews to the second: one of the very second of /connect would count as
-    # history. Connect a little earlier instead of sleeping.
-    async with rig.db.transaction() as conn:
-        await conn.execute(
-            "UPDATE shops SET connected_at = connected_at - 2 WHERE id = ?", (shop.id,)
-        )
-    return shop, sid
-
-
-async def rows(rig, sql, params=()):
-    return [tuple(r) for r in await rig.db.fetchall(sql, params)]
+    return await rig.connect_earlier(categories=CATS, **kw)
 
 
 async def reviews_loaded(rig, shop_id):
-    found = await rows(
-        rig, "SELECT baseline_done FROM polls WHERE shop_id = ? AND method = 'reviews'", (shop_id,)
+    found = await rig.rows(
+        "SELECT baseline_done FROM polls WHERE shop_id = ? AND method = 'reviews'", (shop_id,)
     )
     return found and found[0][0] == 1
 
 
 async def events(rig, kind):
-    return await rows(rig, "SELECT ref, payload FROM events WHERE kind = ?", (kind,))
+    return await rig.rows("SELECT ref, payload FROM events WHERE kind = ?", (kind,))
 
 
 async def test_first_listing_is_silent_then_each_new_review_and_question_is_one_event(rig):
@@ -56,7 +45,7 @@ async def test_first_listing_is_silent_then_each_new_review_and_question_is_one_
     rig.wb.add_question(sid, "Старый вопрос?", created=old)
     await rig.run_until(lambda: reviews_loaded(rig, shop.id))
     assert await events(rig, "review") == [] and await events(rig, "question") == []
-    assert await rows(rig, "SELECT reviews, questions FROM review_counts") == [(1, 1)]
+    assert await rig.rows("SELECT reviews, questions FROM review_counts") == [(1, 1)]
 
     bad = rig.wb.add_feedback(sid, 2, "Порвалось через день", pros="Цвет", cons="Швы", photos=3)
     good = rig.wb.add_feedback(sid, 5, "Отлично")
@@ -74,9 +63,9 @@ async def test_first_listing_is_silent_then_each_new_review_and_question_is_one_
 
     rig.wb.answer_feedback(sid, bad["id"])
     await rig.run_until(lambda: _count(rig, "SELECT reviews FROM review_counts", 2))
-    answered = await rows(rig, "SELECT answered FROM reviews WHERE id = ?", (bad["id"],))
+    answered = await rig.rows("SELECT answered FROM reviews WHERE id = ?", (bad["id"],))
     assert answered == [(1,)]
-    assert await rows(rig, "SELECT reviews, questions FROM review_counts") == [(2, 2)]
+    assert await rig.rows("SELECT reviews, questions FROM review_counts") == [(2, 2)]
     assert rig.wb.total_violations() == 0
 
 
@@ -163,16 +152,16 @@ async def test_a_shop_connected_before_reviews_existed_gets_the_job_at_start_and
         await conn.execute("DELETE FROM polls WHERE method = 'reviews'")
         await conn.execute("DELETE FROM reviews")
         await conn.execute("DELETE FROM review_counts")
-    before = await rows(rig, "SELECT method, next_due_at, cursor FROM polls ORDER BY method")
+    before = await rig.rows("SELECT method, next_due_at, cursor FROM polls ORDER BY method")
     assert await plan_new_jobs(rig.db, 0.001) == 1
     assert await plan_new_jobs(rig.db, 0.001) == 0
-    after = await rows(rig, "SELECT method, next_due_at, cursor FROM polls ORDER BY method")
+    after = await rig.rows("SELECT method, next_due_at, cursor FROM polls ORDER BY method")
     assert [r for r in after if r[0] != "reviews"] == before
     old = rig.wb.add_feedback(
         sid, 1, "До обновления бота", created=datetime.now(UTC) - timedelta(days=1)
     )
     await rig.run_until(lambda: reviews_loaded(rig, shop.id))
-    stored = await rows(rig, "SELECT id FROM reviews")
+    stored = await rig.rows("SELECT id FROM reviews")
     assert (old["id"],) in stored
     assert await events(rig, "review") == []  # written before /connect: history
 
