@@ -1,0 +1,545 @@
+"""Profit: what the seller keeps, per unit, per product and per period. Pure arithmetic, no I/O.
+
+Two sources, one per WB day (a Moscow calendar day, the days WB's finance report is kept in):
+- **by WB's report**: a day a published finance report covers takes that report's rows, exact;
+- **estimate**: any other day takes the statistics sales rows (buyouts S…, returns R…), WB's fees
+  as WB applied them to the sale (`priceWithDisc − forPay`) or, while WB has not filled `forPay`
+  in yet, at the commission rate learned from recent report rows of the product (or the shop),
+  and logistics per unit learned the same way. Storage, acceptance, penalties, deductions and
+  additional payments are only known from a report: an estimate has none of them.
+
+Definitions (report rows, per product; the estimate mirrors them):
+- revenue: `retailAmount` of sales less that of returns ("Вайлдберриз реализовал Товар");
+- WB commission: revenue less `forPay` (everything WB keeps of the sale price);
+- logistics: `deliveryService` (to and from the buyer) plus `rebillLogisticCost`;
+- to be paid: revenue − commission − logistics − storage − acceptance − penalties − deductions
+  + additional payments;
+- cost of goods: units sold less units returned, each at the cost price in effect on the day of
+  the sale (of the return): a cost change mid-period applies from its day on;
+- tax per the shop's regime: УСН 6% (rate × revenue), УСН 15% (rate × (to be paid − cost of
+  goods − fixed expenses), never below zero for the shop), VAT (the VAT inside the revenue:
+  revenue × rate ÷ (100% + rate)), none;
+- fixed monthly expenses: each day carries its month's amount ÷ the month's days;
+- profit = to be paid − cost of goods − tax (− fixed expenses for a shop or a period);
+  margin = profit ÷ revenue; ROI = profit ÷ cost of goods.
+
+Products without a cost price for a day they sold on are not guessed at: they are listed as
+"cost unknown" and left out of cost of goods, tax, profit, margin and ROI (their revenue and
+fees still count in the lines above those).
+
+Arithmetic: kopecks as integers; rates and pro-rating as exact fractions; every product figure
+is rounded once, half away from zero, to the kopeck, and a total is the sum of its rounded
+lines (so the lines add up to the total as shown).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, timedelta
+from enum import StrEnum
+from fractions import Fraction
+
+#: Rates are stored in basis points (hundredths of a percent): 600 is 6%.
+BASIS = 10_000
+#: A week whose profit by WB's report differs from the estimate by more than this is explained.
+RECONCILE_TOLERANCE = Fraction(1, 10)
+
+
+def round_kopecks(value: Fraction | int) -> int:
+    """Half away from zero: 0.5 → 1, −0.5 → −1, 2.4999 → 2."""
+    value = Fraction(value)
+    whole = abs(value.numerator) * 2 + value.denominator
+    rounded = whole // (2 * value.denominator)
+    return rounded if value >= 0 else -rounded
+
+
+class TaxRegime(StrEnum):
+    NONE = "none"
+    USN_INCOME = "usn_income"  # УСН «доходы»: rate × revenue
+    USN_PROFIT = "usn_profit"  # УСН «доходы минус расходы»: rate × profit
+    VAT = "vat"  # ОСНО: the VAT inside the revenue
+
+
+@dataclass(frozen=True)
+class ShopTerms:
+    """A shop's tax and fixed expenses (bot.store.costs)."""
+
+    regime: TaxRegime = TaxRegime.NONE
+    rate_bp: int = 0
+    fixed_monthly: int = 0  # kopecks
+
+    @property
+    def rate(self) -> Fraction:
+        return Fraction(self.rate_bp, BASIS)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What WB sold, kept and pays for a product (or a shop) over some days, in kopecks."""
+
+    sold: int = 0
+    returned: int = 0
+    revenue: int = 0
+    commission: int = 0
+    logistics: int = 0
+    storage: int = 0
+    acceptance: int = 0
+    penalties: int = 0
+    deductions: int = 0
+    additional: int = 0
+
+    @property
+    def to_be_paid(self) -> int:
+        return (
+            self.revenue
+            - self.commission
+            - self.logistics
+            - self.storage
+            - self.acceptance
+            - self.penalties
+            - self.deductions
+            + self.additional
+        )
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
+
+
+#: The figures a report shows in its money block, in order.
+MONEY_LINES = (
+    "revenue",
+    "commission",
+    "logistics",
+    "storage",
+    "acceptance",
+    "penalties",
+    "deductions",
+    "additional",
+)
+
+
+@dataclass(frozen=True)
+class SalesDay:
+    """Statistics sales rows of one product size on one WB day (bot.store.profit). Sums are in
+    kopecks and positive for returns too; `*_unpaid` is the price of the rows whose `forPay`
+    WB has not filled in yet (it may stay 0 for up to 24 h)."""
+
+    nm_id: int
+    size: str
+    day: date
+    sold: int = 0
+    returned: int = 0
+    sold_sum: int = 0
+    returned_sum: int = 0
+    sold_pay: int = 0
+    returned_pay: int = 0
+    sold_unpaid: int = 0
+    returned_unpaid: int = 0
+
+
+@dataclass(frozen=True)
+class ReportDay:
+    """WB's finance report rows of one product size on one day, summed (nm_id 0: rows tied to
+    no product, such as the shop's storage or a penalty)."""
+
+    nm_id: int
+    size: str
+    day: date
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Fees learned from recent report rows: commission per rouble of revenue, logistics per
+    unit moved (sold or returned). None: nothing to learn from."""
+
+    commission: Fraction | None = None
+    logistics: Fraction | None = None
+
+    @staticmethod
+    def learned(figures: Figures) -> Rates:
+        moved = figures.sold + figures.returned
+        return Rates(
+            commission=Fraction(figures.commission, figures.revenue) if figures.revenue else None,
+            logistics=Fraction(figures.logistics, moved) if moved else None,
+        )
+
+    def over(self, fallback: Rates) -> Rates:
+        return Rates(
+            self.commission if self.commission is not None else fallback.commission,
+            self.logistics if self.logistics is not None else fallback.logistics,
+        )
+
+
+@dataclass(frozen=True)
+class CostBook:
+    """Cost prices with the day each takes effect, per (nm_id, size); size "" is every size of
+    the product, and a row for the size itself wins over it."""
+
+    prices: Mapping[tuple[int, str], Sequence[tuple[date, int]]] = field(default_factory=dict)
+
+    def cost(self, nm_id: int, size: str, day: date) -> int | None:
+        for key in ((nm_id, size), (nm_id, "")):
+            found = None
+            for effective, kopecks in sorted(self.prices.get(key, ())):
+                if effective <= day:
+                    found = kopecks
+            if found is not None:
+                return found
+        return None
+
+
+@dataclass(frozen=True)
+class UnitEstimate:
+    """One sale's estimate (per order), in kopecks."""
+
+    revenue: int
+    commission: int
+    logistics: int
+    cost: int
+    tax: int
+
+    @property
+    def profit(self) -> int:
+        return self.revenue - self.commission - self.logistics - self.cost - self.tax
+
+
+def unit_estimate(
+    price: int, for_pay: int, cost: int, rates: Rates, terms: ShopTerms
+) -> UnitEstimate:
+    """What one unit sold at `price` (priceWithDisc, kopecks) leaves: WB's commission from its
+    `forPay` when filled in, else at the learned rate; logistics at the learned rate; tax per
+    the regime (УСН 15% on the unit's own profit)."""
+    commission = price - for_pay if for_pay else round_kopecks((rates.commission or 0) * price)
+    logistics = round_kopecks(rates.logistics or 0)
+    unit = UnitEstimate(price, commission, logistics, cost, 0)
+    return replace(unit, tax=round_kopecks(_tax(terms, price, unit.profit)))
+
+
+def _tax(terms: ShopTerms, revenue: Fraction | int, pretax: Fraction | int) -> Fraction:
+    if terms.regime is TaxRegime.USN_INCOME:
+        return terms.rate * revenue
+    if terms.regime is TaxRegime.USN_PROFIT:
+        return terms.rate * pretax
+    if terms.regime is TaxRegime.VAT:
+        return terms.rate * revenue / (1 + terms.rate)
+    return Fraction(0)
+
+
+@dataclass(frozen=True)
+class ProductMoney:
+    shop_id: int
+    nm_id: int
+    figures: Figures
+    cost: int | None  # None: no cost price for a day it sold on
+    tax: int | None
+    estimated: bool  # some of its days are an estimate
+    fees_unknown: bool = False  # an estimate lacked a commission or logistics rate
+
+    @property
+    def profit(self) -> int | None:
+        if self.cost is None or self.tax is None:
+            return None
+        return self.figures.to_be_paid - self.cost - self.tax
+
+    @property
+    def unit_profit(self) -> Fraction | None:
+        """Profit per unit sold (None without a cost or without sales)."""
+        profit = self.profit
+        return (
+            Fraction(profit, self.figures.sold)
+            if profit is not None and self.figures.sold
+            else None
+        )
+
+    @property
+    def margin(self) -> Fraction | None:
+        return _ratio(self.profit, self.figures.revenue)
+
+    @property
+    def roi(self) -> Fraction | None:
+        return _ratio(self.profit, self.cost)
+
+
+def _ratio(top: int | None, bottom: int | None) -> Fraction | None:
+    return Fraction(top, bottom) if top is not None and bottom else None
+
+
+Span = tuple[date, date]
+
+
+@dataclass(frozen=True)
+class PeriodMoney:
+    """A period's money for one or more shops: every product, the totals, and which days are
+    by WB's report and which an estimate."""
+
+    first: date
+    last: date
+    products: tuple[ProductMoney, ...]
+    report_spans: tuple[Span, ...]
+    estimate_spans: tuple[Span, ...]
+    fixed: int  # fixed expenses pro-rated over the period, kopecks
+    tax: int  # over the products with a known cost
+
+    @property
+    def figures(self) -> Figures:
+        return sum((p.figures for p in self.products), Figures())
+
+    @property
+    def known(self) -> tuple[ProductMoney, ...]:
+        return tuple(p for p in self.products if p.cost is not None)
+
+    @property
+    def unknown(self) -> tuple[ProductMoney, ...]:
+        return tuple(p for p in self.products if p.cost is None)
+
+    @property
+    def known_figures(self) -> Figures:
+        return sum((p.figures for p in self.known), Figures())
+
+    @property
+    def cost(self) -> int:
+        return sum(p.cost or 0 for p in self.known)
+
+    @property
+    def profit(self) -> int:
+        return self.known_figures.to_be_paid - self.cost - self.tax - self.fixed
+
+    @property
+    def margin(self) -> Fraction | None:
+        return _ratio(self.profit, self.known_figures.revenue)
+
+    @property
+    def roi(self) -> Fraction | None:
+        return _ratio(self.profit, self.cost)
+
+    @property
+    def estimated(self) -> bool:
+        return bool(self.estimate_spans)
+
+    @property
+    def fees_unknown(self) -> bool:
+        return any(p.fees_unknown for p in self.products)
+
+
+@dataclass(frozen=True)
+class ShopInputs:
+    """Everything one shop's period needs, as the store reads it."""
+
+    shop_id: int
+    terms: ShopTerms
+    costs: CostBook
+    sales: Sequence[SalesDay]
+    report: Sequence[ReportDay]
+    report_spans: Sequence[Span]  # the periods of WB's published reports
+    rates: Mapping[int, Rates]  # learned per product
+    shop_rates: Rates  # learned over the shop
+
+
+def covered_days(spans: Iterable[Span], first: date, last: date) -> set[date]:
+    days: set[date] = set()
+    for a, b in spans:
+        day = max(a, first)
+        while day <= min(b, last):
+            days.add(day)
+            day += timedelta(days=1)
+    return days
+
+
+def _runs(days: Iterable[date]) -> tuple[Span, ...]:
+    runs: list[Span] = []
+    for day in sorted(days):
+        if runs and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return tuple(runs)
+
+
+def fixed_expenses(monthly: int, first: date, last: date) -> Fraction:
+    """The fixed monthly amount over [first, last]: each day its month's amount ÷ its days."""
+    total = Fraction(0)
+    day = first
+    while day <= last:
+        total += Fraction(monthly, calendar.monthrange(day.year, day.month)[1])
+        day += timedelta(days=1)
+    return total
+
+
+@dataclass
+class _Product:
+    """A product's sums while they are built: exact fractions, rounded once at the end."""
+
+    figures: dict[str, Fraction] = field(default_factory=lambda: defaultdict(Fraction))
+    cost: int | None = 0
+    estimated: bool = False
+    fees_unknown: bool = False
+
+    def add_cost(self, units: int, price: int | None) -> None:
+        if units == 0:
+            return
+        if price is None or self.cost is None:
+            self.cost = None
+            return
+        self.cost += units * price
+
+
+def shop_period(
+    inputs: ShopInputs, first: date, last: date, *, estimate_only: bool = False
+) -> PeriodMoney:
+    """One shop's money over the WB days [first, last]: report days from the report, the
+    others estimated (`estimate_only`: every day estimated, to compare with the report)."""
+    covered = set() if estimate_only else covered_days(inputs.report_spans, first, last)
+    products: dict[int, _Product] = defaultdict(_Product)
+    for row in inputs.report:
+        if row.day in covered:
+            product = products[row.nm_id]
+            for name in (f.name for f in fields(Figures)):
+                product.figures[name] += getattr(row.figures, name)
+            product.add_cost(
+                row.figures.sold - row.figures.returned,
+                inputs.costs.cost(row.nm_id, row.size, row.day),
+            )
+    for sale in inputs.sales:
+        if not first <= sale.day <= last or sale.day in covered:
+            continue
+        product = products[sale.nm_id]
+        product.estimated = True
+        rates = inputs.rates.get(sale.nm_id, Rates()).over(inputs.shop_rates)
+        sums = product.figures
+        sums["sold"] += sale.sold
+        sums["returned"] += sale.returned
+        sums["revenue"] += sale.sold_sum - sale.returned_sum
+        # What WB kept of the sales it has already priced, then the rest at the learned rate.
+        sums["commission"] += (sale.sold_sum - sale.sold_unpaid - sale.sold_pay) - (
+            sale.returned_sum - sale.returned_unpaid - sale.returned_pay
+        )
+        unpaid = sale.sold_unpaid - sale.returned_unpaid
+        moved = sale.sold + sale.returned
+        if (unpaid and rates.commission is None) or (moved and rates.logistics is None):
+            product.fees_unknown = True
+        sums["commission"] += (rates.commission or 0) * unpaid
+        sums["logistics"] += (rates.logistics or 0) * moved
+        product.add_cost(
+            sale.sold - sale.returned, inputs.costs.cost(sale.nm_id, sale.size, sale.day)
+        )
+    terms = inputs.terms
+    found: list[ProductMoney] = []
+    for nm_id, product in sorted(products.items()):
+        figures = Figures(**{k: round_kopecks(v) for k, v in product.figures.items()})
+        tax = None
+        if product.cost is not None:
+            tax = round_kopecks(_tax(terms, figures.revenue, figures.to_be_paid - product.cost))
+        found.append(
+            ProductMoney(
+                inputs.shop_id, nm_id, figures, product.cost, tax, product.estimated,
+                product.fees_unknown,
+            )
+        )  # fmt: skip
+    fixed = round_kopecks(fixed_expenses(terms.fixed_monthly, first, last))
+    known = [p for p in found if p.cost is not None]
+    if terms.regime is TaxRegime.USN_PROFIT:
+        pretax = sum(p.figures.to_be_paid - (p.cost or 0) for p in known) - fixed
+        tax = max(0, round_kopecks(terms.rate * pretax))
+    else:
+        tax = sum(p.tax or 0 for p in known)
+    all_days = covered_days([(first, last)], first, last)
+    return PeriodMoney(
+        first=first,
+        last=last,
+        products=tuple(found),
+        report_spans=_runs(covered),
+        estimate_spans=_runs(all_days - covered),
+        fixed=fixed,
+        tax=tax,
+    )
+
+
+def combine(periods: Sequence[PeriodMoney], first: date, last: date) -> PeriodMoney:
+    """Several shops' periods as one (each shop's tax and fixed expenses its own)."""
+    return PeriodMoney(
+        first=first,
+        last=last,
+        products=tuple(p for period in periods for p in period.products),
+        report_spans=_runs(d for p in periods for d in covered_days(p.report_spans, first, last)),
+        estimate_spans=_runs(
+            d for p in periods for d in covered_days(p.estimate_spans, first, last)
+        ),
+        fixed=sum(p.fixed for p in periods),
+        tax=sum(p.tax for p in periods),
+    )
+
+
+def learn_rates(rows: Iterable[ReportDay]) -> tuple[dict[int, Rates], Rates]:
+    """Per product and over the shop: commission per rouble and logistics per unit, from the
+    given report rows (the caller picks the recent ones)."""
+    per: dict[int, Figures] = defaultdict(Figures)
+    for row in rows:
+        per[row.nm_id] = per[row.nm_id] + row.figures
+    shop = sum(per.values(), Figures())
+    return {nm: Rates.learned(f) for nm, f in per.items() if nm}, Rates.learned(shop)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One figure's difference between WB's report and the estimate, as it moves profit."""
+
+    name: str  # a Figures field, or "cost"
+    report: int
+    estimate: int
+
+    @property
+    def effect(self) -> int:
+        """How much this figure moved profit from the estimate to the report."""
+        change = self.report - self.estimate
+        return change if self.name in ("revenue", "additional") else -change
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    first: date
+    last: date
+    report_profit: int
+    estimate_profit: int
+    gaps: tuple[Gap, ...]  # the figures that moved profit, biggest first
+
+    @property
+    def difference(self) -> int:
+        return self.report_profit - self.estimate_profit
+
+    @property
+    def significant(self) -> bool:
+        """Off by more than RECONCILE_TOLERANCE of the report's profit (any difference when
+        the report's profit is zero)."""
+        if self.report_profit == 0:
+            return self.difference != 0
+        return abs(Fraction(self.difference, self.report_profit)) > RECONCILE_TOLERANCE
+
+
+def reconcile(report: PeriodMoney, estimate: PeriodMoney) -> Reconciliation:
+    """A published week by WB's report against what the bot estimated for it, over the
+    products with a known cost (the same cost prices apply to both)."""
+    rep, est = report.known_figures, estimate.known_figures
+    gaps = [Gap(name, getattr(rep, name), getattr(est, name)) for name in MONEY_LINES]
+    gaps += [Gap("cost", report.cost, estimate.cost), Gap("tax", report.tax, estimate.tax)]
+    return Reconciliation(
+        first=report.first,
+        last=report.last,
+        report_profit=report.profit,
+        estimate_profit=estimate.profit,
+        gaps=tuple(sorted((g for g in gaps if g.effect), key=lambda g: (-abs(g.effect), g.name))),
+    )
+
+
+def losing_products(period: PeriodMoney, min_sales: int) -> list[ProductMoney]:
+    """Products whose profit per unit sold is below zero, with at least `min_sales` sold."""
+    return [
+        p
+        for p in period.products
+        if p.nm_id and p.figures.sold >= min_sales and (p.unit_profit or 0) < 0
+    ]
