@@ -29,7 +29,7 @@ from bot.reports.gate import ReportGate
 from bot.reports.metrics import load_report
 from bot.reports.periods import Period, PeriodError, parse_period
 from bot.reports.xlsx import RAW_ORDERS_LIMIT, file_name, render_report_xlsx
-from bot.store import reports as store
+from bot.store import orders as store_orders
 from bot.store.db import Database
 from bot.store.shops import Shop, shops_of_user
 from bot.store.users import User
@@ -216,8 +216,8 @@ async def send_report(
         BufferedInputFile(chart, filename="report.png"),
         caption=_("Orders per day: this period against the previous one"),
     )
-    cut = await store.has_more_orders(db, shop_ids, data.start, data.end, RAW_ORDERS_LIMIT)
-    orders = store.stream_raw_orders(db, shop_ids, data.start, data.end, RAW_ORDERS_LIMIT)
+    cut = await store_orders.has_more_orders(db, shop_ids, data.start, data.end, RAW_ORDERS_LIMIT)
+    orders = store_orders.stream_raw_orders(db, shop_ids, data.start, data.end, RAW_ORDERS_LIMIT)
     async with gate.render():
         workbook = await asyncio.to_thread(
             render_report_xlsx, data, orders, zone, xlsx_headers(), lang

@@ -28,7 +28,7 @@ from bot.handlers.shops import as_id
 from bot.i18n import LANGUAGES, N_, language_for
 from bot.notify.checks import SNOOZE_SECONDS, zone_of
 from bot.notify.summary import parse_hhmm
-from bot.store import alerts
+from bot.store import stock
 from bot.store.db import Database
 from bot.store.shops import role_of
 from bot.store.users import User, get_user, update_user
@@ -540,11 +540,11 @@ async def mute_product(query: CallbackQuery, db: Database, user: User) -> None:
         return
     if how == "week":
         until = time.time() + SNOOZE_SECONDS
-        await alerts.set_mute(db, shop_id, nm_id, until)
+        await stock.set_mute(db, shop_id, nm_id, until)
         day = datetime.fromtimestamp(until, zone_of(user.timezone)).strftime("%d.%m")
         note = _("Snoozed: no low-stock alerts for this product until {day}.").format(day=day)
     else:
-        await alerts.set_mute(db, shop_id, nm_id, None)
+        await stock.set_mute(db, shop_id, nm_id, None)
         note = _("Ignored: no more low-stock alerts for this product.")
     if isinstance(query.message, Message):
         with suppress(TelegramBadRequest):

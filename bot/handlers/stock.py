@@ -24,7 +24,7 @@ from bot.reports.stock import (
     where,
 )
 from bot.reports.xlsx import render_stock_xlsx
-from bot.store import reports as store
+from bot.store import stock
 from bot.store.db import Database
 from bot.store.polls import PollState, get_poll, stock_no_data
 from bot.store.shops import Shop, shops_of_user
@@ -95,7 +95,7 @@ async def send_stock(
         return
     zone = user_zone(user)
     now = datetime.now(UTC)
-    records = await store.stock_with_orders(
+    records = await stock.stock_with_orders(
         db, [s.id for s in with_stock], now - timedelta(days=COVER_WINDOW_DAYS)
     )
     lines = riskiest_first(

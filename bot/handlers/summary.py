@@ -13,7 +13,7 @@ from bot.i18n import language_for
 from bot.notify.checks import zone_of
 from bot.notify.summary import compute_summary, summary_text
 from bot.notify.texts import RenderContext
-from bot.store import alerts
+from bot.store import shops
 from bot.store.db import Database
 from bot.store.users import User
 
@@ -22,7 +22,7 @@ router = Router(name="summary")
 
 @router.message(Command("summary"))
 async def summary(message: Message, db: Database, user: User) -> None:
-    if not await alerts.active_shops_of(db, user.id):
+    if not await shops.active_shops_of(db, user.id):
         await message.answer(
             _(
                 "No shop is connected yet. Create a read-only WB token with the Statistics and "

@@ -33,11 +33,11 @@ from bot.notify.texts import (
     renderer,
 )
 from bot.reports.stock import COVER_WINDOW_DAYS, days_of_cover
-from bot.store import alerts as store
-from bot.store.alerts import SizeStock
+from bot.store import orders as store_orders
+from bot.store import outbox, shops, stock
 from bot.store.db import Database
-from bot.store.outbox import EventRow
-from bot.store.sync import NewEvent
+from bot.store.outbox import EventRow, NewEvent
+from bot.store.stock import SizeStock
 
 DAY = 86400.0
 DEFAULT_ZONE = "Europe/Moscow"
@@ -184,8 +184,8 @@ async def shop_forecasts(
     db: Database, shop_ids: Sequence[int], now: float
 ) -> dict[int, list[ProductForecast]]:
     """Forecasts of every product in the shops' current stock snapshots."""
-    sizes = await store.stock_sizes(db, shop_ids)
-    orders = await store.orders_per_size(db, shop_ids, now - COVER_WINDOW_DAYS * DAY)
+    sizes = await stock.stock_sizes(db, shop_ids)
+    orders = await store_orders.orders_per_size(db, shop_ids, now - COVER_WINDOW_DAYS * DAY)
     return {shop: forecast(rows, orders.get(shop, {})) for shop, rows in sizes.items()}
 
 
@@ -196,12 +196,12 @@ async def check_stock(db: Database, shop_id: int, now: float | None = None) -> i
     Call after a stock snapshot is stored.
     Returns how many events were queued."""
     now = time.time() if now is None else now
-    recipients = await store.stock_recipients(db, shop_id)
+    recipients = await shops.stock_recipients(db, shop_id)
     if not recipients:
         return 0
     products = (await shop_forecasts(db, [shop_id], now)).get(shop_id, [])
-    muted = await store.muted_products(db, [shop_id], now)
-    titles = await store.product_titles(db, [shop_id])
+    muted = await stock.muted_products(db, [shop_id], now)
+    titles = await stock.product_titles(db, [shop_id])
     events = []
     for user in recipients:
         local_day = datetime.fromtimestamp(now, zone_of(user.timezone)).date().isoformat()
@@ -220,7 +220,7 @@ async def check_stock(db: Database, shop_id: int, now: float | None = None) -> i
                     user_id=user.user_id,
                 )
             )
-    return await store.add_shop_events(db, shop_id, events, batch=f"{shop_id}:stock:{now:.3f}")
+    return await outbox.add_shop_events(db, shop_id, events, batch=f"{shop_id}:stock:{now:.3f}")
 
 
 async def check_token_expiry(db: Database, now: float | None = None) -> int:
@@ -228,7 +228,7 @@ async def check_token_expiry(db: Database, now: float | None = None) -> int:
     expiry, once per key and threshold. Run hourly. Returns how many were queued."""
     now = time.time() if now is None else now
     queued = 0
-    for shop in await store.expiring_shops(db, now + max(EXPIRY_THRESHOLDS) * DAY):
+    for shop in await shops.expiring_shops(db, now + max(EXPIRY_THRESHOLDS) * DAY):
         threshold = expiry_threshold(now, shop.expires_at)
         if threshold is None:
             continue
@@ -241,7 +241,7 @@ async def check_token_expiry(db: Database, now: float | None = None) -> int:
                 "expires_at": shop.expires_at,
             },
         )
-        queued += await store.add_shop_events(db, shop.id, [event], batch=f"{shop.id}:expiry")
+        queued += await outbox.add_shop_events(db, shop.id, [event], batch=f"{shop.id}:expiry")
     return queued
 
 

@@ -45,7 +45,8 @@ from bot.notify.texts import (
     quiet_heading,
 )
 from bot.notify.throttle import Throttle
-from bot.store import Database, outbox
+from bot.store import Database, orders, outbox, stock, users
+from bot.store import shops as store_shops
 from bot.store.outbox import ALERT_SWITCH, OWNER_KINDS, Due, EventRow, Placement
 from bot.store.users import User
 
@@ -419,7 +420,7 @@ class Sender:
         )
 
     async def _render(self, message: Outgoing) -> Rendered:
-        user = await outbox.get_user_row(self.db, message.user_id) if message.user_id else None
+        user = await users.get_user(self.db, message.user_id) if message.user_id else None
         lang = language_for(user.language, user.tg_language) if user else "en"
         tz = zone(user.timezone if user else None)
         events = message.events
@@ -430,7 +431,7 @@ class Sender:
                 hour=0, minute=0, second=0, microsecond=0
             )
             for shop_id in {e.shop_id for e in events if e.kind == "order"}:
-                today[shop_id] = await outbox.today_totals(self.db, shop_id, midnight.timestamp())
+                today[shop_id] = await orders.today_totals(self.db, shop_id, midnight.timestamp())
         nm_keys = []
         for e in events:
             nm = e.payload.get("nm_id")
@@ -442,8 +443,8 @@ class Sender:
             gettext=partial(_gettext, self.i18n, lang),
             ngettext=partial(_ngettext, self.i18n, lang),
             tz=tz,
-            shop_names=await outbox.shop_names(self.db, shops),
-            products=await outbox.products(self.db, nm_keys) if nm_keys else {},
+            shop_names=await store_shops.shop_names(self.db, shops),
+            products=await stock.products(self.db, nm_keys) if nm_keys else {},
             today=today,
             photos=bool(user.photos) if user else True,
         )

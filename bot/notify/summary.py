@@ -4,7 +4,7 @@
 and who has not had today's summary, it computes yesterday's numbers and queues them as one
 'summary' event; the numbers travel in the payload, so the message says what the store said at
 that moment, however late it is sent. /summary shows today so far with the same text.
-Every number is the one /report shows (bot.store.reports, bot.reports.metrics).
+Every number is the one /report shows (bot.store.rollups, bot.reports.metrics).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from bot.notify.reviews import unanswered_lines, unanswered_payload
 from bot.notify.texts import LABELS, RenderContext, Rendered, cut_lines, number, renderer
 from bot.reports.metrics import Totals
 from bot.reports.periods import Period
-from bot.store import alerts as store
-from bot.store import reports
+from bot.store import outbox, polls, rollups, stock, users
+from bot.store import shops as store_shops
 from bot.store.db import Database
 from bot.store.outbox import EventRow
 from bot.store.users import User
@@ -80,7 +80,7 @@ async def due_summaries(db: Database, now: float | None = None) -> list[DueSumma
     """Users (summary on, an active shop) whose daily summary is due now."""
     now = time.time() if now is None else now
     due = []
-    for user in await store.summary_readers(db):
+    for user in await users.summary_readers(db):
         day = summary_due(user, now)
         if day is not None:
             due.append(DueSummary(user, day))
@@ -94,7 +94,7 @@ async def queue_summaries(db: Database, now: float | None = None) -> int:
     queued = 0
     for item in await due_summaries(db, now):
         payload = await compute_summary(db, item.user, now, "yesterday")
-        if await store.queue_summary(db, item.user.id, item.local_day.isoformat(), payload, now):
+        if await outbox.queue_summary(db, item.user.id, item.local_day.isoformat(), payload, now):
             queued += 1
     return queued
 
@@ -122,12 +122,12 @@ async def compute_summary(db: Database, user: User, now: float, period: str) -> 
         # Rollups count whole UTC hours and a bound is floored to its hour, so "until now" would
         # leave out the current hour's orders; nothing is stored after now, so end at its end.
         end, previous_end = _hour_end(end), _hour_end(previous_end)
-    shops = await store.active_shops_of(db, user.id)
+    shops = await store_shops.active_shops_of(db, user.id)
     ids = [shop_id for shop_id, _name in shops]
-    current = await reports.totals(db, ids, start, end)
-    previous = await reports.totals(db, ids, previous_start, previous_end)
-    top = await reports.top_products(db, ids, start, end, TOP_PRODUCTS)
-    as_of = await reports.data_as_of(db, ids)
+    current = await rollups.totals(db, ids, start, end)
+    previous = await rollups.totals(db, ids, previous_start, previous_end)
+    top = await rollups.top_products(db, ids, start, end, TOP_PRODUCTS)
+    as_of = await polls.data_as_of(db, ids)
     return {
         "period": period,
         "day": day.isoformat(),
@@ -156,8 +156,8 @@ async def at_risk(
 ) -> list[dict[str, Any]]:
     """Products (not muted) that run out within the horizon, the soonest first."""
     forecasts = await shop_forecasts(db, shop_ids, now)
-    muted = await store.muted_products(db, shop_ids, now)
-    titles = await store.product_titles(db, shop_ids)
+    muted = await stock.muted_products(db, shop_ids, now)
+    titles = await stock.product_titles(db, shop_ids)
     risky = [
         (shop_id, p)
         for shop_id, products in forecasts.items()

@@ -13,8 +13,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from pydantic import Field
 
 from bot.notify.texts import RenderContext, Rendered, cut_lines, renderer
-from bot.store.outbox import EventRow
-from bot.store.shops import KEY_CONNECTED, ROUTE_CHANGED, ROUTE_REQUEST
+from bot.store.outbox import KEY_CONNECTED, ROUTE_CHANGED, ROUTE_REQUEST, EventRow
 
 #: An id SQLite can hold: forged button data beyond it is refused by the filter, not by SQLite.
 RowId = Annotated[int, Field(ge=-(2**63), lt=2**63)]

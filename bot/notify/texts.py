@@ -21,7 +21,8 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot import formats
 from bot.i18n import N_
-from bot.store.outbox import EventRow, ProductInfo
+from bot.store.outbox import EventRow
+from bot.store.stock import ProductInfo
 from bot.store.users import User
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from bot.reports.periods import Period, local_midnight
 
 if TYPE_CHECKING:
     from bot.store.db import Database
-    from bot.store.reports import ProductTotals, SplitRow
+    from bot.store.rollups import ProductTotals, SplitRow
 
 HOUR = 3600
 
@@ -211,12 +211,13 @@ async def load_report(
     db: Database, shop_ids: Sequence[int], period: Period, zone: tzinfo, now: datetime
 ) -> ReportData:
     """Reads the period and the previous one from the store (never WB)."""
-    from bot.store import reports as store  # the store imports Totals from here
+    from bot.store import orders as store_orders
+    from bot.store import polls, rollups
 
     start, end = period.bounds(zone, now)
     prev_start, prev_end = period.previous_bounds(zone, now)
-    current = await store.totals(db, shop_ids, start, end)
-    previous = await store.totals(db, shop_ids, prev_start, prev_end)
+    current = await rollups.totals(db, shop_ids, start, end)
+    previous = await rollups.totals(db, shop_ids, prev_start, prev_end)
     # The chart's days, as by_local_day(store.hourly(prev_start, end)) would sum them (the
     # previous days without the hours from the one holding prev_end on), read as one sum per
     # run of hours.
@@ -227,14 +228,14 @@ async def load_report(
         (lo, min(hi, previous_end_hour) if i < len(previous_days) else hi, i)
         for lo, hi, i in local_day_runs(previous_days + days, zone, first_hour, end_hour)
     ]
-    sums = await store.range_totals(db, shop_ids, [(lo, hi) for lo, hi, _i in runs])
+    sums = await rollups.range_totals(db, shop_ids, [(lo, hi) for lo, hi, _i in runs])
     per_day = [Totals() for _ in previous_days + days]
     for (_lo, _hi, i), value in zip(runs, sums, strict=True):
         per_day[i] = per_day[i] + value
-    products, previous_products = await store.product_totals_pair(
+    products, previous_products = await rollups.product_totals_pair(
         db, shop_ids, (prev_start, prev_end), start, end
     )
-    warehouses, regions = await store.splits(db, shop_ids, start, end)
+    warehouses, regions = await rollups.splits(db, shop_ids, start, end)
     return ReportData(
         period=period,
         zone=zone,
@@ -250,8 +251,8 @@ async def load_report(
         falls=biggest_falls(products, previous_products),
         warehouses=warehouses,
         regions=regions,
-        as_of=await store.data_as_of(db, shop_ids),
-        data_starts=await store.first_order_at(db, shop_ids),
+        as_of=await polls.data_as_of(db, shop_ids),
+        data_starts=await store_orders.first_order_at(db, shop_ids),
     )
 
 

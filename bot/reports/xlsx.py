@@ -21,7 +21,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.reports.metrics import ReportData
 from bot.reports.stock import StockLine
-from bot.store.reports import OrderRow
+from bot.store.orders import OrderRow
 
 #: More rows than this are not put into the "orders" sheet (the caption says so): openpyxl (with
 #: lxml) writes about 8,000 rows a second, and a seller waits for the file.

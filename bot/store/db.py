@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence, Sized
 from contextlib import asynccontextmanager
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,29 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+
+_BUMP = (
+    "INSERT INTO counters(name, value) VALUES (?, ?) "
+    "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value"
+)
+
+
+def marks(ids: Sized) -> str:
+    """The placeholders of an `IN (...)` for these values."""
+    return ",".join("?" * len(ids))
+
+
+def unix(moment: datetime) -> int:
+    """An aware datetime as the whole unix seconds the tables keep."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("an aware datetime is required")
+    return int(moment.timestamp())
+
+
+async def bump(conn: aiosqlite.Connection, name: str, by: int) -> None:
+    """Adds to a counter inside the caller's transaction (nothing when `by` is 0)."""
+    if by:
+        await conn.execute(_BUMP, (name, by))
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:
@@ -128,11 +152,7 @@ class Database:
             await conn.executemany(sql, rows)
 
     async def bump(self, name: str, by: int = 1) -> None:
-        await self.write(
-            "INSERT INTO counters(name, value) VALUES (?, ?) "
-            "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
-            (name, by),
-        )
+        await self.write(_BUMP, (name, by))
 
     async def counter(self, name: str) -> int:
         row = await self.fetchone("SELECT value FROM counters WHERE name = ?", (name,))

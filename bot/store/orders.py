@@ -1,4 +1,5 @@
-"""Orders, sales and returns: upserts inside the caller's transaction, and the rollups.
+"""Orders, sales and returns: upserts inside the caller's transaction (which then recomputes
+the rollups of the hours they report touched, bot.store.rollups), and the raw rows' reads.
 
 Definitions used everywhere (alerts, summary, reports):
 - orders: orders placed in the period, cancelled ones included; their sum is `priceWithDisc`
@@ -6,48 +7,26 @@ Definitions used everywhere (alerts, summary, reports):
 - cancellations: orders cancelled in the period (by cancellation time);
 - buyouts: sales rows (`saleID` S…) dated in the period; returns: `saleID` R… rows;
 - to be paid: the sum of `forPay` over buyouts less that of returns.
-
-Rollups, all recomputed from the raw rows for every touched bucket in the caller's transaction
-(so they are exact, and a row that moves leaves its old bucket):
-- `rollup_hours`: the totals above per shop and UTC hour;
-- `rollup_products`, `rollup_warehouses`, `rollup_regions`: orders (count and `priceWithDisc`
-  sum, by order time) per shop and UTC day and per product / warehouse / region; products also
-  keep MAX(supplier_article) and MAX(subject) of the day. Reports read whole UTC days from them
-  and the partial days at a period's edges from the raw rows;
-- `rollup_product_weeks`: `rollup_products` summed per UTC week (Monday to Monday), recomputed
-  from the days just recomputed, for long periods.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
+
+from bot.store.db import BUSY_TIMEOUT_MS, Database, marks, unix
+from bot.store.rollups import hour_of
 
 if TYPE_CHECKING:
     from bot.wb.models import FbsOrder, FeedOrder, Order, Sale
 
-HOUR = 3600
-DAY = 86400
-WEEK = 7 * DAY
-MONDAY = 4 * DAY  # 1970-01-05, the first Monday: weeks run Monday to Monday, UTC
 IN_CHUNK = 500
-
-
-def hour_of(ts: float) -> int:
-    return int(ts // HOUR * HOUR)
-
-
-def day_of(ts: float) -> int:
-    return int(ts // DAY * DAY)
-
-
-def week_of(ts: float) -> int:
-    """The start of the UTC week (Monday 00:00) holding `ts`."""
-    return int((ts - MONDAY) // WEEK * WEEK + MONDAY)
 
 
 @dataclass
@@ -397,74 +376,125 @@ async def upsert_sales(
     return [s for s in latest.values() if s.sale_id not in known], hours
 
 
-# Per-day recomputation of the order splits: each day is deleted and rebuilt from its raw rows
-# (through the orders_report index, which covers every column read), so a key that has no orders
-# left that day disappears. (table, key column, the extra columns, their aggregates)
-_DAILY_SPLITS = (
-    (
-        "rollup_products",
-        "nm_id",
-        ", supplier_article, subject",
-        ", MAX(supplier_article), MAX(subject)",
-    ),
-    ("rollup_warehouses", "warehouse", "", ""),
-    ("rollup_regions", "region", "", ""),
-)
+async def orders_per_size(
+    db: Database, shop_ids: Sequence[int], since: float
+) -> dict[int, dict[tuple[int, str], int]]:
+    """Orders placed since `since` (cancelled ones included: a cancelled order still shows
+    demand) per shop and (nm_id, tech_size)."""
+    if not shop_ids:
+        return {}
+    qs = marks(shop_ids)
+    rows = await db.fetchall(
+        "SELECT shop_id, nm_id, tech_size, COUNT(*) FROM orders "
+        f"WHERE shop_id IN ({qs}) AND ts >= ? GROUP BY shop_id, nm_id, tech_size",
+        (*shop_ids, int(since)),
+    )
+    found: dict[int, dict[tuple[int, str], int]] = {}
+    for r in rows:
+        found.setdefault(int(r[0]), {})[(int(r[1]), str(r[2] or ""))] = int(r[3])
+    return found
 
 
-async def refresh_rollups(
-    conn: aiosqlite.Connection, shop_id: int, hours: Iterable[int], *, orders: bool = True
-) -> None:
-    """Recomputes the given hours (and the UTC days they fall in) from the raw rows, so every
-    rollup is always exact. ``orders=False`` (only sales changed) leaves the per-product, -
-    warehouse and -region order rollups alone: sales cannot change them."""
-    touched = sorted(set(hours))
-    params = [(shop_id, h, h + HOUR) for h in touched]
-    if not params:
+async def today_totals(db: Database, shop_id: int, since: float) -> tuple[int, float]:
+    """Orders of a shop since `since` (the recipient's local midnight): count and sum."""
+    row = await db.fetchone(
+        "SELECT COUNT(*), COALESCE(SUM(price_with_disc), 0) FROM orders "
+        "WHERE shop_id = ? AND ts >= ?",
+        (shop_id, int(since)),
+    )
+    return (int(row[0]), float(row[1])) if row else (0, 0.0)
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    shop_id: int
+    srid: str
+    ts: datetime
+    nm_id: int
+    supplier_article: str
+    subject: str
+    tech_size: str
+    warehouse: str
+    region: str
+    price_with_disc: float
+    is_cancel: bool
+
+
+def _raw_orders_query(
+    shop_ids: Sequence[int], start: datetime, end: datetime, limit: int
+) -> tuple[str, tuple[object, ...]]:
+    return (
+        "SELECT shop_id, srid, ts, nm_id, supplier_article, subject, tech_size, warehouse, "
+        "region, price_with_disc, is_cancel FROM orders "
+        f"WHERE shop_id IN ({marks(shop_ids)}) AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?",
+        (*shop_ids, unix(start), unix(end), limit),
+    )
+
+
+def _order_row(r: Sequence[Any]) -> OrderRow:
+    return OrderRow(
+        shop_id=int(r[0]),
+        srid=str(r[1]),
+        ts=datetime.fromtimestamp(int(r[2]), UTC),
+        nm_id=int(r[3]),
+        supplier_article=str(r[4]),
+        subject=str(r[5]),
+        tech_size=str(r[6]),
+        warehouse=str(r[7]),
+        region=str(r[8]),
+        price_with_disc=float(r[9]),
+        is_cancel=bool(r[10]),
+    )
+
+
+async def raw_orders(
+    db: Database, shop_ids: Sequence[int], start: datetime, end: datetime, limit: int
+) -> list[OrderRow]:
+    """Orders placed in [start, end), oldest first, at most `limit` of them."""
+    if not shop_ids:
+        return []
+    rows = await db.fetchall(*_raw_orders_query(shop_ids, start, end, limit))
+    return [_order_row(r) for r in rows]
+
+
+def stream_raw_orders(
+    db: Database, shop_ids: Sequence[int], start: datetime, end: datetime, limit: int
+) -> Iterator[OrderRow]:
+    """The same orders one at a time, for a thread writing the Excel file: read on a read-only
+    connection of that thread's own, so 50,000 of them never sit in memory at once."""
+    if not shop_ids:
         return
-    days = [(shop_id, d, d + DAY) for d in sorted({day_of(h) for h in touched})] if orders else []
-    for table, key, columns, aggregates in _DAILY_SPLITS:
-        await conn.executemany(
-            f"DELETE FROM {table} WHERE shop_id = ?1 AND day >= ?2 AND day < ?3", days
-        )
-        await conn.executemany(
-            f"INSERT INTO {table}(shop_id, day, {key}, orders, orders_sum{columns}) "
-            f"SELECT ?1, ?2, {key}, COUNT(*), SUM(price_with_disc){aggregates} FROM orders "
-            f"WHERE shop_id = ?1 AND ts >= ?2 AND ts < ?3 GROUP BY {key}",
-            days,
-        )
-    # Weeks of products from the days just recomputed (exact, so the weeks are too).
-    weeks = [(shop_id, w, w + WEEK) for w in sorted({week_of(d) for _s, d, _e in days})]
-    await conn.executemany(
-        "DELETE FROM rollup_product_weeks WHERE shop_id = ?1 AND week >= ?2 AND week < ?3", weeks
+    # Not tied to the thread: a reader that stops early leaves the close to the collector.
+    conn = sqlite3.connect(f"file:{db.path}?mode=ro", uri=True, check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        for row in conn.execute(*_raw_orders_query(shop_ids, start, end, limit)):
+            yield _order_row(row)
+    finally:
+        conn.close()
+
+
+async def has_more_orders(
+    db: Database, shop_ids: Sequence[int], start: datetime, end: datetime, limit: int
+) -> bool:
+    """Whether more than `limit` orders were placed in [start, end)."""
+    if not shop_ids:
+        return False
+    sql, params = _raw_orders_query(shop_ids, start, end, limit + 1)
+    row = await db.fetchone(f"SELECT COUNT(*) FROM ({sql})", params)
+    return row is not None and int(row[0]) > limit
+
+
+async def first_order_at(db: Database, shop_ids: Sequence[int]) -> datetime | None:
+    """When the shops' stored data starts (the oldest order or sale)."""
+    if not shop_ids:
+        return None
+    qs = marks(shop_ids)
+    row = await db.fetchone(
+        f"SELECT MIN(t) FROM (SELECT MIN(ts) AS t FROM orders WHERE shop_id IN ({qs}) "
+        f"UNION ALL SELECT MIN(ts) FROM sales WHERE shop_id IN ({qs}))",
+        (*shop_ids, *shop_ids),
     )
-    await conn.executemany(
-        "INSERT INTO rollup_product_weeks(shop_id, week, nm_id, orders, orders_sum, "
-        "supplier_article, subject) SELECT ?1, ?2, nm_id, SUM(orders), SUM(orders_sum), "
-        "MAX(supplier_article), MAX(subject) FROM rollup_products "
-        "WHERE shop_id = ?1 AND day >= ?2 AND day < ?3 GROUP BY nm_id",
-        weeks,
-    )
-    await conn.executemany(
-        "INSERT INTO rollup_hours(shop_id, hour, orders, orders_sum, cancels, cancels_sum, "
-        "buyouts, buyouts_sum, returns, returns_sum, for_pay) "
-        "SELECT s, h, o.n, o.total, c.n, c.total, b.n, b.total, r.n, r.total, "
-        "b.pay - r.pay FROM (SELECT ?1 AS s, ?2 AS h, ?3 AS e) "
-        "JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(price_with_disc), 0) AS total FROM orders "
-        "      WHERE shop_id = ?1 AND ts >= ?2 AND ts < ?3) o "
-        "JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(price_with_disc), 0) AS total FROM orders "
-        "      WHERE shop_id = ?1 AND cancel_ts >= ?2 AND cancel_ts < ?3) c "
-        "JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(price_with_disc), 0) AS total, "
-        "      COALESCE(SUM(ABS(for_pay)), 0) AS pay FROM sales "
-        "      WHERE shop_id = ?1 AND ts >= ?2 AND ts < ?3 AND is_return = 0) b "
-        "JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(ABS(price_with_disc)), 0) AS total, "
-        "      COALESCE(SUM(ABS(for_pay)), 0) AS pay FROM sales "
-        "      WHERE shop_id = ?1 AND ts >= ?2 AND ts < ?3 AND is_return = 1) r "
-        # WHERE true: without it SQLite would read ON CONFLICT as a join constraint.
-        "WHERE true ON CONFLICT(shop_id, hour) DO UPDATE SET orders = excluded.orders, "
-        "orders_sum = excluded.orders_sum, cancels = excluded.cancels, "
-        "cancels_sum = excluded.cancels_sum, buyouts = excluded.buyouts, "
-        "buyouts_sum = excluded.buyouts_sum, returns = excluded.returns, "
-        "returns_sum = excluded.returns_sum, for_pay = excluded.for_pay",
-        params,
-    )
+    if row is None or row[0] is None:
+        return None
+    return datetime.fromtimestamp(int(row[0]), UTC)

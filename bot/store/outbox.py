@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
 
 from bot.store.db import Database
-from bot.store.shops import KEY_CONNECTED, ROUTE_CHANGED, ROUTE_REQUEST
 from bot.store.users import User, user_from_row
+
+#: Owner notices (bot/notify/team.py renders them); the user in payload["actor"] is not told.
+ROUTE_CHANGED = "route_changed"
+ROUTE_REQUEST = "route_request"
+KEY_CONNECTED = "key_connected"
 
 OPEN_STATES = ("pending", "held", "sending")
 # The per-user switch for each kind; kinds missing here (token_dead, token_expiring) always go.
@@ -37,6 +41,79 @@ ALERT_SWITCH = {
 OWNER_KINDS = frozenset(
     {"token_dead", "token_back", "token_expiring", ROUTE_CHANGED, ROUTE_REQUEST, KEY_CONNECTED}
 )
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    kind: str
+    ref: str
+    payload: dict[str, Any]
+    user_id: int | None = None
+
+
+async def add_events(
+    conn: aiosqlite.Connection,
+    shop_id: int,
+    events: Sequence[NewEvent],
+    *,
+    batch: str,
+    catch_up: bool,
+) -> int:
+    """Inserts events at most once each, ever (UNIQUE(shop_id, kind, ref)); returns how many."""
+    if not events:
+        return 0
+    before = conn.total_changes
+    now = time.time()
+    await conn.executemany(
+        "INSERT INTO events(shop_id, kind, ref, batch, catch_up, user_id, payload, created_at) "
+        "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(shop_id, kind, ref) DO NOTHING",
+        [
+            (
+                shop_id,
+                e.kind,
+                e.ref,
+                batch,
+                int(catch_up),
+                e.user_id,
+                json.dumps(e.payload, ensure_ascii=False),
+                now,
+            )
+            for e in events
+        ],
+    )
+    return conn.total_changes - before
+
+
+async def add_shop_events(
+    db: Database, shop_id: int, events: Sequence[NewEvent], batch: str
+) -> int:
+    """Inserts the events at most once each (UNIQUE(shop_id, kind, ref)); returns how many."""
+    if not events:
+        return 0
+    async with db.transaction() as conn:
+        return await add_events(conn, shop_id, events, batch=batch, catch_up=False)
+
+
+async def queue_summary(
+    db: Database, user_id: int, local_day: str, payload: dict[str, Any], now: float
+) -> bool:
+    """Marks the day as summarised and queues the summary, together: a crash between the two
+    can neither lose the day's summary nor send it twice. False when it was already queued."""
+    async with db.transaction() as conn:
+        async with conn.execute(
+            "UPDATE users SET last_summary_day = ? WHERE id = ? "
+            "AND (last_summary_day IS NULL OR last_summary_day != ?)",
+            (local_day, user_id, local_day),
+        ) as cur:
+            if cur.rowcount != 1:
+                return False
+        await conn.execute(
+            "INSERT INTO events(shop_id, kind, ref, user_id, payload, created_at) "
+            "VALUES (0, 'summary', ?, ?, ?, ?) "
+            "ON CONFLICT(shop_id, kind, ref) DO NOTHING",
+            (f"{user_id}:{local_day}", user_id, json.dumps(payload, ensure_ascii=False), now),
+        )
+    return True
 
 
 @dataclass(frozen=True)
@@ -62,12 +139,6 @@ class Due:
     held: bool
     attempts: int
     event: EventRow
-
-
-@dataclass(frozen=True)
-class ProductInfo:
-    title: str
-    photo_url: str | None
 
 
 # What the router decides for one recipient: (state, not_before), or None to skip.
@@ -329,54 +400,7 @@ async def migrate_chat(db: Database, old: int, new: int) -> None:
         )
 
 
-async def today_totals(db: Database, shop_id: int, since: float) -> tuple[int, float]:
-    """Orders of a shop since `since` (the recipient's local midnight): count and sum."""
-    row = await db.fetchone(
-        "SELECT COUNT(*), COALESCE(SUM(price_with_disc), 0) FROM orders "
-        "WHERE shop_id = ? AND ts >= ?",
-        (shop_id, int(since)),
-    )
-    return (int(row[0]), float(row[1])) if row else (0, 0.0)
-
-
-async def products(
-    db: Database, keys: Iterable[tuple[int, int]]
-) -> dict[tuple[int, int], ProductInfo]:
-    wanted = sorted(set(keys))
-    found: dict[tuple[int, int], ProductInfo] = {}
-    for shop_id in {k[0] for k in wanted}:
-        nm_ids = [nm for s, nm in wanted if s == shop_id]
-        rows = await db.fetchall(
-            f"SELECT nm_id, title, photo_url FROM products WHERE shop_id = ? "
-            f"AND nm_id IN ({_marks(nm_ids)})",
-            (shop_id, *nm_ids),
-        )
-        for r in rows:
-            found[(shop_id, int(r["nm_id"]))] = ProductInfo(r["title"] or "", r["photo_url"])
-    return found
-
-
-async def shop_names(db: Database, shop_ids: Iterable[int]) -> dict[int, str]:
-    ids = sorted(set(shop_ids))
-    if not ids:
-        return {}
-    rows = await db.fetchall(f"SELECT id, name FROM shops WHERE id IN ({_marks(ids)})", ids)
-    return {int(r[0]): str(r[1]) for r in rows}
-
-
-async def get_user_row(db: Database, user_id: int) -> User | None:
-    row = await db.fetchone("SELECT * FROM users WHERE id = ?", (user_id,))
-    return user_from_row(row) if row else None
-
-
 async def delivery_states(db: Database) -> dict[str, int]:
     """How many deliveries are in each state (for /status and tests)."""
     rows = await db.fetchall("SELECT state, COUNT(*) FROM deliveries GROUP BY state")
     return {str(r[0]): int(r[1]) for r in rows}
-
-
-async def next_due_at(db: Database) -> float | None:
-    row = await db.fetchone(
-        "SELECT MIN(not_before) FROM deliveries WHERE state IN ('pending', 'held')"
-    )
-    return float(row[0]) if row and row[0] is not None else None

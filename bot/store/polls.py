@@ -1,16 +1,20 @@
-"""Scheduling state per (shop, job) and WB budget rows: what is due, and when WB allows it."""
+"""Scheduling state per (shop, job) and WB budget rows: what is due, when WB allows it, and how
+fresh the stored data is."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 import aiosqlite
 
 from bot.crypto import Sealed
-from bot.store.db import Database
+from bot.store.db import Database, marks
 from bot.store.shops import SHOP_COLUMNS, Shop, sealed_from_row, shop_from_row
+from bot.wb.models import msk_to_utc
 
 # polls.last_error of a poll whose shop's sealed WB key does not open (the bot's fault, not WB's).
 KEY_UNREADABLE = "stored key unreadable"
@@ -169,3 +173,55 @@ async def put_budget(
 async def put_budgets(conn: aiosqlite.Connection, budgets: list[Budget]) -> None:
     """Several budget rows inside the caller's transaction (a poll's result carries them)."""
     await conn.executemany(_PUT_BUDGET, budgets)
+
+
+async def update_poll(conn: aiosqlite.Connection, shop_id: int, job: str, **values: Any) -> None:
+    allowed = {
+        "next_due_at",
+        "last_ok_at",
+        "last_error",
+        "last_error_at",
+        "failures",
+        "cursor",
+        "newest_change",
+        "task",
+        "task_started_at",
+        "baseline_done",
+    }
+    unknown = set(values) - allowed
+    if unknown:
+        raise ValueError(f"not a poll column: {sorted(unknown)}")
+    assignments = ", ".join(f"{name} = ?" for name in values)
+    await conn.execute(
+        f"UPDATE polls SET {assignments} WHERE shop_id = ? AND method = ?",
+        (*values.values(), shop_id, job),
+    )
+
+
+async def data_as_of(db: Database, shop_ids: Sequence[int]) -> datetime | None:
+    """How fresh WB's data is: per shop, the newest `lastChangeDate` WB returned for orders or
+    sales (or, before WB returned any row, the last successful poll of them); over several shops
+    the stalest one, since the sum is only as fresh as its oldest part. None: never polled."""
+    if not shop_ids:
+        return None
+    rows = await db.fetchall(
+        "SELECT shop_id, newest_change, last_ok_at FROM polls "
+        f"WHERE shop_id IN ({marks(shop_ids)}) AND method IN ('orders', 'sales')",
+        tuple(shop_ids),
+    )
+    per_shop: dict[int, datetime] = {}
+    for r in rows:
+        moment: datetime | None = None
+        if r[1]:
+            try:
+                moment = msk_to_utc(str(r[1]))
+            except ValueError:
+                moment = None
+        if moment is None and r[2] is not None:
+            moment = datetime.fromtimestamp(float(r[2]), UTC)
+        if moment is None:
+            continue
+        shop = int(r[0])
+        if shop not in per_shop or moment > per_shop[shop]:
+            per_shop[shop] = moment
+    return min(per_shop.values()) if per_shop else None

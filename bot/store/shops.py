@@ -1,17 +1,18 @@
-"""Shops, their sealed WB tokens, and who may see them."""
+"""Shops, their sealed WB tokens, and who may see them (members, with their alert choices)."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
 import aiosqlite
 
 from bot.crypto import CryptoError, Keyring, Sealed, aad_for
-from bot.store.db import Database
-from bot.store.sync import NewEvent, add_events
+from bot.store.db import Database, marks
+from bot.store.outbox import KEY_CONNECTED, NewEvent, add_events
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,6 @@ SHOP_COLUMNS = (
     "id, seller_id, name, token_type, token_categories, token_read_only, token_expires_at, "
     "token_fingerprint, state, dead_reason, dead_at, alert_chat_id, baseline_done, connected_at"
 )
-
-
-#: Owner notices (bot/notify/team.py renders them); the user in payload["actor"] is not told.
-ROUTE_CHANGED = "route_changed"
-ROUTE_REQUEST = "route_request"
-KEY_CONNECTED = "key_connected"
 
 
 def notice(kind: str, actor: int, **payload: object) -> NewEvent:
@@ -435,3 +430,60 @@ async def reseal_all(db: Database, keyring: Keyring) -> int:
             )
             count += 1
     return count
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A member of a shop who wants low-stock alerts, with their own horizon and zone."""
+
+    user_id: int
+    horizon_days: int
+    timezone: str
+
+
+@dataclass(frozen=True)
+class ExpiringShop:
+    id: int
+    name: str
+    fingerprint: str
+    expires_at: float
+
+
+async def stock_recipients(db: Database, shop_id: int) -> list[Recipient]:
+    """Members of an active shop with the low-stock switch on."""
+    rows = await db.fetchall(
+        "SELECT u.id, u.stock_horizon_days, u.timezone FROM memberships m "
+        "JOIN users u ON u.id = m.user_id JOIN shops s ON s.id = m.shop_id "
+        "WHERE m.shop_id = ? AND s.state = 'active' AND u.alert_stock = 1 ORDER BY u.id",
+        (shop_id,),
+    )
+    return [Recipient(int(r[0]), int(r[1]), str(r[2])) for r in rows]
+
+
+async def expiring_shops(db: Database, before: float) -> list[ExpiringShop]:
+    """Active shops whose key expires before `before`."""
+    rows = await db.fetchall(
+        "SELECT id, name, token_fingerprint, token_expires_at FROM shops "
+        "WHERE state = 'active' AND token_expires_at IS NOT NULL AND token_expires_at < ? "
+        "AND token_fingerprint IS NOT NULL ORDER BY id",
+        (before,),
+    )
+    return [ExpiringShop(int(r[0]), str(r[1]), str(r[2]), float(r[3])) for r in rows]
+
+
+async def active_shops_of(db: Database, user_id: int) -> list[tuple[int, str]]:
+    """(id, name) of the user's active shops."""
+    rows = await db.fetchall(
+        "SELECT s.id, s.name FROM shops s JOIN memberships m ON m.shop_id = s.id "
+        "WHERE m.user_id = ? AND s.state = 'active' ORDER BY s.id",
+        (user_id,),
+    )
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
+async def shop_names(db: Database, shop_ids: Iterable[int]) -> dict[int, str]:
+    ids = sorted(set(shop_ids))
+    if not ids:
+        return {}
+    rows = await db.fetchall(f"SELECT id, name FROM shops WHERE id IN ({marks(ids)})", ids)
+    return {int(r[0]): str(r[1]) for r in rows}

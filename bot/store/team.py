@@ -8,16 +8,8 @@ import time
 import aiosqlite
 
 from bot.store.db import Database
-from bot.store.shops import (
-    ROUTE_CHANGED,
-    ROUTE_REQUEST,
-    SHOP_COLUMNS,
-    Shop,
-    display_name,
-    notice,
-    shop_from_row,
-)
-from bot.store.sync import add_events
+from bot.store.outbox import ROUTE_CHANGED, ROUTE_REQUEST, add_events
+from bot.store.shops import SHOP_COLUMNS, Shop, display_name, notice, shop_from_row
 
 OPEN = "'pending', 'held', 'sending'"
 

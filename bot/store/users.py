@@ -92,5 +92,11 @@ async def update_user(db: Database, user_id: int, **values: object) -> None:
     )
 
 
-async def all_users(db: Database) -> list[User]:
-    return [user_from_row(r) for r in await db.fetchall("SELECT * FROM users ORDER BY id")]
+async def summary_readers(db: Database) -> list[User]:
+    """Users with the daily summary on and at least one active shop."""
+    rows = await db.fetchall(
+        "SELECT * FROM users u WHERE u.alert_summary = 1 AND EXISTS ("
+        "SELECT 1 FROM memberships m JOIN shops s ON s.id = m.shop_id "
+        "WHERE m.user_id = u.id AND s.state = 'active') ORDER BY u.id"
+    )
+    return [user_from_row(r) for r in rows]

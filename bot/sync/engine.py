@@ -25,13 +25,9 @@ import aiosqlite
 from bot.config import Settings
 from bot.crypto import CryptoError, Keyring
 from bot.store import Database
-from bot.store.orders import (
-    insert_fbs_orders,
-    insert_feed_orders,
-    refresh_rollups,
-    upsert_orders,
-    upsert_sales,
-)
+from bot.store.db import bump
+from bot.store.orders import insert_fbs_orders, insert_feed_orders, upsert_orders, upsert_sales
+from bot.store.outbox import NewEvent, add_events
 from bot.store.polls import (
     KEY_UNREADABLE,
     Budget,
@@ -43,16 +39,11 @@ from bot.store.polls import (
     put_budget,
     put_budgets,
     stock_no_data,
-)
-from bot.store.shops import RECHECK, Shop, key_works_again, mark_dead, open_sealed
-from bot.store.sync import (
-    NewEvent,
-    add_events,
-    bump,
-    replace_stock,
     update_poll,
-    upsert_products,
 )
+from bot.store.rollups import refresh_rollups
+from bot.store.shops import RECHECK, Shop, key_works_again, mark_dead, open_sealed
+from bot.store.stock import replace_stock, upsert_products
 from bot.sync.plan import JOBS, jobs_for, next_slot, period_of, token_type_of
 from bot.sync.reviews import poll_reviews
 from bot.wb.client import (
@@ -656,7 +647,7 @@ class SyncEngine:
 
         The spec separates this answer from a 200 whose array is empty. An empty array is a
         report of nothing on WB's shelves (so what the shop had is now 0; see
-        store.sync.replace_stock); one 204 says only that WB has no data to give, and wiping
+        store.stock.replace_stock); one 204 says only that WB has no data to give, and wiping
         the stock on it would tell a seller "sold out" and fire alerts on a WB hiccup. So the
         old rows stay, with their own time, and /stock and /status say since when WB is silent.
 

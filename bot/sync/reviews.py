@@ -19,9 +19,11 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from bot.store.db import bump
+from bot.store.outbox import NewEvent, add_events
+from bot.store.polls import update_poll
 from bot.store.reviews import Listed, store_listing
 from bot.store.shops import Shop
-from bot.store.sync import NewEvent, add_events, bump, update_poll
 from bot.sync.plan import next_slot, token_type_of
 from bot.wb.methods import METHODS, limit_for
 from bot.wb.reviews import Question, Review, parse_new, parse_questions, parse_reviews

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.store import Database
-from bot.store.sync import replace_stock
+from bot.store.stock import replace_stock
 from bot.store.users import User
 from bot.wb.models import StockRow
 from tests.dispatch import app, press, say, tg

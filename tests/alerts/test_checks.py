@@ -11,10 +11,10 @@ import pytest
 
 from bot.notify.checks import DAY, check_stock, check_token_expiry
 from bot.notify.texts import RenderContext, compose
-from bot.store import outbox
-from bot.store.alerts import set_mute
+from bot.store import shops, stock
 from bot.store.outbox import EventRow
 from bot.store.shops import NewToken, connect_shop
+from bot.store.stock import set_mute
 from bot.store.users import ensure_user, update_user
 from tests.alerts.conftest import put_orders, put_stock
 from tests.lang import EN, RU
@@ -55,8 +55,8 @@ async def alert_texts(db, kind: str, language: str) -> list[str]:
         gettext=translate,
         ngettext=translate,
         tz=ZoneInfo("Europe/Moscow"),
-        shop_names=await outbox.shop_names(db, {e.shop_id for e in events}),
-        products=await outbox.products(db, keys) if keys else {},
+        shop_names=await shops.shop_names(db, {e.shop_id for e in events}),
+        products=await stock.products(db, keys) if keys else {},
     )
     return [compose([e], ctx).text for e in events]
 

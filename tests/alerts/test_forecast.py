@@ -11,7 +11,7 @@ from bot.notify.checks import (
     short_sizes,
 )
 from bot.notify.summary import parse_hhmm, summary_due
-from bot.store.alerts import SizeStock
+from bot.store.stock import SizeStock
 
 
 def stock(nm_id: int, size: str, quantity: int) -> SizeStock:

@@ -24,9 +24,8 @@ from bot.crypto import Keyring
 from bot.i18n import make_i18n
 from bot.notify.sender import Sender
 from bot.store import Database
-from bot.store.outbox import delivery_states
+from bot.store.outbox import add_events, delivery_states
 from bot.store.shops import NewToken, connect_shop
-from bot.store.sync import add_events
 from bot.store.users import ensure_user
 from tests.fakes.telegram import FakeTelegram
 from tests.notify.conftest import order

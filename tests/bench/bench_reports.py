@@ -23,9 +23,9 @@ from bot.reports.chart import render_chart
 from bot.reports.metrics import load_report
 from bot.reports.periods import parse_period
 from bot.reports.xlsx import RAW_ORDERS_LIMIT, render_report_xlsx
-from bot.store import Database
-from bot.store import reports as store
-from bot.store.orders import HOUR, refresh_rollups
+from bot.store import Database, rollups
+from bot.store import orders as store_orders
+from bot.store.rollups import HOUR, refresh_rollups
 
 SHOP = 1
 DAYS = 90
@@ -101,9 +101,11 @@ async def main(orders: int) -> None:
                 t0 = time.perf_counter()
                 data = await load_report(db, [SHOP], period, ZONE, now)
                 t1 = time.perf_counter()
-                await store.totals(db, [SHOP], data.start, data.end)
+                await rollups.totals(db, [SHOP], data.start, data.end)
                 t2 = time.perf_counter()
-                rows = await store.raw_orders(db, [SHOP], data.start, data.end, RAW_ORDERS_LIMIT)
+                rows = await store_orders.raw_orders(
+                    db, [SHOP], data.start, data.end, RAW_ORDERS_LIMIT
+                )
                 t3 = time.perf_counter()
                 png = await asyncio.to_thread(
                     render_chart, data.days, data.previous_days, ("o", "s", "a", "b")

@@ -25,7 +25,8 @@ from pydantic import SecretStr
 from bot.config import Settings
 from bot.crypto import Keyring
 from bot.store import Database
-from bot.store.orders import refresh_rollups, upsert_orders
+from bot.store.orders import upsert_orders
+from bot.store.rollups import refresh_rollups
 from bot.sync.engine import SyncEngine
 from bot.wb.client import WBClient
 from bot.wb.limiter import Limiter

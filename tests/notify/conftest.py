@@ -12,9 +12,8 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from bot.i18n import make_i18n
 from bot.notify.sender import Sender
-from bot.store.outbox import delivery_states
+from bot.store.outbox import NewEvent, add_events, delivery_states
 from bot.store.shops import NewToken, connect_shop, set_alert_chat
-from bot.store.sync import NewEvent, add_events
 from bot.store.users import ensure_user, update_user
 from tests.fakes.telegram import FakeTelegram
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.store.orders import insert_feed_orders
-from bot.store.sync import NewEvent
+from bot.store.outbox import NewEvent
 from bot.sync.engine import feed_payload
 from bot.wb.models import FeedOrder
 from tests.lang import nb

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from bot.notify import chat_returned
 from bot.notify.sender import Sender
 from bot.store import outbox
+from bot.store.outbox import NewEvent
 from bot.store.shops import get_shop
-from bot.store.sync import NewEvent
 from tests.lang import nb
 from tests.notify.conftest import add_shop, drain, order, put_events
 

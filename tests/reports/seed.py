@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 from bot.crypto import Keyring
 from bot.store import Database
-from bot.store.orders import refresh_rollups, upsert_orders, upsert_sales
+from bot.store.orders import upsert_orders, upsert_sales
+from bot.store.rollups import refresh_rollups
 from bot.store.shops import NewToken, Shop, connect_shop
 from bot.store.users import ensure_user
 from bot.wb.methods import Category

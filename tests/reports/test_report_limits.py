@@ -18,8 +18,8 @@ from bot.reports import xlsx
 from bot.reports.gate import ReportGate
 from bot.reports.metrics import load_report
 from bot.reports.periods import parse_period
-from bot.store import reports as store
-from bot.store.sync import replace_stock
+from bot.store import orders
+from bot.store.stock import replace_stock
 from tests.dispatch import _ids
 from tests.reports.seed import make_shop, order, store_rows
 from tests.reports.test_stock_view import stock_row
@@ -129,12 +129,12 @@ async def test_orders_sheet_is_streamed_from_the_store_up_to_its_cap(app, monkey
     now = datetime.now(UTC)
     data = await load_report(app.db, [shop.id], parse_period("week", now.date()), UTC, now)
     ids = [shop.id]
-    assert await store.has_more_orders(app.db, ids, data.start, data.end, 2500)
-    assert not await store.has_more_orders(app.db, ids, data.start, data.end, 3000)
-    stream = store.stream_raw_orders(app.db, ids, data.start, data.end, 2501)
+    assert await orders.has_more_orders(app.db, ids, data.start, data.end, 2500)
+    assert not await orders.has_more_orders(app.db, ids, data.start, data.end, 3000)
+    stream = orders.stream_raw_orders(app.db, ids, data.start, data.end, 2501)
     body = await asyncio.to_thread(xlsx.render_report_xlsx, data, stream, UTC, {}, "en")
     sheet = openpyxl.load_workbook(io.BytesIO(body))["orders"]
     srids = [row[9] for row in sheet.iter_rows(min_row=2, values_only=True)]
-    listed = await store.raw_orders(app.db, ids, data.start, data.end, 2500)
+    listed = await orders.raw_orders(app.db, ids, data.start, data.end, 2500)
     assert srids == [o.srid for o in listed] and len(srids) == 2500
     assert sheet.auto_filter.ref == "A1:J2501"

@@ -16,7 +16,8 @@ from bot.reports.metrics import load_report
 from bot.reports.periods import Period
 from bot.reports.text import render_report
 from bot.reports.xlsx import render_report_xlsx
-from bot.store import reports as store
+from bot.store import orders as store_orders
+from bot.store import polls, rollups
 from tests.lang import RU, nb
 from tests.reports.seed import make_shop, mark_polled, order, sale, store_rows, utc
 
@@ -60,14 +61,14 @@ async def test_totals_count_local_days_in_novosibirsk(db, keyring):
     shop = await seed_novosibirsk(db, keyring)
     period = Period("custom", date(2026, 11, 10), date(2026, 11, 12))
     start, end = period.bounds(NSK, utc(2026, 11, 20))
-    t = await store.totals(db, [shop.id], start, end)
+    t = await rollups.totals(db, [shop.id], start, end)
     assert (t.orders, t.orders_sum) == (3, 15500.5)
     assert (t.cancels, t.cancels_sum) == (1, 2500.5)
     assert (t.buyouts, t.buyouts_sum, t.returns, t.returns_sum) == (2, 3000, 1, 1000)
     assert t.for_pay == 1700  # 850 + 1700 - 850
     assert t.buyout_rate == pytest.approx(2 / 4)  # 2 buyouts, 1 return, 1 cancellation
     assert t.average_order == pytest.approx(15500.5 / 3)
-    top = await store.top_products(db, [shop.id], start, end)
+    top = await rollups.top_products(db, [shop.id], start, end)
     assert [(p.nm_id, p.orders, p.orders_sum) for p in top] == [(1, 2, 13000), (2, 1, 2500.5)]
 
 
@@ -104,7 +105,7 @@ async def test_text_chart_and_excel_agree_with_the_seeded_rows(db, keyring):
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert (width, height) == (1200, 800)
 
-    rows = await store.raw_orders(db, [shop.id], data.start, data.end, 1000)
+    rows = await store_orders.raw_orders(db, [shop.id], data.start, data.end, 1000)
     book = openpyxl.load_workbook(io.BytesIO(render_report_xlsx(data, rows, NSK, {})))
     days = list(book["days"].iter_rows(values_only=True))
     assert days[0][:3] == ("day", "orders", "orders_sum")
@@ -168,9 +169,9 @@ async def test_all_shops_together_sum_and_freshness_is_the_stalest(db, keyring):
     await mark_polled(db, b.id, utc(2026, 11, 20, 2), 0)
     period = Period("custom", date(2026, 11, 10), date(2026, 11, 12))
     start, end = period.bounds(NSK, utc(2026, 11, 20))
-    both = await store.totals(db, [a.id, b.id], start, end)
+    both = await rollups.totals(db, [a.id, b.id], start, end)
     assert (both.orders, both.orders_sum) == (4, 15550.5)
-    assert await store.data_as_of(db, [a.id, b.id]) == utc(2026, 11, 20, 2)
+    assert await polls.data_as_of(db, [a.id, b.id]) == utc(2026, 11, 20, 2)
 
 
 async def test_today_is_compared_with_yesterday_until_the_same_time(db, keyring):

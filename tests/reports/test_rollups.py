@@ -13,10 +13,10 @@ import pytest
 
 from bot.reports.metrics import biggest_falls, by_local_day, load_report
 from bot.reports.periods import Period, parse_period
-from bot.store import Database
-from bot.store import reports as store
+from bot.store import Database, rollups
 from bot.store.db import migration_scripts
-from bot.store.orders import insert_fbs_orders, refresh_rollups, upsert_orders, week_of
+from bot.store.orders import insert_fbs_orders, upsert_orders
+from bot.store.rollups import refresh_rollups, week_of
 from bot.wb.models import FbsOrder, Order, utc_to_msk_str
 from tests.reports.seed import make_shop, order, utc
 
@@ -244,9 +244,9 @@ async def raw_product_totals_pair(db, shop_ids, previous, start, end):
     for r in rows:
         names = (int(r[0]), str(r[1] or ""), str(r[2] or ""), str(r[3] or ""))
         if r[4]:
-            current.append(store.ProductTotals(*names, int(r[4]), float(r[5] or 0)))
+            current.append(rollups.ProductTotals(*names, int(r[4]), float(r[5] or 0)))
         if r[6]:
-            before.append(store.ProductTotals(*names, int(r[6]), float(r[7] or 0)))
+            before.append(rollups.ProductTotals(*names, int(r[6]), float(r[7] or 0)))
     for found in (current, before):
         found.sort(key=lambda p: (-p.orders_sum, -p.orders, p.nm_id))
     return current, before
@@ -267,7 +267,7 @@ async def raw_splits(db, shop_ids, start, end):
             had[1] += r[3]
     return tuple(
         sorted(
-            (store.SplitRow(name, int(n), total) for name, (n, total) in found.items()),
+            (rollups.SplitRow(name, int(n), total) for name, (n, total) in found.items()),
             key=lambda s: (-s.orders_sum, -s.orders, s.name),
         )
         for found in sums
@@ -377,7 +377,7 @@ async def test_report_numbers_from_rollups_equal_raw_rows_for_random_periods(db,
         )
         same(data.products, products, label)
         same(data.falls, biggest_falls(products, before), label)
-        top = await store.top_products(db, shop_ids, data.start, data.end)
+        top = await rollups.top_products(db, shop_ids, data.start, data.end)
         alone, _none = await raw_product_totals_pair(
             db, shop_ids, (data.start, data.start), data.start, data.end
         )
@@ -386,7 +386,7 @@ async def test_report_numbers_from_rollups_equal_raw_rows_for_random_periods(db,
         same(data.warehouses, warehouses, label)
         same(data.regions, regions, label)
 
-        hours = await store.hourly(db, shop_ids, data.previous_start, data.end)
+        hours = await rollups.hourly(db, shop_ids, data.previous_start, data.end)
         cut = datetime.fromtimestamp(int(data.previous_end.timestamp()) // HOUR * HOUR, UTC)
         for got, want in (
             (data.days, by_local_day(hours, period.day_list(), zone)),

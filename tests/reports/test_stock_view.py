@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 
-from bot.store.sync import replace_stock
+from bot.store.stock import replace_stock
 from bot.store.users import ensure_user, update_user
 from bot.wb.models import StockRow, parse_stock
 from tests.fakes.wb import SPEC_REMAINS_ROW

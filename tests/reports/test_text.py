@@ -24,7 +24,7 @@ from bot.reports.text import (
     totals_lines,
     usage,
 )
-from bot.store.reports import ProductTotals, SplitRow
+from bot.store.rollups import ProductTotals, SplitRow
 from tests.lang import EN, RU, nb
 
 MSK = ZoneInfo("Europe/Moscow")

@@ -13,7 +13,8 @@ from bot.reports.metrics import ReportData, Totals
 from bot.reports.periods import Period
 from bot.reports.stock import StockLine
 from bot.reports.xlsx import render_report_xlsx, render_stock_xlsx
-from bot.store.reports import OrderRow, ProductTotals
+from bot.store.orders import OrderRow
+from bot.store.rollups import ProductTotals
 
 MSK = ZoneInfo("Europe/Moscow")
 LONG_TITLE = "Платье летнее женское из хлопка с длинным рукавом"

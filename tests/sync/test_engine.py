@@ -223,7 +223,8 @@ async def test_a_restarted_engine_does_not_call_wb_sooner(rig):
 async def test_an_order_moved_to_another_hour_leaves_its_old_rollup(db):
     from datetime import UTC
 
-    from bot.store.orders import insert_fbs_orders, refresh_rollups, upsert_orders
+    from bot.store.orders import insert_fbs_orders, upsert_orders
+    from bot.store.rollups import refresh_rollups
     from bot.wb.models import FbsOrder, parse_orders
 
     early = datetime(2026, 11, 20, 9, 59, 50, tzinfo=UTC)

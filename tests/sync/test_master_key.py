@@ -12,9 +12,8 @@ from pydantic import SecretStr
 from bot.crypto import Keyring, new_key, parse_keys
 from bot.masterkey import keyring_at_start
 from bot.notify.texts import RENDERERS, RenderContext
-from bot.store.outbox import _event
+from bot.store.outbox import NewEvent, _event, add_events
 from bot.store.polls import KEY_UNREADABLE
-from bot.store.sync import NewEvent, add_events
 from tests.sync.conftest import settings_for
 from tests.sync.test_engine import baseline_done, count
 

@@ -1,5 +1,16 @@
-"""Read-only queries for reports (/report, /stock, the daily summary). Reports read the store,
-never WB; the numbers' definitions are those of bot.store.orders and bot.reports.metrics.
+"""The rollups of orders and sales, and the report queries that read them (/report, the daily
+summary). Reports read the store, never WB; the numbers' definitions are those of
+bot.store.orders and bot.reports.metrics.
+
+Rollups, all recomputed from the raw rows for every touched bucket in the caller's transaction
+(so they are exact, and a row that moves leaves its old bucket):
+- `rollup_hours`: the totals per shop and UTC hour;
+- `rollup_products`, `rollup_warehouses`, `rollup_regions`: orders (count and `priceWithDisc`
+  sum, by order time) per shop and UTC day and per product / warehouse / region; products also
+  keep MAX(supplier_article) and MAX(subject) of the day. Reports read whole UTC days from them
+  and the partial days at a period's edges from the raw rows;
+- `rollup_product_weeks`: `rollup_products` summed per UTC week (Monday to Monday), recomputed
+  from the days just recomputed, for long periods.
 
 Totals come from `rollup_hours` (UTC hours kept exact at ingest), so any period in any time zone
 is a sum of at most a few thousand small rows. A period's bounds are floored to the UTC hour: for
@@ -21,41 +32,121 @@ than the raw rows they replace.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import groupby, pairwise
-from typing import Any, Literal
+from itertools import pairwise
+from typing import Literal
+
+import aiosqlite
 
 from bot.reports.metrics import Totals
-from bot.store.db import BUSY_TIMEOUT_MS, Database
-from bot.store.orders import DAY, WEEK, week_of
-from bot.wb.models import msk_to_utc
+from bot.store.db import Database, marks, unix
 
 HOUR = 3600
+DAY = 86400
+WEEK = 7 * DAY
+MONDAY = 4 * DAY  # 1970-01-05, the first Monday: weeks run Monday to Monday, UTC
+
+
+def hour_of(ts: float) -> int:
+    return int(ts // HOUR * HOUR)
+
+
+def day_of(ts: float) -> int:
+    return int(ts // DAY * DAY)
+
+
+def week_of(ts: float) -> int:
+    """The start of the UTC week (Monday 00:00) holding `ts`."""
+    return int((ts - MONDAY) // WEEK * WEEK + MONDAY)
+
+
+# Per-day recomputation of the order splits: each day is deleted and rebuilt from its raw rows
+# (through the orders_report index, which covers every column read), so a key that has no orders
+# left that day disappears. (table, key column, the extra columns, their aggregates)
+_DAILY_SPLITS = (
+    (
+        "rollup_products",
+        "nm_id",
+        ", supplier_article, subject",
+        ", MAX(supplier_article), MAX(subject)",
+    ),
+    ("rollup_warehouses", "warehouse", "", ""),
+    ("rollup_regions", "region", "", ""),
+)
+
+
+async def refresh_rollups(
+    conn: aiosqlite.Connection, shop_id: int, hours: Iterable[int], *, orders: bool = True
+) -> None:
+    """Recomputes the given hours (and the UTC days they fall in) from the raw rows, so every
+    rollup is always exact. ``orders=False`` (only sales changed) leaves the per-product, -
+    warehouse and -region order rollups alone: sales cannot change them."""
+    touched = sorted(set(hours))
+    params = [(shop_id, h, h + HOUR) for h in touched]
+    if not params:
+        return
+    days = [(shop_id, d, d + DAY) for d in sorted({day_of(h) for h in touched})] if orders else []
+    for table, key, columns, aggregates in _DAILY_SPLITS:
+        await conn.executemany(
+            f"DELETE FROM {table} WHERE shop_id = ?1 AND day >= ?2 AND day < ?3", days
+        )
+        await conn.executemany(
+            f"INSERT INTO {table}(shop_id, day, {key}, orders, orders_sum{columns}) "
+            f"SELECT ?1, ?2, {key}, COUNT(*), SUM(price_with_disc){aggregates} FROM orders "
+            f"WHERE shop_id = ?1 AND ts >= ?2 AND ts < ?3 GROUP BY {key}",
+            days,
+        )
+    # Weeks of products from the days just recomputed (exact, so the weeks are too).
+    weeks = [(shop_id, w, w + WEEK) for w in sorted({week_of(d) for _s, d, _e in days})]
+    await conn.executemany(
+        "DELETE FROM rollup_product_weeks WHERE shop_id = ?1 AND week >= ?2 AND week < ?3", weeks
+    )
+    await conn.executemany(
+        "INSERT INTO rollup_product_weeks(shop_id, week, nm_id, orders, orders_sum, "
+        "supplier_article, subject) SELECT ?1, ?2, nm_id, SUM(orders), SUM(orders_sum), "
+        "MAX(supplier_article), MAX(subject) FROM rollup_products "
+        "WHERE shop_id = ?1 AND day >= ?2 AND day < ?3 GROUP BY nm_id",
+        weeks,
+    )
+    await conn.executemany(
+        "INSERT INTO rollup_hours(shop_id, hour, orders, orders_sum, cancels, cancels_sum, "
+        "buyouts, buyouts_sum, returns, returns_sum, for_pay) "
+        "SELECT s, h, o.n, o.total, c.n, c.total, b.n, b.total, r.n, r.total, "
+        "b.pay - r.pay FROM (SELECT ?1 AS s, ?2 AS h, ?3 AS e) "
+        "JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(price_with_disc), 0) AS total FROM orders "
+        "      WHERE shop_id = ?1 AND ts >= ?2 AND ts < ?3) o "
+        "JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(price_with_disc), 0) AS total FROM orders "
+        "      WHERE shop_id = ?1 AND cancel_ts >= ?2 AND cancel_ts < ?3) c "
+        "JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(price_with_disc), 0) AS total, "
+        "      COALESCE(SUM(ABS(for_pay)), 0) AS pay FROM sales "
+        "      WHERE shop_id = ?1 AND ts >= ?2 AND ts < ?3 AND is_return = 0) b "
+        "JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(ABS(price_with_disc)), 0) AS total, "
+        "      COALESCE(SUM(ABS(for_pay)), 0) AS pay FROM sales "
+        "      WHERE shop_id = ?1 AND ts >= ?2 AND ts < ?3 AND is_return = 1) r "
+        # WHERE true: without it SQLite would read ON CONFLICT as a join constraint.
+        "WHERE true ON CONFLICT(shop_id, hour) DO UPDATE SET orders = excluded.orders, "
+        "orders_sum = excluded.orders_sum, cancels = excluded.cancels, "
+        "cancels_sum = excluded.cancels_sum, buyouts = excluded.buyouts, "
+        "buyouts_sum = excluded.buyouts_sum, returns = excluded.returns, "
+        "returns_sum = excluded.returns_sum, for_pay = excluded.for_pay",
+        params,
+    )
+
+
 _TOTALS_COLUMNS = (
     "orders, orders_sum, cancels, cancels_sum, buyouts, buyouts_sum, returns, returns_sum, for_pay"
 )
 
 
-def _ts(moment: datetime) -> int:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("an aware datetime is required")
-    return int(moment.timestamp())
-
-
 def _hour_floor(moment: datetime) -> int:
-    return _ts(moment) // HOUR * HOUR
+    return unix(moment) // HOUR * HOUR
 
 
 def _hour_ceil(moment: datetime) -> int:
     """An end that falls inside an hour takes that hour in: "today" includes the last minutes."""
-    return -(-_ts(moment) // HOUR) * HOUR
-
-
-def _marks(ids: Sequence[int]) -> str:
-    return ",".join("?" * len(ids))
+    return -(-unix(moment) // HOUR) * HOUR
 
 
 def _totals_of(row: Sequence[object] | None) -> Totals:
@@ -82,7 +173,7 @@ async def totals(db: Database, shop_ids: Sequence[int], start: datetime, end: da
     sums = ", ".join(f"COALESCE(SUM({c.strip()}), 0)" for c in _TOTALS_COLUMNS.split(","))
     row = await db.fetchone(
         f"SELECT {sums} FROM rollup_hours "
-        f"WHERE shop_id IN ({_marks(shop_ids)}) AND hour >= ? AND hour < ?",
+        f"WHERE shop_id IN ({marks(shop_ids)}) AND hour >= ? AND hour < ?",
         (*shop_ids, _hour_floor(start), _hour_ceil(end)),
     )
     return _totals_of(row)
@@ -98,7 +189,7 @@ async def hourly(
     sums = ", ".join(f"SUM({c.strip()})" for c in _TOTALS_COLUMNS.split(","))
     rows = await db.fetchall(
         f"SELECT hour, {sums} FROM rollup_hours "
-        f"WHERE shop_id IN ({_marks(shop_ids)}) AND hour >= ? AND hour < ? "
+        f"WHERE shop_id IN ({marks(shop_ids)}) AND hour >= ? AND hour < ? "
         "GROUP BY hour ORDER BY hour",
         (*shop_ids, _hour_floor(start), _hour_ceil(end)),
     )
@@ -118,7 +209,7 @@ async def range_totals(
     rows = await db.fetchall(
         f"WITH r(i, lo, hi) AS (VALUES {', '.join(['(?, ?, ?)'] * len(wanted))}) "
         f"SELECT r.i, {sums} FROM r JOIN rollup_hours h "
-        f"ON h.shop_id IN ({_marks(shop_ids)}) AND h.hour >= r.lo AND h.hour < r.hi "
+        f"ON h.shop_id IN ({marks(shop_ids)}) AND h.hour >= r.lo AND h.hour < r.hi "
         "GROUP BY r.i",
         (*(v for w in wanted for v in w), *shop_ids),
     )
@@ -140,7 +231,11 @@ class ProductTotals:
 #: A piece of a report window: [lo, hi) and what its orders count for, one weight per figure
 #: (e.g. (1, 0): the current period, (0, 1): the previous one, (0, 0): neither).
 Segment = tuple[int, int, tuple[int, ...]]
+
+
 Ranges = tuple[tuple[int, int], ...]
+
+
 #: Where a piece's rows come from: raw `orders` (by `ts`), a daily rollup (by `day`) or a
 #: weekly one (by `week`); the value is also the column the piece's range applies to.
 Source = Literal["ts", "day", "week"]
@@ -228,14 +323,14 @@ def _branches(
 ) -> tuple[str, list[object]]:
     """The pieces as one UNION ALL: `sql_for(source, weights)` gives each branch's SQL, with
     `{where}` where the shop, range and guard conditions go."""
-    marks = _marks(shop_ids)
+    qs = marks(shop_ids)
     sqls: list[str] = []
     params: list[object] = []
 
     def exists(ranges: Ranges) -> str:
         params.extend(v for lo, hi in ranges for v in (*shop_ids, lo, hi))
         return " OR ".join(
-            f"EXISTS (SELECT 1 FROM orders WHERE shop_id IN ({marks}) AND ts >= ? AND ts < ?)"
+            f"EXISTS (SELECT 1 FROM orders WHERE shop_id IN ({qs}) AND ts >= ? AND ts < ?)"
             for _ in ranges
         )
 
@@ -249,7 +344,7 @@ def _branches(
             guard = f" AND ({exists(piece.busy)})"
         head, tail = sql_for(piece.source, piece.weights).split("{where}")
         sqls.append(
-            f"{head} WHERE shop_id IN ({marks}) AND {column} >= ? AND {column} < ?{guard}{tail}"
+            f"{head} WHERE shop_id IN ({qs}) AND {column} >= ? AND {column} < ?{guard}{tail}"
         )
     return " UNION ALL ".join(sqls), params
 
@@ -269,8 +364,8 @@ async def product_totals_pair(
     biggest sum first. A product's article and subject are the greatest over its orders in
     [previous start, end) (orders between the periods included). Whole UTC days come from
     `rollup_products`, the rest from raw rows (see `_plan`), in one statement."""
-    lo, hi, begin = _ts(previous[0]), _ts(end), _ts(start)
-    cut = min(_ts(previous[1]), begin)  # the previous period counts orders before this
+    lo, hi, begin = unix(previous[0]), unix(end), unix(start)
+    cut = min(unix(previous[1]), begin)  # the previous period counts orders before this
     if not shop_ids or lo >= hi:
         return [], []
     inner = sorted({lo, hi, *(p for p in (cut, begin) if lo < p < hi)})
@@ -340,7 +435,7 @@ async def splits(
 ) -> tuple[list[SplitRow], list[SplitRow]]:
     """Orders per warehouse and per region in [start, end), biggest sum first. Whole UTC days
     come from the daily rollups, the rest from raw rows (see `_plan`), in one statement."""
-    lo, hi = _ts(start), _ts(end)
+    lo, hi = unix(start), unix(end)
     if not shop_ids or lo >= hi:
         return [], []
     pieces = _plan([(lo, hi, (1,))])
@@ -373,201 +468,3 @@ async def splits(
     for found in sums:
         found.sort(key=lambda s: (-s.orders_sum, -s.orders, s.name))
     return sums
-
-
-@dataclass(frozen=True)
-class OrderRow:
-    shop_id: int
-    srid: str
-    ts: datetime
-    nm_id: int
-    supplier_article: str
-    subject: str
-    tech_size: str
-    warehouse: str
-    region: str
-    price_with_disc: float
-    is_cancel: bool
-
-
-def _raw_orders_query(
-    shop_ids: Sequence[int], start: datetime, end: datetime, limit: int
-) -> tuple[str, tuple[object, ...]]:
-    return (
-        "SELECT shop_id, srid, ts, nm_id, supplier_article, subject, tech_size, warehouse, "
-        "region, price_with_disc, is_cancel FROM orders "
-        f"WHERE shop_id IN ({_marks(shop_ids)}) AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?",
-        (*shop_ids, _ts(start), _ts(end), limit),
-    )
-
-
-def _order_row(r: Sequence[Any]) -> OrderRow:
-    return OrderRow(
-        shop_id=int(r[0]),
-        srid=str(r[1]),
-        ts=datetime.fromtimestamp(int(r[2]), UTC),
-        nm_id=int(r[3]),
-        supplier_article=str(r[4]),
-        subject=str(r[5]),
-        tech_size=str(r[6]),
-        warehouse=str(r[7]),
-        region=str(r[8]),
-        price_with_disc=float(r[9]),
-        is_cancel=bool(r[10]),
-    )
-
-
-async def raw_orders(
-    db: Database, shop_ids: Sequence[int], start: datetime, end: datetime, limit: int
-) -> list[OrderRow]:
-    """Orders placed in [start, end), oldest first, at most `limit` of them."""
-    if not shop_ids:
-        return []
-    rows = await db.fetchall(*_raw_orders_query(shop_ids, start, end, limit))
-    return [_order_row(r) for r in rows]
-
-
-def stream_raw_orders(
-    db: Database, shop_ids: Sequence[int], start: datetime, end: datetime, limit: int
-) -> Iterator[OrderRow]:
-    """The same orders one at a time, for a thread writing the Excel file: read on a read-only
-    connection of that thread's own, so 50,000 of them never sit in memory at once."""
-    if not shop_ids:
-        return
-    # Not tied to the thread: a reader that stops early leaves the close to the collector.
-    conn = sqlite3.connect(f"file:{db.path}?mode=ro", uri=True, check_same_thread=False)
-    try:
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        for row in conn.execute(*_raw_orders_query(shop_ids, start, end, limit)):
-            yield _order_row(row)
-    finally:
-        conn.close()
-
-
-async def has_more_orders(
-    db: Database, shop_ids: Sequence[int], start: datetime, end: datetime, limit: int
-) -> bool:
-    """Whether more than `limit` orders were placed in [start, end)."""
-    if not shop_ids:
-        return False
-    sql, params = _raw_orders_query(shop_ids, start, end, limit + 1)
-    row = await db.fetchone(f"SELECT COUNT(*) FROM ({sql})", params)
-    return row is not None and int(row[0]) > limit
-
-
-async def first_order_at(db: Database, shop_ids: Sequence[int]) -> datetime | None:
-    """When the shops' stored data starts (the oldest order or sale)."""
-    if not shop_ids:
-        return None
-    marks = _marks(shop_ids)
-    row = await db.fetchone(
-        f"SELECT MIN(t) FROM (SELECT MIN(ts) AS t FROM orders WHERE shop_id IN ({marks}) "
-        f"UNION ALL SELECT MIN(ts) FROM sales WHERE shop_id IN ({marks}))",
-        (*shop_ids, *shop_ids),
-    )
-    if row is None or row[0] is None:
-        return None
-    return datetime.fromtimestamp(int(row[0]), UTC)
-
-
-async def data_as_of(db: Database, shop_ids: Sequence[int]) -> datetime | None:
-    """How fresh WB's data is: per shop, the newest `lastChangeDate` WB returned for orders or
-    sales (or, before WB returned any row, the last successful poll of them); over several shops
-    the stalest one, since the sum is only as fresh as its oldest part. None: never polled."""
-    if not shop_ids:
-        return None
-    rows = await db.fetchall(
-        "SELECT shop_id, newest_change, last_ok_at FROM polls "
-        f"WHERE shop_id IN ({_marks(shop_ids)}) AND method IN ('orders', 'sales')",
-        tuple(shop_ids),
-    )
-    per_shop: dict[int, datetime] = {}
-    for r in rows:
-        moment: datetime | None = None
-        if r[1]:
-            try:
-                moment = msk_to_utc(str(r[1]))
-            except ValueError:
-                moment = None
-        if moment is None and r[2] is not None:
-            moment = datetime.fromtimestamp(float(r[2]), UTC)
-        if moment is None:
-            continue
-        shop = int(r[0])
-        if shop not in per_shop or moment > per_shop[shop]:
-            per_shop[shop] = moment
-    return min(per_shop.values()) if per_shop else None
-
-
-async def last_checked(db: Database, shop_ids: Sequence[int]) -> datetime | None:
-    """The last successful poll of orders or sales of any of the shops."""
-    if not shop_ids:
-        return None
-    row = await db.fetchone(
-        "SELECT MAX(last_ok_at) FROM polls "
-        f"WHERE shop_id IN ({_marks(shop_ids)}) AND method IN ('orders', 'sales')",
-        tuple(shop_ids),
-    )
-    if row is None or row[0] is None:
-        return None
-    return datetime.fromtimestamp(float(row[0]), UTC)
-
-
-@dataclass(frozen=True)
-class StockRecord:
-    """One product's stock over its sizes and the shop's real warehouses, with the product's
-    orders in the cover window (every warehouse, FBS included, cancelled ones too: the same
-    count the low-stock alert divides by, see bot.notify.checks)."""
-
-    shop_id: int
-    nm_id: int
-    vendor_code: str
-    subject: str
-    quantity: int
-    warehouses: tuple[tuple[str, int], ...]  # where it lies, most first; () when sold out
-    orders_14d: int
-    updated_at: datetime
-
-
-async def stock_with_orders(
-    db: Database, shop_ids: Sequence[int], since: datetime
-) -> list[StockRecord]:
-    """Stock per product (sizes and warehouses summed) with its orders since `since`.
-
-    Per product, not per warehouse: WB now reports stock on aggregated warehouses ("Склад WB
-    РФ", "Склад WB СГТ РФ", "Минск" apart) while orders keep naming where they ship from, so a
-    warehouse's stock cannot be matched with that warehouse's orders."""
-    if not shop_ids:
-        return []
-    marks = _marks(shop_ids)
-    # One pass over the window's orders (by the (shop_id, ts) index), joined to the snapshot.
-    rows = await db.fetchall(
-        "WITH recent AS (SELECT shop_id, nm_id, COUNT(*) AS n FROM orders "
-        f"  WHERE shop_id IN ({marks}) AND ts >= ? GROUP BY shop_id, nm_id) "
-        "SELECT s.shop_id, s.nm_id, MAX(s.vendor_code), MAX(s.subject), s.warehouse, "
-        "SUM(s.quantity), COALESCE(MAX(r.n), 0), MAX(s.updated_at) "
-        "FROM stock s LEFT JOIN recent r ON r.shop_id = s.shop_id AND r.nm_id = s.nm_id "
-        f"WHERE s.shop_id IN ({marks}) GROUP BY s.shop_id, s.nm_id, s.warehouse "
-        "ORDER BY s.shop_id, s.nm_id",
-        (*shop_ids, _ts(since), *shop_ids),
-    )
-    found: list[StockRecord] = []
-    for (shop_id, nm_id), group in groupby(rows, key=lambda r: (int(r[0]), int(r[1]))):
-        parts = list(group)
-        places = sorted(
-            ((str(r[4]), int(r[5] or 0)) for r in parts if r[4] and int(r[5] or 0) > 0),
-            key=lambda p: (-p[1], p[0]),
-        )
-        found.append(
-            StockRecord(
-                shop_id=shop_id,
-                nm_id=nm_id,
-                vendor_code=max(str(r[2] or "") for r in parts),
-                subject=max(str(r[3] or "") for r in parts),
-                quantity=sum(q for _name, q in places),
-                warehouses=tuple(places),
-                orders_14d=int(parts[0][6] or 0),
-                updated_at=datetime.fromtimestamp(max(float(r[7]) for r in parts), UTC),
-            )
-        )
-    return found
