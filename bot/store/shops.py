@@ -358,6 +358,9 @@ async def disconnect(db: Database, shop_id: int, wipe: bool) -> None:
                 "wb_budget",
                 "stock_mutes",
                 "events",
+                "finance_rows",
+                "finance_sums",
+                "finance_periods",
             ):
                 await conn.execute(f"DELETE FROM {table} WHERE shop_id = ?", (shop_id,))
             await conn.execute("DELETE FROM memberships WHERE shop_id = ?", (shop_id,))

@@ -44,6 +44,7 @@ from bot.store.polls import (
 from bot.store.rollups import refresh_rollups
 from bot.store.shops import RECHECK, Shop, key_works_again, mark_dead, open_sealed
 from bot.store.stock import replace_stock, upsert_products
+from bot.sync.finance import poll_finance
 from bot.sync.plan import JOBS, jobs_for, next_slot, period_of, token_type_of
 from bot.sync.reviews import poll_reviews
 from bot.wb.client import (
@@ -256,6 +257,8 @@ class SyncEngine:
                 await self._cards(shop, token, poll, period)
             elif poll.job == "reviews":
                 await poll_reviews(self, shop, token, poll, period)
+            elif poll.job == "finance":
+                await poll_finance(self, shop, token, poll, period)
         except NotYet as wait:
             # A next page the budget holds back (a Base key: hours) comes as a new cycle that
             # looks back again, unless that page was cut inside the look-back itself.

@@ -28,6 +28,7 @@ JOBS: dict[str, Job] = {
     "fbs": Job("fbs", METHODS["fbs_new"], Category.MARKETPLACE),
     "cards": Job("cards", METHODS["cards"], Category.CONTENT),
     "reviews": Job("reviews", METHODS["feedbacks"], Category.FEEDBACKS),
+    "finance": Job("finance", METHODS["finance_detailed"], Category.FINANCE),
 }
 
 

@@ -420,6 +420,26 @@ class WBClient:
         resp = await self.call(METHODS[what], token, params=params, on_headers=on_headers)
         return resp.data
 
+    async def finance_detailed(
+        self,
+        token: str,
+        body: Mapping[str, Any],
+        *,
+        on_headers: HeadersCallback | None = None,
+    ) -> list[Any] | None:
+        """One page of the finance report (bot.wb.finance.request_body makes ``body``); None
+        when WB answers 204, the end of the report (13-finances.yaml postV1SalesReportsDetailed:
+        "Повторяйте запрос, пока не получите ответ 204")."""
+        resp = await self.call(
+            METHODS["finance_detailed"], token, json_body=dict(body), on_headers=on_headers
+        )
+        if resp.data is None:
+            return None
+        if not isinstance(resp.data, list):
+            raise WBBadResponse("finance_detailed: expected an array", headers=resp.headers)
+        rows: list[Any] = resp.data
+        return rows
+
     async def seller_info(
         self, token: str, *, on_headers: HeadersCallback | None = None
     ) -> dict[str, Any]:

@@ -114,6 +114,7 @@ MARKETPLACE = "marketplace-api"
 CONTENT = "content-api"
 COMMON = "common-api"
 FEEDBACKS_HOST = "feedbacks-api"
+FINANCE_HOST = "finance-api"
 #: The hosts WB's sandbox has (wb-api.md "Sandbox", feedbacks-api-sandbox included): a Test token
 #: can call nothing else, so the bot never plans Analytics (stock, order feed) or common-api
 #: (shop name) calls for one.
@@ -279,6 +280,25 @@ _METHODS: tuple[Method, ...] = (
             base=Limit(period=DAY, count=1, burst=1),
         ),
         min_poll=DAY,
+    ),
+    Method(
+        name="finance_detailed",
+        host=FINANCE_HOST,
+        path="/api/finance/v1/sales-reports/detailed",
+        http_method="POST",
+        category=Category.FINANCE,
+        group="finance.sales_reports_detailed",
+        # 13-finances.yaml postV1SalesReportsDetailed (ZloyDeDD/wb-api-skill; MissiaL
+        # financial-reports-and-accounting.json x-wb-rate-limits agrees): Personal, Service,
+        # Base with secret "1 мин | 1 запрос | 1 мин | 1 запрос"; Base "24 ч | 2 запроса |
+        # 12 ч | 1 запрос": one page every 12 hours.
+        limits=_per_type(
+            personal=Limit(period=MINUTE, count=1, burst=1),
+            base=Limit(period=DAY, count=2, burst=1),
+        ),
+        # WB publishes a weekly report a week and daily ones a day: the job looks at what is
+        # due once an hour at most (it pages on at once while a report has more pages).
+        min_poll=HOUR,
     ),
     Method(
         name="ping",

@@ -37,6 +37,7 @@ GET  /feedbacks-api/api/v1/new-feedbacks-questions          ``feedbacks``       
 GET  /feedbacks-api/api/v1/feedbacks                       ``feedbacks``       feedbacks
 GET  /feedbacks-api/api/v1/questions                       ``feedbacks``       feedbacks
 GET  /feedbacks-api/api/v1/{feedbacks,questions}/count-unanswered  ``feedbacks``  feedbacks
+POST /finance-api/api/finance/v1/sales-reports/detailed    ``finance_detailed`` finance
 =========================================================  ==================  ===========
 
 Anything else (including the removed ``supplier/incomes``, ``supplier/stocks`` and
@@ -112,6 +113,12 @@ Helpers (synchronous; call them from the event loop the server runs in):
 - ``add_feedback(sid, rating, text="", *, pros="", cons="", nm_id=None, photos=0, created=None)
   -> row``; ``answer_feedback(sid, id)``; ``add_question(sid, text, *, nm_id=None) -> row``;
   ``answer_question(sid, id)``; ``view_all(sid)`` (the seller saw everything in the cabinet).
+- ``add_finance_rows(sid, rows, *, date_from, date_to, period="weekly", report_id=None)
+  -> rows`` (a report of the finance report ``sales-reports/detailed``; each row gets every
+  required field, string money, ``rrdId`` ascending); ``add_finance_week(sid, monday, *,
+  period="weekly") -> rows`` (a realistic week for the catalogue: sales, a return, logistics
+  both ways, storage, acceptance, a penalty, a deduction, an additional payment, a rebill;
+  daily splits it into one report per day); ``finance_rows(sid, period) -> rows``.
 - ``revoke(token_or_sid)`` / ``restore(token_or_sid)``.
 - ``fail_next(target, status, *, body=None, headers=None, times=1, sid=None, retry=None)``,
   ``hang_next(target, seconds, times=1, *, sid=None)``, ``malformed_next(target, payload, *,
@@ -153,6 +160,7 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from tests.fakes import wb_finance
 from tests.fakes.tokens import ACC_BASE, ACC_TEST, CATEGORY_BITS, b64url_decode
 
 MSK = timezone(timedelta(hours=3), "MSK")
@@ -163,6 +171,7 @@ HOSTS = (
     "content-api",
     "common-api",
     "feedbacks-api",
+    "finance-api",
 )
 
 #: Category needed by each host's ``/ping`` (``None``: any token will do).
@@ -173,6 +182,7 @@ HOST_CATEGORY: dict[str, str | None] = {
     "content-api": "content",
     "common-api": None,
     "feedbacks-api": "feedbacks",
+    "finance-api": "finance",
 }
 
 NOT_CANCELLED = "0001-01-01T00:00:00"
@@ -244,6 +254,9 @@ LIMITS: dict[str, tuple[RateLimit, RateLimit]] = {
     # продавца для всех методов категории Вопросы и отзывы": Personal/Service/Base with secret
     # 1 s | 3 | 333 ms | burst 6; Base 1 h | 5 | 12 min | burst 1. One group, one bucket.
     "feedbacks": (RateLimit(1, 3, 6), RateLimit(3600, 5, 1)),
+    # 13-finances.yaml postV1SalesReportsDetailed: Personal/Service/Base with secret
+    # "1 мин | 1 запрос | 1 мин | 1 запрос"; Base "24 ч | 2 запроса | 12 ч | 1 запрос".
+    "finance_detailed": (RateLimit(60, 1, 1), RateLimit(24 * 3600, 2, 1)),
 }
 
 #: Test (sandbox) rows where WB gives one (orders-fbs: "Test | 1 minute | 150 requests | ... |
@@ -665,6 +678,10 @@ class SellerState:
     cards: _CardStore = field(default_factory=_CardStore)
     feedbacks: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> review
     questions: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> question
+    # The finance report's rows per period ("weekly", "daily"), ascending rrdId.
+    finance: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {p: [] for p in wb_finance.PERIODS}
+    )
 
     def product(self, nm_id: int) -> Product | None:
         for p in self.products:
@@ -1285,6 +1302,80 @@ class FakeWB:
 
     # -- auth state ----------------------------------------------------------------------------
 
+    def add_finance_rows(
+        self,
+        sid: str,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        date_from: date,
+        date_to: date,
+        period: str = "weekly",
+        report_id: int | None = None,
+        create_date: date | None = None,
+    ) -> list[dict[str, Any]]:
+        """Publish one report of the finance report (13-finances.yaml ``SalesReportsDetailedRes``):
+        every row gets the report's ``reportId``, ``dateFrom``, ``dateTo``, ``createDate`` and a
+        new ``rrdId`` (ascending), and every required field the overrides leave out. Money
+        overrides may be numbers or Decimals; they are served as strings, as WB does."""
+        if period not in wb_finance.PERIODS:
+            raise ValueError(f"period is one of {wb_finance.PERIODS}")
+        seller = self._seller(sid)
+        report = report_id if report_id is not None else 10_000_000 + next(self._seq)
+        created = create_date or date_to + timedelta(days=1)
+        added = []
+        for overrides in rows:
+            row = wb_finance.blank_row()
+            row.update(overrides)
+            for name in wb_finance.MONEY_FIELDS & row.keys():
+                row[name] = wb_finance.money(row[name])
+            row.update(
+                {
+                    "reportId": report,
+                    "dateFrom": date_from.isoformat(),
+                    "dateTo": date_to.isoformat(),
+                    "createDate": created.isoformat(),
+                    "rrdId": 1_200_000_000 + next(self._seq),
+                }
+            )
+            seller.finance[period].append(row)
+            added.append(dict(row))
+        return added
+
+    def add_finance_week(
+        self, sid: str, monday: date, *, period: str = "weekly", sales_per_item: int = 3
+    ) -> list[dict[str, Any]]:
+        """A realistic week of the seller's catalogue (tests.fakes.wb_finance.week_rows) as one
+        weekly report, or (``period="daily"``) as one report per day of ``rrDate``."""
+        seller = self._seller(sid)
+        items = [
+            wb_finance.Item(
+                p.nm_id, p.article, p.brand, p.subject, p.sizes[0].tech_size,
+                p.sizes[0].barcode, p.price, p.discount,
+            )
+            for p in seller.products
+        ]  # fmt: skip
+        rng = random.Random(f"{self.seed}:{sid}:finance:{monday.isoformat()}")
+        rows = wb_finance.week_rows(items, monday, rng, sales_per_item=sales_per_item)
+        if period == "weekly":
+            sunday = monday + timedelta(days=6)
+            return self.add_finance_rows(
+                sid, rows, date_from=monday, date_to=sunday, period=period
+            )
+        added = []
+        for day in sorted({r["rrDate"] for r in rows}):
+            on_day = date.fromisoformat(day)
+            added += self.add_finance_rows(
+                sid,
+                [r for r in rows if r["rrDate"] == day],
+                date_from=on_day,
+                date_to=on_day,
+                period=period,
+            )
+        return added
+
+    def finance_rows(self, sid: str, period: str = "weekly") -> list[dict[str, Any]]:
+        return [dict(r) for r in self._seller(sid).finance[period]]
+
     def revoke(self, token_or_sid: str) -> None:
         """Withdraw one token (pass the JWT) or every token of a seller (pass the sid)."""
         if token_or_sid.count(".") == 2:
@@ -1590,6 +1681,9 @@ class FakeWB:
             ),
             ("GET", "feedbacks-api", "/api/v1/questions/count-unanswered"): _Route(
                 "feedbacks", "feedbacks", self._h_questions_unanswered
+            ),
+            ("POST", "finance-api", "/api/finance/v1/sales-reports/detailed"): _Route(
+                "finance_detailed", "finance", self._h_finance_detailed
             ),
         }
         for host in HOSTS:
@@ -2308,6 +2402,72 @@ class FakeWB:
                 "total": 0,
             }
         return _json({"cards": page, "cursor": out_cursor})
+
+    async def _h_finance_detailed(
+        self, request: web.Request, seller: SellerState, path: str
+    ) -> web.Response:
+        """13-finances.yaml postV1SalesReportsDetailed: the rows of the seller's reports of
+        ``period`` (default weekly) whose period meets ``dateFrom``..``dateTo``, ascending
+        ``rrdId`` after the request's ``rrdId`` (0 first), at most ``limit`` (default and
+        maximum 100000); nothing left answers 204 ("Повторяйте запрос, пока не получите ответ
+        204"). Which reports a span selects is not documented: here, every report whose period
+        overlaps it. ``fields`` keeps only the listed fields."""
+
+        def bad(detail: str) -> web.Response:
+            # response400FinancialReports: problem+json, origin open-api-finreports.
+            body = {
+                "status": 400,
+                "title": "GetReportDetailByPeriodNB decode error",
+                "detail": f"GetReportDetailByPeriodNB decode error: {detail}",
+                "requestId": str(uuid.uuid4()),
+                "origin": "open-api-finreports",
+            }
+            return web.Response(
+                body=_dumps(body), status=400, headers={"Content-Type": _PROBLEM_CT}
+            )
+
+        body = await _json_object(request)
+        if isinstance(body, str):
+            return bad(body)
+        spans = []
+        for name in ("dateFrom", "dateTo"):
+            value = body.get(name)
+            if value is None:
+                return bad(f"missing {name} params")
+            parsed = parse_wb_datetime(value) if isinstance(value, str) else None
+            if parsed is None:
+                return bad(f"invalid {name}")
+            spans.append(msk_naive(parsed).date())
+        start, end = spans
+        period = body.get("period", "weekly")
+        if period not in wb_finance.PERIODS:
+            return bad("invalid period")
+        limit = body.get("limit", wb_finance.MAX_LIMIT)
+        rrd_id = body.get("rrdId", 0)
+        for name, value in (("limit", limit), ("rrdId", rrd_id)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                return bad(f"invalid {name}")
+        if not 1 <= limit <= wb_finance.MAX_LIMIT:
+            return bad(f"limit must be from 1 to {wb_finance.MAX_LIMIT}")
+        fields = body.get("fields")
+        if fields is not None and (
+            not isinstance(fields, list) or not all(isinstance(f, str) for f in fields)
+        ):
+            return bad("invalid fields")
+        page = []
+        for row in seller.finance[period]:
+            if row["rrdId"] <= rrd_id:
+                continue
+            if date.fromisoformat(row["dateTo"]) < max(start, wb_finance.DATA_SINCE):
+                continue
+            if date.fromisoformat(row["dateFrom"]) > end:
+                continue
+            page.append(row if not fields else {f: row[f] for f in fields if f in row})
+            if len(page) >= limit:
+                break
+        if not page:
+            return web.Response(status=204)
+        return _json(page)
 
 
 # ----------------------------------------------------------------------------------------------

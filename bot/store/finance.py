@@ -1,0 +1,396 @@
+"""WB's finance report as stored: its rows (one per shop and rrd_id), sums per report, product
+and kind, and which report periods the bot has fetched.
+
+Money is integer kopecks throughout. Writes run inside the caller's transaction; a page stored
+twice changes nothing (the rows are keyed by WB's rrd_id, the sums rebuilt from the rows).
+
+Weekly and daily reports tell the same operations twice (a day's report, then the week's):
+every sum here takes a complete weekly report where there is one, and the daily reports only
+for days no complete weekly report covers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import date
+
+import aiosqlite
+
+from bot.store.db import Database
+
+WEEKLY = "weekly"
+DAILY = "daily"
+
+#: Money columns of finance_rows and finance_sums, kopecks.
+MONEY = (
+    "retail_price",
+    "retail_price_with_disc",
+    "retail_amount",
+    "for_pay",
+    "sales_commission",
+    "vw",
+    "vw_nds",
+    "acquiring_fee",
+    "ppvz_reward",
+    "delivery_service",
+    "penalty",
+    "additional_payment",
+    "rebill_logistic_cost",
+    "paid_storage",
+    "deduction",
+    "paid_acceptance",
+    "cashback_amount",
+    "cashback_discount",
+    "cashback_commission_change",
+    "installment_cofinancing",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FinanceEntry:
+    """One report row, ready to store (the sync side converts WB's row into this)."""
+
+    rrd_id: int
+    report_id: int
+    period: str
+    date_from: str  # YYYY-MM-DD
+    date_to: str
+    rr_date: str | None
+    kind: str
+    nm_id: int
+    sa_name: str
+    ts_name: str
+    barcode: str
+    doc_type: str
+    oper: str
+    bonus_type: str
+    quantity: int
+    delivery_amount: int
+    return_amount: int
+    srid: str
+    order_dt: float | None
+    sale_dt: float | None
+    commission_percent: float
+    retail_price: int = 0
+    retail_price_with_disc: int = 0
+    retail_amount: int = 0
+    for_pay: int = 0
+    sales_commission: int = 0
+    vw: int = 0
+    vw_nds: int = 0
+    acquiring_fee: int = 0
+    ppvz_reward: int = 0
+    delivery_service: int = 0
+    penalty: int = 0
+    additional_payment: int = 0
+    rebill_logistic_cost: int = 0
+    paid_storage: int = 0
+    deduction: int = 0
+    paid_acceptance: int = 0
+    cashback_amount: int = 0
+    cashback_discount: int = 0
+    cashback_commission_change: int = 0
+    installment_cofinancing: int = 0
+
+
+_COLUMNS = tuple(f.name for f in fields(FinanceEntry))
+_UPSERT = (
+    f"INSERT INTO finance_rows(shop_id, {', '.join(_COLUMNS)}) "
+    f"VALUES (?, {', '.join('?' for _ in _COLUMNS)}) "
+    "ON CONFLICT(shop_id, rrd_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "rrd_id")
+    + " WHERE "
+    + " OR ".join(f"{c} IS NOT excluded.{c}" for c in _COLUMNS if c != "rrd_id")
+)
+#: What finance_sums adds up per report, day, product, size and kind.
+_SUM_COLUMNS = (
+    "quantity",
+    "delivery_amount",
+    "return_amount",
+    "retail_amount",
+    "for_pay",
+    "delivery_service",
+    "rebill_logistic_cost",
+    "paid_storage",
+    "paid_acceptance",
+    "penalty",
+    "deduction",
+    "additional_payment",
+    "vw",
+    "vw_nds",
+    "acquiring_fee",
+    "retail_price_with_disc",
+)
+
+
+async def upsert_rows(
+    conn: aiosqlite.Connection, shop_id: int, rows: Sequence[FinanceEntry]
+) -> int:
+    """Stores a page; returns how many rows are new or changed (0 for a page seen before).
+    The sums of every report the page touches are rebuilt from the rows."""
+    before = conn.total_changes
+    await conn.executemany(_UPSERT, [(shop_id, *(getattr(r, c) for c in _COLUMNS)) for r in rows])
+    changed = conn.total_changes - before
+    if changed:
+        for period, date_from, date_to in sorted(
+            {(r.period, r.date_from, r.date_to) for r in rows}
+        ):
+            await _rebuild_sums(conn, shop_id, period, date_from, date_to)
+    return changed
+
+
+async def _rebuild_sums(
+    conn: aiosqlite.Connection, shop_id: int, period: str, date_from: str, date_to: str
+) -> None:
+    key = (shop_id, period, date_from, date_to)
+    await conn.execute(
+        "DELETE FROM finance_sums WHERE shop_id = ? AND period = ? AND date_from = ? "
+        "AND date_to = ?",
+        key,
+    )
+    sums = ", ".join(f"SUM({c})" for c in _SUM_COLUMNS)
+    await conn.execute(
+        "INSERT INTO finance_sums(shop_id, period, date_from, date_to, day, nm_id, ts_name, "
+        f"kind, row_count, {', '.join(_SUM_COLUMNS)}) "
+        "SELECT shop_id, period, date_from, date_to, COALESCE(rr_date, date_from), nm_id, "
+        f"ts_name, kind, COUNT(*), {sums} "
+        "FROM finance_rows WHERE shop_id = ? AND period = ? AND date_from = ? AND date_to = ? "
+        "GROUP BY COALESCE(rr_date, date_from), nm_id, ts_name, kind",
+        key,
+    )
+
+
+# -- fetched periods ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedPeriod:
+    period: str
+    date_from: date
+    date_to: date
+    rrd_id: int  # the last row fetched: the next page starts after it
+    rows: int
+    complete: bool
+    started_at: float
+    fetched_at: float
+    completed_at: float | None
+
+
+async def fetched_periods(db: Database, shop_id: int) -> list[FetchedPeriod]:
+    """Every period the bot has asked WB for, newest first."""
+    rows = await db.fetchall(
+        "SELECT period, date_from, date_to, rrd_id, row_count, complete, started_at, fetched_at, "
+        "completed_at FROM finance_periods WHERE shop_id = ? ORDER BY date_to DESC, period",
+        (shop_id,),
+    )
+    return [
+        FetchedPeriod(
+            r[0],
+            date.fromisoformat(r[1]),
+            date.fromisoformat(r[2]),
+            int(r[3]),
+            int(r[4]),
+            bool(r[5]),
+            float(r[6]),
+            float(r[7]),
+            None if r[8] is None else float(r[8]),
+        )
+        for r in rows
+    ]
+
+
+async def record_page(
+    conn: aiosqlite.Connection,
+    shop_id: int,
+    period: str,
+    date_from: date,
+    date_to: date,
+    *,
+    rrd_id: int,
+    rows: int,
+    complete: bool,
+    started_at: float,
+    now: float | None = None,
+) -> None:
+    """Where the fetch of a period stands after a page: ``rrd_id`` the last row fetched,
+    ``rows`` the page's rows, ``complete`` once WB answered 204. ``started_at`` names the fetch
+    (its first page's time): a period fetched again (the days of a week, asked daily) starts a
+    new count."""
+    at = time.time() if now is None else now
+    await conn.execute(
+        "INSERT INTO finance_periods(shop_id, period, date_from, date_to, rrd_id, row_count, "
+        "complete, started_at, fetched_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(shop_id, period, date_from, date_to) DO UPDATE SET "
+        "rrd_id = excluded.rrd_id, "
+        "row_count = excluded.row_count + CASE WHEN started_at = excluded.started_at "
+        "THEN row_count ELSE 0 END, "
+        "complete = excluded.complete, "
+        "started_at = excluded.started_at, "
+        "fetched_at = excluded.fetched_at, "
+        "completed_at = CASE WHEN excluded.complete THEN excluded.fetched_at "
+        "ELSE completed_at END",
+        (
+            shop_id,
+            period,
+            date_from.isoformat(),
+            date_to.isoformat(),
+            rrd_id,
+            rows,
+            int(complete),
+            started_at,
+            at,
+            at if complete else None,
+        ),
+    )
+
+
+async def latest_complete_week(db: Database, shop_id: int) -> tuple[date, date] | None:
+    """The newest weekly report the bot holds whole ("by WB's report for 24.11–30.11")."""
+    row = await db.fetchone(
+        "SELECT date_from, date_to FROM finance_periods WHERE shop_id = ? AND period = ? "
+        "AND complete = 1 ORDER BY date_to DESC LIMIT 1",
+        (shop_id, WEEKLY),
+    )
+    return None if row is None else (date.fromisoformat(row[0]), date.fromisoformat(row[1]))
+
+
+async def complete_weeks(
+    db: Database, shop_id: int, date_from: date, date_to: date
+) -> list[tuple[date, date]]:
+    """The complete weekly reports inside ``date_from``..``date_to``, oldest first."""
+    rows = await db.fetchall(
+        "SELECT date_from, date_to FROM finance_periods WHERE shop_id = ? AND period = ? "
+        "AND complete = 1 AND date_from >= ? AND date_to <= ? ORDER BY date_from",
+        (shop_id, WEEKLY, date_from.isoformat(), date_to.isoformat()),
+    )
+    return [(date.fromisoformat(r[0]), date.fromisoformat(r[1])) for r in rows]
+
+
+# -- sums for profit -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FinanceDay:
+    """WB's finance report for one product size on one day (rr_date), in kopecks, with the
+    definitions of bot.reports.profit.Figures: revenue is ``retailAmount`` of sales less that
+    of returns; commission is revenue less ``forPay`` (everything WB keeps of the sale price);
+    logistics is ``deliveryService`` both ways plus ``rebillLogisticCost``. nm_id 0: rows tied
+    to no product (the shop's storage, a deduction)."""
+
+    nm_id: int
+    size: str
+    day: date
+    sold: int = 0
+    returned: int = 0
+    revenue: int = 0
+    commission: int = 0
+    logistics: int = 0
+    storage: int = 0
+    acceptance: int = 0
+    penalties: int = 0
+    deductions: int = 0
+    additional: int = 0
+    for_pay: int = 0  # sales less returns
+    deliveries: int = 0  # deliveries to the buyer (deliveryAmount)
+    returns_back: int = 0  # returns from the buyer (returnAmount)
+
+    @property
+    def to_be_paid(self) -> int:
+        """The cabinet's "Итого к оплате" for these rows."""
+        return (
+            self.revenue
+            - self.commission
+            - self.logistics
+            - self.storage
+            - self.acceptance
+            - self.penalties
+            - self.deductions
+            + self.additional
+        )
+
+
+#: A weekly report counts once it is whole; a daily one where no whole weekly report covers it.
+_USED = (
+    "((s.period = 'weekly' AND EXISTS (SELECT 1 FROM finance_periods w WHERE "
+    "w.shop_id = s.shop_id AND w.period = 'weekly' AND w.complete = 1 "
+    "AND w.date_from = s.date_from AND w.date_to = s.date_to)) "
+    "OR (s.period = 'daily' AND NOT EXISTS (SELECT 1 FROM finance_periods w WHERE "
+    "w.shop_id = s.shop_id AND w.period = 'weekly' AND w.complete = 1 "
+    "AND w.date_from <= s.date_from AND w.date_to >= s.date_to)))"
+)
+
+
+async def report_days(
+    db: Database,
+    shop_id: int,
+    first: date,
+    last: date,
+    nm_ids: Iterable[int] | None = None,
+) -> list[FinanceDay]:
+    """WB's report rows of the days ``first``..``last``, per product size and day: a day a
+    complete weekly report covers from that report, another from the daily reports held."""
+    params: list[object] = [shop_id, first.isoformat(), last.isoformat()]
+    only = ""
+    if nm_ids is not None:
+        wanted = sorted(set(nm_ids))
+        if not wanted:
+            return []
+        only = f" AND s.nm_id IN ({', '.join('?' for _ in wanted)})"
+        params += wanted
+    sums = ", ".join(f"SUM(s.{c})" for c in _SUM_COLUMNS)
+    rows = await db.fetchall(
+        f"SELECT s.day, s.nm_id, s.ts_name, s.kind, {sums} FROM finance_sums s "
+        f"WHERE s.shop_id = ? AND s.day >= ? AND s.day <= ? AND {_USED}{only} "
+        "GROUP BY s.day, s.nm_id, s.ts_name, s.kind ORDER BY s.day, s.nm_id, s.ts_name",
+        params,
+    )
+    days: dict[tuple[str, int, str], dict[str, int]] = {}
+    for r in rows:
+        figures = days.setdefault((str(r[0]), int(r[1]), str(r[2])), {})
+        kind = str(r[3])
+        v = dict(zip(_SUM_COLUMNS, (int(x or 0) for x in r[4:]), strict=True))
+        sign = -1 if kind == "return" else 1
+        if kind in ("sale", "return"):
+            key = "sold" if kind == "sale" else "returned"
+            figures[key] = figures.get(key, 0) + v["quantity"]
+            figures["revenue"] = figures.get("revenue", 0) + sign * v["retail_amount"]
+            figures["for_pay"] = figures.get("for_pay", 0) + sign * v["for_pay"]
+        for name, column in (
+            ("logistics", "delivery_service"),
+            ("logistics", "rebill_logistic_cost"),
+            ("storage", "paid_storage"),
+            ("acceptance", "paid_acceptance"),
+            ("penalties", "penalty"),
+            ("deductions", "deduction"),
+            ("additional", "additional_payment"),
+            ("deliveries", "delivery_amount"),
+            ("returns_back", "return_amount"),
+        ):
+            figures[name] = figures.get(name, 0) + v[column]
+    result = []
+    for (day, nm_id, size), f in days.items():
+        f["commission"] = f.get("revenue", 0) - f.get("for_pay", 0)
+        result.append(FinanceDay(nm_id, size, date.fromisoformat(day), **f))
+    return result
+
+
+async def report_spans(
+    db: Database, shop_id: int, first: date, last: date
+) -> list[tuple[date, date]]:
+    """The periods of WB's report the bot holds that meet ``first``..``last``, oldest first:
+    the days "by WB's report". A weekly report counts once the bot holds it whole; a daily
+    report once it has rows (a day with none may not be published yet, and a shop with goods at
+    WB pays storage every day)."""
+    rows = await db.fetchall(
+        "SELECT date_from, date_to FROM finance_periods WHERE shop_id = ? AND period = ? "
+        "AND complete = 1 AND date_to >= ? AND date_from <= ? "
+        "UNION SELECT DISTINCT date_from, date_to FROM finance_sums WHERE shop_id = ? "
+        "AND period = ? AND date_to >= ? AND date_from <= ? ORDER BY 1, 2",
+        (
+            *(shop_id, WEEKLY, first.isoformat(), last.isoformat()),
+            *(shop_id, DAILY, first.isoformat(), last.isoformat()),
+        ),
+    )
+    return [(date.fromisoformat(r[0]), date.fromisoformat(r[1])) for r in rows]
