@@ -88,6 +88,8 @@ def command_list(i18n: I18n, locale: str) -> list[BotCommand]:
         "report": N_("Report for a period"),
         "stock": N_("Stock and days of cover"),
         "reviews": N_("Unanswered negative reviews"),
+        "costs": N_("Cost prices: a table to fill in"),
+        "cost": N_("Set one product's cost price"),
         "summary": N_("Today's summary so far"),
         "settings": N_("Settings"),
         "language": N_("Language"),

@@ -7,8 +7,10 @@ from aiogram import Router
 from bot.handlers import (
     chats,
     connect,
+    costs,
     fallback,
     keys,
+    money_settings,
     report,
     reviews,
     settings,
@@ -31,6 +33,8 @@ def get_routers() -> list[Router]:
         stock.router,
         chats.router,
         settings.router,
+        money_settings.router,
+        costs.router,
         reviews.router,
         summary.router,
         fallback.router,  # last: whatever nobody else understood

@@ -23,6 +23,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
+from bot.handlers.money_buttons import MoneyMenu
 from bot.handlers.review_buttons import ReviewSettings
 from bot.handlers.shops import as_id
 from bot.i18n import LANGUAGES, N_, language_for
@@ -170,6 +171,7 @@ def menu_keyboard(user: User) -> InlineKeyboardMarkup:
             ],
             [_button(_("🖼 Photos: {state}").format(state=on_off(user.photos)), "set:photos")],
             [_button(_("💬 Reviews and questions"), ReviewSettings(action="open").pack())],
+            [_button(_("💰 Tax and expenses"), MoneyMenu(action="open").pack())],
         ]
     )
 

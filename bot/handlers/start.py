@@ -34,7 +34,9 @@ def help_text() -> str:
         "/stock — stock and days of cover\n"
         "/reviews — the latest unanswered negative reviews\n"
         "/summary — today's summary so far\n"
-        "/settings — language, time zone, summary time, alerts\n"
+        "/costs — cost prices of your products as a table to fill in; "
+        "/cost &lt;article&gt; &lt;price&gt; — one product's\n"
+        "/settings — language, time zone, summary time, alerts, tax and expenses\n"
         "/language — switch between English and Russian"
     )
 

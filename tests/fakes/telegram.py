@@ -1200,6 +1200,43 @@ class FakeTelegram:
         self._enqueue("message", message)
         return message
 
+    def user_document(
+        self,
+        user_id: int,
+        file_name: str,
+        data: bytes,
+        *,
+        caption: str = "",
+        mime_type: str | None = None,
+        file_size: int | None = None,
+        language_code: str = "en",
+    ) -> dict[str, Any]:
+        """Queue a ``message`` update carrying a file the user sent (a Document, with an
+        optional caption); the bot can getFile and download it. ``file_size`` overrides the
+        size Telegram reports (a file over the Bot API's 20 MB download limit is refused by
+        getFile, https://core.telegram.org/bots/api#getfile)."""
+        message = self.user_message(user_id, caption, language_code=language_code)
+        if not caption:
+            message.pop("text", None)
+            message.pop("entities", None)
+        else:
+            message["caption"] = message.pop("text")
+            if "entities" in message:
+                message["caption_entities"] = message.pop("entities")
+        seq = next(self._file_seq)
+        file_id, unique = f"FAKEDOCUMENT{seq:08d}", f"U{seq:08d}"
+        self._files[file_id] = (unique, file_name, data)
+        extension = file_name.rsplit(".", 1)[-1] if "." in file_name else "bin"
+        self._file_paths[f"documents/file_{seq}.{extension}"] = file_id
+        message["document"] = {
+            "file_id": file_id,
+            "file_unique_id": unique,
+            "file_name": file_name,
+            "mime_type": mime_type or mimetypes.guess_type(file_name)[0] or "",
+            "file_size": len(data) if file_size is None else file_size,
+        }
+        return message
+
     @staticmethod
     def _set_text(message: dict[str, Any], text: str, *, photo: bool) -> None:
         for key in ("text", "entities", "caption", "caption_entities"):

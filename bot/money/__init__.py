@@ -1,0 +1,1 @@
+"""The money view: what the seller keeps (cost prices, tax, profit)."""
