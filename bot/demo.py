@@ -218,11 +218,12 @@ class Shop:
 
 
 def make_shop(wb: Any, tokens: Any) -> Shop:
-    """A Personal read-only token with four categories; a five-product catalogue with cards,
-    30 days of orders (one product selling faster), buyouts and a few cancellations, and
-    plenty of stock."""
+    """A Personal read-only token with five categories; a five-product catalogue with cards,
+    30 days of orders (one product selling faster), buyouts and a few cancellations, plenty of
+    stock, and WB's finance report: the last four weeks, and this week's days so far."""
     token = tokens.make_token(
-        acc=tokens.ACC_PERSONAL, categories=("statistics", "analytics", "marketplace", "content")
+        acc=tokens.ACC_PERSONAL,
+        categories=("statistics", "analytics", "marketplace", "content", "finance"),
     )
     sid = wb.add_seller(token, name="ИП Смирнова А. В.")
     products = list(wb.catalogue(sid))
@@ -254,6 +255,11 @@ def make_shop(wb: Any, tokens: Any) -> Shop:
             wb.set_stock(
                 sid, product.nm_id, size.barcode, size.tech_size, {"Коледино": 120, "Казань": 80}
             )
+    monday = midnight.date() - timedelta(days=midnight.weekday())
+    for weeks_back in range(1, 5):
+        wb.add_finance_week(sid, monday - timedelta(weeks=weeks_back))
+    # WB reports a day the day after: this week's daily reports up to yesterday.
+    wb.add_finance_week(sid, monday, period="daily", until=midnight.date() - timedelta(days=1))
     return Shop(sid, token, products, low)
 
 

@@ -116,6 +116,7 @@ def job_name(job: str) -> str:
         "feed": _("order feed (every order, deferred payment too)"),
         "cards": _("product titles and photos"),
         "reviews": _("reviews and questions"),
+        "finance": _("WB's finance report (weekly; this week daily)"),
     }
     return names.get(job, job)
 
@@ -124,6 +125,14 @@ def reviews_advice() -> str:
     return _(
         "• Add <b>Questions and reviews</b> for an alert within minutes of a bad review or a "
         "new question, /reviews, and unanswered counts in the daily summary."
+    )
+
+
+def finance_advice() -> str:
+    return _(
+        "• Add <b>Finance</b> for profit by WB's own finance report: commission, logistics, "
+        "storage, penalties, deductions and what WB transfers, exact for every week WB has "
+        "published. Without it, profit is only an estimate from sales."
     )
 
 
@@ -274,6 +283,8 @@ def connected_text(
         advice.append(_("• Add <b>Content</b> for product titles and photos in alerts."))
     if not shop.has_category(int(Category.FEEDBACKS)):
         advice.append(reviews_advice())
+    if not shop.has_category(int(Category.FINANCE)):
+        advice.append(finance_advice())
     if token_type_of(shop) is TokenType.BASE:
         advice.append(
             _(

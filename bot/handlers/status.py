@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.connect import days_left
 from bot.handlers.connect import (
     categories_text,
+    finance_advice,
     job_name,
     local_time,
     reviews_advice,
@@ -36,7 +37,7 @@ from bot.wb.models import msk_to_utc
 
 router = Router(name="status")
 
-JOB_ORDER = ("orders", "feed", "sales", "stock", "fbs", "cards", "reviews")
+JOB_ORDER = ("orders", "feed", "sales", "stock", "fbs", "cards", "reviews", "finance")
 
 
 def newest_wb_change(polls: list[PollState]) -> datetime | None:
@@ -69,6 +70,8 @@ def shop_status(shop: Shop, role: str, polls: list[PollState], zone: tzinfo, now
         lines.append(sandbox_text())
     if not shop.has_category(int(Category.FEEDBACKS)):
         lines.append(reviews_advice())
+    if not shop.has_category(int(Category.FINANCE)):
+        lines.append(finance_advice())
     if shop.state == "dead" and shop.dead_at is not None:
         lines.append(
             _("The key stopped working at {time}: send a new one with /connect.").format(

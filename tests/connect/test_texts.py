@@ -182,3 +182,31 @@ def test_the_reviews_advice_in_russian(russian: None) -> None:
     assert "Добавьте <b>Вопросы и отзывы</b>" in text
     base = shop(TokenType.BASE, Category.STATISTICS, Category.FEEDBACKS)
     assert "отзывы и вопросы: раз в 12 мин" in connected_text(base, True, 30, UTC)
+
+
+def test_a_key_without_finance_hears_what_profit_it_misses(english: None) -> None:
+    bare = shop(TokenType.BASE, Category.STATISTICS)
+    full = shop(TokenType.BASE, Category.STATISTICS, Category.FINANCE)
+    advice = (
+        "• Add <b>Finance</b> for profit by WB's own finance report: commission, logistics, "
+        "storage, penalties, deductions and what WB transfers, exact for every week WB has "
+        "published. Without it, profit is only an estimate from sales."
+    )
+    assert advice in connected_text(bare, True, 30, UTC)
+    assert advice in shop_status(bare, "owner", [], UTC, 0.0)
+    text = connected_text(full, True, 30, UTC)
+    # A Base key: the report pages once every 12 hours (WB: 2 calls per 24 h).
+    assert advice not in text
+    assert "WB's finance report (weekly; this week daily): every 12 h" in text
+    assert advice not in shop_status(full, "owner", [], UTC, 0.0)
+
+
+def test_the_finance_advice_in_russian(russian: None) -> None:
+    bare = shop(TokenType.PERSONAL, Category.STATISTICS)
+    advice = "• Добавьте <b>Финансы</b>, чтобы видеть прибыль по финансовому отчёту WB"
+    assert advice in connected_text(bare, True, 30, UTC)
+    assert advice in shop_status(bare, "owner", [], UTC, 0.0)
+    full = shop(TokenType.PERSONAL, Category.STATISTICS, Category.FINANCE)
+    assert "финансовый отчёт WB (понедельно; текущая неделя по дням): раз в 1 ч" in (
+        connected_text(full, True, 30, UTC)
+    )

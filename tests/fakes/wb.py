@@ -116,9 +116,10 @@ Helpers (synchronous; call them from the event loop the server runs in):
 - ``add_finance_rows(sid, rows, *, date_from, date_to, period="weekly", report_id=None)
   -> rows`` (a report of the finance report ``sales-reports/detailed``; each row gets every
   required field, string money, ``rrdId`` ascending); ``add_finance_week(sid, monday, *,
-  period="weekly") -> rows`` (a realistic week for the catalogue: sales, a return, logistics
-  both ways, storage, acceptance, a penalty, a deduction, an additional payment, a rebill;
-  daily splits it into one report per day); ``finance_rows(sid, period) -> rows``.
+  period="weekly", until=None) -> rows`` (a realistic week for the catalogue: sales, a return,
+  logistics both ways, storage, acceptance, a penalty, a deduction, an additional payment, a
+  rebill; daily splits it into one report per day, up to ``until``); ``finance_rows(sid,
+  period) -> rows``.
 - ``revoke(token_or_sid)`` / ``restore(token_or_sid)``.
 - ``fail_next(target, status, *, body=None, headers=None, times=1, sid=None, retry=None)``,
   ``hang_next(target, seconds, times=1, *, sid=None)``, ``malformed_next(target, payload, *,
@@ -1342,10 +1343,17 @@ class FakeWB:
         return added
 
     def add_finance_week(
-        self, sid: str, monday: date, *, period: str = "weekly", sales_per_item: int = 3
+        self,
+        sid: str,
+        monday: date,
+        *,
+        period: str = "weekly",
+        sales_per_item: int = 3,
+        until: date | None = None,
     ) -> list[dict[str, Any]]:
         """A realistic week of the seller's catalogue (tests.fakes.wb_finance.week_rows) as one
-        weekly report, or (``period="daily"``) as one report per day of ``rrDate``."""
+        weekly report, or (``period="daily"``) as one report per day of ``rrDate``, the days
+        up to ``until`` only (WB reports a day the day after)."""
         seller = self._seller(sid)
         items = [
             wb_finance.Item(
@@ -1356,6 +1364,8 @@ class FakeWB:
         ]  # fmt: skip
         rng = random.Random(f"{self.seed}:{sid}:finance:{monday.isoformat()}")
         rows = wb_finance.week_rows(items, monday, rng, sales_per_item=sales_per_item)
+        if until is not None:
+            rows = [r for r in rows if r["rrDate"] <= until.isoformat()]
         if period == "weekly":
             sunday = monday + timedelta(days=6)
             return self.add_finance_rows(

@@ -41,11 +41,7 @@ def seed(wb: FakeWB, sid: str) -> tuple[list[dict], list[dict]]:
     weekly: list[dict] = []
     for back in range(1, BACKFILL_WEEKS + 1):
         weekly += wb.add_finance_week(sid, monday - timedelta(weeks=back))
-    daily = [
-        r
-        for r in wb.add_finance_week(sid, monday, period="daily")
-        if r["rrDate"] < today.isoformat()
-    ]
+    daily = wb.add_finance_week(sid, monday, period="daily", until=today - timedelta(days=1))
     return weekly, daily
 
 
