@@ -15,7 +15,7 @@ import io
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import aiohttp
 from aiogram import Bot, F, Router
@@ -324,8 +324,10 @@ async def shop_of_file(
     return scores[0][2]
 
 
-def problem_text(problem: Problem) -> str:
+def problem_text(problem: Problem, lang: str) -> str:
     value = html.escape(problem.value)
+    if problem.kind in ("negative_cost", "huge_cost"):
+        value = price_text(int(problem.value), lang)
     words = {
         "no_nm_id": _("no nmId"),
         "bad_nm_id": _("nmId «{value}» is not a number"),
@@ -340,10 +342,10 @@ def problem_text(problem: Problem) -> str:
     return words.get(problem.kind, problem.kind).format(value=value)
 
 
-def rejected_text(problems: Sequence[Problem]) -> str:
+def rejected_text(problems: Sequence[Problem], lang: str) -> str:
     by_row: dict[int, list[str]] = defaultdict(list)
     for problem in problems:
-        by_row[problem.row].append(problem_text(problem))
+        by_row[problem.row].append(problem_text(problem, lang))
     lines = [
         ngettext(
             "❌ Nothing saved: {count} row has a problem. Fix it and send the file again.",
@@ -373,7 +375,8 @@ async def apply_template(
     known = {p.nm_id for p in await known_products(db, shop.id)}
     checked = check_rows(rows, known, today)
     if checked.problems:
-        await message.answer(rejected_text(checked.problems))
+        lang = language_for(user.language, user.tg_language)
+        await message.answer(rejected_text(checked.problems, lang))
         return
     name = html.escape(shop.name)
     if not checked.costs:
@@ -507,8 +510,9 @@ async def set_one_cost(
     db: Database, user: User, shop: Shop, product: KnownProduct, kopecks: int
 ) -> str:
     today: date = local_today(user_zone(user), datetime.now(UTC))
-    before = await cost_on(db, shop.id, product.nm_id, today)
     await save_costs(db, shop.id, [NewCost(product.nm_id, kopecks, today)], by=user.id)
+    # Read after the save: a cost set earlier today is replaced, not kept for earlier days.
+    before = await cost_on(db, shop.id, product.nm_id, today - timedelta(days=1))
     lang = language_for(user.language, user.tg_language)
     line = _("✅ Cost price of {article} (nmId {nm_id}) in «{shop}»: {price} from {day}.").format(
         article=html.escape(product.article or product.title),
@@ -518,7 +522,7 @@ async def set_one_cost(
         day=text.fmt_day(today, lang),
     )
     if before is not None and before != kopecks:
-        line += " " + _("It was {price}; earlier days keep that cost.").format(
+        line += " " + _("Earlier days keep the cost of {price}.").format(
             price=price_text(before, lang)
         )
     return line

@@ -171,7 +171,7 @@ def _blank(value: object) -> bool:
 @dataclass(frozen=True)
 class Problem:
     """What is wrong with a row: ``kind`` is a key the handler words, ``value`` what the cell
-    held (or the row it repeats)."""
+    held (a cost out of bounds: its kopecks; a repeat: the row it repeats)."""
 
     row: int
     kind: str  # no_nm_id | bad_nm_id | unknown_nm_id | bad_cost | negative_cost | huge_cost
@@ -269,9 +269,9 @@ def check_rows(rows: Sequence[SheetRow], known: set[int], today: date) -> Checke
         if kopecks is None:
             out.problems.append(Problem(row.number, "bad_cost", _shown(raw_cost)))
         elif kopecks < 0:
-            out.problems.append(Problem(row.number, "negative_cost", _shown(raw_cost)))
+            out.problems.append(Problem(row.number, "negative_cost", str(kopecks)))
         elif kopecks > MAX_KOPECKS:
-            out.problems.append(Problem(row.number, "huge_cost", _shown(raw_cost)))
+            out.problems.append(Problem(row.number, "huge_cost", str(kopecks)))
         day = today if _blank(raw_day) else parse_day(raw_day)
         if day is None:
             out.problems.append(Problem(row.number, "bad_date", _shown(raw_day)))

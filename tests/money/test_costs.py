@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
+from bot.formats import MINUS, NBSP
 from bot.store.costs import NewCost, cost_on, save_costs
 from bot.store.shops import create_invite
 from tests.money.conftest import (
@@ -127,7 +128,7 @@ async def test_a_template_with_bad_rows_is_rejected_row_by_row_and_nothing_is_st
         [
             "❌ Nothing saved: 7 rows have problems. Fix them and send the file again.",
             "",
-            "Row 2: the cost -5 is below zero",
+            f"Row 2: the cost {MINUS}5{NBSP}₽ is below zero",
             "Row 3: the cost «abc» is not a number",
             "Row 4: nmId 999 is not a product of this shop",
             "Row 5: no nmId",
@@ -164,15 +165,19 @@ async def test_cost_sets_one_product_and_old_days_keep_the_old_cost(app, tg):
     await say(app, tg, OWNER, "/cost dr-1 450,50")
 
     assert tg.texts(OWNER)[-1] == (
-        f"✅ Cost price of DR-1 (nmId 11) in «Лавка»: 450.50\u00a0₽ from {today().isoformat()}. "
-        "It was 400\u00a0₽; earlier days keep that cost."
+        f"✅ Cost price of DR-1 (nmId 11) in «Лавка»: 450.50{NBSP}₽ from {today().isoformat()}. "
+        f"Earlier days keep the cost of 400{NBSP}₽."
     )
-    assert await cost_on(app.db, shop.id, 11, today()) == 45_050
+    await say(app, tg, OWNER, "/cost DR-1 460")  # the same day again: today's cost replaced
+    assert tg.texts(OWNER)[-1].endswith(
+        f"460{NBSP}₽ from {today().isoformat()}. Earlier days keep the cost of 400{NBSP}₽."
+    )
+    assert await cost_on(app.db, shop.id, 11, today()) == 46_000
     assert await cost_on(app.db, shop.id, 11, today() - timedelta(days=1)) == 40_000
 
     await say(app, tg, OWNER, "/cost 33 120")
     assert tg.texts(OWNER)[-1].startswith(
-        "✅ Cost price of ART-33 (nmId 33) in «Лавка»: 120\u00a0₽"
+        f"✅ Cost price of ART-33 (nmId 33) in «Лавка»: 120{NBSP}₽"
     )
     await say(app, tg, OWNER, "/cost NOPE-1 100")
     assert "I do not know «NOPE-1» among the products of your shops" in tg.texts(OWNER)[-1]
@@ -180,7 +185,7 @@ async def test_cost_sets_one_product_and_old_days_keep_the_old_cost(app, tg):
     assert tg.texts(OWNER)[-1].startswith("«-3» is not a price")
     await say(app, tg, OWNER, "/cost")
     assert tg.texts(OWNER)[-1].startswith("Send /cost <article or nmId> <price>")
-    assert await cost_on(app.db, shop.id, 11, today()) == 45_050
+    assert await cost_on(app.db, shop.id, 11, today()) == 46_000
 
 
 async def test_a_member_cannot_change_costs(app, tg):
@@ -213,11 +218,18 @@ async def test_with_two_shops_costs_asks_which_and_a_file_goes_to_the_shop_it_li
     await press(app, tg, OWNER, menu, f"cst:{second.id}")
     assert [row[0] for row in sheet_rows(last_document(tg, OWNER))[1:]] == [122, 100, 111]
 
-    await say(app, tg, OWNER, "/start")  # the conversation moves on; the file still finds its shop
     await send_file(app, tg, OWNER, "costs.xlsx", workbook([[111, "", None, "", 77, None]]))
     assert tg.texts(OWNER)[-1].startswith("✅ «Вторая»: 1 cost price saved.")
     assert await cost_on(app.db, second.id, 111, today()) == 7_700
-    assert await cost_on(app.db, first.id, 111, today()) is None
+
+    # Later, out of the conversation: the file goes to the shop whose products it lists.
+    await say(app, tg, OWNER, "/cancel")
+    await send_file(app, tg, OWNER, "costs.xlsx", workbook([[22, "", None, "", 55, None]]))
+    assert tg.texts(OWNER)[-1].startswith("✅ «Лавка»: 1 cost price saved.")
+    assert await cost_on(app.db, first.id, 22, today()) == 5_500
+    # One that lists nobody's products cannot be placed.
+    await send_file(app, tg, OWNER, "costs.xlsx", workbook([[5, "", None, "", 1, None]]))
+    assert tg.texts(OWNER)[-1].startswith("I cannot tell which of your shops this file is for.")
 
     await say(app, tg, OWNER, "/cost DR-1 10")  # DR-1 is in both shops
     assert tg.texts(OWNER)[-1] == "Which product?"
@@ -262,3 +274,18 @@ async def test_files_that_are_not_the_template_get_a_clear_answer(app, tg):
     assert await costs_in_db(app) == []
     assert await app.db.counter("handler_errors") == 0
     assert shop.id
+
+
+async def test_a_russian_seller_reads_the_rejection_in_russian(app, tg):
+    await shop_with_products(app, OWNER)
+    await say(app, tg, OWNER, "/start", language="ru")
+    upload = workbook([[11, "DR-1", None, "", "-5,5", None]])
+    await send_file(app, tg, OWNER, "себестоимость.xlsx", upload, language_code="ru")
+    assert tg.texts(OWNER)[-1] == (
+        "❌ Ничего не сохранено: ошибка в 1 строке. Исправьте и пришлите файл снова.\n\n"
+        f"Строка 2: себестоимость {MINUS}5,50{NBSP}₽ меньше нуля"
+    )
+    await say(app, tg, OWNER, "/cost DR-1 450", language="ru")
+    assert tg.texts(OWNER)[-1] == (
+        f"✅ Себестоимость DR-1 (nmId 11) в «Лавка»: 450{NBSP}₽ с {today():%d.%m.%Y}."
+    )
