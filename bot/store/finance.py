@@ -104,25 +104,25 @@ _UPSERT = (
     + " WHERE "
     + " OR ".join(f"{c} IS NOT excluded.{c}" for c in _COLUMNS if c != "rrd_id")
 )
-#: What finance_sums adds up per report, day, product, size and kind.
-_SUM_COLUMNS = (
-    "quantity",
-    "delivery_amount",
-    "return_amount",
-    "retail_amount",
-    "for_pay",
-    "delivery_service",
-    "rebill_logistic_cost",
-    "paid_storage",
-    "paid_acceptance",
-    "penalty",
-    "deduction",
-    "additional_payment",
-    "vw",
-    "vw_nds",
-    "acquiring_fee",
-    "retail_price_with_disc",
+#: finance_sums' figures (FinanceDay's fields) as sums over finance_rows.
+_FIGURES: tuple[tuple[str, str], ...] = (
+    ("sold", "CASE WHEN kind = 'sale' THEN quantity ELSE 0 END"),
+    ("returned", "CASE WHEN kind = 'return' THEN quantity ELSE 0 END"),
+    (
+        "revenue",
+        "CASE kind WHEN 'sale' THEN retail_amount WHEN 'return' THEN -retail_amount ELSE 0 END",
+    ),
+    ("for_pay", "CASE kind WHEN 'sale' THEN for_pay WHEN 'return' THEN -for_pay ELSE 0 END"),
+    ("logistics", "delivery_service + rebill_logistic_cost"),
+    ("storage", "paid_storage"),
+    ("acceptance", "paid_acceptance"),
+    ("penalties", "penalty"),
+    ("deductions", "deduction"),
+    ("additional", "additional_payment"),
+    ("deliveries", "delivery_amount"),
+    ("returns_back", "return_amount"),
 )
+_FIGURE_NAMES = tuple(name for name, _sql in _FIGURES)
 
 
 async def upsert_rows(
@@ -150,14 +150,14 @@ async def _rebuild_sums(
         "AND date_to = ?",
         key,
     )
-    sums = ", ".join(f"SUM({c})" for c in _SUM_COLUMNS)
+    sums = ", ".join(f"SUM({sql})" for _name, sql in _FIGURES)
     await conn.execute(
         "INSERT INTO finance_sums(shop_id, period, date_from, date_to, day, nm_id, ts_name, "
-        f"kind, row_count, {', '.join(_SUM_COLUMNS)}) "
+        f"row_count, {', '.join(_FIGURE_NAMES)}) "
         "SELECT shop_id, period, date_from, date_to, COALESCE(rr_date, date_from), nm_id, "
-        f"ts_name, kind, COUNT(*), {sums} "
+        f"ts_name, COUNT(*), {sums} "
         "FROM finance_rows WHERE shop_id = ? AND period = ? AND date_from = ? AND date_to = ? "
-        "GROUP BY COALESCE(rr_date, date_from), nm_id, ts_name, kind",
+        "GROUP BY COALESCE(rr_date, date_from), nm_id, ts_name",
         key,
     )
 
@@ -257,13 +257,13 @@ async def latest_complete_week(db: Database, shop_id: int) -> tuple[date, date] 
 
 
 async def complete_weeks(
-    db: Database, shop_id: int, date_from: date, date_to: date
+    db: Database, shop_id: int, first: date, last: date
 ) -> list[tuple[date, date]]:
-    """The complete weekly reports inside ``date_from``..``date_to``, oldest first."""
+    """The whole weekly reports the bot holds that meet ``first``..``last``, oldest first."""
     rows = await db.fetchall(
         "SELECT date_from, date_to FROM finance_periods WHERE shop_id = ? AND period = ? "
-        "AND complete = 1 AND date_from >= ? AND date_to <= ? ORDER BY date_from",
-        (shop_id, WEEKLY, date_from.isoformat(), date_to.isoformat()),
+        "AND complete = 1 AND date_to >= ? AND date_from <= ? ORDER BY date_from",
+        (shop_id, WEEKLY, first.isoformat(), last.isoformat()),
     )
     return [(date.fromisoformat(r[0]), date.fromisoformat(r[1])) for r in rows]
 
@@ -281,7 +281,7 @@ class FinanceDay:
 
     nm_id: int
     size: str
-    day: date
+    day: date | None  # None: summed over the days asked for (report_days(by_day=False))
     sold: int = 0
     returned: int = 0
     revenue: int = 0
@@ -311,27 +311,31 @@ class FinanceDay:
         )
 
 
-#: A weekly report counts once it is whole; a daily one where no whole weekly report covers it.
-_USED = (
-    "((s.period = 'weekly' AND EXISTS (SELECT 1 FROM finance_periods w WHERE "
-    "w.shop_id = s.shop_id AND w.period = 'weekly' AND w.complete = 1 "
-    "AND w.date_from = s.date_from AND w.date_to = s.date_to)) "
-    "OR (s.period = 'daily' AND NOT EXISTS (SELECT 1 FROM finance_periods w WHERE "
-    "w.shop_id = s.shop_id AND w.period = 'weekly' AND w.complete = 1 "
-    "AND w.date_from <= s.date_from AND w.date_to >= s.date_to)))"
-)
-
-
 async def report_days(
     db: Database,
     shop_id: int,
     first: date,
     last: date,
     nm_ids: Iterable[int] | None = None,
+    *,
+    by_day: bool = True,
 ) -> list[FinanceDay]:
-    """WB's report rows of the days ``first``..``last``, per product size and day: a day a
-    complete weekly report covers from that report, another from the daily reports held."""
-    params: list[object] = [shop_id, first.isoformat(), last.isoformat()]
+    """WB's report rows of the days ``first``..``last``, per product size and day (or, not
+    ``by_day``, per product size over all those days: far fewer rows for a big shop): a day a
+    complete weekly report covers from that report (once it is whole), another from the daily
+    reports held."""
+    weeks = await complete_weeks(db, shop_id, first, last)
+    # A weekly report is used whole; a daily one for a day no whole weekly report covers.
+    used = "(s.period = 'daily'"
+    params: list[object] = []
+    for a, b in weeks:
+        used += " AND s.day NOT BETWEEN ? AND ?"
+        params += [a.isoformat(), b.isoformat()]
+    used += ")"
+    if weeks:
+        pairs = ", ".join("(?, ?)" for _ in weeks)
+        used += f" OR (s.period = 'weekly' AND (s.date_from, s.date_to) IN (VALUES {pairs}))"
+        params += [d.isoformat() for week in weeks for d in week]
     only = ""
     if nm_ids is not None:
         wanted = sorted(set(nm_ids))
@@ -339,41 +343,21 @@ async def report_days(
             return []
         only = f" AND s.nm_id IN ({', '.join('?' for _ in wanted)})"
         params += wanted
-    sums = ", ".join(f"SUM(s.{c})" for c in _SUM_COLUMNS)
+    sums = ", ".join(f"SUM(s.{name})" for name in _FIGURE_NAMES)
+    day, group = ("s.day", "s.day, ") if by_day else ("NULL", "")
     rows = await db.fetchall(
-        f"SELECT s.day, s.nm_id, s.ts_name, s.kind, {sums} FROM finance_sums s "
-        f"WHERE s.shop_id = ? AND s.day >= ? AND s.day <= ? AND {_USED}{only} "
-        "GROUP BY s.day, s.nm_id, s.ts_name, s.kind ORDER BY s.day, s.nm_id, s.ts_name",
-        params,
+        f"SELECT {day}, s.nm_id, s.ts_name, {sums} FROM finance_sums s "
+        f"WHERE s.shop_id = ? AND s.day BETWEEN ? AND ? AND ({used}){only} "
+        f"GROUP BY {group}s.nm_id, s.ts_name",
+        [shop_id, first.isoformat(), last.isoformat(), *params],
     )
-    days: dict[tuple[str, int, str], dict[str, int]] = {}
+    days = []
     for r in rows:
-        figures = days.setdefault((str(r[0]), int(r[1]), str(r[2])), {})
-        kind = str(r[3])
-        v = dict(zip(_SUM_COLUMNS, (int(x or 0) for x in r[4:]), strict=True))
-        sign = -1 if kind == "return" else 1
-        if kind in ("sale", "return"):
-            key = "sold" if kind == "sale" else "returned"
-            figures[key] = figures.get(key, 0) + v["quantity"]
-            figures["revenue"] = figures.get("revenue", 0) + sign * v["retail_amount"]
-            figures["for_pay"] = figures.get("for_pay", 0) + sign * v["for_pay"]
-        for name, column in (
-            ("logistics", "delivery_service"),
-            ("logistics", "rebill_logistic_cost"),
-            ("storage", "paid_storage"),
-            ("acceptance", "paid_acceptance"),
-            ("penalties", "penalty"),
-            ("deductions", "deduction"),
-            ("additional", "additional_payment"),
-            ("deliveries", "delivery_amount"),
-            ("returns_back", "return_amount"),
-        ):
-            figures[name] = figures.get(name, 0) + v[column]
-    result = []
-    for (day, nm_id, size), f in days.items():
-        f["commission"] = f.get("revenue", 0) - f.get("for_pay", 0)
-        result.append(FinanceDay(nm_id, size, date.fromisoformat(day), **f))
-    return result
+        figures = dict(zip(_FIGURE_NAMES, (int(v or 0) for v in r[3:]), strict=True))
+        figures["commission"] = figures["revenue"] - figures["for_pay"]
+        when = date.fromisoformat(r[0]) if r[0] is not None else None
+        days.append(FinanceDay(int(r[1]), str(r[2]), when, **figures))
+    return days
 
 
 async def report_spans(

@@ -136,3 +136,19 @@ async def test_a_whole_weekly_report_replaces_the_daily_ones_of_its_days(db) -> 
     both = await report_days(db, 1, MONDAY, SUNDAY)
     assert sum(d.revenue for d in both) == revenue  # told once, not twice
     assert (MONDAY, SUNDAY) in await report_spans(db, 1, MONDAY, SUNDAY)
+
+
+async def test_report_days_over_the_span_are_the_days_summed(db) -> None:
+    await _store(db, week())
+    await _complete(db, WEEKLY, MONDAY, SUNDAY)
+    days = await report_days(db, 1, MONDAY, SUNDAY)
+    span = await report_days(db, 1, MONDAY, SUNDAY, by_day=False)
+    assert {d.day for d in span} == {None}
+    for nm_id, size in {(d.nm_id, d.size) for d in days}:
+        one = [s for s in span if (s.nm_id, s.size) == (nm_id, size)]
+        assert len(one) == 1
+        mine = [d for d in days if (d.nm_id, d.size) == (nm_id, size)]
+        for name in ("sold", "returned", "revenue", "commission", "logistics", "storage"):
+            assert getattr(one[0], name) == sum(getattr(d, name) for d in mine)
+    # Days outside the span: none of a week that does not meet it.
+    assert await report_days(db, 1, SUNDAY + timedelta(days=1), SUNDAY + timedelta(days=7)) == []

@@ -50,8 +50,10 @@ CREATE TABLE finance_rows (
 CREATE INDEX finance_rows_report ON finance_rows(shop_id, period, date_from, date_to);
 CREATE INDEX finance_rows_srid ON finance_rows(shop_id, srid) WHERE srid != '';
 
--- Sums of finance_rows per report, operation day, product, size and kind, rebuilt for a
--- report whenever its rows change (same transaction): profit reads these, not the rows.
+-- finance_rows summed per report, operation day, product and size into the figures profit
+-- reads (bot.store.finance.FinanceDay: signed, kopecks), rebuilt for a report whenever its rows
+-- change (same transaction). A month of a shop with millions of rows is a few hundred
+-- thousand rows here at most, read by the day.
 CREATE TABLE finance_sums (
     shop_id                    INTEGER NOT NULL,
     period                     TEXT    NOT NULL,
@@ -60,27 +62,23 @@ CREATE TABLE finance_sums (
     day                        TEXT    NOT NULL,  -- rr_date, else the report's date_from
     nm_id                      INTEGER NOT NULL,
     ts_name                    TEXT    NOT NULL,
-    kind                       TEXT    NOT NULL,
     row_count                  INTEGER NOT NULL,
-    quantity                   INTEGER NOT NULL,
-    delivery_amount            INTEGER NOT NULL,
-    return_amount              INTEGER NOT NULL,
-    retail_amount              INTEGER NOT NULL DEFAULT 0,
-    for_pay                    INTEGER NOT NULL DEFAULT 0,
-    delivery_service           INTEGER NOT NULL DEFAULT 0,
-    rebill_logistic_cost       INTEGER NOT NULL DEFAULT 0,
-    paid_storage               INTEGER NOT NULL DEFAULT 0,
-    paid_acceptance            INTEGER NOT NULL DEFAULT 0,
-    penalty                    INTEGER NOT NULL DEFAULT 0,
-    deduction                  INTEGER NOT NULL DEFAULT 0,
-    additional_payment         INTEGER NOT NULL DEFAULT 0,
-    vw                         INTEGER NOT NULL DEFAULT 0,
-    vw_nds                     INTEGER NOT NULL DEFAULT 0,
-    acquiring_fee              INTEGER NOT NULL DEFAULT 0,
-    retail_price_with_disc     INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (shop_id, period, date_from, date_to, day, nm_id, ts_name, kind)
+    sold                       INTEGER NOT NULL,
+    returned                   INTEGER NOT NULL,
+    revenue                    INTEGER NOT NULL,
+    for_pay                    INTEGER NOT NULL,
+    logistics                  INTEGER NOT NULL,
+    storage                    INTEGER NOT NULL,
+    acceptance                 INTEGER NOT NULL,
+    penalties                  INTEGER NOT NULL,
+    deductions                 INTEGER NOT NULL,
+    additional                 INTEGER NOT NULL,
+    deliveries                 INTEGER NOT NULL,
+    returns_back               INTEGER NOT NULL,
+    -- By day first: profit reads a span of days in key order, without a sort.
+    PRIMARY KEY (shop_id, day, nm_id, ts_name, period, date_from, date_to)
 ) WITHOUT ROWID;
-CREATE INDEX finance_sums_day ON finance_sums(shop_id, day);
+CREATE INDEX finance_sums_report ON finance_sums(shop_id, period, date_from, date_to);
 
 -- What the bot asked WB for: a report period ('weekly': one week; 'daily': the days of a span)
 -- and how far it got. complete = 1 once WB answered 204 after the last row (rrd_id).
