@@ -16,7 +16,8 @@ Usage::
         # point the bot at wb.url_template == "http://127.0.0.1:PORT/{host}"
 
 Hosts (the ``{host}`` part; a ``.wildberries.ru`` or ``-sandbox`` suffix is tolerated):
-``statistics-api``, ``marketplace-api``, ``seller-analytics-api``, ``content-api``, ``common-api``.
+``statistics-api``, ``marketplace-api``, ``seller-analytics-api``, ``content-api``, ``common-api``,
+``feedbacks-api``, ``finance-api``.
 
 Routes, with method group (the rate-limit and injection key) and required token category:
 
