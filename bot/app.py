@@ -46,6 +46,7 @@ from bot.sync.engine import SyncEngine, start_sync
 from bot.sync.plan import plan_new_jobs
 from bot.wb.client import WBClient
 from bot.wb.limiter import Limiter
+from bot.wb.token import looks_like_token
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ async def build(settings: Settings, mask: SecretMask | None = None, bot: Bot | N
         raise
     i18n = make_i18n()
     bot = bot or make_bot(settings)
-    dp = Dispatcher(storage=SQLiteStorage(db))
+    dp = Dispatcher(storage=SQLiteStorage(db, looks_like_token))
     http = aiohttp.ClientSession()
     scheduler = Scheduler(timezone="UTC")
     wb = WBClient(http, settings.wb_api_url_template)

@@ -32,8 +32,8 @@ from bot.store.shops import Shop
 from bot.store.team import shops_with_roles
 from bot.store.users import User
 from bot.sync.plan import token_type_of
+from bot.timeutil import msk_to_utc
 from bot.wb.methods import Category, TokenType
-from bot.wb.models import msk_to_utc
 
 router = Router(name="status")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from aiogram.exceptions import DataNotDictLikeError
@@ -12,7 +12,6 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
 
 from bot.store.db import Database
-from bot.wb.token import looks_like_token
 
 EMPTY = "{}"
 
@@ -32,10 +31,13 @@ def _strings(value: Any) -> list[str]:
 
 
 class SQLiteStorage(BaseStorage):
-    """One row per conversation; a row with no state and no data is deleted."""
+    """One row per conversation; a row with no state and no data is deleted. Data holding a
+    string that `is_key` takes for a WB key is refused (the app passes
+    bot.wb.token.looks_like_token: the store knows nothing of WB's keys)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, is_key: Callable[[str], bool]) -> None:
         self.db = db
+        self.is_key = is_key
         self.keys = DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
@@ -65,7 +67,7 @@ class SQLiteStorage(BaseStorage):
             raise DataNotDictLikeError(
                 f"Data must be a dict or dict-like object, got {type(data).__name__}"
             )
-        if any(looks_like_token(s) for s in _strings(data)):
+        if any(self.is_key(s) for s in _strings(data)):
             raise KeyInStateData("a WB key must not be kept in conversation data")
         await self._put(key, "data", json.dumps(data, ensure_ascii=False, sort_keys=True))
 

@@ -16,23 +16,100 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiosqlite
 
 from bot.store.db import BUSY_TIMEOUT_MS, Database, marks, unix
 from bot.store.rollups import hour_of
 
-if TYPE_CHECKING:
-    from bot.wb.models import FbsOrder, FeedOrder, Order, Sale
-
 IN_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    """An order as the statistics report tells it (bot.sync.rows builds it from WB's row)."""
+
+    srid: str
+    date: datetime
+    last_change_raw: str  # verbatim, compared as text: a row never goes back to an older copy
+    last_change: datetime
+    nm_id: int
+    supplier_article: str
+    barcode: str
+    tech_size: str
+    subject: str
+    brand: str
+    category: str
+    warehouse_name: str
+    warehouse_type: str
+    region_name: str
+    oblast_name: str
+    country_name: str
+    total_price: float
+    discount_percent: float
+    spp: float
+    finished_price: float
+    price_with_disc: float
+    is_cancel: bool
+    cancel_date: datetime | None
+    g_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewFbsOrder:
+    """A new order from the seller's own warehouse; `rid` is the statistics `srid`."""
+
+    rid: str
+    created_at: datetime
+    nm_id: int
+    article: str
+    price: float
+
+
+@dataclass(frozen=True, slots=True)
+class NewFeedOrder:
+    """An order of the real-time order feed, which names the product by nmId only."""
+
+    srid: str
+    nm_id: int
+    created_at: datetime
+    updated_at: datetime  # the time of the current status
+    status: str  # "cancel" is the one the store acts on
+    warehouse_name: str
+    is_mp: bool  # the seller's own warehouse
+    city: str
+    district: str
+    seller_price: float  # 0 until WB knows it
+
+
+@dataclass(frozen=True, slots=True)
+class NewSale:
+    """A buyout (`saleID` S…) or a return (R…) as the statistics report tells it."""
+
+    sale_id: str
+    srid: str
+    date: datetime
+    last_change_raw: str
+    nm_id: int
+    supplier_article: str
+    barcode: str
+    tech_size: str
+    subject: str
+    brand: str
+    warehouse_name: str
+    region_name: str
+    total_price: float
+    finished_price: float
+    price_with_disc: float
+    for_pay: float
+    is_return: bool
 
 
 @dataclass
 class OrderChanges:
-    new: list[Order] = field(default_factory=list)
-    cancelled: list[Order] = field(default_factory=list)
+    new: list[NewOrder] = field(default_factory=list)
+    cancelled: list[NewOrder] = field(default_factory=list)
     hours: set[int] = field(default_factory=set)
 
 
@@ -66,7 +143,7 @@ async def _old_hours(conn: aiosqlite.Connection, shop_id: int, srids: Sequence[s
 
 
 async def upsert_orders(
-    conn: aiosqlite.Connection, shop_id: int, orders: Sequence[Order]
+    conn: aiosqlite.Connection, shop_id: int, orders: Sequence[NewOrder]
 ) -> OrderChanges:
     """Stores orders by `srid`; reports which are new and which were cancelled just now."""
     changes = OrderChanges()
@@ -157,8 +234,8 @@ async def upsert_orders(
 
 
 async def insert_fbs_orders(
-    conn: aiosqlite.Connection, shop_id: int, orders: Sequence[FbsOrder]
-) -> list[FbsOrder]:
+    conn: aiosqlite.Connection, shop_id: int, orders: Sequence[NewFbsOrder]
+) -> list[NewFbsOrder]:
     """Real-time FBS orders: `rid` is the statistics `srid`, so an order stored here is not new
     again when statistics reports it later. Returns the ones not seen before."""
     if not orders:
@@ -195,8 +272,8 @@ async def insert_fbs_orders(
 
 @dataclass
 class FeedChanges:
-    new: list[FeedOrder] = field(default_factory=list)
-    cancelled: list[FeedOrder] = field(default_factory=list)
+    new: list[NewFeedOrder] = field(default_factory=list)
+    cancelled: list[NewFeedOrder] = field(default_factory=list)
     hours: set[int] = field(default_factory=set)
     # nm_id -> (seller article, subject, brand) from the cards or earlier statistics rows: the
     # feed names the product by nmId only.
@@ -228,7 +305,7 @@ async def _names(
 
 
 async def insert_feed_orders(
-    conn: aiosqlite.Connection, shop_id: int, orders: Sequence[FeedOrder]
+    conn: aiosqlite.Connection, shop_id: int, orders: Sequence[NewFeedOrder]
 ) -> FeedChanges:
     """Orders from the real-time order feed, keyed by `srid` like every source: an order not
     seen before is stored (and is news); a stored one is only told what the feed knows first,
@@ -237,7 +314,7 @@ async def insert_feed_orders(
     changes = FeedChanges()
     if not orders:
         return changes
-    latest: dict[str, FeedOrder] = {}
+    latest: dict[str, NewFeedOrder] = {}
     for o in orders:
         if o.srid not in latest or o.updated_at > latest[o.srid].updated_at:
             latest[o.srid] = o
@@ -312,8 +389,8 @@ async def insert_feed_orders(
 
 
 async def upsert_sales(
-    conn: aiosqlite.Connection, shop_id: int, sales: Sequence[Sale]
-) -> tuple[list[Sale], set[int]]:
+    conn: aiosqlite.Connection, shop_id: int, sales: Sequence[NewSale]
+) -> tuple[list[NewSale], set[int]]:
     """Stores sales and returns by `saleID`; returns the new ones and the hours touched."""
     if not sales:
         return [], set()

@@ -14,7 +14,7 @@ import aiosqlite
 from bot.crypto import Sealed
 from bot.store.db import Database, marks
 from bot.store.shops import SHOP_COLUMNS, Shop, sealed_from_row, shop_from_row
-from bot.wb.models import msk_to_utc
+from bot.timeutil import msk_to_utc
 
 # polls.last_error of a poll whose shop's sealed WB key does not open (the bot's fault, not WB's).
 KEY_UNREADABLE = "stored key unreadable"

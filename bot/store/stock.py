@@ -16,7 +16,34 @@ from typing import Any
 import aiosqlite
 
 from bot.store.db import Database, marks, unix
-from bot.wb.models import Card, StockRow
+
+
+@dataclass(frozen=True, slots=True)
+class NewStock:
+    """Stock of one product size at one real warehouse, as WB's report tells it (bot.sync.rows
+    builds it from WB's row)."""
+
+    nm_id: int
+    barcode: str
+    tech_size: str
+    vendor_code: str
+    brand: str
+    subject: str
+    warehouse: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewCard:
+    """What the store keeps of a product card."""
+
+    nm_id: int
+    title: str
+    vendor_code: str
+    brand: str
+    subject: str
+    photo_url: str | None
+
 
 #: A product WB no longer lists stays in the snapshot at 0 while it sold in this many days.
 KNOWN_DAYS = 14  # bot.reports.stock.COVER_WINDOW_DAYS: the window days of cover look at
@@ -29,7 +56,7 @@ SELLER_WAREHOUSE = "Склад продавца"
 async def replace_stock(
     conn: aiosqlite.Connection,
     shop_id: int,
-    rows: Sequence[StockRow],
+    rows: Sequence[NewStock],
     now: float | None = None,
 ) -> None:
     """WB keeps no stock history: each report replaces the shop's snapshot whole.
@@ -97,7 +124,9 @@ async def replace_stock(
     )
 
 
-async def upsert_products(conn: aiosqlite.Connection, shop_id: int, cards: Sequence[Card]) -> None:
+async def upsert_products(
+    conn: aiosqlite.Connection, shop_id: int, cards: Sequence[NewCard]
+) -> None:
     now = time.time()
     await conn.executemany(
         "INSERT INTO products(shop_id, nm_id, title, vendor_code, brand, subject, photo_url, "

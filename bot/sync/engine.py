@@ -26,7 +26,6 @@ from bot.config import Settings
 from bot.crypto import CryptoError, Keyring
 from bot.store import Database
 from bot.store.db import bump
-from bot.store.orders import insert_fbs_orders, insert_feed_orders, upsert_orders, upsert_sales
 from bot.store.outbox import NewEvent, add_events
 from bot.store.polls import (
     KEY_UNREADABLE,
@@ -43,10 +42,18 @@ from bot.store.polls import (
 )
 from bot.store.rollups import refresh_rollups
 from bot.store.shops import RECHECK, Shop, key_works_again, mark_dead, open_sealed
-from bot.store.stock import replace_stock, upsert_products
 from bot.sync.finance import poll_finance
 from bot.sync.plan import JOBS, jobs_for, next_slot, period_of, token_type_of
 from bot.sync.reviews import poll_reviews
+from bot.sync.rows import (
+    insert_fbs_orders,
+    insert_feed_orders,
+    replace_stock,
+    upsert_orders,
+    upsert_products,
+    upsert_sales,
+)
+from bot.timeutil import msk_to_utc, parse_utc, utc_to_msk_str
 from bot.wb.client import (
     WBBadRequest,
     WBClient,
@@ -63,15 +70,12 @@ from bot.wb.models import (
     Order,
     Parsed,
     Sale,
-    msk_to_utc,
     parse_cards,
     parse_fbs_orders,
     parse_feed_orders,
     parse_orders,
     parse_sales,
     parse_stock,
-    parse_utc,
-    utc_to_msk_str,
 )
 
 log = logging.getLogger(__name__)

@@ -1,9 +1,9 @@
 """Typed rows parsed leniently from WB JSON: a bad row is skipped and counted, never fatal.
 
-WB's statistics and analytics times are Moscow time (UTC+3, no DST) written without an offset;
-every datetime leaving this module is UTC-aware. Strings are stripped, cleaned of control
-characters and truncated; numbers accept ints, floats and numeric strings but never booleans,
-NaN or infinities.
+WB's statistics and analytics times are Moscow time (UTC+3, no DST) written without an offset
+(bot.timeutil reads them); every datetime leaving this module is UTC-aware. Strings are
+stripped, cleaned of control characters and truncated; numbers accept ints, floats and numeric
+strings but never booleans, NaN or infinities.
 """
 
 from __future__ import annotations
@@ -13,21 +13,19 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from bot.formats import kopecks
+from bot.timeutil import msk_to_utc, parse_utc
 
 T = TypeVar("T")
-
-MSK = timezone(timedelta(hours=3), "MSK")
 
 #: WB writes "not cancelled" as this date; any date before 2000 is treated as "no date".
 _NO_DATE_BEFORE = datetime(2000, 1, 1, tzinfo=UTC)
 
 MAX_TEXT = 200
 MAX_KEY = 200  # an identifier longer than this is refused, not truncated: it is a key
-_MAX_DATE_TEXT = 80
 _MAX_NUMBER_TEXT = 40
 _MAX_MONEY = 1e15
 _INT_RANGE = range(-(2**63), 2**63)  # what SQLite's INTEGER holds
@@ -35,11 +33,6 @@ _MAX_SIZES = 500
 _MAX_SKUS = 100
 _MAX_URL = 1000
 
-_DATE_RE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})"
-    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
-    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?"
-)
 _INT_TEXT = re.compile(r"[+-]?\d{1,19}")
 
 #: Rows of the warehouse_remains report that are sums or goods in transit, not a warehouse.
@@ -196,69 +189,6 @@ class Card:
     subject: str
     photo_url: str | None
     sizes: tuple[CardSize, ...]
-
-
-# --- times -----------------------------------------------------------------------------------
-
-
-def msk_to_utc(text: str) -> datetime:
-    """A WB time (Moscow time unless it carries Z or an offset) as an aware UTC datetime.
-
-    Accepts a date alone, seconds or not, and fractional seconds of any length (kept to the
-    microsecond). Raises ``ValueError`` for anything else.
-    """
-    return _parse_time(text, MSK)
-
-
-def utc_to_msk_str(dt: datetime) -> str:
-    """An aware datetime as WB wants ``dateFrom``: Moscow time, no offset."""
-    if dt.tzinfo is None or dt.utcoffset() is None:
-        raise ValueError("an aware datetime is required")
-    local = dt.astimezone(MSK)
-    text = local.strftime("%Y-%m-%dT%H:%M:%S")
-    if local.microsecond:
-        text += f".{local.microsecond:06d}"
-    return text
-
-
-def parse_utc(text: str) -> datetime:
-    """An RFC 3339 time as written by the marketplace API (UTC unless it says otherwise)."""
-    return _parse_time(text, UTC)
-
-
-def _parse_time(text: str, default_zone: tzinfo) -> datetime:
-    text = text.strip()
-    match = _DATE_RE.fullmatch(text) if len(text) <= _MAX_DATE_TEXT else None
-    if match is None:
-        raise ValueError("not a WB date-time")
-    year, month, day, hour, minute, second, fraction, offset = match.groups()
-    micro = int((fraction or "0")[:6].ljust(6, "0"))
-    zone = default_zone if offset is None else _offset_zone(offset)
-    try:
-        moment = datetime(
-            int(year),
-            int(month),
-            int(day),
-            int(hour or 0),
-            int(minute or 0),
-            int(second or 0),
-            micro,
-            tzinfo=zone,
-        )
-        return moment.astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise ValueError("not a valid date-time") from None
-
-
-def _offset_zone(offset: str) -> tzinfo:
-    if offset in ("Z", "z"):
-        return UTC
-    sign = -1 if offset[0] == "-" else 1
-    digits = offset[1:].replace(":", "")
-    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
-    if hours > 23 or minutes > 59:
-        raise ValueError("bad UTC offset")
-    return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
 # --- field readers ---------------------------------------------------------------------------

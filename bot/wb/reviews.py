@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.timeutil import parse_utc
 from bot.wb.models import (
     BadPayload,
     Parsed,
@@ -17,7 +18,6 @@ from bot.wb.models import (
     _Skip,
     _text,
     _time,
-    parse_utc,
 )
 
 REVIEW_TEXT = 1500  # WB allows long reviews; an alert shows this much and links to the rest

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.store import Database
-from bot.store.stock import replace_stock
 from bot.store.users import User
+from bot.sync.rows import replace_stock
 from bot.wb.models import StockRow
 from tests.dispatch import app, press, say, tg
 from tests.reports.seed import order, store_rows

@@ -25,9 +25,9 @@ import bot.sync.engine as engine_module
 from bot.crypto import Keyring
 from bot.store import Database
 from bot.sync.engine import SyncEngine
+from bot.timeutil import MSK
 from bot.wb.client import WBClient
 from bot.wb.limiter import Limiter
-from bot.wb.models import MSK
 from tests.fakes.wb import FakeWB
 from tests.sync.conftest import SCALE, Rig, settings_for
 

@@ -25,12 +25,13 @@ from pydantic import SecretStr
 from bot.config import Settings
 from bot.crypto import Keyring
 from bot.store import Database
-from bot.store.orders import upsert_orders
 from bot.store.rollups import refresh_rollups
 from bot.sync.engine import SyncEngine
+from bot.sync.rows import upsert_orders
+from bot.timeutil import utc_to_msk_str
 from bot.wb.client import WBClient
 from bot.wb.limiter import Limiter
-from bot.wb.models import Order, utc_to_msk_str
+from bot.wb.models import Order
 from tests.fakes.tokens import make_token
 from tests.sync.conftest import _mask  # the same category mask /connect stores
 

@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.wb.models import MSK
+from bot.timeutil import MSK
 from tests.fuzz.conftest import SCALE, SyncRig, Tally, fuzz
 
 BACKOFF_BASE = 5.0  # bot.sync.engine.BACKOFF_BASE, the first 5xx back-off before scaling

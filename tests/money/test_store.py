@@ -20,7 +20,7 @@ from bot.store.costs import (
     set_tax,
     tax_kopecks,
 )
-from bot.store.stock import upsert_products
+from bot.sync.rows import upsert_products
 from bot.wb.models import Card
 from tests.alerts.conftest import put_stock
 from tests.reports.seed import make_shop

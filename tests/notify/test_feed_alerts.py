@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.store.orders import insert_feed_orders
 from bot.store.outbox import NewEvent
 from bot.sync.engine import feed_payload
+from bot.sync.rows import insert_feed_orders
 from bot.wb.models import FeedOrder
 from tests.lang import nb
 from tests.notify.conftest import add_shop, drain, put_events

@@ -10,6 +10,7 @@ from aiogram.fsm.storage.base import StorageKey
 
 from bot.app import build, shutdown
 from bot.store.fsm import KeyInStateData, SQLiteStorage
+from bot.wb.token import looks_like_token
 from tests.dispatch import _detach_routers, press, say
 from tests.fakes.tokens import make_token
 
@@ -42,11 +43,11 @@ async def test_settings_waiting_for_a_time_zone_takes_it_after_a_restart(app, tg
 
 
 async def test_conversation_data_keeps_its_values_and_refuses_a_wb_key(db):
-    storage = SQLiteStorage(db)
+    storage = SQLiteStorage(db, looks_like_token)
     key = StorageKey(bot_id=1, chat_id=USER, user_id=USER)
     await storage.set_state(key, "SettingsInput:quiet")
     await storage.set_data(key, {"shop": 7, "labels": ["a", "б"]})
-    fresh = SQLiteStorage(db)  # what a restarted process reads
+    fresh = SQLiteStorage(db, looks_like_token)  # what a restarted process reads
     assert await fresh.get_state(key) == "SettingsInput:quiet"
     assert await fresh.get_data(key) == {"shop": 7, "labels": ["a", "б"]}
     with pytest.raises(KeyInStateData):

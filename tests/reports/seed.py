@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 
 from bot.crypto import Keyring
 from bot.store import Database
-from bot.store.orders import upsert_orders, upsert_sales
 from bot.store.rollups import refresh_rollups
 from bot.store.shops import NewToken, Shop, connect_shop
 from bot.store.users import ensure_user
+from bot.sync.rows import upsert_orders, upsert_sales
+from bot.timeutil import utc_to_msk_str
 from bot.wb.methods import Category
-from bot.wb.models import Order, Sale, utc_to_msk_str
+from bot.wb.models import Order, Sale
 
 ALL_CATEGORIES = (1 << Category.STATISTICS) | (1 << Category.ANALYTICS)
 

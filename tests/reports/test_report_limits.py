@@ -19,7 +19,7 @@ from bot.reports.gate import ReportGate
 from bot.reports.metrics import load_report
 from bot.reports.periods import parse_period
 from bot.store import orders
-from bot.store.stock import replace_stock
+from bot.sync.rows import replace_stock
 from tests.dispatch import _ids
 from tests.reports.seed import make_shop, order, store_rows
 from tests.reports.test_stock_view import stock_row

@@ -15,9 +15,10 @@ from bot.reports.metrics import biggest_falls, by_local_day, load_report
 from bot.reports.periods import Period, parse_period
 from bot.store import Database, rollups
 from bot.store.db import migration_scripts
-from bot.store.orders import insert_fbs_orders, upsert_orders
 from bot.store.rollups import refresh_rollups, week_of
-from bot.wb.models import FbsOrder, Order, utc_to_msk_str
+from bot.sync.rows import insert_fbs_orders, upsert_orders
+from bot.timeutil import utc_to_msk_str
+from bot.wb.models import FbsOrder, Order
 from tests.reports.seed import make_shop, order, utc
 
 DAY = 86400

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 
-from bot.store.stock import replace_stock
 from bot.store.users import ensure_user, update_user
+from bot.sync.rows import replace_stock
 from bot.wb.models import StockRow, parse_stock
 from tests.fakes.wb import SPEC_REMAINS_ROW
 from tests.reports.conftest import say

@@ -15,7 +15,7 @@ from bot.reports.metrics import load_report
 from bot.reports.periods import Period
 from bot.reports.text import render_report
 from bot.store.outbox import EventRow
-from bot.wb.models import MSK
+from bot.timeutil import MSK
 from tests.lang import EN, RU, nb
 
 pytestmark = pytest.mark.asyncio

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.sync.engine import SyncEngine
+from bot.timeutil import MSK
 from bot.wb.limiter import Limiter
-from bot.wb.models import MSK
 
 pytestmark = pytest.mark.asyncio
 
@@ -223,8 +223,8 @@ async def test_a_restarted_engine_does_not_call_wb_sooner(rig):
 async def test_an_order_moved_to_another_hour_leaves_its_old_rollup(db):
     from datetime import UTC
 
-    from bot.store.orders import insert_fbs_orders, upsert_orders
     from bot.store.rollups import refresh_rollups
+    from bot.sync.rows import insert_fbs_orders, upsert_orders
     from bot.wb.models import FbsOrder, parse_orders
 
     early = datetime(2026, 11, 20, 9, 59, 50, tzinfo=UTC)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.sync import engine
-from bot.wb.models import MSK
+from bot.timeutil import MSK
 
 pytestmark = pytest.mark.asyncio
 

@@ -10,16 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.timeutil import msk_to_utc, utc_to_msk_str
 from bot.wb.models import (
     BadPayload,
     is_pseudo_warehouse,
-    msk_to_utc,
     parse_cards,
     parse_fbs_orders,
     parse_orders,
     parse_sales,
     parse_stock,
-    utc_to_msk_str,
 )
 
 # wb-api.md §1.2: a real 2024 row (still with orderType, without warehouseType).
