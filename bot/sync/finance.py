@@ -35,6 +35,7 @@ from bot.store.finance import (
 )
 from bot.store.polls import update_poll
 from bot.sync.plan import next_slot, token_type_of
+from bot.timeutil import MSK
 from bot.wb.finance import (
     DAILY,
     MONEY_FIELDS,
@@ -45,7 +46,7 @@ from bot.wb.finance import (
     request_body,
 )
 from bot.wb.methods import HOUR, METHODS, limit_for
-from bot.wb.models import MSK, BadPayload
+from bot.wb.models import BadPayload
 
 if TYPE_CHECKING:
     from bot.store.polls import PollState

@@ -25,15 +25,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from bot.wb.models import (
-    Parsed,
-    _expect_list,
-    _integer,
-    _parse_rows,
-    _Skip,
-    _text,
-    parse_utc,
-)
+from bot.timeutil import parse_utc
+from bot.wb.models import Parsed, _expect_list, _integer, _parse_rows, _Skip, _text
 
 #: ``limit``: "maximum: 100000, default: 100000".
 PAGE_LIMIT = 100_000

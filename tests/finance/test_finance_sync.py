@@ -15,10 +15,10 @@ import time_machine
 from bot.store.finance import report_days
 from bot.sync.engine import SyncEngine
 from bot.sync.finance import BACKFILL_WEEKS, kopecks, today_msk
+from bot.timeutil import MSK
 from bot.wb.client import WBClient
 from bot.wb.limiter import Limiter
 from bot.wb.methods import TokenType
-from bot.wb.models import MSK
 from tests.fakes import wb_finance
 from tests.fakes.wb import FakeWB
 from tests.sync.conftest import Rig, settings_for
