@@ -35,7 +35,7 @@ from bot.i18n import N_, UserLocale, make_i18n
 from bot.logs import SecretMask
 from bot.masterkey import check_existing_database, keyring_at_start
 from bot.notify import start_sender
-from bot.notify.checks import check_stock, check_token_expiry
+from bot.notify.checks import check_token_expiry
 from bot.notify.pacing import ChatPacer
 from bot.notify.summary import queue_summaries
 from bot.reports.gate import ReportGate
@@ -153,7 +153,8 @@ async def heartbeat(app: App) -> None:
 
 def schedule_checks(app: App) -> None:
     """Daily summaries are looked at every 20 s so one due at T is queued within 20 s of T;
-    key expiry hourly (and once at start); low stock right after each stock snapshot."""
+    key expiry hourly (and once at start). Low stock is queued by the stock poll itself, right
+    after each snapshot (bot.sync.stock_alerts)."""
     now = datetime.now(UTC)
     app.scheduler.add_job(
         queue_summaries,
@@ -177,11 +178,6 @@ def schedule_checks(app: App) -> None:
         misfire_grace_time=600,
         next_run_time=now,
     )
-
-    async def stock_hook(shop_id: int, now: float) -> None:
-        await check_stock(app.db, shop_id, now)
-
-    app.sync.after_stock.append(stock_hook)
 
 
 class TelegramRejected(Exception):

@@ -13,6 +13,7 @@ from typing import Any
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import formats
+from bot.events import EventError, QuestionAsked, ReviewPosted, UnansweredCounts, from_dict
 from bot.i18n import N_
 from bot.notify.texts import LABELS, RenderContext, Rendered, cut_lines, renderer
 from bot.store.db import Database
@@ -28,12 +29,23 @@ CABINET_QUESTIONS = "https://seller.wildberries.ru/feedbacks/questions-tab/not-a
 TEXT_CHARS = 900  # an alert quotes this much of a review; the cabinet has the rest
 LIST_TEXT_CHARS = 200  # /reviews quotes less: ten of them must fit one message
 
-LABELS.update({"review": N_("reviews"), "question": N_("questions")})
+LABELS.update({ReviewPosted.kind: N_("reviews"), QuestionAsked.kind: N_("questions")})
 
 
-def is_negative(payload: Mapping[str, Any], threshold: int) -> bool:
-    rating = payload.get("rating")
-    return isinstance(rating, int) and not isinstance(rating, bool) and rating <= threshold
+def is_negative(review: ReviewPosted, threshold: int) -> bool:
+    """At or below the reader's threshold; a review without a rating (0) is not."""
+    return 0 < review.rating <= threshold
+
+
+def as_review(stored: ReviewPosted | Mapping[str, Any]) -> ReviewPosted:
+    """A review as the reviews table keeps it (the event's fields); what does not load reads
+    as empty rather than failing the whole list."""
+    if isinstance(stored, ReviewPosted):
+        return stored
+    try:
+        return from_dict(ReviewPosted, stored)
+    except EventError:
+        return ReviewPosted()
 
 
 def stars(rating: int) -> str:
@@ -41,39 +53,29 @@ def stars(rating: int) -> str:
     return "★" * rating + "☆" * (5 - rating)
 
 
-def _s(payload: Mapping[str, Any], key: str) -> str:
-    value = payload.get(key)
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _quote(text: str, limit: int) -> str:
     text = text.strip()
     return html.escape(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
-def _int(payload: Mapping[str, Any], key: str) -> int:
-    value = payload.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _when(payload: Mapping[str, Any], fallback: float, zone: tzinfo, lang: str) -> str:
-    moment = datetime.fromtimestamp(_int(payload, "ts") or fallback, UTC)
+def _when(ts: int, fallback: float, zone: tzinfo, lang: str) -> str:
+    moment = datetime.fromtimestamp(ts or fallback, UTC)
     return formats.stamp(moment, zone, datetime.now(zone).date(), lang)
 
 
-def _product_lines(payload: Mapping[str, Any], gettext: Callable[[str], str]) -> list[str]:
+def _product_lines(item: ReviewPosted | QuestionAsked, gettext: Callable[[str], str]) -> list[str]:
     _ = gettext
-    title = _s(payload, "title") or _s(payload, "brand") or f"nmId {_int(payload, 'nm_id')}"
+    title = item.title.strip() or item.brand.strip() or f"nmId {item.nm_id}"
     return [
         f"<b>{_quote(title, 200)}</b>",
         _("Article <code>{article}</code> · nmId {nm_id}").format(
-            article=_quote(_s(payload, "supplier_article"), 100), nm_id=_int(payload, "nm_id")
+            article=_quote(item.supplier_article, 100), nm_id=item.nm_id
         ),
     ]
 
 
 def review_lines(
-    payload: Mapping[str, Any],
+    stored: ReviewPosted | Mapping[str, Any],
     fallback: float,
     zone: tzinfo,
     lang: str,
@@ -82,23 +84,26 @@ def review_lines(
 ) -> list[str]:
     """Rating, product, the buyer's words, photos and date: the body of an alert or list item."""
     _ = gettext
-    rating = _int(payload, "rating")
+    review = as_review(stored)
+    words = {"text": review.text.strip(), "pros": review.pros.strip(), "cons": review.cons.strip()}
     lines = [
         _("{stars} {rating} of 5 · {when}").format(
-            stars=stars(rating), rating=rating, when=_when(payload, fallback, zone, lang)
+            stars=stars(review.rating),
+            rating=review.rating,
+            when=_when(review.ts, fallback, zone, lang),
         ),
-        *_product_lines(payload, gettext),
+        *_product_lines(review, gettext),
     ]
-    if _s(payload, "text"):
-        lines.append(f"«{_quote(_s(payload, 'text'), text_chars)}»")
-    if _s(payload, "pros"):
-        lines.append(_("👍 Pros: {text}").format(text=_quote(_s(payload, "pros"), text_chars)))
-    if _s(payload, "cons"):
-        lines.append(_("👎 Cons: {text}").format(text=_quote(_s(payload, "cons"), text_chars)))
-    if not any(_s(payload, k) for k in ("text", "pros", "cons")):
+    if words["text"]:
+        lines.append(f"«{_quote(words['text'], text_chars)}»")
+    if words["pros"]:
+        lines.append(_("👍 Pros: {text}").format(text=_quote(words["pros"], text_chars)))
+    if words["cons"]:
+        lines.append(_("👎 Cons: {text}").format(text=_quote(words["cons"], text_chars)))
+    if not any(words.values()):
         lines.append(_("(a rating without words)"))
-    if _int(payload, "photos"):
-        lines.append(_("📷 Photos: {count}").format(count=_int(payload, "photos")))
+    if review.photos:
+        lines.append(_("📷 Photos: {count}").format(count=review.photos))
     return lines
 
 
@@ -106,13 +111,13 @@ def _button(text: str, url: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=text, url=url)]])
 
 
-@renderer("review")
-def render_reviews(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
+@renderer(ReviewPosted)
+def render_reviews(events: Sequence[EventRow[ReviewPosted]], ctx: RenderContext) -> Rendered:
     _ = ctx.gettext
     parts = []
-    for event in events:
-        head = _("💬 <b>New review</b> · {shop}").format(shop=ctx.shop(event.shop_id))
-        body = review_lines(event.payload, event.created_at, ctx.tz, ctx.language, ctx.gettext)
+    for row in events:
+        head = _("💬 <b>New review</b> · {shop}").format(shop=ctx.shop(row.shop_id))
+        body = review_lines(row.event, row.created_at, ctx.tz, ctx.language, ctx.gettext)
         parts.append("\n".join([head, *body]))
     return Rendered(
         cut_lines("\n\n".join(parts), ctx.limit),
@@ -120,19 +125,19 @@ def render_reviews(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
     )
 
 
-@renderer("question")
-def render_questions(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
+@renderer(QuestionAsked)
+def render_questions(events: Sequence[EventRow[QuestionAsked]], ctx: RenderContext) -> Rendered:
     _ = ctx.gettext
     parts = []
-    for event in events:
-        p = event.payload
+    for row in events:
+        question = row.event
         lines = [
             _("❓ <b>New question</b> · {shop} · {when}").format(
-                shop=ctx.shop(event.shop_id),
-                when=_when(p, event.created_at, ctx.tz, ctx.language),
+                shop=ctx.shop(row.shop_id),
+                when=_when(question.ts, row.created_at, ctx.tz, ctx.language),
             ),
-            *_product_lines(p, ctx.gettext),
-            f"«{_quote(_s(p, 'text'), TEXT_CHARS)}»",
+            *_product_lines(question, ctx.gettext),
+            f"«{_quote(question.text, TEXT_CHARS)}»",
         ]
         parts.append("\n".join(lines))
     return Rendered(
@@ -144,30 +149,29 @@ def render_questions(events: Sequence[EventRow], ctx: RenderContext) -> Rendered
 # ------------------------------------------------------------------ the daily summary
 
 
-async def unanswered_payload(
+async def unanswered_counts(
     db: Database, shops: Sequence[tuple[int, str]], threshold: int
-) -> list[dict[str, Any]]:
+) -> tuple[UnansweredCounts, ...]:
     """Per shop whose key lists reviews: WB's unanswered counts, and the negative reviews
-    (at or below the reader's threshold) among them, as the summary's payload carries them."""
+    (at or below the reader's threshold) among them, as the summary carries them."""
     found = []
     for shop_id, name in shops:
         counts = await unanswered(db, shop_id, threshold)
         if counts is not None:
             found.append(
-                {
-                    "shop": name,
-                    "reviews": counts.reviews,
-                    "negative": counts.negative,
-                    "questions": counts.questions,
-                    "threshold": threshold,
-                }
+                UnansweredCounts(
+                    shop=name,
+                    reviews=counts.reviews,
+                    negative=counts.negative,
+                    questions=counts.questions,
+                    threshold=threshold,
+                )
             )
-    return found
+    return tuple(found)
 
 
-def unanswered_lines(value: Any, ctx: RenderContext) -> list[str]:
+def unanswered_lines(items: Sequence[UnansweredCounts], ctx: RenderContext) -> list[str]:
     _ = ctx.gettext
-    items = [i for i in value or [] if isinstance(i, dict)]
     if not items:
         return []
     lines = ["", _("💬 <b>Waiting for your answer</b>")]
@@ -176,12 +180,12 @@ def unanswered_lines(value: Any, ctx: RenderContext) -> list[str]:
             "Reviews: {reviews} (negative, {threshold}★ and below: {negative}) · "
             "questions: {questions}"
         ).format(
-            reviews=formats.number(_int(item, "reviews")),
-            negative=formats.number(_int(item, "negative")),
-            threshold=_int(item, "threshold") or DEFAULT_THRESHOLD,
-            questions=formats.number(_int(item, "questions")),
+            reviews=formats.number(item.reviews),
+            negative=formats.number(item.negative),
+            threshold=item.threshold or DEFAULT_THRESHOLD,
+            questions=formats.number(item.questions),
         )
         if len(items) > 1:
-            line = f"{_quote(_s(item, 'shop'), 60)}: {line}"
+            line = f"{_quote(item.shop.strip(), 60)}: {line}"
         lines.append(line)
     return lines

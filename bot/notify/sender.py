@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import time as dtime
 from functools import partial
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.enums import ParseMode
@@ -35,6 +35,8 @@ from aiogram.exceptions import (
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 
+from bot.events import Event, OrderPlaced, ReviewPosted
+from bot.formats import zone_of
 from bot.i18n import language_for
 from bot.notify.reviews import is_negative
 from bot.notify.texts import (
@@ -47,30 +49,20 @@ from bot.notify.texts import (
 from bot.notify.throttle import Throttle
 from bot.store import Database, orders, outbox, stock, users
 from bot.store import shops as store_shops
-from bot.store.outbox import ALERT_SWITCH, OWNER_KINDS, Due, EventRow, Placement
+from bot.store.outbox import Due, EventRow, Placement
 from bot.store.users import User
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ZONE = "Europe/Moscow"
 ROWS_PER_PASS = 2000
 PASS_SECONDS = 10.0  # a pass stops dispatching after this, so new events are routed soon
 MAX_IN_FLIGHT = 64
 BACKOFF_CAP = 300.0
-#: What arrives as a stream and merges into one message per chat when several wait together.
-STREAM_KINDS = frozenset({"order", "cancel", "buyout", "return"})
 # aiogram reports a refused connection this way: nothing reached Telegram, so a retry is safe.
 NOT_DELIVERED_MARKERS = ("ClientConnectorError", "Cannot connect")
 
 
 # ------------------------------------------------------------------ pure decisions
-
-
-def zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or DEFAULT_ZONE)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return ZoneInfo(DEFAULT_ZONE)
 
 
 def _hhmm(value: str) -> dtime | None:
@@ -103,17 +95,17 @@ def quiet_until(now: float, tz: ZoneInfo, start: str | None, end: str | None) ->
     return datetime.combine(day, finish, tzinfo=tz).timestamp()
 
 
-def place(event: EventRow, user: User, now: float) -> Placement:
+def place(row: EventRow[Event], user: User, now: float) -> Placement:
     """Whether a recipient gets the event, and when: None when their switch is off, held until
     the end of their quiet hours, else pending at once."""
-    switch = ALERT_SWITCH.get(event.kind)
-    if switch is not None and not getattr(user, switch):
+    event = row.event
+    if event.switch is not None and not getattr(user, event.switch):
         return None
-    if event.kind == "review" and not is_negative(event.payload, user.review_threshold):
+    if isinstance(event, ReviewPosted) and not is_negative(event, user.review_threshold):
         return None  # above the reader's threshold: stored, counted, not pushed
-    if event.kind in OWNER_KINDS:
+    if event.to_owners:
         return ("pending", 0.0)  # a key problem does not wait for the morning
-    until = quiet_until(now, zone(user.timezone), user.quiet_start, user.quiet_end)
+    until = quiet_until(now, zone_of(user.timezone), user.quiet_start, user.quiet_end)
     return ("held", until) if until is not None else ("pending", 0.0)
 
 
@@ -131,7 +123,7 @@ class Outgoing:
         return [d.id for d in self.deliveries]
 
     @property
-    def events(self) -> list[EventRow]:
+    def events(self) -> list[EventRow[Event]]:
         return [d.event for d in self.deliveries]
 
 
@@ -145,7 +137,7 @@ def group_messages(due: Sequence[Due]) -> list[Outgoing]:
     groups: dict[tuple[object, ...], list[Due]] = {}
     for d in due:
         key: tuple[object, ...]
-        if d.event.kind not in STREAM_KINDS:
+        if not d.event.event.stream:
             # A summary, a stock alert (its buttons), a key warning: each its own message.
             key = (d.chat_id, "batch", "single", d.event.id)
         elif d.held:
@@ -422,7 +414,7 @@ class Sender:
     async def _render(self, message: Outgoing) -> Rendered:
         user = await users.get_user(self.db, message.user_id) if message.user_id else None
         lang = language_for(user.language, user.tg_language) if user else "en"
-        tz = zone(user.timezone if user else None)
+        tz = zone_of(user.timezone if user else None)
         events = message.events
         shops = {e.shop_id for e in events if e.shop_id}
         today: dict[int, tuple[int, float]] = {}
@@ -430,13 +422,13 @@ class Sender:
             midnight = datetime.fromtimestamp(self.wall(), tz).replace(
                 hour=0, minute=0, second=0, microsecond=0
             )
-            for shop_id in {e.shop_id for e in events if e.kind == "order"}:
+            for shop_id in {e.shop_id for e in events if isinstance(e.event, OrderPlaced)}:
                 today[shop_id] = await orders.today_totals(self.db, shop_id, midnight.timestamp())
-        nm_keys = []
-        for e in events:
-            nm = e.payload.get("nm_id")
-            if e.shop_id and isinstance(nm, int):
-                nm_keys.append((e.shop_id, nm))
+        nm_keys = [
+            (e.shop_id, e.event.product)
+            for e in events
+            if e.shop_id and e.event.product is not None
+        ]
         ctx = RenderContext(
             user=user,
             language=lang,

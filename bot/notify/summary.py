@@ -2,7 +2,7 @@
 
 `queue_summaries` runs every minute: for each user whose local time has passed their summary time
 and who has not had today's summary, it computes yesterday's numbers and queues them as one
-'summary' event; the numbers travel in the payload, so the message says what the store said at
+'summary' event; the numbers travel in the event, so the message says what the store said at
 that moment, however late it is sent. /summary shows today so far with the same text.
 Every number is the one /report shows (bot.store.rollups, bot.reports.metrics).
 """
@@ -13,16 +13,17 @@ import html
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
-from typing import Any
 
 from bot import formats
+from bot.events import AtRisk, DayTotals, Summary, TopProduct
+from bot.formats import zone_of
 from bot.i18n import N_
-from bot.notify.checks import is_low, shop_forecasts, stock_left, zone_of
-from bot.notify.reviews import unanswered_lines, unanswered_payload
+from bot.notify.checks import stock_left
+from bot.notify.reviews import unanswered_counts, unanswered_lines
 from bot.notify.texts import LABELS, RenderContext, Rendered, cut_lines, number, renderer
 from bot.reports.metrics import Totals
 from bot.reports.periods import Period
@@ -31,6 +32,7 @@ from bot.store import shops as store_shops
 from bot.store.db import Database
 from bot.store.outbox import EventRow
 from bot.store.users import User
+from bot.sync.stock_alerts import is_low, shop_forecasts
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ AT_RISK = 5
 TITLE_CHARS = 50
 HOUR = 3600
 
-LABELS.update(summary=N_("daily summaries"))
+LABELS.update({Summary.kind: N_("daily summaries")})
 
 
 # ------------------------------------------------------------------ when
@@ -93,8 +95,8 @@ async def queue_summaries(db: Database, now: float | None = None) -> int:
     now = time.time() if now is None else now
     queued = 0
     for item in await due_summaries(db, now):
-        payload = await compute_summary(db, item.user, now, "yesterday")
-        if await outbox.queue_summary(db, item.user.id, item.local_day.isoformat(), payload, now):
+        summary = await compute_summary(db, item.user, now, "yesterday")
+        if await outbox.queue_summary(db, item.user.id, item.local_day.isoformat(), summary, now):
             queued += 1
     return queued
 
@@ -102,12 +104,16 @@ async def queue_summaries(db: Database, now: float | None = None) -> int:
 # ------------------------------------------------------------------ what
 
 
-def _totals(value: Mapping[str, Any] | None) -> Totals:
-    names = {f.name for f in fields(Totals)}
-    return Totals(**{k: v for k, v in (value or {}).items() if k in names})
+def _totals(value: DayTotals) -> Totals:
+    return Totals(**asdict(value))
 
 
-async def compute_summary(db: Database, user: User, now: float, period: str) -> dict[str, Any]:
+def _day_totals(value: Totals) -> DayTotals:
+    """What the summary keeps of the totals (Totals may grow fields it does not show)."""
+    return DayTotals(**{f.name: getattr(value, f.name) for f in fields(DayTotals)})
+
+
+async def compute_summary(db: Database, user: User, now: float, period: str) -> Summary:
     """The numbers of the user's active shops for `period` ('yesterday' or 'today' so far),
     the same numbers the day before (up to the same time of day for 'today'), the top products,
     the products at risk of running out and how fresh WB's data is."""
@@ -128,32 +134,32 @@ async def compute_summary(db: Database, user: User, now: float, period: str) -> 
     previous = await rollups.totals(db, ids, previous_start, previous_end)
     top = await rollups.top_products(db, ids, start, end, TOP_PRODUCTS)
     as_of = await polls.data_as_of(db, ids)
-    return {
-        "period": period,
-        "day": day.isoformat(),
-        "until": min(end, moment).timestamp(),
-        "shops": [name for _id, name in shops],
-        "current": asdict(current),
-        "previous": asdict(previous),
-        "top": [
-            {
-                "nm_id": p.nm_id,
-                "supplier_article": p.supplier_article,
-                "title": p.title or p.subject,
-                "orders": p.orders,
-                "orders_sum": p.orders_sum,
-            }
+    return Summary(
+        period=period,
+        day=day.isoformat(),
+        until=min(end, moment).timestamp(),
+        shops=tuple(name for _id, name in shops),
+        current=_day_totals(current),
+        previous=_day_totals(previous),
+        top=tuple(
+            TopProduct(
+                nm_id=p.nm_id,
+                supplier_article=p.supplier_article,
+                title=p.title or p.subject,
+                orders=p.orders,
+                orders_sum=p.orders_sum,
+            )
             for p in top
-        ],
-        "at_risk": await at_risk(db, ids, user.stock_horizon_days, now),
-        "as_of": as_of.timestamp() if as_of else None,
-        "reviews": await unanswered_payload(db, shops, user.review_threshold),
-    }
+        ),
+        at_risk=await at_risk(db, ids, user.stock_horizon_days, now),
+        as_of=as_of.timestamp() if as_of else None,
+        reviews=await unanswered_counts(db, shops, user.review_threshold),
+    )
 
 
 async def at_risk(
     db: Database, shop_ids: Sequence[int], horizon_days: int, now: float
-) -> list[dict[str, Any]]:
+) -> tuple[AtRisk, ...]:
     """Products (not muted) that run out within the horizon, the soonest first."""
     forecasts = await shop_forecasts(db, shop_ids, now)
     muted = await stock.muted_products(db, shop_ids, now)
@@ -165,16 +171,16 @@ async def at_risk(
         if (shop_id, p.nm_id) not in muted and is_low(p.cover, horizon_days)
     ]
     risky.sort(key=lambda item: (item[1].cover or 0.0, item[1].nm_id))
-    return [
-        {
-            "nm_id": p.nm_id,
-            "supplier_article": p.vendor_code,
-            "title": titles.get((shop_id, p.nm_id)) or p.subject,
-            "quantity": p.quantity,
-            "days_of_cover": round(p.cover or 0.0, 2),
-        }
+    return tuple(
+        AtRisk(
+            nm_id=p.nm_id,
+            supplier_article=p.vendor_code,
+            title=titles.get((shop_id, p.nm_id)) or p.subject,
+            quantity=p.quantity,
+            days_of_cover=round(p.cover or 0.0, 2),
+        )
         for shop_id, p in risky[:AT_RISK]
-    ]
+    )
 
 
 def _hour_end(moment: datetime) -> datetime:
@@ -202,13 +208,13 @@ def _short(text: str) -> str:
     return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"
 
 
-def summary_text(payload: Mapping[str, Any], ctx: RenderContext) -> str:
+def summary_text(summary: Summary, ctx: RenderContext) -> str:
     _ = ctx.gettext
-    now = _totals(payload.get("current"))
-    before = _totals(payload.get("previous"))
-    day = date.fromisoformat(str(payload.get("day")))
-    if payload.get("period") == "today":
-        until = datetime.fromtimestamp(float(payload.get("until") or 0), ctx.tz)
+    now = _totals(summary.current)
+    before = _totals(summary.previous)
+    day = date.fromisoformat(summary.day)
+    if summary.period == "today":
+        until = datetime.fromtimestamp(summary.until, ctx.tz)
         lines = [
             _("📊 <b>Today so far</b> · {date}, until {time}").format(
                 date=formats.day(day, ctx.language), time=until.strftime("%H:%M")
@@ -218,19 +224,17 @@ def summary_text(payload: Mapping[str, Any], ctx: RenderContext) -> str:
     else:
         lines = [_("📊 <b>Summary for {date}</b>").format(date=formats.day(day, ctx.language))]
         against = _("against the day before")
-    top = [t for t in payload.get("top") or [] if isinstance(t, dict)]
+    top = summary.top
     # Kopecks on every amount when any has them, so the top products add up as shown.
     with_kopecks = formats.has_kopecks(
-        [getattr(t, name) for t in (now, before) for name in _SUMS]
-        + [float(t.get("orders_sum") or 0) for t in top]
+        [getattr(t, name) for t in (now, before) for name in _SUMS] + [t.orders_sum for t in top]
     )
 
     def money(value: float) -> str:
         return formats.money(value, ctx.language, with_kopecks)
 
-    shops = [str(s) for s in payload.get("shops") or []]
-    if shops:
-        lines.append("🏪 " + html.escape(", ".join(shops)))
+    if summary.shops:
+        lines.append("🏪 " + html.escape(", ".join(summary.shops)))
     lines += [
         "",
         _("🛒 Orders: <b>{count}</b> · <b>{total}</b>").format(
@@ -260,26 +264,22 @@ def summary_text(payload: Mapping[str, Any], ctx: RenderContext) -> str:
         lines += ["", _("🏆 <b>Top products</b>")]
         for i, item in enumerate(top, 1):
             lines.append(
-                f"{i}. {html.escape(_short(str(item.get('title') or '')))} · "
-                f"<code>{html.escape(_short(str(item.get('supplier_article') or '')))}</code> — "
-                f"{number(int(item.get('orders') or 0))} · "
-                f"{money(float(item.get('orders_sum') or 0))}"
+                f"{i}. {html.escape(_short(item.title))} · "
+                f"<code>{html.escape(_short(item.supplier_article))}</code> — "
+                f"{number(item.orders)} · {money(item.orders_sum)}"
             )
-    risky = [r for r in payload.get("at_risk") or [] if isinstance(r, dict)]
-    if risky:
+    if summary.at_risk:
         lines += ["", _("⚠️ <b>May run out soon</b>")]
-        for item in risky:
-            left = stock_left(item, ctx)
+        for risky in summary.at_risk:
             lines.append(
-                f"• {html.escape(_short(str(item.get('title') or '')))} · "
-                f"<code>{html.escape(_short(str(item.get('supplier_article') or '')))}</code> — "
-                f"{left}"
+                f"• {html.escape(_short(risky.title))} · "
+                f"<code>{html.escape(_short(risky.supplier_article))}</code> — "
+                f"{stock_left(risky, ctx)}"
             )
-    lines += unanswered_lines(payload.get("reviews"), ctx)
-    as_of = payload.get("as_of")
+    lines += unanswered_lines(summary.reviews, ctx)
     lines.append("")
-    if as_of:
-        moment = datetime.fromtimestamp(float(as_of), ctx.tz)
+    if summary.as_of:
+        moment = datetime.fromtimestamp(summary.as_of, ctx.tz)
         stamp = f"{formats.day_month(moment.date(), ctx.language)} {moment:%H:%M}"
         lines.append(_("🕒 WB data as of {time}").format(time=stamp))
     else:
@@ -287,7 +287,7 @@ def summary_text(payload: Mapping[str, Any], ctx: RenderContext) -> str:
     return cut_lines("\n".join(lines), ctx.limit)
 
 
-@renderer("summary")
-def render_summary(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
-    texts = [summary_text(e.payload, ctx) for e in events]
+@renderer(Summary)
+def render_summary(events: Sequence[EventRow[Summary]], ctx: RenderContext) -> Rendered:
+    texts = [summary_text(row.event, ctx) for row in events]
     return Rendered(cut_lines("\n\n".join(texts), ctx.limit))

@@ -14,12 +14,23 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import Any, TypeVar
 
 from aiogram.types import InlineKeyboardMarkup
 
 from bot import formats
+from bot.events import (
+    Buyout,
+    Event,
+    KeyBack,
+    KeyDead,
+    OrderCancelled,
+    OrderLine,
+    OrderPlaced,
+    ProductLine,
+    Return,
+)
+from bot.formats import zone_of
 from bot.i18n import N_
 from bot.store.outbox import EventRow
 from bot.store.stock import ProductInfo
@@ -48,7 +59,7 @@ class RenderContext:
     gettext: Callable[[str], str]
     #: ngettext(singular, plural, n) in the reader's language ("1 день", "3 дня", "5 дней").
     ngettext: Callable[[str, str, int], str] = english_plural
-    tz: tzinfo = field(default_factory=lambda: ZoneInfo("Europe/Moscow"))
+    tz: tzinfo = field(default_factory=lambda: zone_of(None))
     shop_names: Mapping[int, str] = field(default_factory=dict)
     products: Mapping[tuple[int, int], ProductInfo] = field(default_factory=dict)
     today: Mapping[int, tuple[int, float]] = field(default_factory=dict)  # shop: (orders, sum)
@@ -69,27 +80,36 @@ class Rendered:
     reply_markup: InlineKeyboardMarkup | None = None
 
 
-Renderer = Callable[[Sequence[EventRow], RenderContext], Rendered]
-RENDERERS: dict[str, Renderer] = {}
+E = TypeVar("E", bound=Event)
+#: A renderer of one kind: the events one message covers, all of that kind's class.
+Renderer = Callable[[Sequence[EventRow[E]], RenderContext], Rendered]
+RENDERERS: dict[str, Renderer[Any]] = {}
 # How a kind is counted in digest headings ("orders — 30"); renderers may add theirs.
 LABELS: dict[str, str] = {
-    "order": N_("orders"),
-    "cancel": N_("cancellations"),
-    "buyout": N_("buyouts"),
-    "return": N_("returns"),
-    "token_dead": N_("key problems"),
-    "token_back": N_("keys working again"),
+    OrderPlaced.kind: N_("orders"),
+    OrderCancelled.kind: N_("cancellations"),
+    Buyout.kind: N_("buyouts"),
+    Return.kind: N_("returns"),
+    KeyDead.kind: N_("key problems"),
+    KeyBack.kind: N_("keys working again"),
 }
 
 
-def renderer(kind: str) -> Callable[[Renderer], Renderer]:
-    """Registers the function as the renderer of one event kind."""
+def renderer(cls: type[E]) -> Callable[[Renderer[E]], Renderer[E]]:
+    """Registers the function as the renderer of one event class (its kind): the outbox loads
+    every event of that kind as that class, so the renderer gets exactly what sync made."""
 
-    def register(func: Renderer) -> Renderer:
-        RENDERERS[kind] = func
+    def register(func: Renderer[E]) -> Renderer[E]:
+        RENDERERS[cls.kind] = func
         return func
 
     return register
+
+
+def render_section(events: Sequence[EventRow[Event]], ctx: RenderContext) -> Rendered:
+    """The events (one kind) through their kind's renderer."""
+    found = RENDERERS.get(events[0].kind)
+    return render_unknown(events, ctx) if found is None else found(events, ctx)
 
 
 # ------------------------------------------------------------------ formatting
@@ -118,48 +138,30 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _str(payload: Mapping[str, Any], key: str) -> str:
-    value = payload.get(key)
-    return "" if value is None else str(value)
-
-
-def _num(payload: Mapping[str, Any], key: str) -> float:
-    try:
-        return float(payload.get(key) or 0)
-    except (TypeError, ValueError):
-        return 0.0
-
-
-def _nm(event: EventRow) -> int:
-    try:
-        return int(event.payload.get("nm_id") or 0)
-    except (TypeError, ValueError):
-        return 0
-
-
-def known_name(event: EventRow, ctx: RenderContext) -> str:
+def known_name(row: EventRow[ProductLine], ctx: RenderContext) -> str:
     """The card title when known, else WB's subject and brand from the row itself; "" when
     neither is known (an order of a new product the order feed tells before statistics and
     the cards do: the feed names it by nmId only)."""
-    product = ctx.products.get((event.shop_id, _nm(event)))
+    line = row.event
+    product = ctx.products.get((row.shop_id, line.nm_id))
     if product and product.title:
         return product.title
-    parts = [_str(event.payload, "subject"), _str(event.payload, "brand")]
-    return " ".join(p for p in parts if p)
+    return " ".join(p for p in (line.subject, line.brand) if p)
 
 
-def title_of(event: EventRow, ctx: RenderContext) -> str:
+def title_of(row: EventRow[ProductLine], ctx: RenderContext) -> str:
     """A name to head an alert with: the known one, else "Product nmId N"."""
-    return known_name(event, ctx) or ctx.gettext("Product nmId {nm_id}").format(nm_id=_nm(event))
+    return known_name(row, ctx) or ctx.gettext("Product nmId {nm_id}").format(
+        nm_id=row.event.nm_id
+    )
 
 
-def _size(event: EventRow) -> str:
-    size = _str(event.payload, "tech_size")
-    return "" if size in ("", "0") else size
+def _size(line: ProductLine) -> str:
+    return "" if line.tech_size in ("", "0") else line.tech_size
 
 
-def _local_time(event: EventRow, ctx: RenderContext) -> str:
-    ts = _num(event.payload, "ts") or event.created_at
+def _local_time(row: EventRow[ProductLine], ctx: RenderContext) -> str:
+    ts = row.event.ts or row.created_at
     return datetime.fromtimestamp(ts, ctx.tz).strftime("%H:%M")
 
 
@@ -174,18 +176,18 @@ def amount_text(value: float, ctx: RenderContext, with_kopecks: bool = False) ->
     return exact_money(value, ctx.language)
 
 
-def item_line(event: EventRow, ctx: RenderContext, amount: str) -> str:
+def item_line(row: EventRow[ProductLine], ctx: RenderContext, amount: str) -> str:
     """One event in a list: title, seller article, nmId, size, amount (as shown)."""
     # What is not known yet is left out rather than shown empty ("<code></code>"), and the
     # nmId is said once.
-    article = _str(event.payload, "supplier_article")
-    name = known_name(event, ctx)
+    line = row.event
+    name = known_name(row, ctx)
     parts = [html.escape(_short(name, TITLE_CHARS))] if name else []
-    if article:
-        parts.append(f"<code>{html.escape(_short(article, ARTICLE_CHARS))}</code>")
-    parts.append(f"nmId {_nm(event)}")
-    if _size(event):
-        parts.append(html.escape(_short(_size(event), 20)))
+    if line.supplier_article:
+        parts.append(f"<code>{html.escape(_short(line.supplier_article, ARTICLE_CHARS))}</code>")
+    parts.append(f"nmId {line.nm_id}")
+    if _size(line):
+        parts.append(html.escape(_short(_size(line), 20)))
     parts.append(amount)
     return "• " + " · ".join(parts)
 
@@ -238,15 +240,22 @@ def _today_line(shop_id: int, ctx: RenderContext, with_kopecks: bool) -> str:
 # ------------------------------------------------------------------ renderers
 
 
+L = TypeVar("L", bound=ProductLine)
+
+
 def _listed(
-    events: Sequence[EventRow], ctx: RenderContext, head: str, amount_key: str, today: bool
+    events: Sequence[EventRow[L]],
+    ctx: RenderContext,
+    head: str,
+    amount: Callable[[L], float],
+    today: bool,
 ) -> Rendered:
     _ = ctx.gettext
     # The header's sum is the sum of the lines as shown: kopecks are added up, and shown on
     # every line when any amount has them (whole roubles rounded per line would not add up).
     # An amount WB has not filled in yet (0) is said in words and left out of the sum.
     # The today line is in the same message, so its sum follows the same rule.
-    cents = [formats.kopecks(_num(e.payload, amount_key)) for e in events]
+    cents = [formats.kopecks(amount(e.event)) for e in events]
     today_total = _today_total(events[0].shop_id, ctx) if today else []
     with_kopecks = any(c % 100 for c in cents) or formats.has_kopecks(today_total)
     pending = _("amount pending")
@@ -269,94 +278,103 @@ def _listed(
     return Rendered(fit_list(head, lines, tail, ctx.limit, _("+{count} more")))
 
 
-@renderer("order")
-def render_orders(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
+def _price(line: ProductLine) -> float:
+    return line.price_with_disc
+
+
+@renderer(OrderPlaced)
+def render_orders(events: Sequence[EventRow[OrderPlaced]], ctx: RenderContext) -> Rendered:
     _ = ctx.gettext
     if len(events) > 1:
         head = _("🛒 <b>{shop}</b>: new orders — {count}, {total}")
-        return _listed(events, ctx, head, "price_with_disc", today=True)
-    event = events[0]
-    p = event.payload
+        return _listed(events, ctx, head, _price, today=True)
+    row = events[0]
+    order = row.event
     # Kopecks on both amounts (price, today's sum) when either has them.
-    with_kopecks = formats.has_kopecks(
-        [_num(p, "price_with_disc"), *_today_total(event.shop_id, ctx)]
-    )
+    with_kopecks = formats.has_kopecks([order.price_with_disc, *_today_total(row.shop_id, ctx)])
     lines = [
         _("🛒 <b>New order</b> · {shop} · {time}").format(
-            shop=ctx.shop(event.shop_id), time=_local_time(event, ctx)
+            shop=ctx.shop(row.shop_id), time=_local_time(row, ctx)
         ),
-        f"<b>{html.escape(_short(title_of(event, ctx), 200))}</b>",
-        _article_line(event, ctx),
-        _price_line(p, ctx, with_kopecks),
+        f"<b>{html.escape(_short(title_of(row, ctx), 200))}</b>",
+        _article_line(row, ctx),
+        _price_line(order, ctx, with_kopecks),
         _("🏬 {warehouse} → {region}").format(
-            warehouse=html.escape(_short(_str(p, "warehouse") or "—", 80)),
-            region=html.escape(_short(_str(p, "region") or "—", 80)),
+            warehouse=html.escape(_short(order.warehouse or "—", 80)),
+            region=html.escape(_short(order.region or "—", 80)),
         ),
     ]
-    today = _today_line(event.shop_id, ctx, with_kopecks)
+    today = _today_line(row.shop_id, ctx, with_kopecks)
     if today:
         lines.append(today)
     text = cut_lines("\n".join(line for line in lines if line), ctx.limit)
-    product = ctx.products.get((event.shop_id, _nm(event)))
+    product = ctx.products.get((row.shop_id, order.nm_id))
     photo = product.photo_url if product and ctx.photos and len(text) <= MAX_CAPTION else None
     return Rendered(text, photo)
 
 
-def _article_line(event: EventRow, ctx: RenderContext) -> str:
+def _article_line(row: EventRow[ProductLine], ctx: RenderContext) -> str:
     """ "Article `X` · nmId N · size S" with what is known: an order the feed tells before
     statistics has no article yet, and its nmId is then already in the title."""
     _ = ctx.gettext
-    article = _str(event.payload, "supplier_article")
+    line = row.event
     parts = []
-    if article:
+    if line.supplier_article:
         parts.append(
-            _("Article <code>{article}</code>").format(article=html.escape(_short(article, 100)))
+            _("Article <code>{article}</code>").format(
+                article=html.escape(_short(line.supplier_article, 100))
+            )
         )
-    if known_name(event, ctx):
-        parts.append(f"nmId {_nm(event)}")
-    if _size(event):
-        parts.append(_("size {size}").format(size=html.escape(_short(_size(event), 20))))
+    if known_name(row, ctx):
+        parts.append(f"nmId {line.nm_id}")
+    if _size(line):
+        parts.append(_("size {size}").format(size=html.escape(_short(_size(line), 20))))
     return " · ".join(parts)
 
 
-def _price_line(p: Mapping[str, Any], ctx: RenderContext, with_kopecks: bool) -> str:
+def _price_line(order: OrderLine, ctx: RenderContext, with_kopecks: bool) -> str:
     _ = ctx.gettext
-    price = amount_text(_num(p, "price_with_disc"), ctx, with_kopecks)
-    if p.get("discount_percent") is None or p.get("spp") is None:
+    price = amount_text(order.price_with_disc, ctx, with_kopecks)
+    if order.discounts is None:
         return _("💰 {price}").format(price=price)  # the order feed and FBS give no discounts
+    discount, spp = order.discounts
     return _("💰 {price} (seller discount {discount}, WB discount {spp})").format(
-        price=price, discount=percent(_num(p, "discount_percent")), spp=percent(_num(p, "spp"))
+        price=price, discount=percent(discount), spp=percent(spp)
     )
 
 
-@renderer("cancel")
-def render_cancels(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
+@renderer(OrderCancelled)
+def render_cancels(events: Sequence[EventRow[OrderCancelled]], ctx: RenderContext) -> Rendered:
     _ = ctx.gettext
     if len(events) > 1:
         head = _("❌ <b>{shop}</b>: orders cancelled — {count}, {total}")
     else:
         head = _("❌ <b>Order cancelled</b> · {shop}")
-    return _listed(events, ctx, head, "price_with_disc", today=False)
+    return _listed(events, ctx, head, _price, today=False)
 
 
-@renderer("buyout")
-def render_buyouts(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
+def _for_pay(buyout: Buyout) -> float:
+    return buyout.for_pay
+
+
+@renderer(Buyout)
+def render_buyouts(events: Sequence[EventRow[Buyout]], ctx: RenderContext) -> Rendered:
     _ = ctx.gettext
     if len(events) > 1:
         head = _("✅ <b>{shop}</b>: bought out — {count}, to you {total}")
     else:
         head = _("✅ <b>Bought out</b> · {shop} · to you {total}")
-    return _listed(events, ctx, head, "for_pay", today=False)
+    return _listed(events, ctx, head, _for_pay, today=False)
 
 
-@renderer("return")
-def render_returns(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
+@renderer(Return)
+def render_returns(events: Sequence[EventRow[Return]], ctx: RenderContext) -> Rendered:
     _ = ctx.gettext
     if len(events) > 1:
         head = _("↩️ <b>{shop}</b>: returns — {count}, {total}")
     else:
         head = _("↩️ <b>Return</b> · {shop}")
-    return _listed(events, ctx, head, "price_with_disc", today=False)
+    return _listed(events, ctx, head, _price, today=False)
 
 
 def _dead_reason(reason: str, ctx: RenderContext) -> str:
@@ -370,15 +388,15 @@ def _dead_reason(reason: str, ctx: RenderContext) -> str:
     return reasons.get(reason, _("WB refuses it"))
 
 
-@renderer("token_dead")
-def render_token_dead(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
+@renderer(KeyDead)
+def render_token_dead(events: Sequence[EventRow[KeyDead]], ctx: RenderContext) -> Rendered:
     _ = ctx.gettext
     parts = []
-    for event in events:
-        name = _str(event.payload, "shop_name") or ctx.shop_names.get(event.shop_id, "")
+    for row in events:
+        name = row.event.shop_name or ctx.shop_names.get(row.shop_id, "")
         parts.append(
             _("⚠️ <b>The WB key of «{shop}» stopped working</b>: {reason}.").format(
-                shop=html.escape(name), reason=_dead_reason(_str(event.payload, "reason"), ctx)
+                shop=html.escape(name), reason=_dead_reason(row.event.reason, ctx)
             )
         )
     parts.append(
@@ -391,8 +409,8 @@ def render_token_dead(events: Sequence[EventRow], ctx: RenderContext) -> Rendere
     return Rendered(cut_lines("\n".join(parts), ctx.limit))
 
 
-@renderer("token_back")
-def render_token_back(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
+@renderer(KeyBack)
+def render_token_back(events: Sequence[EventRow[KeyBack]], ctx: RenderContext) -> Rendered:
     """After "the key stopped working" sent in error: the bot could not read its stored copy."""
     _ = ctx.gettext
     parts = [
@@ -401,17 +419,13 @@ def render_token_back(events: Sequence[EventRow], ctx: RenderContext) -> Rendere
             "bot could not read its stored copy (a fault on the bot's side, now fixed), and "
             "told you the key had stopped working by mistake. No new key is needed; new orders "
             "and sales are being fetched again."
-        ).format(
-            shop=html.escape(
-                _str(event.payload, "shop_name") or ctx.shop_names.get(event.shop_id, "")
-            )
-        )
-        for event in events
+        ).format(shop=html.escape(row.event.shop_name or ctx.shop_names.get(row.shop_id, "")))
+        for row in events
     ]
     return Rendered(cut_lines("\n".join(parts), ctx.limit))
 
 
-def render_unknown(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
+def render_unknown(events: Sequence[EventRow[Event]], ctx: RenderContext) -> Rendered:
     """A kind nobody registered: say something rather than lose it, and log it."""
     log.warning("no renderer for event kind %r", events[0].kind)
     _ = ctx.gettext
@@ -425,15 +439,15 @@ def render_unknown(events: Sequence[EventRow], ctx: RenderContext) -> Rendered:
 # ------------------------------------------------------------------ composing messages
 
 
-def _sections(events: Sequence[EventRow]) -> list[list[EventRow]]:
+def _sections(events: Sequence[EventRow[Event]]) -> list[list[EventRow[Event]]]:
     """Events split by (shop, kind), in the order they first appear."""
-    groups: dict[tuple[int, str], list[EventRow]] = {}
+    groups: dict[tuple[int, str], list[EventRow[Event]]] = {}
     for event in events:
         groups.setdefault((event.shop_id, event.kind), []).append(event)
     return list(groups.values())
 
 
-def counts_line(events: Sequence[EventRow], ctx: RenderContext) -> str:
+def counts_line(events: Sequence[EventRow[Event]], ctx: RenderContext) -> str:
     """'orders — 30, cancellations — 2' for digest headings."""
     counts: dict[str, int] = {}
     for event in events:
@@ -443,22 +457,22 @@ def counts_line(events: Sequence[EventRow], ctx: RenderContext) -> str:
     )
 
 
-def catch_up_heading(events: Sequence[EventRow], ctx: RenderContext) -> str:
+def catch_up_heading(events: Sequence[EventRow[Event]], ctx: RenderContext) -> str:
     _ = ctx.gettext
     return _("⏳ <b>While I was away</b>: {counts}").format(counts=counts_line(events, ctx))
 
 
-def quiet_heading(events: Sequence[EventRow], ctx: RenderContext) -> str:
+def quiet_heading(events: Sequence[EventRow[Event]], ctx: RenderContext) -> str:
     _ = ctx.gettext
     return _("🌙 <b>During your quiet hours</b>: {counts}").format(counts=counts_line(events, ctx))
 
 
-def compose(events: Sequence[EventRow], ctx: RenderContext, heading: str = "") -> Rendered:
+def compose(events: Sequence[EventRow[Event]], ctx: RenderContext, heading: str = "") -> Rendered:
     """One message for all the events: a single section keeps its photo; several share the
     character budget in proportion to their size, so the message never passes the limit."""
     sections = _sections(events)
     if len(sections) == 1 and not heading:
-        rendered = RENDERERS.get(sections[0][0].kind, render_unknown)(sections[0], ctx)
+        rendered = render_section(sections[0], ctx)
         return replace(rendered, text=cut_lines(rendered.text, ctx.limit))
     room = ctx.limit - len(heading) - 2 * len(sections) - 2
     # Each section gets the floor, and what is left in proportion to its size (floors added to
@@ -468,7 +482,7 @@ def compose(events: Sequence[EventRow], ctx: RenderContext, heading: str = "") -
     for section in sections:
         budget = SECTION_FLOOR + spare * len(section) // len(events)
         sub = replace(ctx, limit=budget, photos=False)
-        text = RENDERERS.get(section[0].kind, render_unknown)(section, sub).text
+        text = render_section(section, sub).text
         parts.append(cut_lines(text, budget))
     text = "\n\n".join(p for p in parts if p)
     if len(text) > ctx.limit:

@@ -1,5 +1,9 @@
 """The outbox: events routed to chats as deliveries, the sender's state machine, chat states.
 
+An event is stored as the JSON of its class (bot.events) under its kind, and loaded back as that
+class; one that does not load (a kind this version does not know, a damaged row) is logged,
+counted (`events_unreadable`) and skipped, never a crash.
+
 A delivery goes pending/held → sending → sent (or dropped). `sending` is committed before the
 Telegram call, so after a crash the rows left in it are exactly the messages that may or may not
 have gone out; they are sent again (at-least-once: a rare duplicate beats a lost order alert).
@@ -7,48 +11,72 @@ have gone out; they are sent again (at-least-once: a rare duplicate beats a lost
 
 from __future__ import annotations
 
-import json
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import aiosqlite
 
-from bot.store.db import Database
+from bot.events import Event, EventError, Summary, from_json, to_json
+from bot.store.db import Database, bump
 from bot.store.users import User, user_from_row
 
-#: Owner notices (bot/notify/team.py renders them); the user in payload["actor"] is not told.
-ROUTE_CHANGED = "route_changed"
-ROUTE_REQUEST = "route_request"
-KEY_CONNECTED = "key_connected"
+log = logging.getLogger(__name__)
 
 OPEN_STATES = ("pending", "held", "sending")
-# The per-user switch for each kind; kinds missing here (token_dead, token_expiring) always go.
-ALERT_SWITCH = {
-    "order": "alert_orders",
-    "cancel": "alert_cancels",
-    "buyout": "alert_buyouts",
-    "return": "alert_returns",
-    "stock_low": "alert_stock",
-    "summary": "alert_summary",
-    "review": "alert_reviews",
-    "question": "alert_questions",
-}
-# The owner must act on these (a new key), or was told to and hears it is over, or decides (where
-# alerts go, who holds a key), so they go to the owners' private chats even when the shop's alerts
-# go to a group.
-OWNER_KINDS = frozenset(
-    {"token_dead", "token_back", "token_expiring", ROUTE_CHANGED, ROUTE_REQUEST, KEY_CONNECTED}
-)
+#: Counted when a stored event does not load (a kind this version does not know, bad JSON).
+UNREADABLE_COUNTER = "events_unreadable"
+
+E_co = TypeVar("E_co", bound=Event, covariant=True)
 
 
 @dataclass(frozen=True)
 class NewEvent:
-    kind: str
+    """An event to queue: at most once ever per (shop, kind, ref)."""
+
+    event: Event
     ref: str
-    payload: dict[str, Any]
-    user_id: int | None = None
+    user_id: int | None = None  # for one member only (their own stock horizon), or a user event
+
+    @property
+    def kind(self) -> str:
+        return self.event.kind
+
+
+@dataclass(frozen=True)
+class EventRow(Generic[E_co]):
+    """A stored event, loaded as its class."""
+
+    id: int
+    shop_id: int
+    ref: str
+    batch: str | None
+    catch_up: bool
+    user_id: int | None
+    event: E_co
+    created_at: float
+
+    @property
+    def kind(self) -> str:
+        return self.event.kind
+
+
+@dataclass(frozen=True)
+class Due:
+    """An open delivery that may be sent now, with its event."""
+
+    id: int
+    chat_id: int
+    user_id: int | None
+    held: bool
+    attempts: int
+    event: EventRow[Event]
+
+
+# What the router decides for one recipient: (state, not_before), or None to skip.
+Placement = tuple[str, float] | None
 
 
 async def add_events(
@@ -56,10 +84,11 @@ async def add_events(
     shop_id: int,
     events: Sequence[NewEvent],
     *,
-    batch: str,
+    batch: str | None,
     catch_up: bool,
 ) -> int:
-    """Inserts events at most once each, ever (UNIQUE(shop_id, kind, ref)); returns how many."""
+    """Inserts events at most once each, ever (UNIQUE(shop_id, kind, ref)); returns how many.
+    Runs in the caller's transaction, so the rows that cause the events commit with them."""
     if not events:
         return 0
     before = conn.total_changes
@@ -68,16 +97,7 @@ async def add_events(
         "INSERT INTO events(shop_id, kind, ref, batch, catch_up, user_id, payload, created_at) "
         "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(shop_id, kind, ref) DO NOTHING",
         [
-            (
-                shop_id,
-                e.kind,
-                e.ref,
-                batch,
-                int(catch_up),
-                e.user_id,
-                json.dumps(e.payload, ensure_ascii=False),
-                now,
-            )
+            (shop_id, e.kind, e.ref, batch, int(catch_up), e.user_id, to_json(e.event), now)
             for e in events
         ],
     )
@@ -87,7 +107,7 @@ async def add_events(
 async def add_shop_events(
     db: Database, shop_id: int, events: Sequence[NewEvent], batch: str
 ) -> int:
-    """Inserts the events at most once each (UNIQUE(shop_id, kind, ref)); returns how many."""
+    """`add_events` in a transaction of its own; returns how many were new."""
     if not events:
         return 0
     async with db.transaction() as conn:
@@ -95,7 +115,7 @@ async def add_shop_events(
 
 
 async def queue_summary(
-    db: Database, user_id: int, local_day: str, payload: dict[str, Any], now: float
+    db: Database, user_id: int, local_day: str, summary: Summary, now: float
 ) -> bool:
     """Marks the day as summarised and queues the summary, together: a crash between the two
     can neither lose the day's summary nor send it twice. False when it was already queued."""
@@ -109,56 +129,27 @@ async def queue_summary(
                 return False
         await conn.execute(
             "INSERT INTO events(shop_id, kind, ref, user_id, payload, created_at) "
-            "VALUES (0, 'summary', ?, ?, ?, ?) "
-            "ON CONFLICT(shop_id, kind, ref) DO NOTHING",
-            (f"{user_id}:{local_day}", user_id, json.dumps(payload, ensure_ascii=False), now),
+            "VALUES (0, ?, ?, ?, ?, ?) ON CONFLICT(shop_id, kind, ref) DO NOTHING",
+            (summary.kind, f"{user_id}:{local_day}", user_id, to_json(summary), now),
         )
     return True
 
 
-@dataclass(frozen=True)
-class EventRow:
-    id: int
-    shop_id: int
-    kind: str
-    ref: str
-    batch: str | None
-    catch_up: bool
-    user_id: int | None
-    payload: dict[str, Any]
-    created_at: float
-
-
-@dataclass(frozen=True)
-class Due:
-    """An open delivery that may be sent now, with its event."""
-
-    id: int
-    chat_id: int
-    user_id: int | None
-    held: bool
-    attempts: int
-    event: EventRow
-
-
-# What the router decides for one recipient: (state, not_before), or None to skip.
-Placement = tuple[str, float] | None
-
-
-def _event(row: aiosqlite.Row, user_key: str = "user_id") -> EventRow:
+def _event(row: aiosqlite.Row, user_key: str = "user_id") -> EventRow[Event] | None:
+    """The row's event as its class; None (logged) when it does not load."""
     try:
-        payload = json.loads(row["payload"] or "{}")
-    except ValueError:
-        payload = {}
+        event = from_json(row["kind"], row["payload"])
+    except EventError as exc:
+        log.error("event %s (shop %s) does not load: %s", row["id"], row["shop_id"], exc)
+        return None
     return EventRow(
         id=row["id"],
         shop_id=row["shop_id"],
-        kind=row["kind"],
         ref=row["ref"],
         batch=row["batch"],
         catch_up=bool(row["catch_up"]),
         user_id=row[user_key],
-        payload=payload if isinstance(payload, dict) else {},
+        event=event,
         created_at=row["created_at"],
     )
 
@@ -168,7 +159,7 @@ async def _fetch(conn: aiosqlite.Connection, sql: str, params: Sequence[Any]) ->
         return list(await cur.fetchall())
 
 
-async def _recipients(conn: aiosqlite.Connection, event: EventRow) -> list[tuple[int, int]]:
+async def _recipients(conn: aiosqlite.Connection, event: EventRow[Event]) -> list[tuple[int, int]]:
     """(chat_id, user_id whose settings apply) for an event, before switches and blocks."""
     if event.shop_id == 0:
         return [(event.user_id, event.user_id)] if event.user_id else []
@@ -186,14 +177,13 @@ async def _recipients(conn: aiosqlite.Connection, event: EventRow) -> list[tuple
             (event.shop_id, event.user_id),
         )
         return [(event.user_id, event.user_id)] if rows else []
-    if event.kind in OWNER_KINDS:
+    if event.event.to_owners:
         # The owner who made a change already knows of it.
-        actor = event.payload.get("actor")
         rows = await _fetch(
             conn,
             "SELECT user_id FROM memberships WHERE shop_id = ? AND role = 'owner' "
             "AND user_id IS NOT ?",
-            (event.shop_id, actor if isinstance(actor, int) else None),
+            (event.shop_id, event.event.actor),
         )
         return [(int(r[0]), int(r[0])) for r in rows]
     group = shops[0]["alert_chat_id"]
@@ -219,23 +209,25 @@ async def _recipients(conn: aiosqlite.Connection, event: EventRow) -> list[tuple
 
 
 async def route_events(
-    db: Database, place: Callable[[EventRow, User], Placement], limit: int = 500
+    db: Database, place: Callable[[EventRow[Event], User], Placement], limit: int = 500
 ) -> int:
     """Fans unrouted events out to deliveries, in one transaction; returns events routed.
 
-    `place` decides per recipient (switches, quiet hours) and knows nothing of SQL.
+    `place` decides per recipient (switches, quiet hours) and knows nothing of SQL. An event
+    that does not load is logged, counted and marked routed with no delivery: it must neither
+    stop the others nor be read again on every pass.
     """
     if await db.fetchone("SELECT 1 FROM events WHERE routed = 0 LIMIT 1") is None:
         return 0  # the common case costs a read, not the write lock
     async with db.transaction() as conn:
-        events = [
-            _event(r)
-            for r in await _fetch(
-                conn, "SELECT * FROM events WHERE routed = 0 ORDER BY id LIMIT ?", (limit,)
-            )
-        ]
-        if not events:
+        unrouted = await _fetch(
+            conn, "SELECT * FROM events WHERE routed = 0 ORDER BY id LIMIT ?", (limit,)
+        )
+        if not unrouted:
             return 0
+        loaded = [(r["id"], _event(r)) for r in unrouted]
+        events = [e for _id, e in loaded if e is not None]
+        await bump(conn, UNREADABLE_COUNTER, len(unrouted) - len(events))
         users: dict[int, User | None] = {}
         blocked: dict[int, bool] = {}
         rows: list[tuple[int, int, int, str, float]] = []
@@ -261,13 +253,14 @@ async def route_events(
             rows,
         )
         await conn.executemany(
-            "UPDATE events SET routed = 1 WHERE id = ?", [(e.id,) for e in events]
+            "UPDATE events SET routed = 1 WHERE id = ?", [(i,) for i, _e in loaded]
         )
-    return len(events)
+    return len(unrouted)
 
 
 async def due_deliveries(db: Database, now: float, limit: int = 2000) -> list[Due]:
-    """Open deliveries whose time has come, oldest first."""
+    """Open deliveries whose time has come, oldest first. A delivery whose event does not load
+    (queued by another version) is dropped, logged and counted rather than tried forever."""
     rows = await db.fetchall(
         "SELECT d.id AS d_id, d.chat_id, d.user_id AS d_user_id, d.state, d.attempts, "
         "e.id, e.shop_id, e.kind, e.ref, e.batch, e.catch_up, e.user_id AS ev_user_id, "
@@ -276,17 +269,32 @@ async def due_deliveries(db: Database, now: float, limit: int = 2000) -> list[Du
         "WHERE d.state IN ('pending', 'held') AND d.not_before <= ? ORDER BY d.id LIMIT ?",
         (now, limit),
     )
-    return [
-        Due(
-            id=r["d_id"],
-            chat_id=r["chat_id"],
-            user_id=r["d_user_id"],
-            held=r["state"] == "held",
-            attempts=r["attempts"],
-            event=_event(r, user_key="ev_user_id"),
+    due: list[Due] = []
+    unreadable: list[int] = []
+    for r in rows:
+        event = _event(r, user_key="ev_user_id")
+        if event is None:
+            unreadable.append(r["d_id"])
+            continue
+        due.append(
+            Due(
+                id=r["d_id"],
+                chat_id=r["chat_id"],
+                user_id=r["d_user_id"],
+                held=r["state"] == "held",
+                attempts=r["attempts"],
+                event=event,
+            )
         )
-        for r in rows
-    ]
+    if unreadable:
+        async with db.transaction() as conn:
+            await conn.execute(
+                f"UPDATE deliveries SET state = 'dropped', error = 'unreadable event' "
+                f"WHERE id IN ({_marks(unreadable)})",
+                unreadable,
+            )
+            await bump(conn, UNREADABLE_COUNTER, len(unreadable))
+    return due
 
 
 def _marks(ids: Sequence[int]) -> str:

@@ -11,8 +11,9 @@ from dataclasses import dataclass, fields
 import aiosqlite
 
 from bot.crypto import CryptoError, Keyring, Sealed, aad_for
+from bot.events import KeyConnected, Notice
 from bot.store.db import Database, marks
-from bot.store.outbox import KEY_CONNECTED, NewEvent, add_events
+from bot.store.outbox import NewEvent, add_events
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,11 @@ SHOP_COLUMNS = (
 )
 
 
-def notice(kind: str, actor: int, **payload: object) -> NewEvent:
-    """An event for a shop's owners, unique per moment (each change is told)."""
+def notice(event: Notice) -> NewEvent:
+    """An owner notice (bot/notify/team.py renders them), unique per moment (each change is
+    told); its actor is not told."""
     now = time.time()
-    return NewEvent(kind, f"{actor}:{now:.6f}:{secrets.token_hex(4)}", {"actor": actor, **payload})
+    return NewEvent(event, f"{event.actor}:{now:.6f}:{secrets.token_hex(4)}")
 
 
 async def display_name(conn: aiosqlite.Connection, user_id: int) -> str:
@@ -77,12 +79,13 @@ async def tell_key_connected(
     ) as cur:
         row = await cur.fetchone()
     event = notice(
-        KEY_CONNECTED,
-        user_id,
-        by_name=await display_name(conn, user_id),
-        role=str(row[0]) if row else "member",
-        shop_name=shop_name,
-        joined=joined,
+        KeyConnected(
+            actor=user_id,
+            by_name=await display_name(conn, user_id),
+            role=str(row[0]) if row else "member",
+            shop_name=shop_name,
+            joined=joined,
+        )
     )
     await add_events(conn, shop_id, [event], batch="team", catch_up=False)
 

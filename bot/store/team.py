@@ -7,8 +7,9 @@ import time
 
 import aiosqlite
 
+from bot.events import RouteChanged, RouteRequest
 from bot.store.db import Database
-from bot.store.outbox import ROUTE_CHANGED, ROUTE_REQUEST, add_events
+from bot.store.outbox import add_events
 from bot.store.shops import SHOP_COLUMNS, Shop, display_name, notice, shop_from_row
 
 OPEN = "'pending', 'held', 'sending'"
@@ -56,18 +57,19 @@ async def _tell_route(
     brought_by: int | None,
     removed: int | None = None,
 ) -> None:
-    payload: dict[str, object] = {
-        "by_name": await display_name(conn, actor),
-        "to": "group" if chat_id is not None else "private",
-        "chat_title": chat_title,
-    }
-    if brought_by is not None and brought_by != actor:
-        payload["for_name"] = await display_name(conn, brought_by)
-    if removed is not None:
-        payload["removed_name"] = await display_name(conn, removed)
-    await add_events(
-        conn, shop_id, [notice(ROUTE_CHANGED, actor, **payload)], batch="team", catch_up=False
+    event = RouteChanged(
+        actor=actor,
+        by_name=await display_name(conn, actor),
+        to="group" if chat_id is not None else "private",
+        chat_title=chat_title,
+        for_name=(
+            await display_name(conn, brought_by)
+            if brought_by is not None and brought_by != actor
+            else ""
+        ),
+        removed_name=await display_name(conn, removed) if removed is not None else "",
     )
+    await add_events(conn, shop_id, [notice(event)], batch="team", catch_up=False)
 
 
 async def request_route(
@@ -76,11 +78,12 @@ async def request_route(
     """A member asks the owners to send the shop's alerts to a group: each owner gets buttons."""
     async with db.transaction() as conn:
         event = notice(
-            ROUTE_REQUEST,
-            member,
-            by_name=await display_name(conn, member),
-            chat_id=chat_id,
-            chat_title=chat_title,
+            RouteRequest(
+                actor=member,
+                by_name=await display_name(conn, member),
+                chat_id=chat_id,
+                chat_title=chat_title,
+            )
         )
         await add_events(conn, shop_id, [event], batch="team", catch_up=False)
 
@@ -93,7 +96,7 @@ async def was_requested(
     row = await db.fetchone(
         "SELECT 1 FROM events WHERE shop_id = ? AND kind = ? AND created_at >= ? "
         "AND json_extract(payload, '$.actor') = ? AND json_extract(payload, '$.chat_id') = ?",
-        (shop_id, ROUTE_REQUEST, since, member, chat_id),
+        (shop_id, RouteRequest.kind, since, member, chat_id),
     )
     return row is not None
 
@@ -110,10 +113,11 @@ async def set_private_copy(db: Database, shop_id: int, user_id: int, on: bool = 
             changed = cur.rowcount > 0
         if changed:
             event = notice(
-                ROUTE_CHANGED,
-                user_id,
-                by_name=await display_name(conn, user_id),
-                copy="on" if on else "off",
+                RouteChanged(
+                    actor=user_id,
+                    by_name=await display_name(conn, user_id),
+                    copy="on" if on else "off",
+                )
             )
             await add_events(conn, shop_id, [event], batch="team", catch_up=False)
     return changed
@@ -187,6 +191,6 @@ async def group_gone(db: Database, chat_id: int, title: str, actor: int) -> int:
         for shop_id in shops:
             await _back_to_private(conn, shop_id, chat_id)
             # An owner who removed the bot knows; the others are told.
-            event = notice(ROUTE_CHANGED, actor, to="private", gone=True, chat_title=title)
+            event = notice(RouteChanged(actor=actor, to="private", gone=True, chat_title=title))
             await add_events(conn, shop_id, [event], batch="team", catch_up=False)
     return len(shops)

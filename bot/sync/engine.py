@@ -24,6 +24,7 @@ import aiosqlite
 
 from bot.config import Settings
 from bot.crypto import CryptoError, Keyring
+from bot.events import Buyout, KeyBack, KeyDead, OrderCancelled, OrderPlaced, Return
 from bot.store import Database
 from bot.store.db import bump
 from bot.store.outbox import NewEvent, add_events
@@ -43,6 +44,7 @@ from bot.store.polls import (
 from bot.store.rollups import refresh_rollups
 from bot.store.shops import RECHECK, Shop, key_works_again, mark_dead, open_sealed
 from bot.sync.finance import poll_finance
+from bot.sync.news import from_fbs, from_feed, from_sale, from_statistics
 from bot.sync.plan import JOBS, jobs_for, next_slot, period_of, token_type_of
 from bot.sync.reviews import poll_reviews
 from bot.sync.rows import (
@@ -53,6 +55,7 @@ from bot.sync.rows import (
     upsert_products,
     upsert_sales,
 )
+from bot.sync.stock_alerts import check_stock
 from bot.timeutil import msk_to_utc, parse_utc, utc_to_msk_str
 from bot.wb.client import (
     WBBadRequest,
@@ -65,8 +68,6 @@ from bot.wb.limiter import BucketState, Limiter
 from bot.wb.methods import METHODS, limit_for
 from bot.wb.models import (
     BadPayload,
-    FbsOrder,
-    FeedOrder,
     Order,
     Parsed,
     Sale,
@@ -81,7 +82,6 @@ from bot.wb.models import (
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-StockHook = Callable[[int, float], Awaitable[None]]
 
 BASELINE_DAYS = 90
 CHUNK_ROWS = 2000  # rows per transaction: keeps any one commit well under 250 ms
@@ -127,7 +127,6 @@ class SyncEngine:
         self.limiter = limiter
         self.settings = settings
         self.scale = settings.wb_rate_scale
-        self.after_stock: list[StockHook] = []
         self._running: dict[tuple[int, str], asyncio.Task[None]] = {}
         self._loaded: set[tuple[int, str]] = set()
         self._semaphore = asyncio.Semaphore(settings.sync_concurrency)
@@ -420,15 +419,18 @@ class SyncEngine:
                     # placed since is news even while the baseline still pages (a Base key
                     # waits hours for the page that proves the baseline complete).
                     events = [
-                        NewEvent(kind, o.srid, order_payload(o))
-                        for kind, found in (("order", changes.new), ("cancel", changes.cancelled))
+                        NewEvent(from_statistics(kind, o), o.srid)
+                        for kind, found in (
+                            (OrderPlaced, changes.new),
+                            (OrderCancelled, changes.cancelled),
+                        )
                         for o in found
                         if not baseline or _since_connect(shop, o.date)
                     ]
                 else:
                     new_sales, hours = await upsert_sales(conn, shop.id, chunk)  # type: ignore[arg-type]
                     events = [
-                        NewEvent("return" if s.is_return else "buyout", s.sale_id, sale_payload(s))
+                        NewEvent(from_sale(Return if s.is_return else Buyout, s), s.sale_id)
                         for s in new_sales
                         if not baseline or _since_connect(shop, s.date)
                     ]
@@ -476,7 +478,7 @@ class SyncEngine:
             await refresh_rollups(
                 conn, shop.id, {int(o.created_at.timestamp()) // 3600 * 3600 for o in fresh}
             )
-            events = [] if silent else [NewEvent("order", o.rid, fbs_payload(o)) for o in fresh]
+            events = [] if silent else [NewEvent(from_fbs(OrderPlaced, o), o.rid) for o in fresh]
             await add_events(
                 conn, shop.id, events, batch=f"{shop.id}:fbs:{now:.3f}", catch_up=False
             )
@@ -531,11 +533,11 @@ class SyncEngine:
             # An order placed before /connect is history, whichever poll meets it first; its
             # cancellation is news once the feed's first load is done, as in statistics.
             events = [
-                NewEvent("order", o.srid, feed_payload(o, changes.names))
+                NewEvent(from_feed(OrderPlaced, o, changes.names), o.srid)
                 for o in changes.new
                 if _since_connect(shop, o.created_at)
             ] + [
-                NewEvent("cancel", o.srid, feed_payload(o, changes.names))
+                NewEvent(from_feed(OrderCancelled, o, changes.names), o.srid)
                 for o in changes.cancelled
                 if poll.baseline_done or _since_connect(shop, o.created_at)
             ]
@@ -643,11 +645,15 @@ class SyncEngine:
                 newest_change=utc_to_msk_str(datetime.now(UTC)),
                 cursor=None,
             )
-        for hook in self.after_stock:
-            try:
-                await hook(shop.id, done)
-            except Exception:
-                log.exception("stock hook failed for shop %s", shop.id)
+        await self._stock_alerts(shop, done)
+
+    async def _stock_alerts(self, shop: Shop, now: float) -> None:
+        """A new snapshot is stored: the products running low queue their alerts. A failure
+        here must not fail the poll (the snapshot is stored); the next snapshot tries again."""
+        try:
+            await check_stock(self.db, shop.id, now)
+        except Exception:
+            log.exception("stock alerts failed for shop %s", shop.id)
 
     async def _stock_no_data(self, shop: Shop, poll: PollState, period: float) -> None:
         """WB answered the finished report with 204 "Нет данных" (12-reports.yaml, download).
@@ -684,11 +690,7 @@ class SyncEngine:
             )
         if empty:
             log.info("shop %s: 204 since %.0f read as an empty stock report", shop.id, since)
-            for hook in self.after_stock:
-                try:
-                    await hook(shop.id, done)
-                except Exception:
-                    log.exception("stock hook failed for shop %s", shop.id)
+            await self._stock_alerts(shop, done)
 
     async def _budget_wait(self, shop: Shop, name: str) -> None:
         """Raises NotYet while the method's budget is empty; takes nothing from it."""
@@ -768,9 +770,8 @@ class SyncEngine:
                 shop.id,
                 [
                     NewEvent(
-                        "token_dead",
+                        KeyDead(reason=reason, shop_name=shop.name),
                         shop.token_fingerprint or "key",
-                        {"reason": reason, "shop_name": shop.name},
                     )
                 ],
                 batch=f"{shop.id}:dead",
@@ -786,9 +787,8 @@ class SyncEngine:
                     shop.id,
                     [
                         NewEvent(
-                            "token_back",
+                            KeyBack(shop_name=shop.name),
                             f"{shop.token_fingerprint or 'key'}:{time.time():.0f}",
-                            {"shop_name": shop.name},
                         )
                     ],
                     batch=f"{shop.id}:back",
@@ -833,84 +833,6 @@ def budget_key(shop: Shop, group: str) -> tuple[int, str]:
     """WB counts requests per seller account, not per row of ours: a shop wiped and connected
     again (a new row) or a dead key replaced must find the budget it left."""
     return (0, f"{group}|{shop.seller_id}")
-
-
-def order_payload(o: Order) -> dict[str, Any]:
-    return {
-        "srid": o.srid,
-        "nm_id": o.nm_id,
-        "supplier_article": o.supplier_article,
-        "tech_size": o.tech_size,
-        "subject": o.subject,
-        "brand": o.brand,
-        "price_with_disc": o.price_with_disc,
-        "finished_price": o.finished_price,
-        "total_price": o.total_price,
-        "discount_percent": o.discount_percent,
-        "spp": o.spp,
-        "warehouse": o.warehouse_name,
-        "region": o.region_name,
-        "ts": int(o.date.timestamp()),
-        "source": "statistics",
-    }
-
-
-def sale_payload(s: Sale) -> dict[str, Any]:
-    return {
-        "sale_id": s.sale_id,
-        "srid": s.srid,
-        "nm_id": s.nm_id,
-        "supplier_article": s.supplier_article,
-        "tech_size": s.tech_size,
-        "subject": s.subject,
-        "brand": s.brand,
-        "price_with_disc": s.price_with_disc,
-        "for_pay": s.for_pay,
-        "warehouse": s.warehouse_name,
-        "region": s.region_name,
-        "ts": int(s.date.timestamp()),
-    }
-
-
-def feed_payload(o: FeedOrder, names: dict[int, tuple[str, str, str]]) -> dict[str, Any]:
-    article, subject, brand = names.get(o.nm_id, ("", "", ""))
-    return {
-        "srid": o.srid,
-        "nm_id": o.nm_id,
-        "supplier_article": article,
-        "tech_size": "",
-        "subject": subject,
-        "brand": brand,
-        "price_with_disc": o.seller_price,
-        # The feed gives the seller's price only: no discounts to show.
-        "discount_percent": None,
-        "spp": None,
-        "warehouse": o.warehouse_name,
-        "region": o.city,
-        "ts": int(o.created_at.timestamp()),
-        "source": "feed",
-    }
-
-
-def fbs_payload(o: FbsOrder) -> dict[str, Any]:
-    return {
-        "srid": o.rid,
-        "nm_id": o.nm_id,
-        "supplier_article": o.article,
-        "tech_size": "",
-        "subject": "",
-        "brand": "",
-        "price_with_disc": o.price,
-        "finished_price": o.price,
-        "total_price": o.price,
-        # orders/new gives the price only: no discounts to show.
-        "discount_percent": None,
-        "spp": None,
-        "warehouse": "",
-        "region": "",
-        "ts": int(o.created_at.timestamp()),
-        "source": "fbs",
-    }
 
 
 def start_sync(engine: SyncEngine, scheduler: Any, tick_seconds: float) -> None:

@@ -19,14 +19,16 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from bot.events import QuestionAsked, ReviewPosted, to_dict
 from bot.store.db import bump
 from bot.store.outbox import NewEvent, add_events
 from bot.store.polls import update_poll
 from bot.store.reviews import Listed, store_listing
 from bot.store.shops import Shop
+from bot.sync.news import question_asked, review_posted
 from bot.sync.plan import next_slot, token_type_of
 from bot.wb.methods import METHODS, limit_for
-from bot.wb.reviews import Question, Review, parse_new, parse_questions, parse_reviews
+from bot.wb.reviews import parse_new, parse_questions, parse_reviews
 
 if TYPE_CHECKING:
     from bot.store.polls import PollState
@@ -37,34 +39,6 @@ log = logging.getLogger(__name__)
 SWEEP = 10 * 60.0  # seconds (scaled) between full listings when WB says nothing is unseen
 TAKE = 1000  # newest unanswered items per listing: far more than any alert needs
 LISTS = ("feedbacks", "questions")
-
-
-def review_payload(r: Review) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "nm_id": r.nm_id,
-        "rating": r.rating,
-        "text": r.text,
-        "pros": r.pros,
-        "cons": r.cons,
-        "photos": r.photos,
-        "title": r.product_name,
-        "supplier_article": r.article,
-        "brand": r.brand,
-        "ts": int(r.created_at.timestamp()),
-    }
-
-
-def question_payload(q: Question) -> dict[str, Any]:
-    return {
-        "id": q.id,
-        "nm_id": q.nm_id,
-        "text": q.text,
-        "title": q.product_name,
-        "supplier_article": q.article,
-        "brand": q.brand,
-        "ts": int(q.created_at.timestamp()),
-    }
 
 
 async def poll_reviews(
@@ -112,24 +86,26 @@ async def _store(
     engine: SyncEngine, shop: Shop, what: str, body: Any, started: float, catch_up: bool
 ) -> None:
     listing = parse_reviews(body) if what == "feedbacks" else parse_questions(body)
-    items: list[Listed]
-    events: list[NewEvent]
+    found: list[tuple[Listed, ReviewPosted | QuestionAsked]]
     if what == "feedbacks":
         parsed_r = listing.reviews
-        items = [
-            Listed(r.id, r.nm_id, r.rating, r.created_at.timestamp(), review_payload(r))
+        found = [
+            (Listed(r.id, r.nm_id, r.rating, r.created_at.timestamp(), to_dict(e)), e)
             for r in parsed_r.rows
+            for e in [review_posted(r)]
         ]
-        kind, skipped, rows = "review", parsed_r.skipped, len(parsed_r.rows)
+        kind, skipped, rows = ReviewPosted.kind, parsed_r.skipped, len(parsed_r.rows)
     else:
         parsed_q = listing.questions
-        items = [
-            Listed(q.id, q.nm_id, None, q.created_at.timestamp(), question_payload(q))
+        found = [
+            (Listed(q.id, q.nm_id, None, q.created_at.timestamp(), to_dict(e)), e)
             for q in parsed_q.rows
+            for e in [question_asked(q)]
         ]
-        kind, skipped, rows = "question", parsed_q.skipped, len(parsed_q.rows)
+        kind, skipped, rows = QuestionAsked.kind, parsed_q.skipped, len(parsed_q.rows)
+    items = [item for item, _event in found]
     # Before /connect is history: the first listing is the silent baseline.
-    events = [NewEvent(kind, i.id, i.payload) for i in items if i.created_at > shop.connected_at]
+    events = [NewEvent(e, i.id) for i, e in found if i.created_at > shop.connected_at]
     async with engine._tx() as conn:
         await store_listing(
             conn, shop.id, kind, items, listing.unanswered, complete=rows + skipped < TAKE

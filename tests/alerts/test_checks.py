@@ -9,13 +9,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.notify.checks import DAY, check_stock, check_token_expiry
+from bot.notify.checks import DAY, check_token_expiry
 from bot.notify.texts import RenderContext, compose
 from bot.store import shops, stock
-from bot.store.outbox import EventRow
+from bot.store.outbox import _event
 from bot.store.shops import NewToken, connect_shop
 from bot.store.stock import set_mute
 from bot.store.users import ensure_user, update_user
+from bot.sync.stock_alerts import check_stock
 from tests.alerts.conftest import put_orders, put_stock
 from tests.lang import EN, RU
 from tests.reports.seed import make_shop
@@ -39,16 +40,10 @@ async def stock_events(db, kind: str = "stock_low") -> list[dict]:
 async def alert_texts(db, kind: str, language: str) -> list[str]:
     """Each of the kind's events as the seller reads it in `language`, one message each, with
     the shop names and product cards the sender gives the renderers."""
-    rows = await db.fetchall(
-        "SELECT id, shop_id, ref, user_id, payload, created_at FROM events WHERE kind = ?"
-        " ORDER BY id",
-        (kind,),
-    )
-    events = [
-        EventRow(r[0], r[1], kind, r[2], None, False, r[3], json.loads(r[4]), r[5]) for r in rows
-    ]
+    rows = await db.fetchall("SELECT * FROM events WHERE kind = ? ORDER BY id", (kind,))
+    events = [_event(r) for r in rows]
     translate = RU if language == "ru" else EN
-    keys = [(e.shop_id, e.payload["nm_id"]) for e in events if "nm_id" in e.payload]
+    keys = [(e.shop_id, e.event.product) for e in events if e.event.product is not None]
     ctx = RenderContext(
         user=None,
         language=language,

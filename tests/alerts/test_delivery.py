@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 
-from bot.notify.checks import DAY, check_stock, check_token_expiry
+from bot.notify.checks import DAY, check_token_expiry
 from bot.notify.sender import Sender
 from bot.notify.summary import queue_summaries
 from bot.store.users import update_user
+from bot.sync.stock_alerts import check_stock
 from tests.alerts.conftest import press, put_orders, put_stock
 from tests.lang import nb
 from tests.reports.seed import make_shop

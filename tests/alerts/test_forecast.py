@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 from bot.handlers.settings import parse_quiet, parse_zone
-from bot.notify.checks import (
-    DAY,
-    expiry_threshold,
-    forecast,
-    is_low,
-    short_sizes,
-)
+from bot.notify.checks import DAY, expiry_threshold
 from bot.notify.summary import parse_hhmm, summary_due
 from bot.store.stock import SizeStock
+from bot.sync.stock_alerts import forecast, is_low, short_sizes
 
 
 def stock(nm_id: int, size: str, quantity: int) -> SizeStock:

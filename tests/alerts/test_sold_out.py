@@ -18,10 +18,10 @@ import pytest
 
 from bot.app import build, shutdown
 from bot.config import Settings
-from bot.notify.checks import check_stock
 from bot.notify.sender import Sender
 from bot.store.users import update_user
 from bot.sync.engine import NO_DATA_SPAN
+from bot.sync.stock_alerts import check_stock
 from tests.alerts.conftest import at, put_orders, put_stock
 from tests.dispatch import _detach_routers, say
 from tests.fakes.wb import MSK, FakeWB
@@ -44,12 +44,7 @@ async def live(request, tmp_path, tg):
             wb_rate_scale=SCALE,
         )
         _detach_routers()
-        app = await build(settings)
-
-        async def stock_hook(shop_id: int, now: float) -> None:  # as bot.app.schedule_checks
-            await check_stock(app.db, shop_id, now)
-
-        app.sync.after_stock.append(stock_hook)
+        app = await build(settings)  # the stock poll queues its own alerts: no hook to wire
         yield app, Rig(wb, app.sync, app.db, app.keyring)
         await app.sync.stop()
         await shutdown(app)

@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.events import Summary, from_dict
 from bot.notify.summary import queue_summaries, summary_text
 from bot.notify.texts import RenderContext, compose
-from bot.store.outbox import EventRow
 from bot.store.users import ensure_user, get_user, update_user
 from tests.alerts.conftest import put_stock
+from tests.events import event_row
 from tests.lang import EN, RU, nb
 from tests.reports.seed import make_shop, mark_polled, order, sale, store_rows
 
@@ -61,7 +62,7 @@ async def summaries(db) -> list[tuple[str, int, dict]]:
 
 def render(payload: dict, language: str = "en") -> str:
     """The summary message as the seller gets it, through the bot's catalogue for `language`."""
-    event = EventRow(0, 0, "summary", "", None, False, USER, payload, 0.0)
+    event = event_row("summary", payload, shop_id=0, user_id=USER)
     translate = RU if language == "ru" else EN
     ctx = RenderContext(
         user=None, language=language, gettext=translate, ngettext=translate, tz=NSK
@@ -155,7 +156,7 @@ def test_todays_summary_in_russian_compares_with_the_same_time_yesterday():
         "as_of": datetime(2026, 12, 6, 10, 55, tzinfo=UTC).timestamp(),
     }  # fmt: skip
     ctx = RenderContext(user=None, language="ru", gettext=RU, ngettext=RU, tz=MSK)
-    text = summary_text(payload, ctx)
+    text = summary_text(from_dict(Summary, payload), ctx)
     assert "06.12.2026, до 14:00" in text
     assert nb("Заказы: <b>12</b> · <b>124 845 ₽</b>") in text
     assert nb("+2, +20%; +24 845 ₽, +25% по сравнению с тем же временем вчера") in text
@@ -163,12 +164,12 @@ def test_todays_summary_in_russian_compares_with_the_same_time_yesterday():
     assert "Данные WB на 06.12 13:55" in text
 
 
-def _three_at_100_50(period: str = "yesterday") -> dict:
+def _three_at_100_50(period: str = "yesterday") -> Summary:
     top = [
         {"title": f"Кружка {i}", "supplier_article": f"A{i}", "orders": 1, "orders_sum": 100.5}
         for i in range(3)
     ]
-    return {
+    fields = {
         "period": period,
         "day": "2026-12-05",
         "until": datetime(2026, 12, 6, 6, 0, tzinfo=UTC).timestamp(),
@@ -179,6 +180,7 @@ def _three_at_100_50(period: str = "yesterday") -> dict:
         "at_risk": [],
         "as_of": datetime(2026, 12, 6, 5, 55, tzinfo=UTC).timestamp(),
     }
+    return from_dict(Summary, fields)
 
 
 @pytest.mark.parametrize(

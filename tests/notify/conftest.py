@@ -10,6 +10,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
+from bot.events import OrderPlaced
 from bot.i18n import make_i18n
 from bot.notify.sender import Sender
 from bot.store.outbox import NewEvent, add_events, delivery_states
@@ -59,7 +60,7 @@ async def add_shop(
 def order(
     article: str, *, nm_id: int = 1001, price: float = 1520, srid: str | None = None, **extra
 ) -> NewEvent:
-    payload = {
+    fields = {
         "srid": srid or f"srid-{article}",
         "nm_id": nm_id,
         "supplier_article": article,
@@ -77,7 +78,8 @@ def order(
         "source": "statistics",
         **extra,
     }
-    return NewEvent("order", payload["srid"], payload)
+    event = OrderPlaced(**fields)
+    return NewEvent(event, event.srid)
 
 
 async def put_events(db, shop_id: int, events, *, batch: str = "b1", catch_up: bool = False):

@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.events import OrderPlaced
 from bot.store.outbox import NewEvent
-from bot.sync.engine import feed_payload
+from bot.sync.news import from_feed
 from bot.sync.rows import insert_feed_orders
 from bot.wb.models import FeedOrder
 from tests.lang import nb
@@ -43,7 +44,7 @@ async def told_by_feed(db, shop_id: int, orders: list[FeedOrder], batch: str) ->
     """As the engine's feed poll does: store, then alert with the names the store found."""
     async with db.transaction() as conn:
         changes = await insert_feed_orders(conn, shop_id, orders)
-    events = [NewEvent("order", o.srid, feed_payload(o, changes.names)) for o in changes.new]
+    events = [NewEvent(from_feed(OrderPlaced, o, changes.names), o.srid) for o in changes.new]
     await put_events(db, shop_id, events, batch=batch)
 
 

@@ -10,6 +10,7 @@ from bot.notify.reviews import CABINET_QUESTIONS, CABINET_REVIEWS
 from bot.notify.sender import place
 from bot.notify.texts import RenderContext, compose
 from bot.store.outbox import EventRow
+from tests.events import event_row
 from tests.lang import EN, RU
 from tests.users import user
 
@@ -17,7 +18,7 @@ NOVOSIBIRSK = ZoneInfo("Asia/Novosibirsk")
 WHEN = datetime(2026, 11, 20, 8, 5, tzinfo=UTC)  # 15:05 in Novosibirsk
 
 
-def review(rating=2, **payload) -> EventRow:
+def review(rating=2, **fields) -> EventRow:
     base = {
         "id": "fb1",
         "nm_id": 351282114,
@@ -31,11 +32,11 @@ def review(rating=2, **payload) -> EventRow:
         "brand": "UrbanStep",
         "ts": int(WHEN.timestamp()),
     }
-    return EventRow(1, 7, "review", "fb1", "b", False, None, {**base, **payload}, 0.0)
+    return event_row("review", {**base, **fields}, id=1, shop_id=7, ref="fb1", batch="b")
 
 
 def question() -> EventRow:
-    payload = {
+    fields = {
         "id": "q1",
         "nm_id": 351282114,
         "text": "Есть размер 44?",
@@ -43,7 +44,7 @@ def question() -> EventRow:
         "supplier_article": "KROS-608-01",
         "ts": int(WHEN.timestamp()),
     }
-    return EventRow(2, 7, "question", "q1", "b", False, None, payload, 0.0)
+    return event_row("question", fields, id=2, shop_id=7, ref="q1", batch="b")
 
 
 def ctx(lang):

@@ -8,6 +8,7 @@ import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.events import KeyDead
 from bot.notify import chat_returned
 from bot.notify.sender import Sender
 from bot.store import outbox
@@ -29,7 +30,7 @@ async def test_twenty_shops_bursting_orders_each_order_told_once_within_limits(
     for batch in range(3):  # three polls, each drained before the next one's orders come in
         for owner, shop_id in enumerate(shops, start=1):
             burst = [order(f"ART-{owner:02d}-{batch}-{n}") for n in range(4)]
-            articles += [e.payload["supplier_article"] for e in burst]
+            articles += [e.event.supplier_article for e in burst]
             await put_events(db, shop_id, burst, batch=f"poll-{batch}")
         await drain(sender)
 
@@ -47,7 +48,7 @@ async def test_polls_waiting_together_for_a_chat_go_out_as_one_message(db, keyri
     for batch in range(5):  # e.g. Telegram was unreachable while five polls found orders
         for shop_id, name in ((first, "A"), (second, "B")):
             burst = [order(f"ART-{name}-{batch}-{n}") for n in range(2)]
-            articles += [e.payload["supplier_article"] for e in burst]
+            articles += [e.event.supplier_article for e in burst]
             await put_events(db, shop_id, burst, batch=f"poll-{batch}")
 
     await drain(sender)
@@ -250,7 +251,7 @@ async def test_switched_off_kinds_are_not_sent_and_dead_key_says_what_to_do(
     await put_events(
         db,
         shop_id,
-        [NewEvent("token_dead", "fp1", {"reason": "expired", "shop_name": "Лавка"})],
+        [NewEvent(KeyDead(reason="expired", shop_name="Лавка"), "fp1")],
         batch="b2",
     )
     await drain(sender)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.events import KINDS, AtRisk, Event
 from bot.notify.checks import stock_left
 from bot.notify.sender import Outgoing, group_messages, place, quiet_until
 from bot.notify.texts import (
@@ -21,6 +22,7 @@ from bot.notify.texts import (
     renderer,
 )
 from bot.store.outbox import Due, EventRow
+from tests.events import event_row
 from tests.lang import EN, RU, nb
 from tests.users import user
 
@@ -32,7 +34,7 @@ def ctx(**kw) -> RenderContext:
     return RenderContext(user=None, tz=MSK, **kw)
 
 
-def ev(kind="order", n=0, *, shop=1, batch="b", catch_up=False, **payload) -> EventRow:
+def ev(kind="order", n=0, *, shop=1, batch="b", catch_up=False, **fields) -> EventRow:
     base = {
         "srid": f"s{n}",
         "nm_id": 100 + n,
@@ -43,8 +45,12 @@ def ev(kind="order", n=0, *, shop=1, batch="b", catch_up=False, **payload) -> Ev
         "price_with_disc": 1000,
         "for_pay": 900,
         "ts": 1_700_000_000,
+        "sale_id": f"S{n}",
+        "day": "2026-11-22",
     }
-    return EventRow(n, shop, kind, f"r{n}", batch, catch_up, None, {**base, **payload}, 0.0)
+    return event_row(
+        kind, {**base, **fields}, id=n, shop_id=shop, ref=f"r{n}", batch=batch, catch_up=catch_up
+    )
 
 
 def test_money_is_written_in_full():
@@ -111,7 +117,7 @@ def test_key_expiry_alert_agrees_days_with_the_number(days, ru, en):
     ],
 )
 def test_days_of_cover_read_naturally(cover, ru, en):
-    item = {"quantity": 7, "days_of_cover": cover}
+    item = AtRisk(quantity=7, days_of_cover=cover)
     assert stock_left(item, ctx(language="ru", gettext=RU, ngettext=RU)) == f"7 шт., {ru}"
     assert stock_left(item, ctx()) == f"7 pcs, {en}"
 
@@ -141,7 +147,10 @@ def test_wb_text_is_escaped():
 
 
 def test_other_modules_register_renderers_for_their_kinds():
-    @renderer("test_kind")
+    class Tested(Event, kind="test_kind"):
+        pass
+
+    @renderer(Tested)
     def render(events, c):
         return Rendered(f"{len(events)} things in {c.language}")
 
@@ -149,6 +158,7 @@ def test_other_modules_register_renderers_for_their_kinds():
         assert compose([ev("test_kind"), ev("test_kind", 1)], ctx()).text == "2 things in en"
     finally:
         RENDERERS.pop("test_kind")
+        KINDS.pop("test_kind")
 
 
 def test_a_digest_of_many_shops_and_kinds_stays_within_telegram_limit():

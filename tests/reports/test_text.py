@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.events import Summary, from_dict
 from bot.notify.summary import summary_text
 from bot.notify.texts import RenderContext
 from bot.reports.metrics import Delta, ReportData, Totals
@@ -60,9 +61,11 @@ def test_a_fall_has_the_same_minus_in_the_report_and_the_summary(
 ):
     now, before = Totals(orders=1, orders_sum=1000), Totals(orders=2, orders_sum=2000)
     lines = "\n".join(totals_lines(now, before, language, translate))
-    payload = {"day": "2026-12-05", "current": asdict(now), "previous": asdict(before)}
+    shown = from_dict(
+        Summary, {"day": "2026-12-05", "current": asdict(now), "previous": asdict(before)}
+    )
     ctx = RenderContext(user=None, language=language, gettext=translate, ngettext=translate)
-    text = summary_text(payload, ctx)
+    text = summary_text(shown, ctx)
     assert nb(report) in lines and nb(summary) in text
     assert "-" not in lines + text.replace("2026-12-05", "")
 

@@ -4,7 +4,6 @@ later value; a later 0 never erases a known amount."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +13,7 @@ from bot.notify.texts import RenderContext, compose
 from bot.reports.metrics import load_report
 from bot.reports.periods import Period
 from bot.reports.text import render_report
-from bot.store.outbox import EventRow
+from bot.store.outbox import _event
 from bot.timeutil import MSK
 from tests.lang import EN, RU, nb
 
@@ -30,13 +29,8 @@ async def baseline_done(rig, shop_id):
 
 
 async def alerts(rig, kind):
-    rows = await rig.db.fetchall(
-        "SELECT id, shop_id, kind, ref, batch, payload FROM events WHERE kind = ? ORDER BY id",
-        (kind,),
-    )
-    return [
-        EventRow(r[0], r[1], r[2], r[3], r[4], False, None, json.loads(r[5]), 0.0) for r in rows
-    ]
+    rows = await rig.db.fetchall("SELECT * FROM events WHERE kind = ? ORDER BY id", (kind,))
+    return [_event(r) for r in rows]
 
 
 def text(events, gettext, language):

@@ -10,6 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.crypto import Keyring, new_key, parse_keys
+from bot.events import KeyDead
 from bot.masterkey import keyring_at_start
 from bot.notify.texts import RENDERERS, RenderContext
 from bot.store.outbox import NewEvent, _event, add_events
@@ -54,7 +55,7 @@ async def paused_by_old_version(rig, shop):
         await add_events(
             conn,
             shop.id,
-            [NewEvent("token_dead", shop.token_fingerprint, {"reason": "unknown"})],
+            [NewEvent(KeyDead(reason="unknown"), shop.token_fingerprint)],
             batch=f"{shop.id}:dead",
             catch_up=False,
         )
