@@ -1,7 +1,8 @@
 """Profit: what the seller keeps, per unit, per product and per period. Pure arithmetic, no I/O.
 
 Two sources, one per WB day (a Moscow calendar day, the days WB's finance report is kept in):
-- **by WB's report**: a day a published finance report covers takes that report's rows, exact;
+- **by WB's report**: the days of a whole report (weekly, or daily where no weekly one is
+  complete) inside the period take that report's rows, exact;
 - **estimate**: any other day takes the statistics sales rows (buyouts S…, returns R…), WB's fees
   as WB applied them to the sale (`priceWithDisc − forPay`) or, while WB has not filled `forPay`
   in yet, at the commission rate learned from recent report rows of the product (or the shop),
@@ -10,15 +11,17 @@ Two sources, one per WB day (a Moscow calendar day, the days WB's finance report
 
 Definitions (report rows, per product; the estimate mirrors them):
 - revenue: `retailAmount` of sales less that of returns ("Вайлдберриз реализовал Товар");
-- WB commission: revenue less `forPay` (everything WB keeps of the sale price);
+- WB commission: revenue less `forPay`: everything WB keeps of the sale price (its reward with
+  VAT, acquiring, the pickup point's share), so "to be paid" is the cabinet's "Итого к оплате";
 - logistics: `deliveryService` (to and from the buyer) plus `rebillLogisticCost`;
 - to be paid: revenue − commission − logistics − storage − acceptance − penalties − deductions
   + additional payments;
 - cost of goods: units sold less units returned, each at the cost price in effect on the day of
-  the sale (of the return): a cost change mid-period applies from its day on;
-- tax per the shop's regime: УСН 6% (rate × revenue), УСН 15% (rate × (to be paid − cost of
-  goods − fixed expenses), never below zero for the shop), VAT (the VAT inside the revenue:
-  revenue × rate ÷ (100% + rate)), none;
+  the sale (of the return): a cost change mid-period applies from its day on (before a
+  product's first cost, that first cost: bot.store.costs);
+- tax per the shop's regime (bot.store.costs.tax_kopecks): УСН 6% (rate × revenue), УСН 15%
+  (rate × (to be paid − cost of goods − fixed expenses), reckoned on the shop's whole profit
+  and never below zero), VAT (the VAT inside the revenue: revenue × rate ÷ (1 + rate)), none;
 - fixed monthly expenses: each day carries its month's amount ÷ the month's days;
 - profit = to be paid − cost of goods − tax (− fixed expenses for a shop or a period);
   margin = profit ÷ revenue; ROI = profit ÷ cost of goods.
@@ -39,11 +42,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
-from enum import StrEnum
 from fractions import Fraction
+from typing import Protocol
 
-#: Rates are stored in basis points (hundredths of a percent): 600 is 6%.
-BASIS = 10_000
+from bot.store.costs import MoneySettings, TaxRegime, tax_kopecks
+
 #: A week whose profit by WB's report differs from the estimate by more than this is explained.
 RECONCILE_TOLERANCE = Fraction(1, 10)
 
@@ -54,26 +57,6 @@ def round_kopecks(value: Fraction | int) -> int:
     whole = abs(value.numerator) * 2 + value.denominator
     rounded = whole // (2 * value.denominator)
     return rounded if value >= 0 else -rounded
-
-
-class TaxRegime(StrEnum):
-    NONE = "none"
-    USN_INCOME = "usn_income"  # УСН «доходы»: rate × revenue
-    USN_PROFIT = "usn_profit"  # УСН «доходы минус расходы»: rate × profit
-    VAT = "vat"  # ОСНО: the VAT inside the revenue
-
-
-@dataclass(frozen=True)
-class ShopTerms:
-    """A shop's tax and fixed expenses (bot.store.costs)."""
-
-    regime: TaxRegime = TaxRegime.NONE
-    rate_bp: int = 0
-    fixed_monthly: int = 0  # kopecks
-
-    @property
-    def rate(self) -> Fraction:
-        return Fraction(self.rate_bp, BASIS)
 
 
 @dataclass(frozen=True)
@@ -176,22 +159,10 @@ class Rates:
         )
 
 
-@dataclass(frozen=True)
-class CostBook:
-    """Cost prices with the day each takes effect, per (nm_id, size); size "" is every size of
-    the product, and a row for the size itself wins over it."""
+class Costs(Protocol):
+    """Cost prices by day (bot.store.costs.CostBook): kopecks a unit, None when unknown."""
 
-    prices: Mapping[tuple[int, str], Sequence[tuple[date, int]]] = field(default_factory=dict)
-
-    def cost(self, nm_id: int, size: str, day: date) -> int | None:
-        for key in ((nm_id, size), (nm_id, "")):
-            found = None
-            for effective, kopecks in sorted(self.prices.get(key, ())):
-                if effective <= day:
-                    found = kopecks
-            if found is not None:
-                return found
-        return None
+    def cost(self, shop_id: int, nm_id: int, size: str | None, day: date) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -210,7 +181,7 @@ class UnitEstimate:
 
 
 def unit_estimate(
-    price: int, for_pay: int, cost: int, rates: Rates, terms: ShopTerms
+    price: int, for_pay: int, cost: int, rates: Rates, terms: MoneySettings
 ) -> UnitEstimate:
     """What one unit sold at `price` (priceWithDisc, kopecks) leaves: WB's commission from its
     `forPay` when filled in, else at the learned rate; logistics at the learned rate; tax per
@@ -218,17 +189,7 @@ def unit_estimate(
     commission = price - for_pay if for_pay else round_kopecks((rates.commission or 0) * price)
     logistics = round_kopecks(rates.logistics or 0)
     unit = UnitEstimate(price, commission, logistics, cost, 0)
-    return replace(unit, tax=round_kopecks(_tax(terms, price, unit.profit)))
-
-
-def _tax(terms: ShopTerms, revenue: Fraction | int, pretax: Fraction | int) -> Fraction:
-    if terms.regime is TaxRegime.USN_INCOME:
-        return terms.rate * revenue
-    if terms.regime is TaxRegime.USN_PROFIT:
-        return terms.rate * pretax
-    if terms.regime is TaxRegime.VAT:
-        return terms.rate * revenue / (1 + terms.rate)
-    return Fraction(0)
+    return replace(unit, tax=tax_kopecks(terms, price, price - unit.profit))
 
 
 @dataclass(frozen=True)
@@ -332,8 +293,8 @@ class ShopInputs:
     """Everything one shop's period needs, as the store reads it."""
 
     shop_id: int
-    terms: ShopTerms
-    costs: CostBook
+    terms: MoneySettings
+    costs: Costs
     sales: Sequence[SalesDay]
     report: Sequence[ReportDay]
     report_spans: Sequence[Span]  # the periods of WB's published reports
@@ -403,7 +364,7 @@ def shop_period(
                 product.figures[name] += getattr(row.figures, name)
             product.add_cost(
                 row.figures.sold - row.figures.returned,
-                inputs.costs.cost(row.nm_id, row.size, row.day),
+                inputs.costs.cost(inputs.shop_id, row.nm_id, row.size, row.day),
             )
     for sale in inputs.sales:
         if not first <= sale.day <= last or sale.day in covered:
@@ -426,7 +387,8 @@ def shop_period(
         sums["commission"] += (rates.commission or 0) * unpaid
         sums["logistics"] += (rates.logistics or 0) * moved
         product.add_cost(
-            sale.sold - sale.returned, inputs.costs.cost(sale.nm_id, sale.size, sale.day)
+            sale.sold - sale.returned,
+            inputs.costs.cost(inputs.shop_id, sale.nm_id, sale.size, sale.day),
         )
     terms = inputs.terms
     found: list[ProductMoney] = []
@@ -434,7 +396,9 @@ def shop_period(
         figures = Figures(**{k: round_kopecks(v) for k, v in product.figures.items()})
         tax = None
         if product.cost is not None:
-            tax = round_kopecks(_tax(terms, figures.revenue, figures.to_be_paid - product.cost))
+            tax = tax_kopecks(
+                terms, figures.revenue, figures.revenue - figures.to_be_paid + product.cost
+            )
         found.append(
             ProductMoney(
                 inputs.shop_id, nm_id, figures, product.cost, tax, product.estimated,
@@ -443,9 +407,10 @@ def shop_period(
         )  # fmt: skip
     fixed = round_kopecks(fixed_expenses(terms.fixed_monthly, first, last))
     known = [p for p in found if p.cost is not None]
-    if terms.regime is TaxRegime.USN_PROFIT:
+    if terms.regime is TaxRegime.USN_PROFIT:  # on the shop's profit, not product by product
+        revenue = sum(p.figures.revenue for p in known)
         pretax = sum(p.figures.to_be_paid - (p.cost or 0) for p in known) - fixed
-        tax = max(0, round_kopecks(terms.rate * pretax))
+        tax = tax_kopecks(terms, revenue, revenue - pretax)
     else:
         tax = sum(p.tax or 0 for p in known)
     all_days = covered_days([(first, last)], first, last)

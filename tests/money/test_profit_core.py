@@ -6,14 +6,11 @@ from datetime import date
 from fractions import Fraction
 
 from bot.reports.profit import (
-    CostBook,
     Figures,
     Rates,
     ReportDay,
     SalesDay,
     ShopInputs,
-    ShopTerms,
-    TaxRegime,
     combine,
     fixed_expenses,
     learn_rates,
@@ -23,6 +20,20 @@ from bot.reports.profit import (
     shop_period,
     unit_estimate,
 )
+from bot.store.costs import CostBook, MoneySettings, TaxRegime
+
+
+def book(prices: dict[tuple[int, str], list[tuple[date, int]]], shop_id: int = 1) -> CostBook:
+    costs = CostBook()
+    for (nm_id, size), rows in prices.items():
+        for effective, kopecks in rows:
+            costs.add(shop_id, nm_id, size, effective, kopecks)
+    return costs
+
+
+def terms(regime: TaxRegime = TaxRegime.NONE, rate_bp: int = 0, fixed: int = 0) -> MoneySettings:
+    return MoneySettings(1, regime, rate_bp, fixed)
+
 
 A, B = 111, 222
 D = date(2026, 12, 1)
@@ -33,9 +44,9 @@ def day(n: int, month: int = 12) -> date:
 
 
 #: Product A costs 400 ₽ from 1 November and 450 ₽ from 3 December; B has no cost price.
-COSTS = CostBook({(A, ""): [(day(3), 45_000), (day(1, 11), 40_000)]})
+COSTS = book({(A, ""): [(day(3), 45_000), (day(1, 11), 40_000)]})
 #: УСН 6% of revenue; 3 100 ₽ a month of fixed expenses (December: 100 ₽ a day).
-TERMS = ShopTerms(TaxRegime.USN_INCOME, 600, 310_000)
+TERMS = terms(TaxRegime.USN_INCOME, 600, 310_000)
 
 SALES = [
     # Two sold at 1 000 ₽, WB pays 850 ₽ each.
@@ -101,11 +112,14 @@ def test_cost_change_applies_from_its_day() -> None:
     assert after.products[0].cost == 90_000
 
 
-def test_size_cost_wins_and_a_cost_from_a_later_day_is_unknown() -> None:
-    book = CostBook({(A, ""): [(day(1), 100)], (A, "XL"): [(day(1), 200)], (B, ""): [(day(5), 1)]})
-    assert book.cost(A, "XL", day(2)) == 200
-    assert book.cost(A, "M", day(2)) == 100
-    assert book.cost(B, "", day(4)) is None
+def test_a_size_with_its_own_cost_is_costed_at_it() -> None:
+    costs = book({(A, ""): [(day(1), 40_000)], (A, "XL"): [(day(1), 50_000)]})
+    sales = [
+        SalesDay(A, "XL", day(2), sold=1, sold_sum=100_000, sold_pay=85_000),
+        SalesDay(A, "M", day(2), sold=1, sold_sum=100_000, sold_pay=85_000),
+    ]
+    money = shop_period(inputs(costs=costs, sales=sales), day(2), day(2))
+    assert money.products[0].cost == 90_000
 
 
 def test_report_days_take_the_report_and_the_rest_is_estimated() -> None:
@@ -122,7 +136,7 @@ def test_report_days_take_the_report_and_the_rest_is_estimated() -> None:
     ]
     money = shop_period(
         inputs(sales=sales, report=report, report_spans=[(day(24, 11), day(30, 11))],
-               terms=ShopTerms(fixed_monthly=310_000)),
+               terms=terms(fixed=310_000)),
         day(28, 11),
         day(1),
     )  # fmt: skip
@@ -144,28 +158,28 @@ def test_fixed_expenses_follow_each_months_days() -> None:
 
 def test_unit_estimate_per_regime() -> None:
     rates = Rates(Fraction(3, 20), Fraction(15_555, 2))
-    usn15 = unit_estimate(100_000, 85_000, 45_000, rates, ShopTerms(TaxRegime.USN_PROFIT, 1500))
+    usn15 = unit_estimate(100_000, 85_000, 45_000, rates, terms(TaxRegime.USN_PROFIT, 1500))
     assert (usn15.commission, usn15.logistics) == (15_000, 7_778)
     assert usn15.tax == 4_833  # 15% of 322.22 = 48.333
     assert usn15.profit == 27_389
-    unpaid = unit_estimate(100_000, 0, 0, rates, ShopTerms())
+    unpaid = unit_estimate(100_000, 0, 0, rates, terms())
     assert unpaid.commission == 15_000 and unpaid.tax == 0
-    vat = unit_estimate(120_000, 100_000, 0, Rates(), ShopTerms(TaxRegime.VAT, 2000))
+    vat = unit_estimate(120_000, 100_000, 0, Rates(), terms(TaxRegime.VAT, 2000))
     assert vat.tax == 20_000  # the VAT inside 1 200 ₽ at 20%
 
 
 def test_usn_profit_shop_tax_never_below_zero_and_counts_fixed_expenses() -> None:
-    terms = ShopTerms(TaxRegime.USN_PROFIT, 1500, 3_100_000)  # 1 000 ₽ a day
-    money = shop_period(inputs(terms=terms), day(1), day(7))
+    costly = terms(TaxRegime.USN_PROFIT, 1500, 3_100_000)  # 1 000 ₽ a day
+    money = shop_period(inputs(terms=costly), day(1), day(7))
     assert money.tax == 0  # 2 161.12 − 1 250 − 7 000 < 0
-    rich = shop_period(inputs(terms=ShopTerms(TaxRegime.USN_PROFIT, 1500)), day(1), day(7))
+    rich = shop_period(inputs(terms=terms(TaxRegime.USN_PROFIT, 1500)), day(1), day(7))
     assert rich.tax == round_kopecks(Fraction(15, 100) * (216_112 - 125_000))  # 136.67
     assert rich.tax == 13_667
 
 
 def test_shops_combine_with_their_own_tax_and_fixed_expenses() -> None:
     one = shop_period(inputs(), day(1), day(7))
-    two = shop_period(inputs(shop_id=2, terms=ShopTerms()), day(1), day(7))
+    two = shop_period(inputs(shop_id=2, terms=terms()), day(1), day(7))
     both = combine([one, two], day(1), day(7))
     assert both.tax == 18_000 and both.fixed == 70_000
     assert both.profit == one.profit + two.profit
@@ -196,7 +210,7 @@ def test_reconciliation_names_what_moved_profit() -> None:
         ReportDay(0, "", day(2), Figures(storage=20_000)),
     ]  # fmt: skip
     sales = [SalesDay(A, "", day(1), sold=2, sold_sum=200_000, sold_pay=170_000)]
-    shop = inputs(sales=sales, report=report, report_spans=[(day(1), day(7))], terms=ShopTerms())
+    shop = inputs(sales=sales, report=report, report_spans=[(day(1), day(7))], terms=terms())
     by_report = shop_period(shop, day(1), day(7))
     estimate = shop_period(shop, day(1), day(7), estimate_only=True)
     found = reconcile(by_report, estimate)
@@ -211,7 +225,7 @@ def test_small_difference_is_not_significant() -> None:
     report = [ReportDay(A, "", day(1), Figures(sold=1, revenue=100_000, commission=15_000))]
     sales = [SalesDay(A, "", day(1), sold=1, sold_sum=100_000, sold_pay=85_000)]
     shop = inputs(sales=sales, report=report, report_spans=[(day(1), day(1))],
-                  terms=ShopTerms(), rates={A: Rates(None, Fraction(3_000))})  # fmt: skip
+                  terms=terms(), rates={A: Rates(None, Fraction(3_000))})  # fmt: skip
     found = reconcile(shop_period(shop, day(1), day(1)),
                       shop_period(shop, day(1), day(1), estimate_only=True))  # fmt: skip
     # Report 850 − 400 = 450; estimate 450 − 30 = 420: 6.7% off.
@@ -220,8 +234,8 @@ def test_small_difference_is_not_significant() -> None:
 
 
 def test_losing_products_need_enough_sales() -> None:
-    costs = CostBook({(A, ""): [(day(1), 95_000)], (B, ""): [(day(1), 1_000)]})
-    money = shop_period(inputs(costs=costs, terms=ShopTerms()), day(1), day(7))
+    costs = book({(A, ""): [(day(1), 95_000)], (B, ""): [(day(1), 1_000)]})
+    money = shop_period(inputs(costs=costs, terms=terms()), day(1), day(7))
     # A: 2 161.12 to be paid − 3 net units × 950 = −688.88 over 4 sold.
     assert money.products[0].profit == 216_112 - 285_000
     assert [p.nm_id for p in losing_products(money, 4)] == [A]
