@@ -87,6 +87,7 @@ def command_list(i18n: I18n, locale: str) -> list[BotCommand]:
         "shops": N_("Your shops"),
         "status": N_("Data freshness and token state"),
         "report": N_("Report for a period"),
+        "profit": N_("Profit for a period"),
         "stock": N_("Stock and days of cover"),
         "reviews": N_("Unanswered negative reviews"),
         "costs": N_("Cost prices: a table to fill in"),

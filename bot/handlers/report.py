@@ -23,7 +23,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import language_for
-from bot.reports import text
+from bot.reports import money, text
 from bot.reports.chart import render_chart
 from bot.reports.gate import ReportGate
 from bot.reports.metrics import load_report
@@ -198,8 +198,10 @@ async def send_report(
                 )
             )
             return
+    view = await money.load_money(db, shop_ids, period.first, period.last)
     db_seconds = asyncio.get_running_loop().time() - began
-    await message.answer(text.render_report(data, label, lang, today, _))
+    block = money.money_lines(view, lang, _)
+    await message.answer(text.render_report(data, label, lang, today, _, block))
     async with gate.render():
         chart = await asyncio.to_thread(
             render_chart,
@@ -219,10 +221,11 @@ async def send_report(
     cut = await store_orders.has_more_orders(db, shop_ids, data.start, data.end, RAW_ORDERS_LIMIT)
     orders = store_orders.stream_raw_orders(db, shop_ids, data.start, data.end, RAW_ORDERS_LIMIT)
     async with gate.render():
+        headers = xlsx_headers() | {"basis_total": money.basis(view.money, lang, _)}
         workbook = await asyncio.to_thread(
-            render_report_xlsx, data, orders, zone, xlsx_headers(), lang
+            render_report_xlsx, data, orders, zone, headers, lang, view
         )
-    caption = _("Excel: per day, per product and every order.")
+    caption = _("Excel: per day, per product, every order and the profit per product.")
     if cut:
         caption += " " + _("The orders sheet holds the first {count}.").format(
             count=text.fmt_int(RAW_ORDERS_LIMIT)
@@ -274,4 +277,29 @@ def xlsx_headers() -> dict[str, str]:
         "quantity": _("Quantity"),
         "orders_14d": _("Orders in 14 days"),
         "cover_days": _("Days of cover"),
+        "sheet_profit": _("Profit"),
+        "basis": _("Basis"),
+        "estimate": _("estimate"),
+        "by_report": _("WB's report"),
+        "cost_unknown": _("cost unknown: /costs"),
+        "not_a_product": _("not tied to a product"),
+        "fixed": _("fixed expenses"),
+        "total": _("Total"),
+        "sold": _("Sold, pcs"),
+        "returned": _("Returned, pcs"),
+        "revenue": _("Revenue, ₽"),
+        "commission": _("WB commission, ₽"),
+        "logistics": _("Logistics, ₽"),
+        "storage": _("Storage, ₽"),
+        "acceptance": _("Acceptance, ₽"),
+        "penalties": _("Penalties, ₽"),
+        "deductions": _("Deductions, ₽"),
+        "additional": _("Additional payments, ₽"),
+        "to_be_paid": _("To be paid, ₽"),
+        "cost": _("Cost of goods, ₽"),
+        "tax": _("Tax, ₽"),
+        "profit": _("Profit, ₽"),
+        "unit_profit": _("Profit per unit sold, ₽"),
+        "margin": _("Margin, %"),
+        "roi": _("ROI, %"),
     }

@@ -31,6 +31,7 @@ def help_text() -> str:
         "/shops — your shops; /disconnect — remove one\n"
         "/status — how fresh the data is, token expiry, last errors\n"
         "/report today | yesterday | week | month | 2026-11-01 2026-11-15\n"
+        "/profit week — what you keep: WB's fees, cost of goods, tax and profit\n"
         "/stock — stock and days of cover\n"
         "/reviews — the latest unanswered negative reviews\n"
         "/summary — today's summary so far\n"

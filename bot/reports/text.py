@@ -184,9 +184,17 @@ def totals_lines(
     return lines
 
 
-def render_report(data: ReportData, shop_label: str, lang: str, today: date, _: Translate) -> str:
-    """The /report message: totals against the previous period, top and falling products,
-    warehouses and regions, and how fresh the data is."""
+def render_report(
+    data: ReportData,
+    shop_label: str,
+    lang: str,
+    today: date,
+    _: Translate,
+    money: Sequence[str] = (),
+) -> str:
+    """The /report message: totals against the previous period, the money block (`money`:
+    bot.reports.money.money_lines), top and falling products, warehouses and regions, and how
+    fresh the data is."""
     p, prev = data.period, data.period.previous()
     k = formats.has_kopecks(
         [
@@ -207,6 +215,8 @@ def render_report(data: ReportData, shop_label: str, lang: str, today: date, _: 
         "",
         *totals_lines(data.current, data.previous, lang, _, k),
     ]
+    if money:
+        out += ["", _("<b>Money</b>"), *money]
     if data.top:
         out += ["", _("<b>Top products</b> (orders · sum)")]
         out += [

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from enum import Enum
+from fractions import Fraction
 from itertools import chain, islice
 
 from openpyxl import Workbook
@@ -20,6 +21,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.reports.metrics import ReportData
+from bot.reports.money import MoneyView
+from bot.reports.profit import MONEY_LINES, Figures, round_kopecks
 from bot.reports.stock import StockLine
 from bot.store.orders import OrderRow
 
@@ -40,6 +43,7 @@ class Kind(Enum):
     COUNT = "#,##0"
     MONEY = "#,##0.00"
     DAYS = "0.0"
+    PERCENT = "0.0"  # a percentage as a number: 10.5 is 10.5 %
     DATE = "date"
     TIME = "time"
 
@@ -196,15 +200,105 @@ STOCK_COLUMNS = (
 )
 
 
+PROFIT_COLUMNS = (
+    Column("nm_id", Kind.ID),
+    Column("article", Kind.TEXT),
+    Column("title", Kind.TEXT),
+    Column("basis", Kind.TEXT),
+    Column("sold", Kind.COUNT),
+    Column("returned", Kind.COUNT),
+    Column("revenue", Kind.MONEY),
+    Column("commission", Kind.MONEY),
+    Column("logistics", Kind.MONEY),
+    Column("storage", Kind.MONEY),
+    Column("acceptance", Kind.MONEY),
+    Column("penalties", Kind.MONEY),
+    Column("deductions", Kind.MONEY),
+    Column("additional", Kind.MONEY),
+    Column("to_be_paid", Kind.MONEY),
+    Column("cost", Kind.MONEY),
+    Column("tax", Kind.MONEY),
+    Column("profit", Kind.MONEY),
+    Column("unit_profit", Kind.MONEY),
+    Column("margin", Kind.PERCENT),
+    Column("roi", Kind.PERCENT),
+)
+
+
+def _rub(kopecks: int | None) -> float | None:
+    """Kopecks as roubles for a cell (Excel keeps numbers as doubles; 2 decimals are exact
+    enough to show and sum)."""
+    return None if kopecks is None else kopecks / 100
+
+
+def _pct(value: Fraction | None) -> float | None:
+    """A ratio as a percentage to one decimal, rounded as the text rounds it."""
+    return None if value is None else round_kopecks(value * 1000) / 10
+
+
+def profit_rows(view: MoneyView, headers: dict[str, str]) -> list[list[Cell]]:
+    """The Profit sheet: a row per product (the shop's own rows as "not tied to a product"),
+    fixed expenses, and the total; cost, tax and profit empty where the cost is unknown."""
+    money = view.money
+    found: list[dict[str, Cell]] = []
+
+    def figures(f: Figures) -> dict[str, Cell]:
+        cells: dict[str, Cell] = {"sold": f.sold, "returned": f.returned}
+        cells |= {name: _rub(getattr(f, name)) for name in MONEY_LINES}
+        return cells | {"to_be_paid": _rub(f.to_be_paid)}
+
+    for p in money.products:
+        name = view.name(p)
+        if p.cost is None:
+            basis = headers.get("cost_unknown", "cost unknown")
+        else:
+            basis = headers.get("estimate" if p.estimated else "by_report", "")
+        unit = p.unit_profit
+        found.append(
+            {
+                "nm_id": p.nm_id or None,
+                "article": name.article,
+                "title": name.title if p.nm_id else headers.get("not_a_product", ""),
+                "basis": basis,
+                **figures(p.figures),
+                "cost": _rub(p.cost),
+                "tax": _rub(p.tax),
+                "profit": _rub(p.profit),
+                "unit_profit": None if unit is None else _rub(round_kopecks(unit)),
+                "margin": _pct(p.margin),
+                "roi": _pct(p.roi),
+            }
+        )
+    if money.fixed:
+        found.append(
+            {"title": headers.get("fixed", "fixed expenses"), "profit": _rub(-money.fixed)}
+        )
+    found.append(
+        {
+            "title": headers.get("total", "total"),
+            "basis": headers.get("basis_total", ""),
+            **figures(money.figures),
+            "cost": _rub(money.cost),
+            "tax": _rub(money.tax),
+            "profit": _rub(money.profit),
+            "margin": _pct(money.margin),
+            "roi": _pct(money.roi),
+        }
+    )
+    return [[cells.get(c.key) for c in PROFIT_COLUMNS] for cells in found]
+
+
 def render_report_xlsx(
     data: ReportData,
     orders: Iterable[OrderRow],
     zone: tzinfo,
     headers: dict[str, str],
     lang: str = "en",
+    money: MoneyView | None = None,
 ) -> bytes:
-    """Sheets: per day, per product, orders (raw). `headers` maps column keys to
-    translated titles (the keys themselves are used when missing)."""
+    """Sheets: per day, per product, orders (raw) and, with `money`, the profit per product.
+    `headers` maps column keys to translated titles (the keys themselves are used when
+    missing)."""
     wb = Workbook(write_only=True)
     day_rows = [
         (
@@ -235,6 +329,11 @@ def render_report_xlsx(
     _write_sheet(
         wb, headers.get("sheet_orders", "orders"), ORDER_COLUMNS, headers, order_rows, lang
     )
+    if money is not None:
+        _write_sheet(
+            wb, headers.get("sheet_profit", "profit"), PROFIT_COLUMNS, headers,
+            profit_rows(money, headers), lang,
+        )  # fmt: skip
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

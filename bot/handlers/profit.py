@@ -1,0 +1,87 @@
+"""/profit [period]: the money view alone (bot.reports.money), the same periods as /report.
+
+Reads the store only. With several shops the user picks one, or all together, with inline
+buttons carrying `pro:<shop_id|all>:<period>`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.handlers.report import (
+    HELP_WORDS,
+    chosen_shops,
+    local_today,
+    period_from_token,
+    period_token,
+    shop_choice,
+    user_zone,
+)
+from bot.i18n import language_for
+from bot.reports import money, text
+from bot.reports.periods import Period, PeriodError, parse_period
+from bot.store.db import Database
+from bot.store.shops import Shop, shops_of_user
+from bot.store.users import User
+
+log = logging.getLogger(__name__)
+router = Router(name="profit")
+
+
+@router.message(Command("profit"))
+async def profit_command(
+    message: Message, command: CommandObject, db: Database, user: User
+) -> None:
+    args = (command.args or "").strip()
+    if args.lower() in HELP_WORDS:
+        await message.answer(money.usage(_))
+        return
+    zone = user_zone(user)
+    try:
+        period = parse_period(args, local_today(zone, datetime.now(UTC)))
+    except PeriodError as error:
+        await db.bump("report_bad_input")
+        await message.answer(
+            text.period_problem(error.problem, _).split("\n\n")[0] + "\n\n" + money.usage(_)
+        )
+        return
+    shops = [shop for shop, _role in await shops_of_user(db, user.id)]
+    if not shops:
+        await message.answer(text.no_shop(_))
+        return
+    if len(shops) > 1:
+        await message.answer(
+            _("Which shop?"), reply_markup=shop_choice(shops, "pro", period_token(period))
+        )
+        return
+    await send_profit(message, db, user, shops, shops[0].name, period)
+
+
+@router.callback_query(F.data.startswith("pro:"))
+async def profit_choice(query: CallbackQuery, db: Database, user: User) -> None:
+    parts = (query.data or "").split(":")
+    picked = await chosen_shops(query, db, user, parts[1] if len(parts) == 3 else None)
+    if picked is None:
+        return
+    message, shops, label = picked
+    try:
+        period = period_from_token(parts[2], local_today(user_zone(user), datetime.now(UTC)))
+    except PeriodError:
+        await query.answer(_("This button is out of date; send /profit again."), show_alert=True)
+        return
+    await query.answer()
+    await send_profit(message, db, user, shops, label, period)
+
+
+async def send_profit(
+    message: Message, db: Database, user: User, shops: list[Shop], label: str, period: Period
+) -> None:
+    lang = language_for(user.language, user.tg_language)
+    view = await money.load_money(db, [s.id for s in shops], period.first, period.last)
+    await message.answer(money.render_profit(view, label, lang, _))

@@ -1,0 +1,114 @@
+"""What the profit view reads (bot.reports.profit does the arithmetic): statistics sales per
+product, size and WB day for the days no report covers, and WB's finance report per product,
+size and day (bot.store.finance), so each day's cost price applies.
+
+A WB day is a Moscow calendar day, the days WB keeps its finance report in; sales are stored
+in UTC seconds, so a Moscow day is [00:00 MSK, 24:00 MSK) = [21:00 UTC the day before, …).
+Statistics amounts are REAL roubles with whole kopecks; each row is turned into kopecks once,
+rounded (ROUND of a value within a hair of a whole number), then summed as integers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from bot.reports.profit import Figures, Rates, ReportDay, SalesDay, Span, learn_rates
+from bot.store import finance
+from bot.store.db import Database
+from bot.store.finance import FinanceDay
+
+DAY = 86_400
+MSK = 3 * 3600
+_EPOCH = date(1970, 1, 1)
+#: Recent report rows the estimate learns WB's fees from: the five weeks up to its days.
+LEARN_DAYS = 35
+
+
+def wb_day_start(day: date) -> int:
+    """Unix seconds of 00:00 Moscow time on `day`."""
+    return (day - _EPOCH).days * DAY - MSK
+
+
+def _wb_day(number: int) -> date:
+    return _EPOCH + timedelta(days=number)
+
+
+async def sales_days(db: Database, shop_id: int, spans: Sequence[Span]) -> list[SalesDay]:
+    """The shop's buyouts and returns per product, size and WB day over the given runs of days
+    (the days no report covers), in kopecks. A row whose `forPay` WB has not filled in yet
+    (0, for up to a day) counts its price as unpaid: the estimate prices its commission."""
+    if not spans:
+        return []
+    ranges = " OR ".join("(ts >= ? AND ts < ?)" for _ in spans)
+    params: list[object] = [shop_id]
+    for first, last in spans:
+        params += [wb_day_start(first), wb_day_start(last + timedelta(days=1))]
+    rows = await db.fetchall(
+        "SELECT d, nm_id, tech_size, "
+        "SUM(is_return = 0), SUM(is_return = 1), "
+        "SUM(CASE WHEN is_return = 0 THEN k ELSE 0 END), "
+        "SUM(CASE WHEN is_return = 1 THEN k ELSE 0 END), "
+        "SUM(CASE WHEN is_return = 0 THEN pay ELSE 0 END), "
+        "SUM(CASE WHEN is_return = 1 THEN pay ELSE 0 END), "
+        "SUM(CASE WHEN is_return = 0 AND pay = 0 THEN k ELSE 0 END), "
+        "SUM(CASE WHEN is_return = 1 AND pay = 0 THEN k ELSE 0 END) "
+        f"FROM (SELECT (ts + {MSK}) / {DAY} AS d, nm_id, tech_size, is_return, "
+        "      CAST(ROUND(ABS(price_with_disc) * 100) AS INTEGER) AS k, "
+        "      CAST(ROUND(ABS(for_pay) * 100) AS INTEGER) AS pay "
+        f"      FROM sales WHERE shop_id = ? AND ({ranges})) "
+        "GROUP BY d, nm_id, tech_size",
+        params,
+    )
+    return [
+        SalesDay(
+            nm_id=int(r[1]),
+            size=str(r[2]),
+            day=_wb_day(int(r[0])),
+            sold=int(r[3]),
+            returned=int(r[4]),
+            sold_sum=int(r[5]),
+            returned_sum=int(r[6]),
+            sold_pay=int(r[7]),
+            returned_pay=int(r[8]),
+            sold_unpaid=int(r[9]),
+            returned_unpaid=int(r[10]),
+        )
+        for r in rows
+    ]
+
+
+def _figures(day: FinanceDay) -> Figures:
+    return Figures(
+        sold=day.sold,
+        returned=day.returned,
+        revenue=day.revenue,
+        commission=day.commission,
+        logistics=day.logistics,
+        storage=day.storage,
+        acceptance=day.acceptance,
+        penalties=day.penalties,
+        deductions=day.deductions,
+        additional=day.additional,
+    )
+
+
+async def report_days(
+    db: Database, shop_id: int, first: date, last: date
+) -> tuple[list[Span], list[ReportDay]]:
+    """The periods of WB's report that count for [first, last] (clipped to it) and the
+    report's rows per product, size and day (bot.store.finance: a whole weekly report, else
+    the daily ones)."""
+    spans = [
+        (max(a, first), min(b, last))
+        for a, b in await finance.report_spans(db, shop_id, first, last)
+    ]
+    rows = await finance.report_days(db, shop_id, first, last)
+    return spans, [ReportDay(r.nm_id, r.size, r.day, _figures(r)) for r in rows]
+
+
+async def learned_rates(db: Database, shop_id: int, until: date) -> tuple[dict[int, Rates], Rates]:
+    """WB's commission per rouble and logistics per unit moved, per product and over the shop,
+    from the report rows of the LEARN_DAYS up to `until`."""
+    rows = await finance.report_days(db, shop_id, until - timedelta(days=LEARN_DAYS - 1), until)
+    return learn_rates(ReportDay(r.nm_id, r.size, r.day, _figures(r)) for r in rows)
