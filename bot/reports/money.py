@@ -71,16 +71,20 @@ async def shop_inputs(
 ) -> ShopInputs:
     """One shop's rows for the WB days [first, last] (`estimate_only`: sales for every day, as
     if no report had come)."""
-    spans, report = await store.report_days(db, shop_id, first, last)
-    sales = await store.sales_days(
-        db, shop_id, [(first, last)] if estimate_only else _uncovered(spans, first, last)
+    costs = await cost_book(db, [shop_id], until=last)
+    # The days a cost changes: rows are summed over the runs between them (one cost each).
+    changes = sorted(
+        {day for rows in costs.history.values() for day, _k in rows if first < day <= last}
     )
+    spans, report = await store.report_days(db, shop_id, first, last, changes)
+    days = [(first, last)] if estimate_only else _uncovered(spans, first, last)
+    sales = await store.sales_days(db, shop_id, days, changes)
     rates, shop_rates = await store.learned_rates(db, shop_id, last)
     settings = await all_money_settings(db, [shop_id])
     return ShopInputs(
         shop_id=shop_id,
         terms=settings[shop_id],
-        costs=await cost_book(db, [shop_id], until=last),
+        costs=costs,
         sales=sales,
         report=report,
         report_spans=spans,

@@ -319,11 +319,13 @@ async def report_days(
     nm_ids: Iterable[int] | None = None,
     *,
     by_day: bool = True,
+    runs: Sequence[date] = (),
 ) -> list[FinanceDay]:
     """WB's report rows of the days ``first``..``last``, per product size and day (or, not
-    ``by_day``, per product size over all those days: far fewer rows for a big shop): a day a
-    complete weekly report covers from that report (once it is whole), another from the daily
-    reports held."""
+    ``by_day``, per product size over all those days: far fewer rows for a big shop; with
+    ``runs``, over each run of days between those days, dated by its first day with rows: the
+    profit view's cost runs): a day a complete weekly report covers from that report (once it
+    is whole), another from the daily reports held."""
     weeks = await complete_weeks(db, shop_id, first, last)
     # A weekly report is used whole; a daily one for a day no whole weekly report covers.
     used = "(s.period = 'daily'"
@@ -345,11 +347,15 @@ async def report_days(
         params += wanted
     sums = ", ".join(f"SUM(s.{name})" for name in _FIGURE_NAMES)
     day, group = ("s.day", "s.day, ") if by_day else ("NULL", "")
+    if runs and not by_day:
+        day = "MIN(s.day)"
+        group = " + ".join("(s.day >= ?)" for _ in runs) + ", "
     rows = await db.fetchall(
         f"SELECT {day}, s.nm_id, s.ts_name, {sums} FROM finance_sums s "
         f"WHERE s.shop_id = ? AND s.day BETWEEN ? AND ? AND ({used}){only} "
         f"GROUP BY {group}s.nm_id, s.ts_name",
-        [shop_id, first.isoformat(), last.isoformat(), *params],
+        [shop_id, first.isoformat(), last.isoformat(), *params]
+        + ([d.isoformat() for d in runs] if runs and not by_day else []),
     )
     days = []
     for r in rows:

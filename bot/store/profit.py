@@ -16,7 +16,6 @@ from datetime import date, timedelta
 from bot.reports.profit import Figures, Rates, ReportDay, SalesDay, Span, learn_rates
 from bot.store import finance
 from bot.store.db import Database
-from bot.store.finance import FinanceDay
 
 DAY = 86_400
 MSK = 3 * 3600
@@ -34,18 +33,32 @@ def _wb_day(number: int) -> date:
     return _EPOCH + timedelta(days=number)
 
 
-async def sales_days(db: Database, shop_id: int, spans: Sequence[Span]) -> list[SalesDay]:
-    """The shop's buyouts and returns per product, size and WB day over the given runs of days
-    (the days no report covers), in kopecks. A row whose `forPay` WB has not filled in yet
-    (0, for up to a day) counts its price as unpaid: the estimate prices its commission."""
+def _bucket(column: str, boundaries: Sequence[str | int]) -> tuple[str, list[object]]:
+    """GROUP BY terms numbering the runs between the boundaries (0 before the first), with a
+    comma before them; none without boundaries."""
+    if not boundaries:
+        return "", []
+    return ", " + " + ".join(f"({column} >= ?)" for _ in boundaries), list(boundaries)
+
+
+async def sales_days(
+    db: Database, shop_id: int, spans: Sequence[Span], boundaries: Sequence[date] = ()
+) -> list[SalesDay]:
+    """The shop's buyouts and returns per product and size over the given runs of days (the
+    days no report covers), in kopecks, summed over each run of days between `boundaries`
+    (the days a cost price changes) and dated by the run's first day with sales: the cost is
+    the same on every day of such a run, so a month is a few rows per product. A row whose
+    `forPay` WB has not filled in yet (0, for up to a day) counts its price as unpaid: the
+    estimate prices its commission."""
     if not spans:
         return []
     ranges = " OR ".join("(ts >= ? AND ts < ?)" for _ in spans)
-    params: list[object] = [shop_id]
+    params: list[object] = []
     for first, last in spans:
         params += [wb_day_start(first), wb_day_start(last + timedelta(days=1))]
+    bucket, marks = _bucket("d", [(b - _EPOCH).days for b in boundaries])
     rows = await db.fetchall(
-        "SELECT d, nm_id, tech_size, "
+        f"SELECT MIN(d), nm_id, tech_size, "
         "SUM(is_return = 0), SUM(is_return = 1), "
         "SUM(CASE WHEN is_return = 0 THEN k ELSE 0 END), "
         "SUM(CASE WHEN is_return = 1 THEN k ELSE 0 END), "
@@ -57,8 +70,8 @@ async def sales_days(db: Database, shop_id: int, spans: Sequence[Span]) -> list[
         "      CAST(ROUND(ABS(price_with_disc) * 100) AS INTEGER) AS k, "
         "      CAST(ROUND(ABS(for_pay) * 100) AS INTEGER) AS pay "
         f"      FROM sales WHERE shop_id = ? AND ({ranges})) "
-        "GROUP BY d, nm_id, tech_size",
-        params,
+        f"GROUP BY nm_id, tech_size{bucket}",
+        [shop_id, *params, *marks],
     )
     return [
         SalesDay(
@@ -78,37 +91,43 @@ async def sales_days(db: Database, shop_id: int, spans: Sequence[Span]) -> list[
     ]
 
 
-def _figures(day: FinanceDay) -> Figures:
-    return Figures(
-        sold=day.sold,
-        returned=day.returned,
-        revenue=day.revenue,
-        commission=day.commission,
-        logistics=day.logistics,
-        storage=day.storage,
-        acceptance=day.acceptance,
-        penalties=day.penalties,
-        deductions=day.deductions,
-        additional=day.additional,
+def _report_day(row: finance.FinanceDay, day: date) -> ReportDay:
+    figures = Figures(
+        sold=row.sold,
+        returned=row.returned,
+        revenue=row.revenue,
+        commission=row.commission,
+        logistics=row.logistics,
+        storage=row.storage,
+        acceptance=row.acceptance,
+        penalties=row.penalties,
+        deductions=row.deductions,
+        additional=row.additional,
     )
+    return ReportDay(row.nm_id, row.size, row.day or day, figures)
 
 
 async def report_days(
-    db: Database, shop_id: int, first: date, last: date
+    db: Database, shop_id: int, first: date, last: date, boundaries: Sequence[date] = ()
 ) -> tuple[list[Span], list[ReportDay]]:
     """The periods of WB's report that count for [first, last] (clipped to it) and the
-    report's rows per product, size and day (bot.store.finance: a whole weekly report, else
-    the daily ones)."""
+    report's rows in them (bot.store.finance: a whole weekly report, else the daily ones), per
+    product and size over each run of days between `boundaries` (the days a cost price
+    changes), dated by the run's first day: a cost is the same on every day of such a run, so a
+    month is a few rows per product."""
     spans = [
         (max(a, first), min(b, last))
         for a, b in await finance.report_spans(db, shop_id, first, last)
     ]
-    rows = await finance.report_days(db, shop_id, first, last)
-    return spans, [ReportDay(r.nm_id, r.size, r.day, _figures(r)) for r in rows]
+    if not spans:
+        return [], []
+    rows = await finance.report_days(db, shop_id, first, last, by_day=False, runs=boundaries)
+    return spans, [_report_day(r, first) for r in rows]
 
 
 async def learned_rates(db: Database, shop_id: int, until: date) -> tuple[dict[int, Rates], Rates]:
     """WB's commission per rouble and logistics per unit moved, per product and over the shop,
     from the report rows of the LEARN_DAYS up to `until`."""
-    rows = await finance.report_days(db, shop_id, until - timedelta(days=LEARN_DAYS - 1), until)
-    return learn_rates(ReportDay(r.nm_id, r.size, r.day, _figures(r)) for r in rows)
+    since = until - timedelta(days=LEARN_DAYS - 1)
+    rows = await finance.report_days(db, shop_id, since, until, by_day=False)
+    return learn_rates(_report_day(r, since) for r in rows)

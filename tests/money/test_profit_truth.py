@@ -128,3 +128,14 @@ async def test_report_has_the_money_block_and_a_profit_sheet(app, tg):
     assert (total["Margin, %"], total["ROI, %"]) == (12.3, 40.9)
     fixed = dict(zip(head, rows[-2], strict=True))
     assert (fixed["Title"], fixed["Profit, ₽"]) == ("fixed expenses", -713.33)
+
+
+async def test_the_estimated_week_alone(app):
+    """No cost changes inside it (a period without cost runs): the estimate of week 2."""
+    shop_id = await seeded(app)
+    view = await load_money(app.db, [shop_id], LAST.replace(month=11, day=30), LAST)
+    money = view.money
+    assert {p.nm_id: p.profit for p in money.products} == {101: 26_750, 202: 31_200, 303: None}
+    # 1 550 ₽ ÷ 30 for 30.11 and 6 × 1 550 ₽ ÷ 31 for December: 351.666… → 351.67.
+    assert money.report_spans == () and money.fixed == 35_167
+    assert money.profit == 26_750 + 31_200 - 35_167
