@@ -22,11 +22,11 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
+from bot.handlers.report_data import load_report
 from bot.i18n import language_for
 from bot.reports import money, text
 from bot.reports.chart import render_chart
 from bot.reports.gate import ReportGate
-from bot.reports.metrics import load_report
 from bot.reports.periods import Period, PeriodError, parse_period
 from bot.reports.xlsx import RAW_ORDERS_LIMIT, file_name, render_report_xlsx
 from bot.store import orders as store_orders

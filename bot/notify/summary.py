@@ -25,12 +25,12 @@ from bot.i18n import N_
 from bot.notify.checks import stock_left
 from bot.notify.reviews import unanswered_counts, unanswered_lines
 from bot.notify.texts import LABELS, RenderContext, Rendered, cut_lines, number, renderer
-from bot.reports.metrics import Totals
 from bot.reports.periods import Period
 from bot.store import outbox, polls, rollups, stock, users
 from bot.store import shops as store_shops
 from bot.store.db import Database
 from bot.store.outbox import EventRow
+from bot.store.rollups import Totals
 from bot.store.users import User
 from bot.sync.stock_alerts import is_low, shop_forecasts
 

@@ -14,7 +14,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from bot.reports.metrics import Totals
+from bot.store.rollups import Totals
 
 WIDTH_IN, HEIGHT_IN, DPI = 12, 8, 100
 FONT = 16

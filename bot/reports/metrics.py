@@ -1,4 +1,6 @@
-"""The numbers of a report, one definition each (see bot.store.orders for where they come from).
+"""The numbers of a report, one definition each (see bot.store.orders for where they come from,
+and bot.store.rollups.Totals, which the store sums them into). Pure: the reading is done by the
+caller (bot.handlers.report_data.load_report), never here.
 
 - orders / orders_sum: orders placed in the period, cancelled ones included, summed at
   ``priceWithDisc`` (the price after the seller's discount, before WB's own discount);
@@ -16,48 +18,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING
 
 from bot.reports.periods import Period, local_midnight
-
-if TYPE_CHECKING:
-    from bot.store.db import Database
-    from bot.store.rollups import ProductTotals, SplitRow
+from bot.store.rollups import ProductTotals, SplitRow, Totals
 
 HOUR = 3600
-
-
-@dataclass(frozen=True)
-class Totals:
-    orders: int = 0
-    orders_sum: float = 0.0
-    cancels: int = 0
-    cancels_sum: float = 0.0
-    buyouts: int = 0
-    buyouts_sum: float = 0.0
-    returns: int = 0
-    returns_sum: float = 0.0
-    for_pay: float = 0.0
-
-    @property
-    def buyout_rate(self) -> float | None:
-        """Buyouts / (buyouts + returns + cancels), 0..1; None when no order reached a result.
-        A cancelled order never reached the buyer, so it counts against the rate, as in WB's
-        cabinet; leaving cancellations out would flatter a shop that is often cancelled."""
-        results = self.buyouts + self.returns + self.cancels
-        return self.buyouts / results if results else None
-
-    @property
-    def average_order(self) -> float | None:
-        """The orders' sum over their count; None without orders."""
-        return self.orders_sum / self.orders if self.orders else None
-
-    def __add__(self, other: Totals) -> Totals:
-        return Totals(
-            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
-        )
 
 
 @dataclass(frozen=True)
@@ -205,56 +172,3 @@ class ReportData:
 
 
 TOP = 5
-
-
-async def load_report(
-    db: Database, shop_ids: Sequence[int], period: Period, zone: tzinfo, now: datetime
-) -> ReportData:
-    """Reads the period and the previous one from the store (never WB)."""
-    from bot.store import orders as store_orders
-    from bot.store import polls, rollups
-
-    start, end = period.bounds(zone, now)
-    prev_start, prev_end = period.previous_bounds(zone, now)
-    current = await rollups.totals(db, shop_ids, start, end)
-    previous = await rollups.totals(db, shop_ids, prev_start, prev_end)
-    # The chart's days, as by_local_day(store.hourly(prev_start, end)) would sum them (the
-    # previous days without the hours from the one holding prev_end on), read as one sum per
-    # run of hours.
-    days, previous_days = period.day_list(), period.previous().day_list()
-    first_hour, end_hour = _ts(prev_start) // HOUR * HOUR, -(-_ts(end) // HOUR) * HOUR
-    previous_end_hour = _ts(prev_end) // HOUR * HOUR
-    runs = [
-        (lo, min(hi, previous_end_hour) if i < len(previous_days) else hi, i)
-        for lo, hi, i in local_day_runs(previous_days + days, zone, first_hour, end_hour)
-    ]
-    sums = await rollups.range_totals(db, shop_ids, [(lo, hi) for lo, hi, _i in runs])
-    per_day = [Totals() for _ in previous_days + days]
-    for (_lo, _hi, i), value in zip(runs, sums, strict=True):
-        per_day[i] = per_day[i] + value
-    products, previous_products = await rollups.product_totals_pair(
-        db, shop_ids, (prev_start, prev_end), start, end
-    )
-    warehouses, regions = await rollups.splits(db, shop_ids, start, end)
-    return ReportData(
-        period=period,
-        zone=zone,
-        start=start,
-        end=end,
-        previous_start=prev_start,
-        previous_end=prev_end,
-        current=current,
-        previous=previous,
-        days=list(zip(days, per_day[len(previous_days) :], strict=True)),
-        previous_days=list(zip(previous_days, per_day[: len(previous_days)], strict=True)),
-        products=products,
-        falls=biggest_falls(products, previous_products),
-        warehouses=warehouses,
-        regions=regions,
-        as_of=await polls.data_as_of(db, shop_ids),
-        data_starts=await store_orders.first_order_at(db, shop_ids),
-    )
-
-
-def _ts(moment: datetime) -> int:
-    return int(moment.timestamp())

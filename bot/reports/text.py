@@ -11,9 +11,10 @@ from dataclasses import fields
 from datetime import date, datetime, tzinfo
 
 from bot import formats
-from bot.reports.metrics import Delta, ReportData, Totals, delta
+from bot.reports.metrics import Delta, ReportData, delta
 from bot.reports.periods import RETENTION_DAYS, PeriodProblem
 from bot.reports.stock import StockLine
+from bot.store.rollups import Totals
 
 Translate = Callable[[str], str]
 

@@ -1,6 +1,6 @@
 """The rollups of orders and sales, and the report queries that read them (/report, the daily
 summary). Reports read the store, never WB; the numbers' definitions are those of
-bot.store.orders and bot.reports.metrics.
+bot.store.orders and bot.reports.metrics, which computes with what these queries return.
 
 Rollups, all recomputed from the raw rows for every touched bucket in the caller's transaction
 (so they are exact, and a row that moves leaves its old bucket):
@@ -33,14 +33,13 @@ than the raw rows they replace.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Literal
 
 import aiosqlite
 
-from bot.reports.metrics import Totals
 from bot.store.db import Database, marks, unix
 
 HOUR = 3600
@@ -133,6 +132,39 @@ async def refresh_rollups(
         "returns_sum = excluded.returns_sum, for_pay = excluded.for_pay",
         params,
     )
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A period's numbers as the rollups sum them; bot.reports.metrics defines each."""
+
+    orders: int = 0
+    orders_sum: float = 0.0
+    cancels: int = 0
+    cancels_sum: float = 0.0
+    buyouts: int = 0
+    buyouts_sum: float = 0.0
+    returns: int = 0
+    returns_sum: float = 0.0
+    for_pay: float = 0.0
+
+    @property
+    def buyout_rate(self) -> float | None:
+        """Buyouts / (buyouts + returns + cancels), 0..1; None when no order reached a result.
+        A cancelled order never reached the buyer, so it counts against the rate, as in WB's
+        cabinet; leaving cancellations out would flatter a shop that is often cancelled."""
+        results = self.buyouts + self.returns + self.cancels
+        return self.buyouts / results if results else None
+
+    @property
+    def average_order(self) -> float | None:
+        """The orders' sum over their count; None without orders."""
+        return self.orders_sum / self.orders if self.orders else None
+
+    def __add__(self, other: Totals) -> Totals:
+        return Totals(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
 
 
 _TOTALS_COLUMNS = (

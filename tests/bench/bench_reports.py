@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.handlers.report_data import load_report
 from bot.reports.chart import render_chart
-from bot.reports.metrics import load_report
 from bot.reports.periods import parse_period
 from bot.reports.xlsx import RAW_ORDERS_LIMIT, render_report_xlsx
 from bot.store import Database, rollups

@@ -12,7 +12,7 @@ from matplotlib.legend import Legend
 
 import bot.reports.chart
 from bot.reports.chart import render_chart
-from bot.reports.metrics import Totals
+from bot.store.rollups import Totals
 
 LABELS = ("Orders per day", "Orders sum per day, ₽", "This period", "Previous period")
 

@@ -14,9 +14,9 @@ from aiogram.types import Update
 
 from bot.handlers import report as report_handler
 from bot.handlers import stock as stock_handler
+from bot.handlers.report_data import load_report
 from bot.reports import xlsx
 from bot.reports.gate import ReportGate
-from bot.reports.metrics import load_report
 from bot.reports.periods import parse_period
 from bot.store import orders
 from bot.sync.rows import replace_stock

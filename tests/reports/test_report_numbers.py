@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
+from bot.handlers.report_data import load_report
 from bot.reports.chart import render_chart
-from bot.reports.metrics import load_report
 from bot.reports.periods import Period
 from bot.reports.text import render_report
 from bot.reports.xlsx import render_report_xlsx

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.reports.metrics import biggest_falls, by_local_day, load_report
+from bot.handlers.report_data import load_report
+from bot.reports.metrics import biggest_falls, by_local_day
 from bot.reports.periods import Period, parse_period
 from bot.store import Database, rollups
 from bot.store.db import migration_scripts

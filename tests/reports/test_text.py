@@ -13,7 +13,7 @@ import pytest
 from bot.events import Summary, from_dict
 from bot.notify.summary import summary_text
 from bot.notify.texts import RenderContext
-from bot.reports.metrics import Delta, ReportData, Totals
+from bot.reports.metrics import Delta, ReportData
 from bot.reports.periods import Period
 from bot.reports.stock import StockLine, days_of_cover, riskiest_first
 from bot.reports.text import (
@@ -25,7 +25,7 @@ from bot.reports.text import (
     totals_lines,
     usage,
 )
-from bot.store.rollups import ProductTotals, SplitRow
+from bot.store.rollups import ProductTotals, SplitRow, Totals
 from tests.lang import EN, RU, nb
 
 MSK = ZoneInfo("Europe/Moscow")

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.reports.metrics import ReportData, Totals
+from bot.reports.metrics import ReportData
 from bot.reports.periods import Period
 from bot.reports.stock import StockLine
 from bot.reports.xlsx import render_report_xlsx, render_stock_xlsx
 from bot.store.orders import OrderRow
-from bot.store.rollups import ProductTotals
+from bot.store.rollups import ProductTotals, Totals
 
 MSK = ZoneInfo("Europe/Moscow")
 LONG_TITLE = "Платье летнее женское из хлопка с длинным рукавом"

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.handlers.report_data import load_report
 from bot.notify.texts import RenderContext, compose
-from bot.reports.metrics import load_report
 from bot.reports.periods import Period
 from bot.reports.text import render_report
 from bot.store.outbox import _event
