@@ -1,5 +1,7 @@
 """The poller: a short tick claims the (shop, job) pairs that are due in the database and runs
-each through the limiter; one transaction per page stores rows, cursor and the events they cause.
+each through its job's flow (bot.sync.plan.JOBS); every WB call goes through the limiter, and one
+transaction per page stores rows, cursor and the events they cause. The engine keeps the tick,
+the claiming, WB's budgets and the back-off; what a job fetches and stores is its flow's.
 
 Why this shape: the database knows what is due, so a restart resumes where it stopped; the
 limiter's state is saved after every call, so a restarted bot never calls WB sooner than the
@@ -10,13 +12,12 @@ again, which the upserts and UNIQUE(shop_id, kind, ref) absorb.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
@@ -24,9 +25,8 @@ import aiosqlite
 
 from bot.config import Settings
 from bot.crypto import CryptoError, Keyring
-from bot.events import Buyout, KeyBack, KeyDead, OrderCancelled, OrderPlaced, Return
+from bot.events import KeyBack, KeyDead
 from bot.store import Database
-from bot.store.db import bump
 from bot.store.outbox import NewEvent, add_events
 from bot.store.polls import (
     KEY_UNREADABLE,
@@ -35,28 +35,13 @@ from bot.store.polls import (
     PollState,
     due_polls,
     get_budget,
-    get_poll,
     put_budget,
     put_budgets,
-    stock_no_data,
     update_poll,
 )
-from bot.store.rollups import refresh_rollups
 from bot.store.shops import RECHECK, Shop, key_works_again, mark_dead, open_sealed
-from bot.sync.finance import poll_finance
-from bot.sync.news import from_fbs, from_feed, from_sale, from_statistics
-from bot.sync.plan import JOBS, jobs_for, next_slot, period_of, token_type_of
-from bot.sync.reviews import poll_reviews
-from bot.sync.rows import (
-    insert_fbs_orders,
-    insert_feed_orders,
-    replace_stock,
-    upsert_orders,
-    upsert_products,
-    upsert_sales,
-)
-from bot.sync.stock_alerts import check_stock
-from bot.timeutil import msk_to_utc, parse_utc, utc_to_msk_str
+from bot.sync.flow import NotYet
+from bot.sync.plan import JOBS, jobs_for, period_of, token_type_of
 from bot.wb.client import (
     WBBadRequest,
     WBClient,
@@ -66,50 +51,14 @@ from bot.wb.client import (
 )
 from bot.wb.limiter import BucketState, Limiter
 from bot.wb.methods import METHODS, limit_for
-from bot.wb.models import (
-    BadPayload,
-    Order,
-    Parsed,
-    Sale,
-    parse_cards,
-    parse_fbs_orders,
-    parse_feed_orders,
-    parse_orders,
-    parse_sales,
-    parse_stock,
-)
+from bot.wb.models import BadPayload
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-BASELINE_DAYS = 90
-CHUNK_ROWS = 2000  # rows per transaction: keeps any one commit well under 250 ms
-STATUS_WAIT = 5.0  # seconds between warehouse_remains status checks (WB: 1 per 5 s)
-TASK_GIVE_UP = 15 * 60.0  # a report task older than this is abandoned and created anew
-# 204 "no data" this many times in a row, over at least this long: WB's shelves are empty.
-NO_DATA_REPORTS = 3
-NO_DATA_SPAN = 6 * 3600.0
 BACKOFF_BASE = 5.0
-CARDS_PAGE = 100
-CURSOR_OVERLAP = timedelta(minutes=10)
-FEED_FIRST = timedelta(days=1)  # the order feed's first window: statistics holds the 90 days
-FEED_OVERLAP = timedelta(minutes=2)  # the feed is real time, but WB builds it asynchronously
-FEED_REACH = timedelta(days=31) - timedelta(minutes=5)  # WB: "не ранее 31 суток"
-FEED_PAGE = 1000
-FUTURE_SLACK = timedelta(hours=1)
-ESSENTIAL_JOBS = frozenset({"orders", "sales"})
 CRYPTO_RETRY_SECONDS = 600.0  # a key comes back only with a restart; the retry is cheap
-PAGING = "paging"  # polls.task while the last page moved the cursor: more rows may wait
-PAGING_CATCH_UP = "paging:catch_up"  # the same, after downtime: every page joins the digest
-
-
-class NotYet(Exception):
-    """The limiter says this call must wait; the poll is rescheduled, nothing is sent."""
-
-    def __init__(self, wait: float) -> None:
-        super().__init__(f"wait {wait:.3f}s")
-        self.wait = wait
 
 
 class SyncEngine:
@@ -223,7 +172,7 @@ class SyncEngine:
             # without one (an error between call and commit) saves them here.
             mine = [k for k in self._dirty if k[1].endswith(f"|{due.shop.seller_id}")]
             if mine:
-                async with self._tx():
+                async with self.tx():
                     pass  # the transaction carries every unsaved budget
 
     async def _run_poll(self, due: DuePoll) -> None:
@@ -240,37 +189,19 @@ class SyncEngine:
             return
         if token is None:
             return
+        job = JOBS[poll.job]
         period = jobs_for(shop, self.scale).get(poll.job) or period_of(
-            JOBS[poll.job], token_type_of(shop), self.scale
+            job, token_type_of(shop), self.scale
         )
         if period is None:
             return
         try:
-            if poll.job == "orders":
-                await self._statistics(shop, token, poll, period, orders=True)
-            elif poll.job == "sales":
-                await self._statistics(shop, token, poll, period, orders=False)
-            elif poll.job == "fbs":
-                await self._fbs(shop, token, poll, period)
-            elif poll.job == "feed":
-                await self._feed(shop, token, poll, period)
-            elif poll.job == "stock":
-                await self._stock(shop, token, poll, period)
-            elif poll.job == "cards":
-                await self._cards(shop, token, poll, period)
-            elif poll.job == "reviews":
-                await poll_reviews(self, shop, token, poll, period)
-            elif poll.job == "finance":
-                await poll_finance(self, shop, token, poll, period)
+            await job.flow(self, shop, token, poll, period)
         except NotYet as wait:
-            # A next page the budget holds back (a Base key: hours) comes as a new cycle that
-            # looks back again, unless that page was cut inside the look-back itself.
-            held = poll.task in (PAGING, PAGING_CATCH_UP) and not _behind(
-                poll.cursor, poll.newest_change
-            )
-            await self._reschedule(poll, time.time() + wait.wait, end_paging=held)
+            ends = job.ends_task_when_held is not None and job.ends_task_when_held(poll)
+            await self._reschedule(poll, time.time() + wait.wait, end_task=ends)
         except WBUnauthorized as exc:
-            if exc.reason == "scope" and poll.job not in ESSENTIAL_JOBS:
+            if exc.reason == "scope" and not job.essential:
                 # The key lost one optional category (say Marketplace): stop that job only;
                 # orders and sales keep coming. /status shows why.
                 log.warning("shop %s: WB refuses %s for this key's categories", shop.id, poll.job)
@@ -286,10 +217,12 @@ class SyncEngine:
             log.warning("shop %s job %s: %s", shop.id, poll.job, exc)
             await self._failed(poll, None, str(exc), period=period)
         else:
-            if shop.dead_reason == RECHECK and poll.job in ESSENTIAL_JOBS:
+            if shop.dead_reason == RECHECK and job.essential:
                 await self._key_back(shop)
 
-    async def _call(self, shop: Shop, name: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+    # -- what the flows use (bot.sync.flow.FlowEngine) -------------------------------------
+
+    async def call(self, shop: Shop, name: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         """One WB call within the shop's budget; the budget is saved whatever happens."""
         method = METHODS[name]
         limit = limit_for(method, token_type_of(shop), self.scale)
@@ -344,7 +277,7 @@ class SyncEngine:
             self._saved.add(key)
 
     @asynccontextmanager
-    async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def tx(self) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction that also carries the WB budgets spent since the last one."""
         keys: list[tuple[int, str]] = []
         try:
@@ -369,330 +302,13 @@ class SyncEngine:
         if rows:
             await put_budgets(conn, rows)
 
-    # -- orders and sales ---------------------------------------------------------------------
-
-    async def _statistics(
-        self, shop: Shop, token: str, poll: PollState, period: float, *, orders: bool
-    ) -> None:
-        started = time.time()
-        paging = poll.task in (PAGING, PAGING_CATCH_UP)
-        if poll.cursor is None:
-            since = datetime.now(UTC) - timedelta(days=BASELINE_DAYS)
-            date_from = utc_to_msk_str(since)
-        elif paging:
-            date_from = poll.cursor  # the next page: exactly where the last one ended
-        else:
-            # A new cycle looks back a little: a row WB stamps with a lastChangeDate just
-            # before the cursor (its clock, its batches) would otherwise be skipped for ever.
-            # Rows seen again are absorbed by the upserts and UNIQUE events.
-            date_from = utc_to_msk_str(msk_to_utc(poll.cursor) - CURSOR_OVERLAP)
-        name = "orders" if orders else "sales"
-        fetch = self.wb.orders if orders else self.wb.sales
-        raw = await self._call(shop, name, fetch, token, date_from)
-        parsed: Parsed[Order] | Parsed[Sale] = parse_orders(raw) if orders else parse_sales(raw)
-        rows: list[Order] | list[Sale] = parsed.rows
-        # WB's page cap is "примерно 80000": a short page is not the last. Page on the last
-        # row's lastChangeDate until WB has nothing past what we hold: an empty array, or a
-        # page ending exactly at our cursor (`>=` repeats the boundary row). A page of a new
-        # cycle that ends before the cursor was cut inside the look-back: page on from it.
-        # A row stamped in the future (a WB glitch) must not drag the cursor past every real
-        # order to come: such stamps are stored but never become the cursor.
-        horizon = datetime.now(UTC) + FUTURE_SLACK
-        stamps = [(r.last_change, r.last_change_raw) for r in rows if r.last_change <= horizon]
-        floor = msk_to_utc(poll.cursor if poll.cursor is not None else date_from)
-        more = bool(stamps) and stamps[-1][0] != floor
-        cursor = stamps[-1][1] if more else (poll.cursor or date_from)
-        newest = max([poll.newest_change or "", *(r.last_change_raw for r in rows)])
-        baseline = not poll.baseline_done
-        catch_up = self._catching_up(poll, period, started) or poll.task == PAGING_CATCH_UP
-        batch = f"{shop.id}:{name}:{started:.3f}"
-        done = time.time()
-        next_due = done if more else next_slot(shop.id, poll.job, period, done)
-        chunks = [rows[i : i + CHUNK_ROWS] for i in range(0, len(rows), CHUNK_ROWS)] or [[]]
-        for index, chunk in enumerate(chunks):
-            last = index == len(chunks) - 1
-            async with self._tx() as conn:
-                if orders:
-                    changes = await upsert_orders(conn, shop.id, chunk)  # type: ignore[arg-type]
-                    hours = changes.hours
-                    # The baseline is silent about what happened before /connect; an order
-                    # placed since is news even while the baseline still pages (a Base key
-                    # waits hours for the page that proves the baseline complete).
-                    events = [
-                        NewEvent(from_statistics(kind, o), o.srid)
-                        for kind, found in (
-                            (OrderPlaced, changes.new),
-                            (OrderCancelled, changes.cancelled),
-                        )
-                        for o in found
-                        if not baseline or _since_connect(shop, o.date)
-                    ]
-                else:
-                    new_sales, hours = await upsert_sales(conn, shop.id, chunk)  # type: ignore[arg-type]
-                    events = [
-                        NewEvent(from_sale(Return if s.is_return else Buyout, s), s.sale_id)
-                        for s in new_sales
-                        if not baseline or _since_connect(shop, s.date)
-                    ]
-                await refresh_rollups(conn, shop.id, hours, orders=orders)
-                await add_events(conn, shop.id, events, batch=batch, catch_up=catch_up)
-                if last:
-                    await bump(conn, f"wb_rows_skipped_{name}", parsed.skipped)
-                    await update_poll(
-                        conn,
-                        shop.id,
-                        poll.job,
-                        cursor=cursor,
-                        newest_change=newest or None,
-                        last_ok_at=done,
-                        failures=0,
-                        next_due_at=next_due,
-                        baseline_done=int(poll.baseline_done or not more),
-                        task=(PAGING_CATCH_UP if catch_up else PAGING) if more else None,
-                    )
-        if parsed.skipped:
-            log.warning(
-                "shop %s %s: skipped %d bad rows (%s)",
-                shop.id,
-                name,
-                parsed.skipped,
-                dict(parsed.reasons),
-            )
-
-    def _catching_up(self, poll: PollState, period: float, now: float) -> bool:
+    def catching_up(self, poll: PollState, period: float, now: float) -> bool:
         """After downtime the events found go out as one digest, not a flood."""
         if not poll.baseline_done or poll.last_ok_at is None:
             return False
         return now - poll.last_ok_at > 3 * period + 60 * self.scale
 
-    # -- real-time FBS orders -----------------------------------------------------------------
-
-    async def _fbs(self, shop: Shop, token: str, poll: PollState, period: float) -> None:
-        raw = await self._call(shop, "fbs_new", self.wb.fbs_new, token)
-        parsed = parse_fbs_orders({"orders": raw})
-        orders_poll = await get_poll(self.db, shop.id, "orders")
-        silent = orders_poll is None or not orders_poll.baseline_done
-        now = time.time()
-        async with self._tx() as conn:
-            fresh = await insert_fbs_orders(conn, shop.id, parsed.rows)
-            await refresh_rollups(
-                conn, shop.id, {int(o.created_at.timestamp()) // 3600 * 3600 for o in fresh}
-            )
-            events = [] if silent else [NewEvent(from_fbs(OrderPlaced, o), o.rid) for o in fresh]
-            await add_events(
-                conn, shop.id, events, batch=f"{shop.id}:fbs:{now:.3f}", catch_up=False
-            )
-            await bump(conn, "wb_rows_skipped_fbs", parsed.skipped)
-            await update_poll(
-                conn,
-                shop.id,
-                poll.job,
-                last_ok_at=now,
-                failures=0,
-                next_due_at=next_slot(shop.id, poll.job, period, now),
-                baseline_done=1,
-            )
-
-    # -- the real-time order feed --------------------------------------------------------------
-
-    async def _feed(self, shop: Shop, token: str, poll: PollState, period: float) -> None:
-        """New orders (those with unconfirmed payment too, which statistics may never list) and
-        cancellations within a minute. One alert per order whichever source sees it first: all
-        sources store by `srid`, and only an order not stored yet is news."""
-        started = time.time()
-        state: dict[str, Any] = json.loads(poll.task) if poll.task else {}
-        if not state:
-            now = datetime.now(UTC)
-            start = now - FEED_FIRST
-            if poll.cursor is not None:
-                start = parse_utc(poll.cursor) - FEED_OVERLAP
-            state = {"start": max(start, now - FEED_REACH).isoformat(), "offset": 0}
-        data = await self._call(
-            shop,
-            "order_feed",
-            self.wb.order_feed,
-            token,
-            state["start"],
-            state["offset"],
-            FEED_PAGE,
-            state.get("snapshot"),
-        )
-        parsed = parse_feed_orders(data)
-        # Offset paging: WB's `limit` is the number of orders in the answer ("Количество
-        # заказов в ответе"), so a page with fewer is the last of this snapshot.
-        more = len(data["orders"]) >= FEED_PAGE
-        horizon = datetime.now(UTC) + FUTURE_SLACK  # a glitch stamp must not become the cursor
-        seen = [parse_utc(state["newest"])] if state.get("newest") else []
-        stamps = [o.updated_at for o in parsed.rows if o.updated_at <= horizon]
-        newest = max([*seen, *stamps], default=None)
-        catch_up = self._catching_up(poll, period, started)
-        done = time.time()
-        async with self._tx() as conn:
-            changes = await insert_feed_orders(conn, shop.id, parsed.rows)
-            await refresh_rollups(conn, shop.id, changes.hours)
-            # An order placed before /connect is history, whichever poll meets it first; its
-            # cancellation is news once the feed's first load is done, as in statistics.
-            events = [
-                NewEvent(from_feed(OrderPlaced, o, changes.names), o.srid)
-                for o in changes.new
-                if _since_connect(shop, o.created_at)
-            ] + [
-                NewEvent(from_feed(OrderCancelled, o, changes.names), o.srid)
-                for o in changes.cancelled
-                if poll.baseline_done or _since_connect(shop, o.created_at)
-            ]
-            await add_events(
-                conn, shop.id, events, batch=f"{shop.id}:feed:{started:.3f}", catch_up=catch_up
-            )
-            await bump(conn, "wb_rows_skipped_feed", parsed.skipped)
-            if more:
-                state.update(
-                    offset=state["offset"] + len(data["orders"]),
-                    snapshot=state.get("snapshot") or data.get("snapshotTime"),
-                    newest=newest.isoformat() if newest else None,
-                )
-                await update_poll(
-                    conn,
-                    shop.id,
-                    poll.job,
-                    task=json.dumps(state),
-                    next_due_at=done,
-                    last_ok_at=done,
-                    failures=0,
-                )
-            else:
-                # Everything up to WB's snapshot is in it: the next window starts there (less
-                # the overlap), not at the last order, which would come again every minute.
-                snapshot = state.get("snapshot") or data.get("snapshotTime")
-                try:
-                    taken = min(parse_utc(str(snapshot)), horizon) if snapshot else None
-                except ValueError:
-                    taken = None
-                cursor = max([t for t in (newest, taken) if t is not None], default=None)
-                await update_poll(
-                    conn,
-                    shop.id,
-                    poll.job,
-                    task=None,
-                    cursor=cursor.isoformat() if cursor else poll.cursor,
-                    newest_change=newest.isoformat() if newest else poll.newest_change,
-                    last_ok_at=done,
-                    failures=0,
-                    baseline_done=1,
-                    next_due_at=next_slot(shop.id, poll.job, period, done),
-                )
-
-    # -- stock: the warehouse_remains task flow -------------------------------------------------
-
-    async def _stock(self, shop: Shop, token: str, poll: PollState, period: float) -> None:
-        now = time.time()
-        create_limit = limit_for(METHODS["stock_create"], token_type_of(shop), self.scale)
-        give_up = max(
-            TASK_GIVE_UP * self.scale, 3 * (create_limit.interval if create_limit else 0)
-        )
-        if poll.task is None or (now - (poll.task_started_at or now)) > give_up:
-            task_id = await self._call(shop, "stock_create", self.wb.stock_create, token)
-            async with self._tx() as conn:
-                await update_poll(
-                    conn,
-                    shop.id,
-                    poll.job,
-                    task=task_id,
-                    task_started_at=now,
-                    next_due_at=now + STATUS_WAIT * self.scale,
-                )
-            return
-        # Every token type asks for the status before downloading, Base too (4 per hour): a
-        # download spent on an unfinished task is a quarter of a Base hour lost. A "done" must
-        # be followable at once, so the status waits for the download's budget as well.
-        await self._budget_wait(shop, "stock_download")
-        status = await self._call(shop, "stock_status", self.wb.stock_status, token, poll.task)
-        if status in ("purged", "canceled"):
-            async with self._tx() as conn:
-                await update_poll(conn, shop.id, poll.job, task=None, next_due_at=now)
-            return
-        if status != "done":
-            async with self._tx() as conn:
-                await update_poll(
-                    conn, shop.id, poll.job, next_due_at=now + STATUS_WAIT * self.scale
-                )
-            return
-        try:
-            raw = await self._call(
-                shop, "stock_download", self.wb.stock_download, token, poll.task
-            )
-        except WBBadRequest:
-            # WB said done, then not ready: ask for the status again later.
-            async with self._tx() as conn:
-                await update_poll(
-                    conn, shop.id, poll.job, next_due_at=now + STATUS_WAIT * 12 * self.scale
-                )
-            return
-        if raw is None:
-            await self._stock_no_data(shop, poll, period)
-            return
-        parsed = parse_stock(raw)
-        done = time.time()
-        async with self._tx() as conn:
-            await replace_stock(conn, shop.id, parsed.rows)
-            await bump(conn, "wb_rows_skipped_stock", parsed.skipped)
-            await _stock_done(
-                conn,
-                shop,
-                poll,
-                next_slot(shop.id, poll.job, period, done),
-                last_ok_at=done,
-                newest_change=utc_to_msk_str(datetime.now(UTC)),
-                cursor=None,
-            )
-        await self._stock_alerts(shop, done)
-
-    async def _stock_alerts(self, shop: Shop, now: float) -> None:
-        """A new snapshot is stored: the products running low queue their alerts. A failure
-        here must not fail the poll (the snapshot is stored); the next snapshot tries again."""
-        try:
-            await check_stock(self.db, shop.id, now)
-        except Exception:
-            log.exception("stock alerts failed for shop %s", shop.id)
-
-    async def _stock_no_data(self, shop: Shop, poll: PollState, period: float) -> None:
-        """WB answered the finished report with 204 "Нет данных" (12-reports.yaml, download).
-
-        The spec separates this answer from a 200 whose array is empty. An empty array is a
-        report of nothing on WB's shelves (so what the shop had is now 0; see
-        store.stock.replace_stock); one 204 says only that WB has no data to give, and wiping
-        the stock on it would tell a seller "sold out" and fire alerts on a WB hiccup. So the
-        old rows stay, with their own time, and /stock and /status say since when WB is silent.
-
-        But the report lists only rows "при ненулевом quantity", so a shop whose whole stock at
-        WB sold out may get nothing but 204 from then on; kept forever, the old numbers would
-        hide the sell-out. The bounded rule: after NO_DATA_REPORTS 204s in a row spanning at
-        least NO_DATA_SPAN (6 hours, a dozen reports at WB's 30-minute refresh; the last
-        snapshot is older still, as it came before the first 204), the silence is read as an
-        empty report: everything the shop had is 0 and the out-of-stock alerts go out."""
-        done = time.time()
-        run = stock_no_data(poll.cursor)
-        since, count = (run.since, run.in_a_row + 1) if run else (done, 1)
-        empty = count >= NO_DATA_REPORTS and done - since >= NO_DATA_SPAN * self.scale
-        log.info("shop %s: WB had no stock data (204), %d in a row", shop.id, count)
-        async with self._tx() as conn:
-            await bump(conn, "wb_stock_no_data", 1)
-            if empty:
-                await replace_stock(conn, shop.id, [])
-            await _stock_done(
-                conn,
-                shop,
-                poll,
-                next_slot(shop.id, poll.job, period, done),
-                cursor=json.dumps(
-                    {"no_data_since": since, "no_data_count": count, "emptied": empty}
-                ),
-            )
-        if empty:
-            log.info("shop %s: 204 since %.0f read as an empty stock report", shop.id, since)
-            await self._stock_alerts(shop, done)
-
-    async def _budget_wait(self, shop: Shop, name: str) -> None:
+    async def budget_wait(self, shop: Shop, name: str) -> None:
         """Raises NotYet while the method's budget is empty; takes nothing from it."""
         limit = limit_for(METHODS[name], token_type_of(shop), self.scale)
         if limit is None:
@@ -703,35 +319,11 @@ class SyncEngine:
         if wait > 0:
             raise NotYet(wait)
 
-    # -- product cards ------------------------------------------------------------------------
-
-    async def _cards(self, shop: Shop, token: str, poll: PollState, period: float) -> None:
-        cursor = json.loads(poll.cursor) if poll.cursor else None
-        raw, next_cursor = await self._call(
-            shop, "cards", self.wb.cards_page, token, cursor, CARDS_PAGE
-        )
-        parsed = parse_cards(raw)
-        now = time.time()
-        last_page = int(next_cursor.get("total", 0) or 0) < CARDS_PAGE or not raw
-        async with self._tx() as conn:
-            await upsert_products(conn, shop.id, parsed.rows)
-            await bump(conn, "wb_rows_skipped_cards", parsed.skipped)
-            await update_poll(
-                conn,
-                shop.id,
-                poll.job,
-                failures=0,
-                last_ok_at=now,
-                cursor=None if last_page else json.dumps(next_cursor),
-                baseline_done=int(poll.baseline_done or last_page),
-                next_due_at=next_slot(shop.id, poll.job, period, now) if last_page else now,
-            )
-
     # -- failures -----------------------------------------------------------------------------
 
-    async def _reschedule(self, poll: PollState, when: float, *, end_paging: bool = False) -> None:
-        async with self._tx() as conn:
-            if end_paging:
+    async def _reschedule(self, poll: PollState, when: float, *, end_task: bool = False) -> None:
+        async with self.tx() as conn:
+            if end_task:
                 await update_poll(conn, poll.shop_id, poll.job, next_due_at=when, task=None)
             else:
                 await update_poll(conn, poll.shop_id, poll.job, next_due_at=when)
@@ -747,7 +339,7 @@ class SyncEngine:
             cap = period if period is not None else 3600 * self.scale
             delay = min(cap, BACKOFF_BASE * self.scale * 2 ** min(failures, 20))
             when = now + delay * random.uniform(0.5, 1.0)
-        async with self._tx() as conn:
+        async with self.tx() as conn:
             await update_poll(
                 conn,
                 poll.shop_id,
@@ -764,7 +356,7 @@ class SyncEngine:
             return
         if shop.dead_reason == RECHECK:
             return  # dead before the recheck too: the owner was told then
-        async with self._tx() as conn:
+        async with self.tx() as conn:
             await add_events(
                 conn,
                 shop.id,
@@ -780,7 +372,7 @@ class SyncEngine:
 
     async def _key_back(self, shop: Shop) -> None:
         """A shop paused because its stored key did not open has polled WB fine again."""
-        async with self._tx() as conn:
+        async with self.tx() as conn:
             if await key_works_again(conn, shop):
                 await add_events(
                     conn,
@@ -795,38 +387,6 @@ class SyncEngine:
                     catch_up=False,
                 )
                 log.info("shop %s: its WB key works again, polling resumed", shop.id)
-
-
-def _behind(cursor: str | None, newest: str | None) -> bool:
-    """The cursor sits before rows already seen: paging through the look-back."""
-    try:
-        return (
-            cursor is not None and newest is not None and msk_to_utc(cursor) < msk_to_utc(newest)
-        )
-    except ValueError:
-        return False
-
-
-def _since_connect(shop: Shop, when: datetime) -> bool:
-    return when.timestamp() > shop.connected_at
-
-
-async def _stock_done(
-    conn: aiosqlite.Connection, shop: Shop, poll: PollState, next_due: float, **values: Any
-) -> None:
-    """A report task is over (downloaded, with or without data): the next one is due at the
-    next slot, and the first load counts as done either way."""
-    await update_poll(
-        conn,
-        shop.id,
-        poll.job,
-        task=None,
-        task_started_at=None,
-        failures=0,
-        baseline_done=1,
-        next_due_at=next_due,
-        **values,
-    )
 
 
 def budget_key(shop: Shop, group: str) -> tuple[int, str]:

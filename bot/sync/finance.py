@@ -34,7 +34,7 @@ from bot.store.finance import (
     upsert_rows,
 )
 from bot.store.polls import update_poll
-from bot.sync.plan import next_slot, token_type_of
+from bot.sync.schedule import next_slot, token_type_of
 from bot.timeutil import MSK
 from bot.wb.finance import (
     DAILY,
@@ -51,7 +51,7 @@ from bot.wb.models import BadPayload
 if TYPE_CHECKING:
     from bot.store.polls import PollState
     from bot.store.shops import Shop
-    from bot.sync.engine import SyncEngine
+    from bot.sync.flow import FlowEngine
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ def _next_fetch(
 
 
 async def poll_finance(
-    engine: SyncEngine, shop: Shop, token: str, poll: PollState, period: float
+    engine: FlowEngine, shop: Shop, token: str, poll: PollState, period: float
 ) -> None:
     started = time.time()
     state: dict[str, Any] = json.loads(poll.task) if poll.task else {}
@@ -151,7 +151,7 @@ async def poll_finance(
         daily_every = max(DAILY_EVERY * engine.scale, 4 * (limit.interval if limit else 0))
         chosen = _next_fetch(periods, today_msk(started), started, engine.scale, daily_every)
         if chosen is None:
-            async with engine._tx() as conn:
+            async with engine.tx() as conn:
                 await update_poll(
                     conn,
                     shop.id,
@@ -174,7 +174,7 @@ async def poll_finance(
     rrd_id = int(state["rrd"])
     fetch_started = float(state.get("started", started))
     body = request_body(first.isoformat(), last.isoformat(), kind, rrd_id, PAGE_LIMIT)
-    raw = await engine._call(shop, "finance_detailed", engine.wb.finance_detailed, token, body)
+    raw = await engine.call(shop, "finance_detailed", engine.wb.finance_detailed, token, body)
     parsed = parse_finance_rows(raw, kind)
     done = time.time()
     if raw:
@@ -187,7 +187,7 @@ async def poll_finance(
         # that ended lately it means WB has not published it yet: asked again after RETRY.
         unpublished = kind == WEEKLY and rrd_id == 0 and today_msk(done) <= last + PUBLISH_GRACE
         cursor, complete, task = rrd_id, not unpublished, None
-    async with engine._tx() as conn:
+    async with engine.tx() as conn:
         await upsert_rows(conn, shop.id, [entry(r) for r in parsed.rows])
         await record_page(
             conn,

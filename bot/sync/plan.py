@@ -1,15 +1,21 @@
-"""Which jobs a shop's token allows, how often each runs, and the stable phase that spreads
-shops over the period so a thousand shops never call WB in the same second."""
+"""The jobs (one registration each: the method that paces it, the token category it needs, its
+flow), which of them a shop's token allows and how often each runs. The engine claims due polls
+and runs each through its job's flow; the stable phase that spreads shops over a period is in
+bot.sync.schedule."""
 
 from __future__ import annotations
 
-import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.store import Database
-from bot.store.polls import add_missing_polls, ensure_polls
+from bot.store.polls import PollState, add_missing_polls, ensure_polls
 from bot.store.shops import Shop, active_shops
+from bot.sync import cards, fbs, feed, finance, reviews, statistics, stock
+from bot.sync.flow import Flow
+from bot.sync.schedule import next_slot as next_slot
+from bot.sync.schedule import token_type_of as token_type_of
 from bot.wb.methods import METHODS, MINUTE, Category, Method, TokenType, poll_period
 
 
@@ -18,25 +24,43 @@ class Job:
     name: str
     method: Method  # the call whose limit sets the pace
     category: Category
+    flow: Flow  # one poll of the job (bot.sync.flow)
+    #: The shop's own data (orders, sales): a key refused here is dead, not missing a category,
+    #: and a key reported dead comes back when these poll fine again.
+    essential: bool = False
+    #: When the budget holds a poll back: whether the task it was in the middle of ends (a new
+    #: cycle starts over rather than waiting hours for the next page).
+    ends_task_when_held: Callable[[PollState], bool] | None = None
 
 
-JOBS: dict[str, Job] = {
-    "orders": Job("orders", METHODS["orders"], Category.STATISTICS),
-    "sales": Job("sales", METHODS["sales"], Category.STATISTICS),
-    "stock": Job("stock", METHODS["stock_create"], Category.ANALYTICS),
-    "feed": Job("feed", METHODS["order_feed"], Category.ANALYTICS),
-    "fbs": Job("fbs", METHODS["fbs_new"], Category.MARKETPLACE),
-    "cards": Job("cards", METHODS["cards"], Category.CONTENT),
-    "reviews": Job("reviews", METHODS["feedbacks"], Category.FEEDBACKS),
-    "finance": Job("finance", METHODS["finance_detailed"], Category.FINANCE),
-}
+def _registry(*jobs: Job) -> dict[str, Job]:
+    return {job.name: job for job in jobs}
 
 
-def token_type_of(shop: Shop) -> TokenType:
-    try:
-        return TokenType(shop.token_type or TokenType.BASE)
-    except ValueError:
-        return TokenType.BASE
+JOBS: dict[str, Job] = _registry(
+    Job(
+        "orders",
+        METHODS["orders"],
+        Category.STATISTICS,
+        statistics.poll_orders,
+        essential=True,
+        ends_task_when_held=statistics.ends_paging,
+    ),
+    Job(
+        "sales",
+        METHODS["sales"],
+        Category.STATISTICS,
+        statistics.poll_sales,
+        essential=True,
+        ends_task_when_held=statistics.ends_paging,
+    ),
+    Job("stock", METHODS["stock_create"], Category.ANALYTICS, stock.poll_stock),
+    Job("feed", METHODS["order_feed"], Category.ANALYTICS, feed.poll_feed),
+    Job("fbs", METHODS["fbs_new"], Category.MARKETPLACE, fbs.poll_fbs),
+    Job("cards", METHODS["cards"], Category.CONTENT, cards.poll_cards),
+    Job("reviews", METHODS["feedbacks"], Category.FEEDBACKS, reviews.poll_reviews),
+    Job("finance", METHODS["finance_detailed"], Category.FINANCE, finance.poll_finance),
+)
 
 
 def period_of(job: Job, token_type: TokenType, scale: float) -> float | None:
@@ -62,18 +86,6 @@ def jobs_for(shop: Shop, scale: float) -> dict[str, float]:
     if "feed" in jobs and "orders" in jobs:
         jobs["orders"] = max(jobs["orders"], ORDERS_BESIDE_FEED * scale)
     return jobs
-
-
-def phase(shop_id: int, job: str, period: float) -> float:
-    digest = hashlib.blake2b(f"{shop_id}|{job}".encode(), digest_size=8).digest()
-    return (int.from_bytes(digest, "big") % 1_000_000) / 1_000_000 * period
-
-
-def next_slot(shop_id: int, job: str, period: float, after: float) -> float:
-    """The first time after `after` that falls on this (shop, job)'s phase of the period."""
-    offset = phase(shop_id, job, period)
-    cycles = (after - offset) // period + 1
-    return cycles * period + offset
 
 
 async def plan_shop(db: Database, shop: Shop, scale: float, now: float | None = None) -> None:

@@ -26,13 +26,13 @@ from bot.store.polls import update_poll
 from bot.store.reviews import Listed, store_listing
 from bot.store.shops import Shop
 from bot.sync.news import question_asked, review_posted
-from bot.sync.plan import next_slot, token_type_of
+from bot.sync.schedule import next_slot, token_type_of
 from bot.wb.methods import METHODS, limit_for
 from bot.wb.reviews import parse_new, parse_questions, parse_reviews
 
 if TYPE_CHECKING:
     from bot.store.polls import PollState
-    from bot.sync.engine import SyncEngine
+    from bot.sync.flow import FlowEngine
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ LISTS = ("feedbacks", "questions")
 
 
 async def poll_reviews(
-    engine: SyncEngine, shop: Shop, token: str, poll: PollState, period: float
+    engine: FlowEngine, shop: Shop, token: str, poll: PollState, period: float
 ) -> None:
     started = time.time()
     state: dict[str, Any] = json.loads(poll.task) if poll.task else {}
@@ -54,13 +54,13 @@ async def poll_reviews(
     elif started - float(state.get("swept", 0)) >= SWEEP * engine.scale:
         wanted = list(LISTS)
     else:
-        body = await engine._call(shop, "feedbacks_new", engine.wb.feedbacks_new, token)
+        body = await engine.call(shop, "feedbacks_new", engine.wb.feedbacks_new, token)
         new_reviews, new_questions = parse_new(body)
         wanted = [w for w, new in zip(LISTS, (new_reviews, new_questions), strict=True) if new]
-    catch_up = engine._catching_up(poll, period, started)
+    catch_up = engine.catching_up(poll, period, started)
     loaded = set(state.get("loaded", []))
     for what in wanted:
-        body = await engine._call(shop, what, engine.wb.unanswered, token, what, TAKE)
+        body = await engine.call(shop, what, engine.wb.unanswered, token, what, TAKE)
         await _store(engine, shop, what, body, started, catch_up)
         loaded.add(what)
     if roomy and wanted == list(LISTS):
@@ -69,7 +69,7 @@ async def poll_reviews(
         state["next"] = LISTS[(LISTS.index(wanted[0]) + 1) % len(LISTS)]
     state["loaded"] = sorted(loaded)
     done = time.time()
-    async with engine._tx() as conn:
+    async with engine.tx() as conn:
         await update_poll(
             conn,
             shop.id,
@@ -83,7 +83,7 @@ async def poll_reviews(
 
 
 async def _store(
-    engine: SyncEngine, shop: Shop, what: str, body: Any, started: float, catch_up: bool
+    engine: FlowEngine, shop: Shop, what: str, body: Any, started: float, catch_up: bool
 ) -> None:
     listing = parse_reviews(body) if what == "feedbacks" else parse_questions(body)
     found: list[tuple[Listed, ReviewPosted | QuestionAsked]]
@@ -106,7 +106,7 @@ async def _store(
     items = [item for item, _event in found]
     # Before /connect is history: the first listing is the silent baseline.
     events = [NewEvent(e, i.id) for i, e in found if i.created_at > shop.connected_at]
-    async with engine._tx() as conn:
+    async with engine.tx() as conn:
         await store_listing(
             conn, shop.id, kind, items, listing.unanswered, complete=rows + skipped < TAKE
         )

@@ -20,7 +20,7 @@ from bot.app import build, shutdown
 from bot.config import Settings
 from bot.notify.sender import Sender
 from bot.store.users import update_user
-from bot.sync.engine import NO_DATA_SPAN
+from bot.sync.stock import NO_DATA_SPAN
 from bot.sync.stock_alerts import check_stock
 from tests.alerts.conftest import at, put_orders, put_stock
 from tests.dispatch import _detach_routers, say

@@ -124,7 +124,7 @@ async def test_after_kills_mid_call_a_restarted_bot_never_calls_more_than_wb_all
 
         for _ in range(kills):
             with pytest.raises(Killed):
-                await process()._call(_shop(), "orders", killed, "token")
+                await process().call(_shop(), "orders", killed, "token")
         restarted = process()
         await restarted.load_budget(key, limit)
         at_once = 0

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.sync import engine
+from bot.sync import feed
 from bot.timeutil import MSK
 
 pytestmark = pytest.mark.asyncio
@@ -107,7 +107,7 @@ async def _jobs_done(rig, shop_id, jobs):
 async def test_the_feed_pages_within_one_snapshot_and_a_cancelled_older_order_alerts(
     rig, monkeypatch
 ):
-    monkeypatch.setattr(engine, "FEED_PAGE", 2)  # WB allows 10,000; pages of 2 here
+    monkeypatch.setattr(feed, "FEED_PAGE", 2)  # WB allows 10,000; pages of 2 here
     shop, sid = await connect(rig, ("analytics",))
     before = datetime.now(MSK).replace(tzinfo=None) - timedelta(hours=2)
     old = rig.wb.add_order(sid, date=before)  # placed before /connect

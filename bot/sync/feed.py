@@ -1,0 +1,117 @@
+"""The real-time order feed (analytics-api): new orders, those with unconfirmed payment too,
+and cancellations within a minute, paged by offset within one WB snapshot."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.events import OrderCancelled, OrderPlaced
+from bot.store.db import bump
+from bot.store.outbox import NewEvent, add_events
+from bot.store.polls import PollState, update_poll
+from bot.store.rollups import refresh_rollups
+from bot.store.shops import Shop
+from bot.sync.flow import FUTURE_SLACK, FlowEngine, since_connect
+from bot.sync.news import from_feed
+from bot.sync.rows import insert_feed_orders
+from bot.sync.schedule import next_slot
+from bot.timeutil import parse_utc
+from bot.wb.models import parse_feed_orders
+
+FEED_FIRST = timedelta(days=1)  # the order feed's first window: statistics holds the 90 days
+FEED_OVERLAP = timedelta(minutes=2)  # the feed is real time, but WB builds it asynchronously
+FEED_REACH = timedelta(days=31) - timedelta(minutes=5)  # WB: "не ранее 31 суток"
+FEED_PAGE = 1000
+
+
+async def poll_feed(
+    engine: FlowEngine, shop: Shop, token: str, poll: PollState, period: float
+) -> None:
+    """New orders (those with unconfirmed payment too, which statistics may never list) and
+    cancellations within a minute. One alert per order whichever source sees it first: all
+    sources store by `srid`, and only an order not stored yet is news."""
+    started = time.time()
+    state: dict[str, Any] = json.loads(poll.task) if poll.task else {}
+    if not state:
+        now = datetime.now(UTC)
+        start = now - FEED_FIRST
+        if poll.cursor is not None:
+            start = parse_utc(poll.cursor) - FEED_OVERLAP
+        state = {"start": max(start, now - FEED_REACH).isoformat(), "offset": 0}
+    data = await engine.call(
+        shop,
+        "order_feed",
+        engine.wb.order_feed,
+        token,
+        state["start"],
+        state["offset"],
+        FEED_PAGE,
+        state.get("snapshot"),
+    )
+    parsed = parse_feed_orders(data)
+    # Offset paging: WB's `limit` is the number of orders in the answer ("Количество
+    # заказов в ответе"), so a page with fewer is the last of this snapshot.
+    more = len(data["orders"]) >= FEED_PAGE
+    horizon = datetime.now(UTC) + FUTURE_SLACK  # a glitch stamp must not become the cursor
+    seen = [parse_utc(state["newest"])] if state.get("newest") else []
+    stamps = [o.updated_at for o in parsed.rows if o.updated_at <= horizon]
+    newest = max([*seen, *stamps], default=None)
+    catch_up = engine.catching_up(poll, period, started)
+    done = time.time()
+    async with engine.tx() as conn:
+        changes = await insert_feed_orders(conn, shop.id, parsed.rows)
+        await refresh_rollups(conn, shop.id, changes.hours)
+        # An order placed before /connect is history, whichever poll meets it first; its
+        # cancellation is news once the feed's first load is done, as in statistics.
+        events = [
+            NewEvent(from_feed(OrderPlaced, o, changes.names), o.srid)
+            for o in changes.new
+            if since_connect(shop, o.created_at)
+        ] + [
+            NewEvent(from_feed(OrderCancelled, o, changes.names), o.srid)
+            for o in changes.cancelled
+            if poll.baseline_done or since_connect(shop, o.created_at)
+        ]
+        await add_events(
+            conn, shop.id, events, batch=f"{shop.id}:feed:{started:.3f}", catch_up=catch_up
+        )
+        await bump(conn, "wb_rows_skipped_feed", parsed.skipped)
+        if more:
+            state.update(
+                offset=state["offset"] + len(data["orders"]),
+                snapshot=state.get("snapshot") or data.get("snapshotTime"),
+                newest=newest.isoformat() if newest else None,
+            )
+            await update_poll(
+                conn,
+                shop.id,
+                poll.job,
+                task=json.dumps(state),
+                next_due_at=done,
+                last_ok_at=done,
+                failures=0,
+            )
+        else:
+            # Everything up to WB's snapshot is in it: the next window starts there (less
+            # the overlap), not at the last order, which would come again every minute.
+            snapshot = state.get("snapshot") or data.get("snapshotTime")
+            try:
+                taken = min(parse_utc(str(snapshot)), horizon) if snapshot else None
+            except ValueError:
+                taken = None
+            cursor = max([t for t in (newest, taken) if t is not None], default=None)
+            await update_poll(
+                conn,
+                shop.id,
+                poll.job,
+                task=None,
+                cursor=cursor.isoformat() if cursor else poll.cursor,
+                newest_change=newest.isoformat() if newest else poll.newest_change,
+                last_ok_at=done,
+                failures=0,
+                baseline_done=1,
+                next_due_at=next_slot(shop.id, poll.job, period, done),
+            )
