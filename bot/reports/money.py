@@ -18,15 +18,16 @@ from bot.reports.profit import (
     PeriodMoney,
     ProductMoney,
     ShopInputs,
-    Span,
     combine,
     covered_days,
+    learn_rates,
     round_kopecks,
     shop_period,
 )
 from bot.store import profit as store
 from bot.store.costs import TaxRegime, all_money_settings, cost_book, known_products
 from bot.store.db import Database
+from bot.store.profit import Span
 
 Translate = Callable[..., str]
 
@@ -79,7 +80,7 @@ async def shop_inputs(
     spans, report = await store.report_days(db, shop_id, first, last, changes)
     days = [(first, last)] if estimate_only else _uncovered(spans, first, last)
     sales = await store.sales_days(db, shop_id, days, changes)
-    rates, shop_rates = await store.learned_rates(db, shop_id, last)
+    rates, shop_rates = learn_rates(await store.learning_days(db, shop_id, last))
     settings = await all_money_settings(db, [shop_id])
     return ShopInputs(
         shop_id=shop_id,

@@ -46,6 +46,7 @@ from fractions import Fraction
 from typing import Protocol
 
 from bot.store.costs import MoneySettings, TaxRegime, tax_kopecks
+from bot.store.profit import Figures, ReportDay, SalesDay, Span
 
 #: A week whose profit by WB's report differs from the estimate by more than this is explained.
 RECONCILE_TOLERANCE = Fraction(1, 10)
@@ -59,40 +60,6 @@ def round_kopecks(value: Fraction | int) -> int:
     return rounded if value >= 0 else -rounded
 
 
-@dataclass(frozen=True)
-class Figures:
-    """What WB sold, kept and pays for a product (or a shop) over some days, in kopecks."""
-
-    sold: int = 0
-    returned: int = 0
-    revenue: int = 0
-    commission: int = 0
-    logistics: int = 0
-    storage: int = 0
-    acceptance: int = 0
-    penalties: int = 0
-    deductions: int = 0
-    additional: int = 0
-
-    @property
-    def to_be_paid(self) -> int:
-        return (
-            self.revenue
-            - self.commission
-            - self.logistics
-            - self.storage
-            - self.acceptance
-            - self.penalties
-            - self.deductions
-            + self.additional
-        )
-
-    def __add__(self, other: Figures) -> Figures:
-        return Figures(
-            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
-        )
-
-
 #: The figures a report shows in its money block, in order.
 MONEY_LINES = (
     "revenue",
@@ -104,36 +71,6 @@ MONEY_LINES = (
     "deductions",
     "additional",
 )
-
-
-@dataclass(frozen=True)
-class SalesDay:
-    """Statistics sales rows of one product size on one WB day (bot.store.profit). Sums are in
-    kopecks and positive for returns too; `*_unpaid` is the price of the rows whose `forPay`
-    WB has not filled in yet (it may stay 0 for up to 24 h)."""
-
-    nm_id: int
-    size: str
-    day: date
-    sold: int = 0
-    returned: int = 0
-    sold_sum: int = 0
-    returned_sum: int = 0
-    sold_pay: int = 0
-    returned_pay: int = 0
-    sold_unpaid: int = 0
-    returned_unpaid: int = 0
-
-
-@dataclass(frozen=True)
-class ReportDay:
-    """WB's finance report rows of one product size on one day, summed (nm_id 0: rows tied to
-    no product, such as the shop's storage or a penalty)."""
-
-    nm_id: int
-    size: str
-    day: date
-    figures: Figures
 
 
 @dataclass(frozen=True)
@@ -229,9 +166,6 @@ class ProductMoney:
 
 def _ratio(top: int | None, bottom: int | None) -> Fraction | None:
     return Fraction(top, bottom) if top is not None and bottom else None
-
-
-Span = tuple[date, date]
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,10 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.reports.metrics import ReportData
 from bot.reports.money import MoneyView
-from bot.reports.profit import MONEY_LINES, Figures, round_kopecks
+from bot.reports.profit import MONEY_LINES, round_kopecks
 from bot.reports.stock import StockLine
 from bot.store.orders import OrderRow
+from bot.store.profit import Figures
 
 #: More rows than this are not put into the "orders" sheet (the caption says so): openpyxl (with
 #: lxml) writes about 8,000 rows a second, and a seller waits for the file.

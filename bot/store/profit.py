@@ -1,6 +1,6 @@
-"""What the profit view reads (bot.reports.profit does the arithmetic): statistics sales per
-product, size and WB day for the days no report covers, and WB's finance report per product,
-size and day (bot.store.finance), so each day's cost price applies.
+"""What the profit view reads, as rows of its own (bot.reports.profit does the arithmetic):
+statistics sales per product, size and WB day for the days no report covers, and WB's finance
+report per product, size and day (bot.store.finance), so each day's cost price applies.
 
 A WB day is a Moscow calendar day, the days WB keeps its finance report in; sales are stored
 in UTC seconds, so a Moscow day is [00:00 MSK, 24:00 MSK) = [21:00 UTC the day before, …).
@@ -11,11 +11,79 @@ rounded (ROUND of a value within a hair of a whole number), then summed as integ
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 
-from bot.reports.profit import Figures, Rates, ReportDay, SalesDay, Span, learn_rates
 from bot.store import finance
 from bot.store.db import Database
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What WB sold, kept and pays for a product (or a shop) over some days, in kopecks."""
+
+    sold: int = 0
+    returned: int = 0
+    revenue: int = 0
+    commission: int = 0
+    logistics: int = 0
+    storage: int = 0
+    acceptance: int = 0
+    penalties: int = 0
+    deductions: int = 0
+    additional: int = 0
+
+    @property
+    def to_be_paid(self) -> int:
+        return (
+            self.revenue
+            - self.commission
+            - self.logistics
+            - self.storage
+            - self.acceptance
+            - self.penalties
+            - self.deductions
+            + self.additional
+        )
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
+
+
+@dataclass(frozen=True)
+class SalesDay:
+    """Statistics sales rows of one product size on one WB day (bot.store.profit). Sums are in
+    kopecks and positive for returns too; `*_unpaid` is the price of the rows whose `forPay`
+    WB has not filled in yet (it may stay 0 for up to 24 h)."""
+
+    nm_id: int
+    size: str
+    day: date
+    sold: int = 0
+    returned: int = 0
+    sold_sum: int = 0
+    returned_sum: int = 0
+    sold_pay: int = 0
+    returned_pay: int = 0
+    sold_unpaid: int = 0
+    returned_unpaid: int = 0
+
+
+@dataclass(frozen=True)
+class ReportDay:
+    """WB's finance report rows of one product size on one day, summed (nm_id 0: rows tied to
+    no product, such as the shop's storage or a penalty)."""
+
+    nm_id: int
+    size: str
+    day: date
+    figures: Figures
+
+
+Span = tuple[date, date]
+
 
 DAY = 86_400
 MSK = 3 * 3600
@@ -125,9 +193,9 @@ async def report_days(
     return spans, [_report_day(r, first) for r in rows]
 
 
-async def learned_rates(db: Database, shop_id: int, until: date) -> tuple[dict[int, Rates], Rates]:
-    """WB's commission per rouble and logistics per unit moved, per product and over the shop,
-    from the report rows of the LEARN_DAYS up to `until`."""
+async def learning_days(db: Database, shop_id: int, until: date) -> list[ReportDay]:
+    """The report rows of the LEARN_DAYS up to `until`, per product and size, which WB's
+    commission per rouble and logistics per unit are learned from (bot.reports.profit)."""
     since = until - timedelta(days=LEARN_DAYS - 1)
     rows = await finance.report_days(db, shop_id, since, until, by_day=False)
-    return learn_rates(_report_day(r, since) for r in rows)
+    return [_report_day(r, since) for r in rows]

@@ -6,10 +6,7 @@ from datetime import date
 from fractions import Fraction
 
 from bot.reports.profit import (
-    Figures,
     Rates,
-    ReportDay,
-    SalesDay,
     ShopInputs,
     combine,
     fixed_expenses,
@@ -21,6 +18,7 @@ from bot.reports.profit import (
     unit_estimate,
 )
 from bot.store.costs import CostBook, MoneySettings, TaxRegime
+from bot.store.profit import Figures, ReportDay, SalesDay
 
 
 def book(prices: dict[tuple[int, str], list[tuple[date, int]]], shop_id: int = 1) -> CostBook:

@@ -211,18 +211,9 @@ def test_no_import_circles() -> None:
     assert cycles() == []
 
 
-#: Crossings that landed before this wall and wait for their fix, listed exactly: the test
-#: fails when one is fixed (take it off) as much as when a new one appears.
-STORE_CROSSINGS_PENDING = [
-    # The profit store builds bot.reports.profit's rows and learns its rates (issue 13).
-    "bot.store.profit -> bot.reports (line 16)",
-    "bot.store.profit -> bot.reports.profit (line 16)",
-]
-
-
 def test_the_store_imports_none_of_the_parts_above_it() -> None:
     forbidden = ("bot.wb", "bot.notify", "bot.handlers", "bot.reports", "bot.sync", "bot.app")
-    assert crossings("bot.store", forbidden) == STORE_CROSSINGS_PENDING
+    assert crossings("bot.store", forbidden) == []
 
 
 @pytest.mark.xfail(
