@@ -7,7 +7,7 @@ import logging
 import time
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from bot.handlers.middleware import UserMiddleware
 from bot.i18n import N_, UserLocale, make_i18n
 from bot.logs import SecretMask
 from bot.masterkey import check_existing_database, keyring_at_start
+from bot.money.alerts import check_losses
 from bot.notify import start_sender
 from bot.notify.checks import check_token_expiry
 from bot.notify.pacing import ChatPacer
@@ -154,7 +155,8 @@ async def heartbeat(app: App) -> None:
 
 def schedule_checks(app: App) -> None:
     """Daily summaries are looked at every 20 s so one due at T is queued within 20 s of T;
-    key expiry hourly (and once at start). Low stock is queued by the stock poll itself, right
+    key expiry hourly (and once at start); products sold at a loss every 6 hours (each is told
+    once a week, bot.money.alerts). Low stock is queued by the stock poll itself, right
     after each snapshot (bot.sync.stock_alerts)."""
     now = datetime.now(UTC)
     app.scheduler.add_job(
@@ -167,6 +169,17 @@ def schedule_checks(app: App) -> None:
         max_instances=1,
         misfire_grace_time=60,
         next_run_time=now,
+    )
+    app.scheduler.add_job(
+        check_losses,
+        "interval",
+        hours=6,
+        args=[app.db, app.settings.loss_min_sales],
+        id="losses",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=3600,
+        next_run_time=now + timedelta(minutes=5),
     )
     app.scheduler.add_job(
         check_token_expiry,

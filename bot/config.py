@@ -40,6 +40,8 @@ class Settings(StorageSettings):
     wb_rate_scale: float = Field(default=1.0, gt=0)
     default_timezone: str = "Europe/Moscow"
     log_level: str = "INFO"
+    #: A product is alerted as sold at a loss with at least this many sales in its week.
+    loss_min_sales: int = Field(default=5, gt=0)
 
     # Not in the operator contract: knobs the tests and benchmarks turn.
     tick_seconds: float = Field(default=1.0, gt=0)

@@ -298,6 +298,27 @@ class UnansweredCounts:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FigureGap:
+    """How much one figure moved a week's profit from the estimate to WB's report, kopecks."""
+
+    name: str  # a bot.reports.profit.Figures money field, "cost" or "tax"
+    effect: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class WeekReconciled:
+    """A week WB's report has come for whose profit differs from what the bot estimated by
+    more than 10%, and the figures that made the difference (biggest first)."""
+
+    shop: str = ""
+    first: str  # ISO dates of the report's week
+    last: str
+    report_profit: int = 0  # kopecks
+    estimate_profit: int = 0
+    gaps: tuple[FigureGap, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class Summary(Event, kind="summary", switch="alert_summary"):
     """A day's numbers, computed when queued: the message says what the store said then,
     however late it is sent. /summary shows today so far with the same class."""
@@ -312,6 +333,35 @@ class Summary(Event, kind="summary", switch="alert_summary"):
     at_risk: tuple[AtRisk, ...] = ()
     as_of: float | None = None
     reviews: tuple[UnansweredCounts, ...] = ()
+    reconciled: tuple[WeekReconciled, ...] = ()
+
+
+# ------------------------------------------------------------------ money
+
+
+@dataclass(frozen=True, kw_only=True)
+class SoldAtLoss(Event, kind="loss", switch="alert_loss"):
+    """A product whose profit per unit sold was below zero over a week of WB days, with at
+    least the operator's minimum of sales (bot.money.alerts): once a week per product. Money
+    in kopecks; `estimated` when some of the days were not yet in WB's report."""
+
+    nm_id: int
+    supplier_article: str = ""
+    title: str = ""
+    first: str  # ISO dates, WB (Moscow) days
+    last: str
+    sold: int = 0
+    returned: int = 0
+    revenue: int = 0
+    fees: int = 0  # everything WB kept: commission, logistics, storage, penalties…
+    cost: int = 0
+    tax: int = 0
+    profit: int = 0
+    estimated: bool = True
+
+    @property
+    def product(self) -> int | None:
+        return self.nm_id
 
 
 # ------------------------------------------------------------------ owner notices

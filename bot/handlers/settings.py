@@ -65,6 +65,7 @@ ALERT_SWITCHES = (
     ("returns", "alert_returns", N_("Returns")),
     ("stock", "alert_stock", N_("Low stock")),
     ("summary", "alert_summary", N_("Daily summary")),
+    ("loss", "alert_loss", N_("Products sold at a loss")),
 )
 DASHES = ("–", "—", "−")
 

@@ -29,6 +29,7 @@ RENDERER_MODULES = (
     "bot.notify.summary",
     "bot.notify.team",
     "bot.notify.reviews",
+    "bot.notify.money",
 )
 
 

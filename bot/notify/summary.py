@@ -22,7 +22,9 @@ from bot import formats
 from bot.events import AtRisk, DayTotals, Summary, TopProduct
 from bot.formats import zone_of
 from bot.i18n import N_
+from bot.money.alerts import new_reconciled_weeks
 from bot.notify.checks import stock_left
+from bot.notify.money import reconciled_lines
 from bot.notify.reviews import unanswered_counts, unanswered_lines
 from bot.notify.texts import LABELS, RenderContext, Rendered, cut_lines, number, renderer
 from bot.reports.periods import Period
@@ -154,6 +156,8 @@ async def compute_summary(db: Database, user: User, now: float, period: str) -> 
         at_risk=await at_risk(db, ids, user.stock_horizon_days, now),
         as_of=as_of.timestamp() if as_of else None,
         reviews=await unanswered_counts(db, shops, user.review_threshold),
+        # A week WB's report has just come for, when it puts the estimate more than 10% off.
+        reconciled=await new_reconciled_weeks(db, shops, now) if period == "yesterday" else (),
     )
 
 
@@ -277,6 +281,7 @@ def summary_text(summary: Summary, ctx: RenderContext) -> str:
                 f"{stock_left(risky, ctx)}"
             )
     lines += unanswered_lines(summary.reviews, ctx)
+    lines += reconciled_lines(summary.reconciled, ctx)
     lines.append("")
     if summary.as_of:
         moment = datetime.fromtimestamp(summary.as_of, ctx.tz)

@@ -68,10 +68,17 @@ def _uncovered(spans: Sequence[Span], first: date, last: date) -> list[Span]:
 
 
 async def shop_inputs(
-    db: Database, shop_id: int, first: date, last: date, *, estimate_only: bool = False
+    db: Database,
+    shop_id: int,
+    first: date,
+    last: date,
+    *,
+    estimate_only: bool = False,
+    learn_until: date | None = None,
 ) -> ShopInputs:
     """One shop's rows for the WB days [first, last] (`estimate_only`: sales for every day, as
-    if no report had come)."""
+    if no report had come; `learn_until`: WB's fees learned from the reports up to that day
+    only, as the estimate knew them before a report came)."""
     costs = await cost_book(db, [shop_id], until=last)
     # The days a cost changes: rows are summed over the runs between them (one cost each).
     changes = sorted(
@@ -80,7 +87,7 @@ async def shop_inputs(
     spans, report = await store.report_days(db, shop_id, first, last, changes)
     days = [(first, last)] if estimate_only else _uncovered(spans, first, last)
     sales = await store.sales_days(db, shop_id, days, changes)
-    rates, shop_rates = learn_rates(await store.learning_days(db, shop_id, last))
+    rates, shop_rates = learn_rates(await store.learning_days(db, shop_id, learn_until or last))
     settings = await all_money_settings(db, [shop_id])
     return ShopInputs(
         shop_id=shop_id,

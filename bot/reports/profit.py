@@ -48,7 +48,8 @@ from typing import Protocol
 from bot.store.costs import MoneySettings, TaxRegime, tax_kopecks
 from bot.store.profit import Figures, ReportDay, SalesDay, Span
 
-#: A week whose profit by WB's report differs from the estimate by more than this is explained.
+#: A week whose profit by WB's report differs from the estimate by more than this share of the
+#: estimate is explained.
 RECONCILE_TOLERANCE = Fraction(1, 10)
 
 
@@ -413,11 +414,11 @@ class Reconciliation:
 
     @property
     def significant(self) -> bool:
-        """Off by more than RECONCILE_TOLERANCE of the report's profit (any difference when
-        the report's profit is zero)."""
-        if self.report_profit == 0:
+        """Off by more than RECONCILE_TOLERANCE of the estimate (any difference when the
+        estimate was zero)."""
+        if self.estimate_profit == 0:
             return self.difference != 0
-        return abs(Fraction(self.difference, self.report_profit)) > RECONCILE_TOLERANCE
+        return abs(Fraction(self.difference, self.estimate_profit)) > RECONCILE_TOLERANCE
 
 
 def reconcile(report: PeriodMoney, estimate: PeriodMoney) -> Reconciliation:

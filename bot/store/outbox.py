@@ -104,6 +104,15 @@ async def add_events(
     return conn.total_changes - before
 
 
+async def recent_refs(db: Database, shop_id: int, kind: str, since: float) -> list[str]:
+    """The refs of the shop's events of one kind queued since `since` (unix seconds)."""
+    rows = await db.fetchall(
+        "SELECT ref FROM events WHERE shop_id = ? AND kind = ? AND created_at >= ?",
+        (shop_id, kind, since),
+    )
+    return [str(r[0]) for r in rows]
+
+
 async def add_shop_events(
     db: Database, shop_id: int, events: Sequence[NewEvent], batch: str
 ) -> int:

@@ -199,3 +199,12 @@ async def learning_days(db: Database, shop_id: int, until: date) -> list[ReportD
     since = until - timedelta(days=LEARN_DAYS - 1)
     rows = await finance.report_days(db, shop_id, since, until, by_day=False)
     return [_report_day(r, since) for r in rows]
+
+
+async def shops_with_costs(db: Database) -> list[int]:
+    """The active shops with at least one cost price: the only ones whose profit is known."""
+    rows = await db.fetchall(
+        "SELECT id FROM shops WHERE state = 'active' AND id IN (SELECT shop_id FROM costs) "
+        "ORDER BY id"
+    )
+    return [int(r[0]) for r in rows]

@@ -34,6 +34,7 @@ class User:
     alert_reviews: bool = True
     alert_questions: bool = True
     review_threshold: int = 3  # a review at or below this many stars is negative: it alerts
+    alert_loss: bool = True  # a product sold at a loss (bot.money.alerts)
 
 
 MAX_NAME = 80

@@ -7,6 +7,7 @@ from fractions import Fraction
 
 from bot.reports.profit import (
     Rates,
+    Reconciliation,
     ShopInputs,
     combine,
     fixed_expenses,
@@ -226,7 +227,7 @@ def test_small_difference_is_not_significant() -> None:
                   terms=terms(), rates={A: Rates(None, Fraction(3_000))})  # fmt: skip
     found = reconcile(shop_period(shop, day(1), day(1)),
                       shop_period(shop, day(1), day(1), estimate_only=True))  # fmt: skip
-    # Report 850 − 400 = 450; estimate 450 − 30 = 420: 6.7% off.
+    # Report 850 − 400 = 450; estimate 450 − 30 = 420: 7.1% off the estimate.
     assert (found.report_profit, found.estimate_profit) == (45_000, 42_000)
     assert not found.significant
 
@@ -243,3 +244,10 @@ def test_losing_products_need_enough_sales() -> None:
 def test_rounding_is_half_away_from_zero() -> None:
     assert [round_kopecks(Fraction(n, 2)) for n in (5, -5, 3, -3)] == [3, -3, 2, -2]
     assert round_kopecks(Fraction(24_999, 10_000)) == 2
+
+
+def test_a_difference_is_measured_against_the_estimate() -> None:
+    # 111 → 100 is 9.9% off the estimate (11% of the report's profit): not worth a word.
+    assert not Reconciliation(D, D, 10_000, 11_100, ()).significant
+    assert Reconciliation(D, D, 10_000, 9_000, ()).significant  # 11.1% off the estimate
+    assert Reconciliation(D, D, 1, 0, ()).significant
