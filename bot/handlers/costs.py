@@ -212,17 +212,29 @@ def is_xlsx(document: Document | None) -> bool:
 
 @router.message(CostUpload.file, F.document)
 async def template_in_conversation(
-    message: Message, bot: Bot, db: Database, user: User, state: FSMContext, i18n: I18n
+    message: Message,
+    bot: Bot,
+    db: Database,
+    user: User,
+    state: FSMContext,
+    i18n: I18n,
+    report_gate: ReportGate,
 ) -> None:
     data = await state.get_data()
-    await take_template(message, bot, db, user, state, i18n, data.get("shop_id"))
+    await take_template(message, bot, db, user, state, i18n, report_gate, data.get("shop_id"))
 
 
 @router.message(F.document.func(is_xlsx))
 async def template_any_time(
-    message: Message, bot: Bot, db: Database, user: User, state: FSMContext, i18n: I18n
+    message: Message,
+    bot: Bot,
+    db: Database,
+    user: User,
+    state: FSMContext,
+    i18n: I18n,
+    report_gate: ReportGate,
 ) -> None:
-    await take_template(message, bot, db, user, state, i18n, None)
+    await take_template(message, bot, db, user, state, i18n, report_gate, None)
 
 
 def sheet_problem(reason: str) -> str:
@@ -253,6 +265,7 @@ async def take_template(
     user: User,
     state: FSMContext,
     i18n: I18n,
+    gate: ReportGate,
     shop_id: int | None,
 ) -> None:
     document = message.document
@@ -277,7 +290,8 @@ async def take_template(
         await message.answer(_("I could not download the file from Telegram. Send it again."))
         return
     try:
-        rows = await asyncio.to_thread(read_sheet, data, header_names(i18n))
+        async with gate.render():  # reading a workbook is as heavy as writing one
+            rows = await asyncio.to_thread(read_sheet, data, header_names(i18n))
     except SheetError as error:
         await message.answer(sheet_problem(error.reason))
         return
