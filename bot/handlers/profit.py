@@ -24,6 +24,7 @@ from bot.handlers.report import (
     user_zone,
 )
 from bot.i18n import language_for
+from bot.money.view import load_money
 from bot.reports import money, text
 from bot.reports.periods import Period, PeriodError, parse_period
 from bot.store.db import Database
@@ -83,5 +84,5 @@ async def send_profit(
     message: Message, db: Database, user: User, shops: list[Shop], label: str, period: Period
 ) -> None:
     lang = language_for(user.language, user.tg_language)
-    view = await money.load_money(db, [s.id for s in shops], period.first, period.last)
+    view = await load_money(db, [s.id for s in shops], period.first, period.last)
     await message.answer(money.render_profit(view, label, lang, _))

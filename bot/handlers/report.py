@@ -24,6 +24,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.report_data import load_report
 from bot.i18n import language_for
+from bot.money.view import load_money
 from bot.reports import money, text
 from bot.reports.chart import render_chart
 from bot.reports.gate import ReportGate
@@ -198,7 +199,7 @@ async def send_report(
                 )
             )
             return
-    view = await money.load_money(db, shop_ids, period.first, period.last)
+    view = await load_money(db, shop_ids, period.first, period.last)
     db_seconds = asyncio.get_running_loop().time() - began
     block = money.money_lines(view, lang, _)
     await message.answer(text.render_report(data, label, lang, today, _, block))

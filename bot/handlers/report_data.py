@@ -1,6 +1,7 @@
 """What /report shows, read from the store in one go: the store's queries (bot.store.rollups,
 orders, polls) put together by bot.reports.metrics' pure rules. The reading lives here, on the
-handlers' side, so bot.reports computes without I/O and the store knows nothing of reports."""
+handlers' side, so bot.reports computes without I/O and the store knows nothing of reports
+(the money block's reads are bot.money.view's)."""
 
 from __future__ import annotations
 

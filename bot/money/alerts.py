@@ -16,7 +16,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 from bot.events import FigureGap, SoldAtLoss, WeekReconciled
-from bot.reports.money import load_money, shop_inputs
+from bot.money.view import load_money, shop_inputs
 from bot.reports.profit import losing_products, reconcile, shop_period
 from bot.store import finance
 from bot.store import profit as store

@@ -1,5 +1,6 @@
-"""The money view: `/profit` and the money block of `/report`, read from the store (never WB)
-and worked out by bot.reports.profit. Renderers take the translation function as `_`.
+"""The money view: `/profit` and the money block of `/report`, worked out by bot.reports.profit
+from the store's rows (read by bot.money.view.load_money, never WB). Renderers take
+the translation function as `_`.
 
 Amounts are kopecks (int) and are written from the integer, never through a float: all with
 kopecks when any has them (the lines then add up to their total as shown), else in roubles.
@@ -8,25 +9,13 @@ kopecks when any has them (the lines then add up to their total as shown), else 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
 from fractions import Fraction
 
 from bot import formats
-from bot.reports.profit import (
-    PeriodMoney,
-    ProductMoney,
-    ShopInputs,
-    combine,
-    covered_days,
-    learn_rates,
-    round_kopecks,
-    shop_period,
-)
-from bot.store import profit as store
-from bot.store.costs import TaxRegime, all_money_settings, cost_book, known_products
-from bot.store.db import Database
+from bot.reports.profit import PeriodMoney, ProductMoney, round_kopecks
+from bot.store.costs import TaxRegime
 from bot.store.profit import Span
 
 Translate = Callable[..., str]
@@ -51,67 +40,6 @@ class MoneyView:
 
     def name(self, product: ProductMoney) -> Name:
         return self.names.get((product.shop_id, product.nm_id), Name("", ""))
-
-
-def _uncovered(spans: Sequence[Span], first: date, last: date) -> list[Span]:
-    covered = covered_days(spans, first, last)
-    runs: list[Span] = []
-    day = first
-    while day <= last:
-        if day not in covered:
-            if runs and runs[-1][1] + timedelta(days=1) == day:
-                runs[-1] = (runs[-1][0], day)
-            else:
-                runs.append((day, day))
-        day += timedelta(days=1)
-    return runs
-
-
-async def shop_inputs(
-    db: Database,
-    shop_id: int,
-    first: date,
-    last: date,
-    *,
-    estimate_only: bool = False,
-    learn_until: date | None = None,
-) -> ShopInputs:
-    """One shop's rows for the WB days [first, last] (`estimate_only`: sales for every day, as
-    if no report had come; `learn_until`: WB's fees learned from the reports up to that day
-    only, as the estimate knew them before a report came)."""
-    costs = await cost_book(db, [shop_id], until=last)
-    # The days a cost changes: rows are summed over the runs between them (one cost each).
-    changes = sorted(
-        {day for rows in costs.history.values() for day, _k in rows if first < day <= last}
-    )
-    spans, report = await store.report_days(db, shop_id, first, last, changes)
-    days = [(first, last)] if estimate_only else _uncovered(spans, first, last)
-    sales = await store.sales_days(db, shop_id, days, changes)
-    rates, shop_rates = learn_rates(await store.learning_days(db, shop_id, learn_until or last))
-    settings = await all_money_settings(db, [shop_id])
-    return ShopInputs(
-        shop_id=shop_id,
-        terms=settings[shop_id],
-        costs=costs,
-        sales=sales,
-        report=report,
-        report_spans=spans,
-        rates=rates,
-        shop_rates=shop_rates,
-    )
-
-
-async def load_money(db: Database, shop_ids: Sequence[int], first: date, last: date) -> MoneyView:
-    """The shops' money over the WB days [first, last], with the products' names."""
-    periods = []
-    names: dict[tuple[int, int], Name] = {}
-    for shop_id in shop_ids:
-        periods.append(shop_period(await shop_inputs(db, shop_id, first, last), first, last))
-        for known in await known_products(db, shop_id):
-            names[(shop_id, known.nm_id)] = Name(known.article, known.title)
-    settings = await all_money_settings(db, shop_ids)
-    regimes = tuple(sorted({(s.regime, s.rate_bp) for s in settings.values()}))
-    return MoneyView(combine(periods, first, last), names, regimes)
 
 
 # ------------------------------------------------------------------ formatting

@@ -21,7 +21,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bot.reports.money import load_money
+from bot.money.view import load_money
 from bot.store import Database
 from bot.store.costs import NewCost, TaxRegime, save_costs, set_fixed_monthly, set_tax
 from bot.store.finance import _rebuild_sums

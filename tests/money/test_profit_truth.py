@@ -9,7 +9,7 @@ import io
 import openpyxl
 import time_machine
 
-from bot.reports.money import load_money
+from bot.money.view import load_money
 from bot.store.users import update_user
 from tests.lang import nb
 from tests.money.conftest import say

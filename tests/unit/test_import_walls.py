@@ -6,6 +6,7 @@ breaks one fails here before anyone reads the diff:
   of this one (they never run), but not out of the walls below;
 - the store (bot/store) never imports WB's package, notify, the handlers, reports or sync: it
   stores the project's own rows, and everything else reads and writes through it;
+- bot/reports computes without I/O: it never holds the database (bot.store.db) nor awaits;
 - neither the handlers nor notify import bot.app: they are given the services they use.
 """
 
@@ -214,6 +215,23 @@ def test_no_import_circles() -> None:
 def test_the_store_imports_none_of_the_parts_above_it() -> None:
     forbidden = ("bot.wb", "bot.notify", "bot.handlers", "bot.reports", "bot.sync", "bot.app")
     assert crossings("bot.store", forbidden) == []
+
+
+def _awaits(module: str) -> list[str]:
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    return [
+        f"{module} line {node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Await | ast.AsyncFor | ast.AsyncWith)
+    ]
+
+
+def test_reports_compute_without_io() -> None:
+    """bot/reports takes the store's rows and returns numbers, texts and files: it never holds
+    the database nor waits on anything but the render gate (a semaphore, bot.reports.gate)."""
+    assert crossings("bot.reports", ("bot.store.db", "bot.wb", "bot.sync", "bot.app")) == []
+    reports = [m for m in MODULES if _under(m, "bot.reports") and m != "bot.reports.gate"]
+    assert [line for m in reports for line in _awaits(m)] == []
 
 
 @pytest.mark.xfail(
