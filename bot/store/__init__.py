@@ -1,4 +1,15 @@
-"""Persistence: the only place with SQL."""
+"""Persistence: the only place with SQL, one module per thing stored, each owning its SQL:
+
+- users: users and their settings; shops: shops, their sealed keys, members and their alert
+  choices; team: routes, private copies and leaving; fsm: conversations under way;
+- orders: orders, sales and returns, stored and read raw; rollups: their hourly and daily sums
+  and the report queries over them; stock: product cards, the stock snapshot, mutes;
+- outbox: events, deliveries and chats; polls: each (shop, job)'s state and WB's budgets;
+- reviews, finance, costs, profit: reviews and questions, WB's finance report, cost prices and
+  tax, the profit view's rows.
+
+The store takes and returns rows of its own types (bot.sync.rows converts WB's) and imports
+nothing above it (tests/unit/test_import_walls.py)."""
 
 from bot.store.db import Database
 
