@@ -23,7 +23,7 @@ from bot.sync.news import from_sale, from_statistics
 from bot.sync.rows import upsert_orders, upsert_sales
 from bot.sync.schedule import next_slot
 from bot.timeutil import msk_to_utc, utc_to_msk_str
-from bot.wb.models import Order, Parsed, Sale, parse_orders, parse_sales
+from bot.wb.models import Order, Parsed, Sale
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +69,8 @@ async def _statistics(
         date_from = utc_to_msk_str(msk_to_utc(poll.cursor) - CURSOR_OVERLAP)
     name = "orders" if orders else "sales"
     fetch = engine.wb.orders if orders else engine.wb.sales
-    raw = await engine.call(shop, name, fetch, token, date_from)
-    parsed: Parsed[Order] | Parsed[Sale] = parse_orders(raw) if orders else parse_sales(raw)
+    # The client parses the page as it decodes it: the body is gone before the rows come.
+    parsed: Parsed[Order] | Parsed[Sale] = await engine.call(shop, name, fetch, token, date_from)
     rows: list[Order] | list[Sale] = parsed.rows
     # WB's page cap is "примерно 80000": a short page is not the last. Page on the last
     # row's lastChangeDate until WB has nothing past what we hold: an empty array, or a

@@ -13,13 +13,14 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import aiohttp
 
 from bot.wb.limiter import MAX_RETRY_SECONDS, header_value, parse_seconds
 from bot.wb.methods import METHODS, Method
+from bot.wb.models import BadPayload, Order, Parsed, Sale, decode_orders, decode_sales
 from bot.wb.token import JWT_PATTERN, normalize_token
 
 DEFAULT_URL_TEMPLATE = "https://{host}.wildberries.ru"
@@ -30,9 +31,12 @@ MAX_BODY_BYTES = 256 * 1024 * 1024
 _MAX_DETAIL = 300
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 UnauthorizedReason = Literal["expired", "revoked", "scope", "malformed", "unknown"]
 HeadersCallback = Callable[[Mapping[str, str]], None]
+#: Turns a 2xx body into the answer's ``data``; raises ValueError when it is not JSON.
+Decode = Callable[[bytes | bytearray], Any]
 
 _PATH_PARAM = re.compile(r"{(\w+)}")
 _TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII without spaces: a valid header value
@@ -185,8 +189,11 @@ class WBClient:
         json_body: Any = None,
         path_params: Mapping[str, str] | None = None,
         on_headers: HeadersCallback | None = None,
+        decode: Decode = json.loads,
     ) -> WBResponse:
-        """One request. Raises a :class:`WBError` subclass for anything but a 2xx."""
+        """One request. Raises a :class:`WBError` subclass for anything but a 2xx. ``decode``
+        turns the body into ``data`` (not called for a 204 or an empty body); the body itself
+        is dropped before this returns."""
         url = self.url(method, path_params)
         token = normalize_token(token)
         if not _TOKEN_CHARS.fullmatch(token):
@@ -215,17 +222,16 @@ class WBClient:
             raise WBServerError(None, f"{method.name}: {type(exc).__name__}") from None
         # Method name and status only: URLs carry nothing secret, but headers do.
         log.debug("WB %s: %s, %d bytes", method.name, status, len(body))
-        return _response(method, status, resp_headers, body, token)
+        return _response(method, status, resp_headers, body, token, decode)
 
-    async def _read(self, resp: aiohttp.ClientResponse, headers: Mapping[str, str]) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
+    async def _read(self, resp: aiohttp.ClientResponse, headers: Mapping[str, str]) -> bytearray:
+        # One growing buffer, not chunks joined at the end: joining held a 60 MB page twice.
+        body = bytearray()
         async for chunk in resp.content.iter_chunked(1 << 16):
-            size += len(chunk)
-            if size > self._max_body:
+            if len(body) + len(chunk) > self._max_body:
                 raise WBBadResponse("response too large", headers=headers)
-            chunks.append(chunk)
-        return b"".join(chunks)
+            body += chunk
+        return body
 
     # --- one coroutine per method --------------------------------------------------------------
 
@@ -241,9 +247,12 @@ class WBClient:
         flag: int = 0,
         *,
         on_headers: HeadersCallback | None = None,
-    ) -> list[Any]:
-        """One page of orders with lastChangeDate >= ``date_from`` (MSK; flag=0)."""
-        return await self._statistics_page("orders", token, date_from, flag, on_headers)
+    ) -> Parsed[Order]:
+        """One page of orders with lastChangeDate >= ``date_from`` (MSK; flag=0), parsed as the
+        body is decoded (models.decode_orders: a bad row is a counted skip)."""
+        return await self._statistics_page(
+            "orders", token, date_from, flag, on_headers, decode_orders
+        )
 
     async def sales(
         self,
@@ -252,9 +261,11 @@ class WBClient:
         flag: int = 0,
         *,
         on_headers: HeadersCallback | None = None,
-    ) -> list[Any]:
+    ) -> Parsed[Sale]:
         """One page of sales and returns, as :meth:`orders`."""
-        return await self._statistics_page("sales", token, date_from, flag, on_headers)
+        return await self._statistics_page(
+            "sales", token, date_from, flag, on_headers, decode_sales
+        )
 
     async def _statistics_page(
         self,
@@ -263,14 +274,19 @@ class WBClient:
         date_from: str,
         flag: int,
         on_headers: HeadersCallback | None,
-    ) -> list[Any]:
+        decode: Callable[[bytes | bytearray], Parsed[T]],
+    ) -> Parsed[T]:
         resp = await self.call(
             METHODS[name],
             token,
             params={"dateFrom": date_from, "flag": flag},
             on_headers=on_headers,
+            decode=decode,
         )
-        return _list_or_empty(resp, name)
+        if resp.data is None:  # 204 or an empty body: nothing new
+            return Parsed()
+        page: Parsed[T] = resp.data
+        return page
 
     async def stock_create(self, token: str, *, on_headers: HeadersCallback | None = None) -> str:
         """Order a warehouse_remains report, one row per product size; returns the task id."""
@@ -457,15 +473,6 @@ def _query_value(value: str | int | float | bool) -> str | int | float:
     return value
 
 
-def _list_or_empty(resp: WBResponse, what: str) -> list[Any]:
-    if resp.data is None:
-        return []
-    if not isinstance(resp.data, list):
-        raise WBBadResponse(f"{what}: expected an array", headers=resp.headers)
-    data: list[Any] = resp.data
-    return data
-
-
 def _data_field(resp: WBResponse, key: str) -> Any:
     data = resp.data
     if isinstance(data, dict) and isinstance(data.get("data"), dict):
@@ -474,13 +481,20 @@ def _data_field(resp: WBResponse, key: str) -> Any:
 
 
 def _response(
-    method: Method, status: int, headers: Mapping[str, str], body: bytes, token: str
+    method: Method,
+    status: int,
+    headers: Mapping[str, str],
+    body: bytearray,
+    token: str,
+    decode: Decode,
 ) -> WBResponse:
     if 200 <= status < 300:
         data = None
-        if status != 204 and body.strip():
+        if status != 204 and body and not body.isspace():  # strip() would copy the body
             try:
-                data = json.loads(body)
+                data = decode(body)
+            except BadPayload:
+                raise WBBadResponse(f"{method.name}: expected an array", headers=headers) from None
             except (ValueError, RecursionError):
                 raise WBBadResponse(f"{method.name}: body is not JSON", headers=headers) from None
         remaining = parse_seconds(header_value(headers, "X-Ratelimit-Remaining"))
@@ -512,7 +526,7 @@ def _response(
     raise WBBadResponse(f"{method.name}: unexpected status {status}", headers=headers)
 
 
-def _detail(body: bytes, token: str) -> str:
+def _detail(body: bytearray, token: str) -> str:
     """WB's explanation from an error body (problem+json, the statistics ``errors`` shape, or
     text), short, single-line, and with anything token-like masked."""
     text = body[:65536].decode("utf-8", "replace")

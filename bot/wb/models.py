@@ -8,13 +8,18 @@ strings but never booleans, NaN or infinities.
 
 from __future__ import annotations
 
+import json
 import math
 import re
+import sys
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from functools import lru_cache
+from typing import Any, Generic, Protocol, TypeVar
+
+import msgspec
 
 from bot.formats import kopecks
 from bot.timeutil import msk_to_utc, parse_utc
@@ -37,6 +42,12 @@ _INT_TEXT = re.compile(r"[+-]?\d{1,19}")
 
 #: Rows of the warehouse_remains report that are sums or goods in transit, not a warehouse.
 _PSEUDO_WAREHOUSE_PREFIXES = ("в пути", "всего", "in transit", "total")
+
+
+class _Row(Protocol):
+    """A row as WB sent it: a dict from ``json``, or one of the Structs below."""
+
+    def get(self, key: str, /) -> Any: ...
 
 
 class BadPayload(ValueError):
@@ -191,6 +202,11 @@ class Card:
     sizes: tuple[CardSize, ...]
 
 
+#: A page repeats its times (WB stamps rows in batches; "0001-01-01" for every order not
+#: cancelled): each distinct text is parsed once, and the rows share the datetime.
+_msk_time = lru_cache(maxsize=4096)(msk_to_utc)
+
+
 # --- field readers ---------------------------------------------------------------------------
 
 
@@ -202,7 +218,7 @@ def _clean(text: str, limit: int) -> str:
     return text
 
 
-def _text(row: Mapping[str, Any], key: str, limit: int = MAX_TEXT) -> str:
+def _text(row: _Row, key: str, limit: int = MAX_TEXT) -> str:
     value = row.get(key)
     if isinstance(value, str):
         return _clean(value, limit)
@@ -213,7 +229,14 @@ def _text(row: Mapping[str, Any], key: str, limit: int = MAX_TEXT) -> str:
     return ""
 
 
-def _required_key(row: Mapping[str, Any], key: str) -> str:
+def _label(row: _Row, key: str) -> str:
+    """A text that repeats from row to row (article, size, warehouse, region...): one string
+    object per distinct value, so 80,000 rows of a page hold a few hundred of them, not
+    80,000 copies (sys.intern: mortal, freed with the last row that holds it)."""
+    return sys.intern(_text(row, key))
+
+
+def _required_key(row: _Row, key: str) -> str:
     value = row.get(key)
     if isinstance(value, int) and not isinstance(value, bool) and value in _INT_RANGE:
         return str(value)
@@ -251,12 +274,17 @@ def _number(value: Any) -> float | None:
     return number
 
 
-def _money(row: Mapping[str, Any], key: str) -> float:
+def _money(row: _Row, key: str) -> float:
     """An amount rounded to whole kopecks here, once: every sum the bot shows is then a sum of
     the amounts as shown (WB's 1234.555 or 4419.059999999999 would make a total differ from
     the sum of its lines by a kopeck)."""
     number = _number(row.get(key))
-    return 0.0 if number is None else kopecks(number) / 100
+    return 0.0 if number is None else _rounded(number)
+
+
+@lru_cache(maxsize=4096)  # a page repeats its prices: one float object per distinct amount
+def _rounded(number: float) -> float:
+    return kopecks(number) / 100
 
 
 def _integer(value: Any) -> int | None:
@@ -279,14 +307,14 @@ def _integer(value: Any) -> int | None:
     return number if number in _INT_RANGE else None
 
 
-def _nm_id(row: Mapping[str, Any], key: str) -> int:
+def _nm_id(row: _Row, key: str) -> int:
     number = _integer(row.get(key))
     if number is None or number <= 0:
         raise _Skip(f"{key} not a positive integer")
     return number
 
 
-def _optional_id(row: Mapping[str, Any], key: str) -> int | None:
+def _optional_id(row: _Row, key: str) -> int | None:
     return _integer(row.get(key))
 
 
@@ -300,7 +328,7 @@ def _flag(value: Any) -> bool:
     return False
 
 
-def _time(row: Mapping[str, Any], key: str, parse: Callable[[str], datetime]) -> datetime:
+def _time(row: _Row, key: str, parse: Callable[[str], datetime]) -> datetime:
     value = row.get(key)
     if not isinstance(value, str):
         raise _Skip(f"{key} missing")
@@ -310,13 +338,13 @@ def _time(row: Mapping[str, Any], key: str, parse: Callable[[str], datetime]) ->
         raise _Skip(f"{key} unparseable") from None
 
 
-def _cursor(row: Mapping[str, Any]) -> tuple[str, datetime]:
+def _cursor(row: _Row) -> tuple[str, datetime]:
     """lastChangeDate verbatim (the next dateFrom, fractional seconds and all) and as UTC."""
     raw = row.get("lastChangeDate")
     if not isinstance(raw, str):
         raise _Skip("lastChangeDate missing")
     try:
-        return raw.strip(), msk_to_utc(raw)
+        return raw.strip(), _msk_time(raw)
     except ValueError:
         raise _Skip("lastChangeDate unparseable") from None
 
@@ -325,7 +353,7 @@ def _optional_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        moment = msk_to_utc(value)
+        moment = _msk_time(value)
     except ValueError:
         return None
     return None if moment < _NO_DATE_BEFORE else moment
@@ -334,9 +362,38 @@ def _optional_time(value: Any) -> datetime | None:
 # --- rows ------------------------------------------------------------------------------------
 
 
-def _order(row: Mapping[str, Any]) -> Order:
+#: What orders and sales rows share: texts that repeat (attribute, WB's key), and amounts.
+_LABELS = (
+    ("supplier_article", "supplierArticle"),
+    ("barcode", "barcode"),
+    ("tech_size", "techSize"),
+    ("subject", "subject"),
+    ("brand", "brand"),
+    ("category", "category"),
+    ("warehouse_name", "warehouseName"),
+    ("warehouse_type", "warehouseType"),
+    ("region_name", "regionName"),
+    ("oblast_name", "oblastOkrugName"),
+    ("country_name", "countryName"),
+)
+_AMOUNTS = (
+    ("total_price", "totalPrice"),
+    ("discount_percent", "discountPercent"),
+    ("spp", "spp"),
+    ("finished_price", "finishedPrice"),
+    ("price_with_disc", "priceWithDisc"),
+)
+
+
+def _shared(row: _Row) -> dict[str, Any]:
+    fields: dict[str, Any] = {name: _label(row, key) for name, key in _LABELS}
+    fields.update((name, _money(row, key)) for name, key in _AMOUNTS)
+    return fields
+
+
+def _order(row: _Row) -> Order:
     srid = _required_key(row, "srid")
-    date = _time(row, "date", msk_to_utc)
+    date = _time(row, "date", _msk_time)
     last_change_raw, last_change = _cursor(row)
     return Order(
         srid=srid,
@@ -344,22 +401,7 @@ def _order(row: Mapping[str, Any]) -> Order:
         last_change_raw=last_change_raw,
         last_change=last_change,
         nm_id=_nm_id(row, "nmId"),
-        supplier_article=_text(row, "supplierArticle"),
-        barcode=_text(row, "barcode"),
-        tech_size=_text(row, "techSize"),
-        subject=_text(row, "subject"),
-        brand=_text(row, "brand"),
-        category=_text(row, "category"),
-        warehouse_name=_text(row, "warehouseName"),
-        warehouse_type=_text(row, "warehouseType"),
-        region_name=_text(row, "regionName"),
-        oblast_name=_text(row, "oblastOkrugName"),
-        country_name=_text(row, "countryName"),
-        total_price=_money(row, "totalPrice"),
-        discount_percent=_money(row, "discountPercent"),
-        spp=_money(row, "spp"),
-        finished_price=_money(row, "finishedPrice"),
-        price_with_disc=_money(row, "priceWithDisc"),
+        **_shared(row),
         is_cancel=_flag(row.get("isCancel")),
         cancel_date=_optional_time(row.get("cancelDate")),
         g_number=_text(row, "gNumber"),
@@ -368,9 +410,9 @@ def _order(row: Mapping[str, Any]) -> Order:
     )
 
 
-def _sale(row: Mapping[str, Any]) -> Sale:
+def _sale(row: _Row) -> Sale:
     sale_id = _required_key(row, "saleID")
-    date = _time(row, "date", msk_to_utc)
+    date = _time(row, "date", _msk_time)
     last_change_raw, last_change = _cursor(row)
     return Sale(
         sale_id=sale_id,
@@ -379,22 +421,7 @@ def _sale(row: Mapping[str, Any]) -> Sale:
         last_change_raw=last_change_raw,
         last_change=last_change,
         nm_id=_nm_id(row, "nmId"),
-        supplier_article=_text(row, "supplierArticle"),
-        barcode=_text(row, "barcode"),
-        tech_size=_text(row, "techSize"),
-        subject=_text(row, "subject"),
-        brand=_text(row, "brand"),
-        category=_text(row, "category"),
-        warehouse_name=_text(row, "warehouseName"),
-        warehouse_type=_text(row, "warehouseType"),
-        region_name=_text(row, "regionName"),
-        oblast_name=_text(row, "oblastOkrugName"),
-        country_name=_text(row, "countryName"),
-        total_price=_money(row, "totalPrice"),
-        discount_percent=_money(row, "discountPercent"),
-        spp=_money(row, "spp"),
-        finished_price=_money(row, "finishedPrice"),
-        price_with_disc=_money(row, "priceWithDisc"),
+        **_shared(row),
         for_pay=_money(row, "forPay"),
         payment_sale_amount=_money(row, "paymentSaleAmount"),
         g_number=_text(row, "gNumber"),
@@ -407,7 +434,7 @@ def is_pseudo_warehouse(name: str) -> bool:
     return name.casefold().startswith(_PSEUDO_WAREHOUSE_PREFIXES)
 
 
-def _fbs_order(row: Mapping[str, Any]) -> FbsOrder:
+def _fbs_order(row: _Row) -> FbsOrder:
     rid = _required_key(row, "rid")
     created_at = _time(row, "createdAt", parse_utc)
     price = _number(row.get("convertedPrice"))
@@ -425,7 +452,7 @@ def _fbs_order(row: Mapping[str, Any]) -> FbsOrder:
     )
 
 
-def _feed_order(row: Mapping[str, Any]) -> FeedOrder:
+def _feed_order(row: _Row) -> FeedOrder:
     created = _time(row, "createdAt", parse_utc)
     updated = _time(row, "updatedAt", parse_utc) if row.get("updatedAt") else created
     return FeedOrder(
@@ -435,7 +462,7 @@ def _feed_order(row: Mapping[str, Any]) -> FeedOrder:
         created_at=created,
         updated_at=updated,
         status=_text(row, "status", 32) or "created",
-        warehouse_name=_text(row, "warehouseName"),
+        warehouse_name=_label(row, "warehouseName"),
         is_mp=row.get("isMp") is True,
         city=_text(row, "destinationCity"),
         district=_text(row, "destinationDistrict"),
@@ -444,12 +471,12 @@ def _feed_order(row: Mapping[str, Any]) -> FeedOrder:
     )
 
 
-def _card(row: Mapping[str, Any]) -> Card:
+def _card(row: _Row) -> Card:
     return Card(
         nm_id=_nm_id(row, "nmID"),
         title=_text(row, "title"),
         vendor_code=_text(row, "vendorCode"),
-        brand=_text(row, "brand"),
+        brand=_label(row, "brand"),
         subject=_text(row, "subjectName"),
         photo_url=_photo_url(row.get("photos")),
         sizes=_card_sizes(row.get("sizes")),
@@ -498,19 +525,110 @@ def _card_sizes(sizes: Any) -> tuple[CardSize, ...]:
 # --- parsers ---------------------------------------------------------------------------------
 
 
-def _parse_rows(items: list[Any], parse_row: Callable[[Mapping[str, Any]], T]) -> Parsed[T]:
+class _StatisticsRow(msgspec.Struct, gc=False):
+    """A supplier/orders or supplier/sales row as WB sent it, decoded by msgspec: the fields the
+    bot reads under WB's own names (12-reports.yaml), each as sent (``Any``: the lenient readers
+    above judge it, so an odd value costs that row, never the page); other fields are skipped
+    unread. Far smaller than a dict (no keys, no hash table) and never tracked by the GC."""
+
+    srid: Any = None
+    date: Any = None
+    lastChangeDate: Any = None  # WB's names, as in the JSON
+    nmId: Any = None
+    supplierArticle: Any = None
+    barcode: Any = None
+    techSize: Any = None
+    subject: Any = None
+    brand: Any = None
+    category: Any = None
+    warehouseName: Any = None
+    warehouseType: Any = None
+    regionName: Any = None
+    oblastOkrugName: Any = None
+    countryName: Any = None
+    totalPrice: Any = None
+    discountPercent: Any = None
+    spp: Any = None
+    finishedPrice: Any = None
+    priceWithDisc: Any = None
+    gNumber: Any = None
+
+    def get(self, key: str, /) -> Any:
+        return getattr(self, key, None)
+
+
+class _OrderRow(_StatisticsRow, gc=False):
+    isCancel: Any = None
+    cancelDate: Any = None
+    incomeID: Any = None
+    sticker: Any = None
+
+
+class _SaleRow(_StatisticsRow, gc=False):
+    saleID: Any = None
+    forPay: Any = None
+    paymentSaleAmount: Any = None
+
+
+#: A page as one small Raw per row (each a view into the body): rows are then decoded one at a
+#: time, so the whole page never exists as Python objects beside its body.
+_PAGE = msgspec.json.Decoder(list[msgspec.Raw])
+#: A row: the Struct, or whatever else a row may be (a string, a number...: counted, skipped).
+_ROW = str | int | float | bool | None | list[Any]
+_ORDER_ROW = msgspec.json.Decoder(_OrderRow | _ROW)
+_SALE_ROW = msgspec.json.Decoder(_SaleRow | _ROW)
+
+
+def _decode_page(
+    body: bytes | bytearray,
+    row_decoder: msgspec.json.Decoder[Any],
+    parse_row: Callable[[_Row], T],
+    what: str,
+) -> Parsed[T]:
+    """A supplier/orders or supplier/sales page from its JSON body. ``json`` takes what msgspec
+    refuses (NaN, a number beyond a double): the rows it gives are judged the same way.
+    Raises ``ValueError`` (or ``RecursionError``) when the body is not JSON at all, and
+    :class:`BadPayload` when it is not an array."""
+    try:
+        items = _PAGE.decode(body)
+    except (msgspec.MsgspecError, RecursionError):
+        return _parse_rows(_expect_list(json.loads(body), what), parse_row)
+    parsed: Parsed[T] = Parsed()
+    for raw in items:
+        try:
+            row = row_decoder.decode(raw)
+        except (msgspec.MsgspecError, RecursionError):
+            row = json.loads(bytes(raw))
+        _parse_row(parsed, row, parse_row)
+    return parsed
+
+
+def decode_orders(body: bytes | bytearray) -> Parsed[Order]:
+    """An orders page straight from the response body (see :func:`_decode_page`)."""
+    return _decode_page(body, _ORDER_ROW, _order, "orders")
+
+
+def decode_sales(body: bytes | bytearray) -> Parsed[Sale]:
+    return _decode_page(body, _SALE_ROW, _sale, "sales")
+
+
+def _parse_rows(items: list[Any], parse_row: Callable[[Any], T]) -> Parsed[T]:
     parsed: Parsed[T] = Parsed()
     for item in items:
-        if not isinstance(item, dict):
-            parsed.skip("row not an object")
-            continue
-        try:
-            parsed.rows.append(parse_row(item))
-        except _Skip as skip:
-            parsed.skip(str(skip))
-        except Exception as exc:  # a parser bug must cost one row, not the page; it is counted
-            parsed.skip(f"unexpected {type(exc).__name__}")
+        _parse_row(parsed, item, parse_row)
     return parsed
+
+
+def _parse_row(parsed: Parsed[T], item: Any, parse_row: Callable[[Any], T]) -> None:
+    if not isinstance(item, dict | _StatisticsRow):
+        parsed.skip("row not an object")
+        return
+    try:
+        parsed.rows.append(parse_row(item))
+    except _Skip as skip:
+        parsed.skip(str(skip))
+    except Exception as exc:  # a parser bug must cost one row, not the page; it is counted
+        parsed.skip(f"unexpected {type(exc).__name__}")
 
 
 def _expect_list(data: Any, what: str) -> list[Any]:
@@ -546,7 +664,7 @@ def parse_stock(data: Any) -> Parsed[StockRow]:
     return parsed
 
 
-def _stock_rows(row: Mapping[str, Any], parsed: Parsed[StockRow]) -> None:
+def _stock_rows(row: _Row, parsed: Parsed[StockRow]) -> None:
     nm_id = _nm_id(row, "nmId")
     warehouses = row.get("warehouses")
     if not isinstance(warehouses, list):

@@ -1,6 +1,6 @@
 """Peak memory and time for one full orders page (80,000 rows, about 58 MB of JSON) through the
-real path: WBClient.orders (aiohttp, the body read and decoded) and models.parse_orders, both
-results held as the sync engine holds them while it writes the page.
+real path: WBClient.orders (aiohttp, the body read, decoded and parsed into models.Order rows),
+the rows held as the sync engine holds them while it writes the page.
 
 The fake WB runs in its own process and the page is measured in a fresh process of its own, so
 the figure is the bot's peak RSS above what it held just before the call (the kernel's
@@ -51,7 +51,7 @@ async def measure(template: str, token: str) -> None:
     import aiohttp
 
     from bot.wb.client import WBClient
-    from bot.wb.models import parse_orders, utc_to_msk_str
+    from bot.wb.models import utc_to_msk_str
 
     date_from = utc_to_msk_str(datetime.now(UTC) - timedelta(days=30))
     async with aiohttp.ClientSession() as http:
@@ -62,13 +62,12 @@ async def measure(template: str, token: str) -> None:
         before = status_kb("VmRSS")
         reset_peak()
         began = time.perf_counter()
-        raw = await client.orders(token, date_from)
-        parsed = parse_orders(raw)  # the engine holds both while it writes the page
+        parsed = await client.orders(token, date_from)  # what the engine holds as it writes
         seconds = time.perf_counter() - began
         peak = status_kb("VmHWM")
         held = status_kb("VmRSS")
         rows = len(parsed.rows)
-        del raw, parsed
+        del parsed
         async with http.get(
             template.format(host="statistics-api") + "/api/v1/supplier/orders",
             params={"dateFrom": date_from, "flag": 0},

@@ -21,13 +21,15 @@ from typing import Any
 
 import aiohttp
 
-import bot.sync.engine as engine_module
+import bot.sync.feed as feed_module
+import bot.sync.statistics as statistics_module
 from bot.crypto import Keyring
 from bot.store import Database
 from bot.sync.engine import SyncEngine
 from bot.timeutil import MSK
 from bot.wb.client import WBClient
 from bot.wb.limiter import Limiter
+from bot.wb.models import Order, Parsed
 from tests.fakes.wb import FakeWB
 from tests.sync.conftest import SCALE, Rig, settings_for
 
@@ -35,10 +37,10 @@ ROWS: Counter[str] = Counter()
 
 
 class CountingClient(WBClient):
-    async def orders(self, *args: Any, **kwargs: Any) -> list[Any]:
-        rows = await super().orders(*args, **kwargs)
-        ROWS["orders"] += len(rows)
-        return rows
+    async def orders(self, *args: Any, **kwargs: Any) -> Parsed[Order]:
+        page = await super().orders(*args, **kwargs)
+        ROWS["orders"] += len(page.rows) + page.skipped
+        return page
 
     async def order_feed(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         data = await super().order_feed(*args, **kwargs)
@@ -98,8 +100,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=int, default=300, help="WB minutes of orders per run")
     minutes = parser.parse_args().minutes
     # The production look-backs are wall-clock; at rate scale 0.001 they shrink the same way.
-    engine_module.CURSOR_OVERLAP *= SCALE
-    engine_module.FEED_OVERLAP *= SCALE
+    statistics_module.CURSOR_OVERLAP *= SCALE
+    feed_module.FEED_OVERLAP *= SCALE
     print("Rows downloaded per new order (steady state, one shop):")
     for rate in (0.1, 1.0, 10.0):
         for categories in (("statistics",), ("statistics", "analytics")):

@@ -29,7 +29,7 @@ from bot.wb.client import (
 )
 from bot.wb.limiter import MAX_RETRY_SECONDS, Limiter
 from bot.wb.methods import METHODS, TokenType, limit_for
-from bot.wb.models import parse_cards, parse_fbs_orders, parse_orders, parse_sales, parse_stock
+from bot.wb.models import parse_cards, parse_fbs_orders, parse_stock
 from bot.wb.token import inspect_token
 from tests.fakes.tokens import ACC_BASE, ACC_PERSONAL, OLD_STYLE_KEY, make_token
 from tests.fakes.wb import FakeWB
@@ -72,8 +72,7 @@ async def test_orders_page_parses_into_orders(client: WBClient, wb: FakeWB) -> N
     token = personal_token()
     sid = wb.add_seller(token)
     row = wb.add_order(sid)
-    rows = await client.orders(token, "2019-06-20")
-    parsed = parse_orders(rows)
+    parsed = await client.orders(token, "2019-06-20")
     assert parsed.skipped == 0
     assert [o.srid for o in parsed.rows] == [row["srid"]]
     assert parsed.rows[0].last_change_raw == row["lastChangeDate"]
@@ -93,7 +92,7 @@ async def test_orders_paging_repeats_the_boundary_row(session: aiohttp.ClientSes
         cursor = "2026-07-01"
         for _ in range(10):
             await limiter.acquire(key, limit)
-            page = parse_orders(
+            page = (
                 await client.orders(token, cursor, on_headers=lambda h: limiter.observe(key, h))
             ).rows
             new = [o for o in page if o.srid not in seen]
@@ -110,8 +109,7 @@ async def test_sales_and_returns(client: WBClient, wb: FakeWB) -> None:
     sid = wb.add_seller(token)
     order = wb.add_order(sid)
     wb.add_sale(sid, order["srid"])
-    rows = await client.sales(token, "2019-06-20")
-    (sale,) = parse_sales(rows).rows
+    (sale,) = (await client.sales(token, "2019-06-20")).rows
     assert sale.srid == order["srid"] and not sale.is_return
 
 
