@@ -22,6 +22,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
+from bot.handlers.export_button import export_button
 from bot.handlers.report_data import load_report
 from bot.i18n import language_for
 from bot.money.view import load_money
@@ -29,8 +30,7 @@ from bot.reports import money, text
 from bot.reports.chart import render_chart
 from bot.reports.gate import ReportGate
 from bot.reports.periods import Period, PeriodError, parse_period
-from bot.reports.xlsx import RAW_ORDERS_LIMIT, file_name, render_report_xlsx
-from bot.store import orders as store_orders
+from bot.reports.xlsx import file_name, render_report_xlsx
 from bot.store.db import Database
 from bot.store.shops import Shop, shops_of_user
 from bot.store.users import User
@@ -219,21 +219,13 @@ async def send_report(
         BufferedInputFile(chart, filename="report.png"),
         caption=_("Orders per day: this period against the previous one"),
     )
-    cut = await store_orders.has_more_orders(db, shop_ids, data.start, data.end, RAW_ORDERS_LIMIT)
-    orders = store_orders.stream_raw_orders(db, shop_ids, data.start, data.end, RAW_ORDERS_LIMIT)
     async with gate.render():
         headers = xlsx_headers() | {"basis_total": money.basis(view.money, lang, _)}
-        workbook = await asyncio.to_thread(
-            render_report_xlsx, data, orders, zone, headers, lang, view
-        )
-    caption = _("Excel: per day, per product, every order and the profit per product.")
-    if cut:
-        caption += " " + _("The orders sheet holds the first {count}.").format(
-            count=text.fmt_int(RAW_ORDERS_LIMIT)
-        )
+        workbook = await asyncio.to_thread(render_report_xlsx, data, headers, lang, view)
     await message.answer_document(
         BufferedInputFile(workbook, filename=file_name(label, period.first, period.last)),
-        caption=caption,
+        caption=_("Excel: per day, per product and the profit per product."),
+        reply_markup=export_button(shops, period),
     )
     log.info(
         "report %s days=%d shops=%d db=%.3fs total=%.3fs",

@@ -1,7 +1,7 @@
 """The Excel files of /report and /stock (openpyxl, write-only mode: fast and small in memory;
-the caller runs them in a thread). Numbers are stored as numbers and days as dates, so the
-seller can sum and filter them; every sheet opens with a bold, frozen, filterable header and
-columns wide enough to read."""
+the caller runs them in a thread); every order of a period is bot.reports.export's file.
+Numbers are stored as numbers and days as dates, so the seller can sum and filter them; every
+sheet opens with a bold, frozen, filterable header and columns wide enough to read."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime
 from enum import Enum
 from fractions import Fraction
 from itertools import chain, islice
@@ -24,12 +24,8 @@ from bot.reports.metrics import ReportData
 from bot.reports.money import MoneyView
 from bot.reports.profit import MONEY_LINES, round_kopecks
 from bot.reports.stock import StockLine
-from bot.store.orders import OrderRow
 from bot.store.profit import Figures
 
-#: More rows than this are not put into the "orders" sheet (the caption says so): openpyxl (with
-#: lxml) writes about 8,000 rows a second, and a seller waits for the file.
-RAW_ORDERS_LIMIT = 50_000
 #: Column widths are measured on this many rows: enough to see the long names, cheap on 50,000.
 WIDTH_SAMPLE = 2_000
 MIN_WIDTH, MAX_WIDTH = 6, 60
@@ -119,13 +115,7 @@ def _write_sheet(
     # Rows may be a stream (the raw orders): only the sample is held, to fit the widths.
     rows = iter(rows)
     first = list(islice(rows, WIDTH_SAMPLE))
-    sample = [_row(row, columns) for row in first]
-    for i, (column, head) in enumerate(zip(columns, titles, strict=True), 1):
-        widest = max(
-            [len(head) + 3]  # room for the filter's button
-            + [_shown_width(row[i - 1], column.kind) for row in sample]
-        )
-        width = min(MAX_WIDTH, max(MIN_WIDTH, widest + 1))
+    for i, width in enumerate(column_widths(columns, titles, first), 1):
         sheet.column_dimensions[get_column_letter(i)].width = width
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
@@ -141,7 +131,7 @@ def _write_sheet(
     for row in chain(first, rows):
         count += 1
         cells: list[WriteOnlyCell | Cell] = []
-        for value, column in zip(_row(row, columns), columns, strict=True):
+        for value, column in zip(stored(row, columns), columns, strict=True):
             number_format = formats.get(column.kind, column.kind.value)
             if number_format is None or value is None or value == "":
                 cells.append(value)
@@ -154,8 +144,21 @@ def _write_sheet(
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
 
 
-def _row(row: Sequence[Cell], columns: Sequence[Column]) -> list[Cell]:
+def stored(row: Sequence[Cell], columns: Sequence[Column]) -> list[Cell]:
+    """A row's values as stored: money to kopecks, counts whole."""
     return [_value(v, c.kind) for v, c in zip(row, columns, strict=True)]
+
+
+def column_widths(
+    columns: Sequence[Column], titles: Sequence[str], sample: Sequence[Sequence[Cell]]
+) -> list[int]:
+    """Widths that fit each header (and its filter button) and the sample's values as shown."""
+    shown = [stored(row, columns) for row in sample]
+    widths = []
+    for i, (column, head) in enumerate(zip(columns, titles, strict=True)):
+        widest = max([len(head) + 3] + [_shown_width(row[i], column.kind) for row in shown])
+        widths.append(min(MAX_WIDTH, max(MIN_WIDTH, widest + 1)))
+    return widths
 
 
 DAY_COLUMNS = (
@@ -177,18 +180,6 @@ PRODUCT_COLUMNS = (
     Column("title", Kind.TEXT),
     Column("orders", Kind.COUNT),
     Column("orders_sum", Kind.MONEY),
-)
-ORDER_COLUMNS = (
-    Column("time", Kind.TIME),
-    Column("nm_id", Kind.ID),
-    Column("article", Kind.TEXT),
-    Column("subject", Kind.TEXT),
-    Column("size", Kind.TEXT),
-    Column("warehouse", Kind.TEXT),
-    Column("region", Kind.TEXT),
-    Column("price", Kind.MONEY),
-    Column("cancelled", Kind.TEXT),
-    Column("srid", Kind.TEXT),
 )
 STOCK_COLUMNS = (
     Column("nm_id", Kind.ID),
@@ -291,15 +282,14 @@ def profit_rows(view: MoneyView, headers: dict[str, str]) -> list[list[Cell]]:
 
 def render_report_xlsx(
     data: ReportData,
-    orders: Iterable[OrderRow],
-    zone: tzinfo,
     headers: dict[str, str],
     lang: str = "en",
     money: MoneyView | None = None,
 ) -> bytes:
-    """Sheets: per day, per product, orders (raw) and, with `money`, the profit per product.
-    `headers` maps column keys to translated titles (the keys themselves are used when
-    missing)."""
+    """Sheets: per day, per product and, with `money`, the profit per product. `headers` maps
+    column keys to translated titles (the keys themselves are used when missing). Every order
+    of the period is a file of its own (bot.reports.export): written here, 50,000 of them made
+    the report wait seconds."""
     wb = Workbook(write_only=True)
     day_rows = [
         (
@@ -315,20 +305,6 @@ def render_report_xlsx(
     ]
     _write_sheet(
         wb, headers.get("sheet_products", "products"), PRODUCT_COLUMNS, headers, product_rows, lang
-    )
-    # "yes"/"no" in the reader's language: a word to read and filter by, not 1/0.
-    cancelled = {True: headers.get("yes", "yes"), False: headers.get("no", "no")}
-    order_rows = (
-        (
-            # Excel has no time zones: local wall time, naive.
-            o.ts.astimezone(zone).replace(tzinfo=None),
-            o.nm_id, o.supplier_article, o.subject, size_of(o.tech_size), o.warehouse, o.region,
-            o.price_with_disc, cancelled[o.is_cancel], o.srid,
-        )
-        for o in islice(orders, RAW_ORDERS_LIMIT)
-    )  # fmt: skip
-    _write_sheet(
-        wb, headers.get("sheet_orders", "orders"), ORDER_COLUMNS, headers, order_rows, lang
     )
     if money is not None:
         _write_sheet(

@@ -55,10 +55,69 @@ async def test_report_yesterday_sends_text_chart_and_excel_in_the_users_zone(app
     yesterday = datetime.now(NY).date() - timedelta(days=1)
     assert name == f"wbpulse_Shop-A_{yesterday}_{yesterday}.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(body))
+    assert book.sheetnames == ["Days", "Products", "Profit"]  # every order is a press away
     assert [r[:3] for r in book.worksheets[0].iter_rows(min_row=2, values_only=True)] == [
         (datetime.combine(yesterday, time(0)), 2, 11500)
     ]
-    assert [r[8] for r in book["Orders"].iter_rows(values_only=True)] == ["Cancelled", "no", "no"]
+
+
+def export_buttons(call) -> list[tuple[str, str]]:
+    markup = call.params.get("reply_markup") or {"inline_keyboard": []}
+    return [(b["text"], b["callback_data"]) for row in markup["inline_keyboard"] for b in row]
+
+
+async def test_every_order_of_the_report_comes_as_its_own_file_at_a_press(app, tg):
+    shop = await seed_yesterday_in_new_york(app)
+    yesterday = datetime.now(NY).date() - timedelta(days=1)
+    await say(app, tg, USER, "/report yesterday")
+    document = tg.calls_of("sendDocument", USER)[0]
+    assert document.params["caption"] == "Excel: per day, per product and the profit per product."
+    day = f"{yesterday:%Y%m%d}"
+    assert export_buttons(document) == [("All orders (XLSX)", f"xo:{shop.id}:{day}:{day}")]
+    await press(app, tg, USER, document.result["message_id"], f"xo:{shop.id}:{day}:{day}")
+    export = tg.calls_of("sendDocument", USER)[1]
+    name, body = export.files["document"]
+    assert name == f"wbpulse_orders_Shop-A_{yesterday}_{yesterday}.xlsx"
+    assert export.params["caption"] == f"Every order of {yesterday} – {yesterday}: 2."
+    sheet = openpyxl.load_workbook(io.BytesIO(body))["Orders"]
+    assert [c.value for c in sheet[1]] == [
+        "Time", "WB article (nmId)", "Seller's article", "Subject", "Size", "Warehouse",
+        "Region", "Price, ₽", "Cancelled", "srid",
+    ]  # fmt: skip
+    assert [r for r in sheet.iter_rows(min_row=2, values_only=True)] == [
+        (datetime.combine(yesterday, time(12)), 11, "ART-11", "Платья", None, "Коледино",
+         "Москва", 1500, "no", "y1"),
+        (datetime.combine(yesterday, time(23, 50)), 12, "ART-12", "Платья", None, "Коледино",
+         "Москва", 10000, "no", "y2"),
+    ]  # fmt: skip
+    note = next(c for c in tg.sent(USER) if "Writing every order of" in str(c.params.get("text")))
+    assert (USER, note.result["message_id"]) in tg.deleted  # the note goes once the file is here
+
+
+async def test_an_export_of_days_without_orders_says_so(app, tg):
+    shop = await seed_yesterday_in_new_york(app)
+    await say(app, tg, USER, "/report help")
+    week_ago = datetime.now(NY).date() - timedelta(days=7)
+    day = f"{week_ago:%Y%m%d}"
+    await press(app, tg, USER, tg.sent(USER)[-1].result["message_id"], f"xo:{shop.id}:{day}:{day}")
+    assert len(tg.calls_of("sendDocument", USER)) == 0
+    note = tg.sent(USER)[-1]  # the "writing" note, edited
+    assert tg.message(USER, note.result["message_id"])["text"] == (
+        f"No orders on {week_ago} – {week_ago}."
+    )
+
+
+async def test_someone_elses_shop_in_an_export_button_is_refused(app, tg):
+    await seed_yesterday_in_new_york(app)
+    other = await make_shop(app.db, app.keyring, 999, name="Not yours")
+    await store_rows(app.db, other.id, [order("x1", datetime.now(UTC) - timedelta(hours=1), 1)])
+    await say(app, tg, USER, "/report help")
+    today = f"{datetime.now(NY).date():%Y%m%d}"
+    await press(
+        app, tg, USER, tg.sent(USER)[-1].result["message_id"], f"xo:{other.id}:{today}:{today}"
+    )
+    assert not tg.calls_of("sendDocument", USER)
+    assert any("no longer yours" in str(a.get("text")) for a in tg.answered.values())
 
 
 async def test_a_russian_seller_asks_in_russian_words_and_dates(app, tg):
@@ -69,7 +128,10 @@ async def test_a_russian_seller_asks_in_russian_words_and_dates(app, tg):
     report = next(t for t in tg.texts(USER) if "Заказы:" in t)
     assert f": {yesterday:%d.%m.%Y} – {yesterday:%d.%m.%Y}" in report
     assert nb("Заказы: 2 · 11 500 ₽") in report
-    _name, body = tg.calls_of("sendDocument", USER)[0].files["document"]
+    document = tg.calls_of("sendDocument", USER)[0]
+    assert export_buttons(document)[0][0] == "Все заказы (XLSX)"
+    await press(app, tg, USER, document.result["message_id"], export_buttons(document)[0][1])
+    _name, body = tg.calls_of("sendDocument", USER)[1].files["document"]
     book = openpyxl.load_workbook(io.BytesIO(body))
     assert [r[8] for r in book["Заказы"].iter_rows(values_only=True)] == ["Отменён", "нет", "нет"]
     await say(app, tg, USER, f"/report {yesterday:%d.%m.%Y} {yesterday:%d.%m.%Y}")

@@ -15,7 +15,7 @@ from aiogram.types import Update
 from bot.handlers import report as report_handler
 from bot.handlers import stock as stock_handler
 from bot.handlers.report_data import load_report
-from bot.reports import xlsx
+from bot.reports import export
 from bot.reports.gate import ReportGate
 from bot.reports.periods import parse_period
 from bot.store import orders
@@ -123,18 +123,16 @@ async def test_reports_and_stock_files_of_many_users_render_a_few_at_a_time(app,
     assert overlap.most == 2
 
 
-async def test_orders_sheet_is_streamed_from_the_store_up_to_its_cap(app, monkeypatch):
+async def test_the_orders_file_is_streamed_from_the_store_up_to_its_cap(app, monkeypatch):
     shop = await shop_with_orders(app, USER, count=3000)
-    monkeypatch.setattr(xlsx, "RAW_ORDERS_LIMIT", 2500)
+    monkeypatch.setattr(export, "EXPORT_LIMIT", 2500)
     now = datetime.now(UTC)
     data = await load_report(app.db, [shop.id], parse_period("week", now.date()), UTC, now)
     ids = [shop.id]
-    assert await orders.has_more_orders(app.db, ids, data.start, data.end, 2500)
-    assert not await orders.has_more_orders(app.db, ids, data.start, data.end, 3000)
     stream = orders.stream_raw_orders(app.db, ids, data.start, data.end, 2501)
-    body = await asyncio.to_thread(xlsx.render_report_xlsx, data, stream, UTC, {}, "en")
+    body, count = await asyncio.to_thread(export.render_orders_xlsx, stream, UTC, {}, "en")
     sheet = openpyxl.load_workbook(io.BytesIO(body))["orders"]
     srids = [row[9] for row in sheet.iter_rows(min_row=2, values_only=True)]
     listed = await orders.raw_orders(app.db, ids, data.start, data.end, 2500)
-    assert srids == [o.srid for o in listed] and len(srids) == 2500
+    assert srids == [o.srid for o in listed] and len(srids) == count == 2500
     assert sheet.auto_filter.ref == "A1:J2501"

@@ -1,4 +1,5 @@
-"""The Excel files as a seller opens them: read back with openpyxl, cell by cell."""
+"""The Excel files as a seller opens them (the report, its every-order file, stock): read back
+with openpyxl, cell by cell."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.reports.export import render_orders_xlsx
 from bot.reports.metrics import ReportData
 from bot.reports.periods import Period
 from bot.reports.stock import StockLine
@@ -61,6 +63,12 @@ def book(data: bytes) -> openpyxl.Workbook:
     return openpyxl.load_workbook(io.BytesIO(data))
 
 
+def export(rows: list[OrderRow], lang: str) -> Worksheet:
+    """The "All orders" file's only sheet."""
+    data, _count = render_orders_xlsx(rows, MSK, {}, lang)
+    return book(data).worksheets[0]
+
+
 def assert_header_is_bold_frozen_and_filtered(sheet: Worksheet, columns: int, rows: int) -> None:
     assert sheet.freeze_panes == "A2"
     last = openpyxl.utils.get_column_letter(columns)
@@ -73,18 +81,17 @@ def assert_header_is_bold_frozen_and_filtered(sheet: Worksheet, columns: int, ro
 
 
 def test_report_sheets_have_a_bold_frozen_filtered_header_and_fitted_columns():
-    wb = book(render_report_xlsx(report_data(), orders(), MSK, {}, "en"))
-    assert wb.sheetnames == ["days", "products", "orders"]
+    wb = book(render_report_xlsx(report_data(), {}, "en"))
+    assert wb.sheetnames == ["days", "products"]  # every order is a file of its own
     assert_header_is_bold_frozen_and_filtered(wb["days"], 10, 2)
     assert_header_is_bold_frozen_and_filtered(wb["products"], 6, 1)
-    assert_header_is_bold_frozen_and_filtered(wb["orders"], 10, 2)
     title_width = wb["products"].column_dimensions["D"].width
     assert title_width >= len(LONG_TITLE)  # the long title is readable without widening
     assert wb["days"].column_dimensions["B"].width < 15  # a count column stays narrow
 
 
 def test_report_money_has_two_decimals_and_no_float_noise():
-    wb = book(render_report_xlsx(report_data(), orders(), MSK, {}, "en"))
+    wb = book(render_report_xlsx(report_data(), {}, "en"))
     days = wb["days"]
     assert [c.value for c in days[2]] == [
         datetime(2026, 12, 5), 3, 4419.06, 1, 1234.56, 2, 2000.1, 1, 999.99, 1700.3,
@@ -97,25 +104,70 @@ def test_report_money_has_two_decimals_and_no_float_noise():
     products = wb["products"]
     assert products["F2"].value == 4419.06 and products["F2"].number_format == "#,##0.00"
     assert products["A2"].value == 1234567 and products["A2"].number_format == "0"
-    raw = wb["orders"]
+    raw = export(orders(), "en")
     assert [raw["H2"].value, raw["H3"].value] == [1234.56, 3184.5]
+    assert raw["H2"].number_format == "#,##0.00" and raw["B2"].number_format == "0"
 
 
 def test_report_dates_are_real_dates_in_the_readers_format():
-    ru = book(render_report_xlsx(report_data(), orders(), MSK, {}, "ru"))
+    ru = book(render_report_xlsx(report_data(), {}, "ru"))
     assert isinstance(ru["days"]["A2"].value, datetime)
     assert ru["days"]["A2"].number_format == "DD.MM.YYYY"
-    assert ru["orders"]["A2"].value == datetime(2026, 12, 5, 12, 30)  # Moscow wall time
-    assert ru["orders"]["A2"].number_format == "DD.MM.YYYY HH:MM"
-    en = book(render_report_xlsx(report_data(), orders(), MSK, {}, "en"))
+    raw = export(orders(), "ru")
+    assert raw["A2"].value == datetime(2026, 12, 5, 12, 30)  # Moscow wall time
+    assert raw["A2"].number_format == "DD.MM.YYYY HH:MM"
+    en = book(render_report_xlsx(report_data(), {}, "en"))
     assert en["days"]["A2"].number_format == "YYYY-MM-DD"
 
 
 def test_a_product_without_sizes_has_an_empty_size_cell_not_zero():
-    raw = book(render_report_xlsx(report_data(), orders(), MSK, {}, "en"))["orders"]
+    raw = export(orders(), "en")
     assert raw["E1"].value == "size"
     assert raw["E2"].value is None  # WB's techSize "0": no sizes
     assert raw["E3"].value == "M"
+
+
+def test_the_orders_file_is_styled_like_the_report_and_says_yes_or_no():
+    headers = {"sheet_orders": "Заказы", "cancelled": "Отменён", "yes": "да", "no": "нет"}
+    data, count = render_orders_xlsx(orders(), MSK, headers, "ru")
+    assert count == 2
+    wb = book(data)
+    assert wb.sheetnames == ["Заказы"]
+    sheet = wb["Заказы"]
+    assert_header_is_bold_frozen_and_filtered(sheet, 10, 2)
+    assert [c.value for c in sheet[2]] == [
+        datetime(2026, 12, 5, 12, 30), 1234567, "ART-1", "Платья", None, "Коледино", "Москва",
+        1234.56, "нет", "srid-1",
+    ]  # fmt: skip
+    assert [c.value for c in sheet["I"]] == ["Отменён", "нет", "да"]
+
+
+def test_text_that_looks_like_a_formula_or_a_link_stays_text():
+    at = datetime(2026, 12, 5, 9, 30, tzinfo=UTC)
+    risky = [
+        OrderRow(1, "s", at, 1, "=HYPERLINK(\"http://x\")", "https://wb.ru", "M", "+7", "-1", 1.0,
+                 False),
+    ]  # fmt: skip
+    sheet = export(risky, "en")
+    assert [sheet["C2"].value, sheet["D2"].value, sheet["F2"].value, sheet["G2"].value] == [
+        '=HYPERLINK("http://x")', "https://wb.ru", "+7", "-1",
+    ]  # fmt: skip
+    assert sheet["C2"].data_type == "s" and not sheet["D2"].hyperlink
+
+
+def test_the_orders_file_holds_many_orders_in_order():
+    at = datetime(2026, 12, 5, tzinfo=UTC)
+    many = [
+        OrderRow(1, f"srid-{i}", at, i, "A", "S", "M", "W", "R", float(i), False)
+        for i in range(1, 20_001)
+    ]
+    seen: list[int] = []
+    data, count = render_orders_xlsx(iter(many), MSK, {}, "en", seen.append)
+    assert count == 20_000 and seen == [10_000, 20_000]
+    sheet = book(data)["orders"]
+    assert sheet.max_row == 20_001 and sheet.auto_filter.ref == "A1:J20001"
+    assert [c.value for c in sheet[20_001]][1:] == [20_000, "A", "S", "M", "W", "R", 20_000, "no",
+                                                    "srid-20000"]  # fmt: skip
 
 
 def test_stock_file_is_styled_like_the_report():

@@ -1,0 +1,128 @@
+"""The "All orders (XLSX)" button under /report's Excel file (bot.handlers.export_button):
+every order of the report's shops and days as a file of its own, written off the event loop,
+with a note while it is written. The shops are checked against the user's own again (a button
+is client data)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable
+from datetime import UTC, datetime, tzinfo
+
+from aiogram import Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.handlers.export_button import OrdersExport
+from bot.handlers.report import (
+    being_prepared,
+    chosen_shops,
+    local_today,
+    period_from_token,
+    user_zone,
+    xlsx_headers,
+)
+from bot.i18n import language_for
+from bot.reports import text
+from bot.reports.export import EXPORT_LIMIT, export_file_name, render_orders_xlsx
+from bot.reports.gate import ReportGate
+from bot.reports.periods import Period, PeriodError
+from bot.store import orders as store
+from bot.store.db import Database
+from bot.store.shops import Shop
+from bot.store.users import User
+
+log = logging.getLogger(__name__)
+router = Router(name="export")
+
+#: The gate's claim for an export: one per user at a time, beside their /report.
+EXPORT = "export"
+#: The note is edited at most this often while the file is written.
+PROGRESS_SECONDS = 3.0
+
+
+@router.callback_query(OrdersExport.filter())
+async def export_orders(
+    query: CallbackQuery,
+    callback_data: OrdersExport,
+    db: Database,
+    user: User,
+    report_gate: ReportGate,
+) -> None:
+    picked = await chosen_shops(query, db, user, callback_data.shops)
+    if picked is None:
+        return
+    message, shops, label = picked
+    zone = user_zone(user)
+    now = datetime.now(UTC)
+    try:
+        token = f"{callback_data.first}-{callback_data.last}"
+        period = period_from_token(token, local_today(zone, now))
+    except (PeriodError, ValueError):
+        await query.answer(_("This button is out of date; send /report again."), show_alert=True)
+        return
+    if not report_gate.claim(user.id, EXPORT):
+        await query.answer(being_prepared())
+        return
+    try:
+        await query.answer()
+        await send_export(message, db, user, shops, label, period, zone, now, report_gate)
+    finally:
+        report_gate.release(user.id, EXPORT)
+
+
+async def send_export(
+    message: Message,
+    db: Database,
+    user: User,
+    shops: list[Shop],
+    label: str,
+    period: Period,
+    zone: tzinfo,
+    now: datetime,
+    gate: ReportGate,
+) -> None:
+    lang = language_for(user.language, user.tg_language)
+    days = f"{text.fmt_day(period.first, lang)} – {text.fmt_day(period.last, lang)}"
+    writing = _("Writing every order of {days} into Excel…").format(days=days)
+    note = await message.answer(writing)
+    loop = asyncio.get_running_loop()
+    shown = time.monotonic()
+
+    def progress(count: int) -> None:  # in the writing thread
+        nonlocal shown
+        if time.monotonic() - shown >= PROGRESS_SECONDS:
+            shown = time.monotonic()
+            so_far = _("{count} so far.").format(count=text.fmt_int(count))
+            edit = note.edit_text(f"{writing}\n{so_far}")
+            asyncio.run_coroutine_threadsafe(_quietly(edit), loop)
+
+    start, end = period.bounds(zone, now)
+    orders = store.stream_raw_orders(db, [s.id for s in shops], start, end, EXPORT_LIMIT)
+    began = loop.time()
+    async with gate.render():
+        workbook, count = await asyncio.to_thread(
+            render_orders_xlsx, orders, zone, xlsx_headers(), lang, progress
+        )
+    if not count:
+        await _quietly(note.edit_text(_("No orders on {days}.").format(days=days)))
+        return
+    caption = _("Every order of {days}: {count}.").format(days=days, count=text.fmt_int(count))
+    if count >= EXPORT_LIMIT:
+        caption += " " + _("An Excel sheet holds no more: these are the first.")
+    await message.answer_document(
+        BufferedInputFile(workbook, filename=export_file_name(label, period.first, period.last)),
+        caption=caption,
+    )
+    await _quietly(note.delete())
+    log.info("orders export: %d orders in %.3fs", count, loop.time() - began)
+
+
+async def _quietly(call: Awaitable[object]) -> None:
+    """An edit or delete of the note that may fail (deleted by the user, not modified)."""
+    with contextlib.suppress(TelegramAPIError):
+        await call
