@@ -111,7 +111,7 @@ def today_msk(now: float) -> date:
     return datetime.fromtimestamp(now, UTC).astimezone(MSK).date()
 
 
-def _next_fetch(
+def next_fetch(
     periods: list[FetchedPeriod],
     today: date,
     now: float,
@@ -149,7 +149,7 @@ async def poll_finance(
         periods = await fetched_periods(engine.db, shop.id)
         limit = limit_for(METHODS["finance_detailed"], token_type_of(shop), engine.scale)
         daily_every = max(DAILY_EVERY * engine.scale, 4 * (limit.interval if limit else 0))
-        chosen = _next_fetch(periods, today_msk(started), started, engine.scale, daily_every)
+        chosen = next_fetch(periods, today_msk(started), started, engine.scale, daily_every)
         if chosen is None:
             async with engine.tx() as conn:
                 await update_poll(
