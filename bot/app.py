@@ -41,6 +41,7 @@ from bot.notify.pacing import ChatPacer
 from bot.notify.summary import queue_summaries
 from bot.reports.gate import ReportGate
 from bot.scheduler import Scheduler
+from bot.shops.connector import ShopConnector
 from bot.store import Database
 from bot.store.fsm import SQLiteStorage
 from bot.sync.engine import SyncEngine, start_sync
@@ -132,8 +133,14 @@ async def build(settings: Settings, mask: SecretMask | None = None, bot: Bot | N
     limiter = Limiter()
     sync = SyncEngine(db, keyring, wb, limiter, settings)
     app = App(settings, db, keyring, i18n, bot, dp, http, scheduler, wb, limiter, sync, mask)
+    # The services handlers may ask for by name in their signatures; nothing else is handed in.
     dp.workflow_data.update(
-        app=app, db=db, settings=settings, keyring=keyring, i18n=i18n, report_gate=ReportGate()
+        db=db,
+        settings=settings,
+        keyring=keyring,
+        i18n=i18n,
+        report_gate=ReportGate(),
+        connector=ShopConnector(db, keyring, wb, limiter, sync, settings),
     )
     user_mw = UserMiddleware(db, settings)
     dp.message.outer_middleware(user_mw)
@@ -258,7 +265,7 @@ async def run(settings: Settings, mask: SecretMask | None = None) -> None:
             log.info("started %d new sync jobs for shops connected before they existed", added)
         start_sync(app.sync, app.scheduler, settings.tick_seconds)
         schedule_checks(app)
-        start_sender(app)
+        app.tasks.append(start_sender(app.db, app.bot, app.i18n, settings))
         app.scheduler.start()
         try:
             await register_commands(app)

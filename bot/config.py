@@ -31,6 +31,10 @@ class StorageSettings(BaseSettings):
         return self.data_dir / "heartbeat"
 
 
+#: A user's zone until they choose one, and the zone of a reader the bot knows none for.
+DEFAULT_TIMEZONE = "Europe/Moscow"
+
+
 class Settings(StorageSettings):
     """The operator contract of DESIGN.md: every variable, one typed object."""
 
@@ -38,7 +42,7 @@ class Settings(StorageSettings):
     telegram_api_url: str = "https://api.telegram.org"
     wb_api_url_template: str = "https://{host}.wildberries.ru"
     wb_rate_scale: float = Field(default=1.0, gt=0)
-    default_timezone: str = "Europe/Moscow"
+    default_timezone: str = DEFAULT_TIMEZONE
     log_level: str = "INFO"
     #: A product is alerted as sold at a loss with at least this many sales in its week.
     loss_min_sales: int = Field(default=5, gt=0)

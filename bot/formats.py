@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -75,6 +75,11 @@ def money(value: float, lang: str = "en", with_kopecks: bool = False) -> str:
     return f"{sign}{_grouped(whole)}{mark}{part:02d}{NBSP}{RUBLE}"
 
 
+def price(kopecks: int, lang: str = "en") -> str:
+    """An amount held in whole kopecks: "1 250 ₽", and "1 250,50 ₽" only when it has kopecks."""
+    return money(kopecks / 100, lang, with_kopecks=kopecks % 100 != 0)
+
+
 def decimal(value: float, lang: str = "en", digits: int = 1) -> str:
     """One decimal by default, with the language's decimal mark: 10.5 (en), 10,5 (ru)."""
     text = f"{abs(value):,.{digits}f}".replace(",", NBSP)
@@ -118,3 +123,14 @@ def stamp(moment: datetime, zone: tzinfo, today: date, lang: str = "en") -> str:
     if local.date() == today:
         return local.strftime("%H:%M")
     return f"{day(local.date(), lang)} {local.strftime('%H:%M')}"
+
+
+def day_of(ts: float, zone: tzinfo, lang: str = "en") -> str:
+    """The local day of a moment (UTC seconds): 23.12.2026 (ru), 2026-12-23 (en)."""
+    return day(datetime.fromtimestamp(ts, UTC).astimezone(zone).date(), lang)
+
+
+def moment(ts: float, zone: tzinfo, lang: str = "en") -> str:
+    """A moment (UTC seconds) in full: "06.12.2026 14:05" (ru), "2026-12-06 14:05" (en)."""
+    local = datetime.fromtimestamp(ts, UTC).astimezone(zone)
+    return f"{day(local.date(), lang)} {local:%H:%M}"

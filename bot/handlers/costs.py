@@ -35,8 +35,9 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot import formats
+from bot.clock import local_today, zone_of
 from bot.handlers.money_buttons import CostPick, CostShop
-from bot.handlers.report import local_today, user_zone
+from bot.handlers.shop_owners import owned_shop
 from bot.i18n import LANGUAGES, N_, language_for
 from bot.money.cost_sheet import (
     MAX_FILE_BYTES,
@@ -87,10 +88,6 @@ def header_names(i18n: I18n) -> dict[str, set[str]]:
     }
 
 
-def price_text(kopecks: int, lang: str) -> str:
-    return formats.money(kopecks / 100, lang, with_kopecks=kopecks % 100 != 0)
-
-
 async def owned_shops(message: Message, db: Database, user: User) -> list[Shop] | None:
     """The shops the user owns; None (having said why) when there are none."""
     roles = await shops_of_user(db, user.id)
@@ -107,23 +104,6 @@ async def owned_shops(message: Message, db: Database, user: User) -> list[Shop] 
     else:
         await message.answer(text.no_shop(_))
     return None
-
-
-async def owner_of(db: Database, user: User) -> list[Shop]:
-    """The shops the user owns (members see a shop's money but do not change it)."""
-    return [shop for shop, role in await shops_of_user(db, user.id) if role == "owner"]
-
-
-async def owned_shop(
-    query: CallbackQuery, db: Database, user: User, shop_id: int, refusal: str = ""
-) -> Shop | None:
-    """The shop a button names if the presser owns it (buttons can be forged); otherwise says
-    so (``refusal``, or that only owners change costs) and gives None."""
-    shop = next((s for s in await owner_of(db, user) if s.id == shop_id), None)
-    if shop is None:
-        refusal = refusal or _("Only a shop's owner can change its cost prices.")
-        await query.answer(refusal, show_alert=True)
-    return shop
 
 
 # ------------------------------------------------------------------ /costs: the template
@@ -183,7 +163,7 @@ async def send_template(
             ).format(shop=name)
         )
         return
-    today = local_today(user_zone(user), datetime.now(UTC))
+    today = local_today(zone_of(user.timezone), datetime.now(UTC))
     current = (await cost_book(db, [shop.id])).current(shop.id, today)
     rows = template_rows(products, current)
     lang = language_for(user.language, user.tg_language)
@@ -341,7 +321,7 @@ async def shop_of_file(
 def problem_text(problem: Problem, lang: str) -> str:
     value = html.escape(problem.value)
     if problem.kind in ("negative_cost", "huge_cost"):
-        value = price_text(int(problem.value), lang)
+        value = formats.price(int(problem.value), lang)
     words = {
         "no_nm_id": _("no nmId"),
         "bad_nm_id": _("nmId «{value}» is not a number"),
@@ -385,7 +365,7 @@ async def apply_template(
     shop: Shop,
     rows: Sequence[SheetRow],
 ) -> None:
-    today = local_today(user_zone(user), datetime.now(UTC))
+    today = local_today(zone_of(user.timezone), datetime.now(UTC))
     known = {p.nm_id for p in await known_products(db, shop.id)}
     checked = check_rows(rows, known, today)
     if checked.problems:
@@ -523,7 +503,7 @@ async def cost_pick(
 async def set_one_cost(
     db: Database, user: User, shop: Shop, product: KnownProduct, kopecks: int
 ) -> str:
-    today: date = local_today(user_zone(user), datetime.now(UTC))
+    today: date = local_today(zone_of(user.timezone), datetime.now(UTC))
     await save_costs(db, shop.id, [NewCost(product.nm_id, kopecks, today)], by=user.id)
     # Read after the save: a cost set earlier today is replaced, not kept for earlier days.
     before = await cost_on(db, shop.id, product.nm_id, today - timedelta(days=1))
@@ -532,11 +512,11 @@ async def set_one_cost(
         article=html.escape(product.article or product.title),
         nm_id=product.nm_id,
         shop=html.escape(shop.name),
-        price=price_text(kopecks, lang),
+        price=formats.price(kopecks, lang),
         day=text.fmt_day(today, lang),
     )
     if before is not None and before != kopecks:
         line += " " + _("Earlier days keep the cost of {price}.").format(
-            price=price_text(before, lang)
+            price=formats.price(before, lang)
         )
     return line

@@ -17,15 +17,10 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.clock import local_today, zone_of
 from bot.handlers.export_button import OrdersExport
-from bot.handlers.report import (
-    being_prepared,
-    chosen_shops,
-    local_today,
-    period_from_token,
-    user_zone,
-    xlsx_headers,
-)
+from bot.handlers.report_choice import being_prepared, chosen_shops, period_from_token
+from bot.handlers.workbook_labels import xlsx_headers
 from bot.i18n import language_for
 from bot.reports import text
 from bot.reports.export import EXPORT_LIMIT, export_file_name, render_orders_xlsx
@@ -57,7 +52,7 @@ async def export_orders(
     if picked is None:
         return
     message, shops, label = picked
-    zone = user_zone(user)
+    zone = zone_of(user.timezone)
     now = datetime.now(UTC)
     try:
         token = f"{callback_data.first}-{callback_data.last}"

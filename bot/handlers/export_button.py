@@ -1,6 +1,5 @@
 """The "All orders (XLSX)" button under /report's Excel file, an aiogram CallbackData factory
-(its own module: /report attaches it and bot.handlers.export answers it, which imports
-/report's helpers).
+(its own module: /report attaches it and bot.handlers.export answers it).
 
 It names the shops as the report did (a shop id, or all of the user's) and the days as dates,
 so it exports the same days whenever it is pressed."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
@@ -21,18 +21,16 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.connect import (
+from bot.handlers.key_intake import (
     connect_key,
     could_not_delete_private_text,
     could_not_delete_text,
     delete_quietly,
 )
-from bot.handlers.connect import warn_key_in_group as warn_in_group
+from bot.handlers.key_intake import warn_key_in_group as warn_in_group
+from bot.shops.connector import ShopConnector
 from bot.store.users import User
 from bot.wb.token import find_key, visible_text
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +96,7 @@ async def key_anywhere(
     message: Message,
     wb_key: str,
     bot: Bot,
-    app: App,
+    connector: ShopConnector,
     user: User | None = None,
     state: FSMContext | None = None,
 ) -> None:
@@ -107,7 +105,7 @@ async def key_anywhere(
         if user is not None and await asks_to_connect(message, bot):
             if state is not None:
                 await state.clear()
-            await connect_key(message, wb_key, app, user)
+            await connect_key(message, wb_key, connector, user)
             return
         await key_after_another_command(message)
     elif chat_type in GROUPS:

@@ -1,5 +1,5 @@
 """The callback data of the money buttons (their own module: /settings shows the entry to the
-tax menu, bot/handlers/money_settings.py answers it)."""
+tax menu, bot/handlers/settings/money.py answers it)."""
 
 from __future__ import annotations
 

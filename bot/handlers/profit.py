@@ -1,7 +1,7 @@
 """/profit [period]: the money view alone (bot.reports.money), the same periods as /report.
 
 Reads the store only. With several shops the user picks one, or all together, with inline
-buttons carrying `pro:<shop_id|all>:<period>`.
+buttons (`ProfitChoice`).
 """
 
 from __future__ import annotations
@@ -9,19 +9,19 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.report import (
+from bot.clock import local_today, zone_of
+from bot.handlers.report_choice import (
     HELP_WORDS,
+    ProfitChoice,
     chosen_shops,
-    local_today,
     period_from_token,
     period_token,
     shop_choice,
-    user_zone,
 )
 from bot.i18n import language_for
 from bot.money.view import load_money
@@ -43,7 +43,7 @@ async def profit_command(
     if args.lower() in HELP_WORDS:
         await message.answer(money.usage(_))
         return
-    zone = user_zone(user)
+    zone = zone_of(user.timezone)
     try:
         period = parse_period(args, local_today(zone, datetime.now(UTC)))
     except PeriodError as error:
@@ -58,21 +58,26 @@ async def profit_command(
         return
     if len(shops) > 1:
         await message.answer(
-            _("Which shop?"), reply_markup=shop_choice(shops, "pro", period_token(period))
+            _("Which shop?"),
+            reply_markup=shop_choice(
+                shops, lambda shop: ProfitChoice(shop=shop, period=period_token(period))
+            ),
         )
         return
     await send_profit(message, db, user, shops, shops[0].name, period)
 
 
-@router.callback_query(F.data.startswith("pro:"))
-async def profit_choice(query: CallbackQuery, db: Database, user: User) -> None:
-    parts = (query.data or "").split(":")
-    picked = await chosen_shops(query, db, user, parts[1] if len(parts) == 3 else None)
+@router.callback_query(ProfitChoice.filter())
+async def profit_choice(
+    query: CallbackQuery, callback_data: ProfitChoice, db: Database, user: User
+) -> None:
+    picked = await chosen_shops(query, db, user, callback_data.shop)
     if picked is None:
         return
     message, shops, label = picked
     try:
-        period = period_from_token(parts[2], local_today(user_zone(user), datetime.now(UTC)))
+        today = local_today(zone_of(user.timezone), datetime.now(UTC))
+        period = period_from_token(callback_data.period, today)
     except PeriodError:
         await query.answer(_("This button is out of date; send /profit again."), show_alert=True)
         return

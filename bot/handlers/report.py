@@ -1,29 +1,33 @@
 """/report: totals against the previous period as text, a chart and an Excel file.
 
 Reads the store only (never WB). With several shops the user picks one, or all together, with
-inline buttons carrying `rep:<shop_id|all>:<period>`.
+inline buttons (`ReportChoice`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, date, datetime, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, datetime, tzinfo
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import (
-    BufferedInputFile,
-    CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-)
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.clock import local_today, zone_of
 from bot.handlers.export_button import export_button
+from bot.handlers.report_choice import (
+    HELP_WORDS,
+    ReportChoice,
+    being_prepared,
+    chosen_shops,
+    period_from_token,
+    period_token,
+    shop_choice,
+)
 from bot.handlers.report_data import load_report
+from bot.handlers.workbook_labels import xlsx_headers
 from bot.i18n import language_for
 from bot.money.view import load_money
 from bot.reports import money, text
@@ -38,78 +42,6 @@ from bot.store.users import User
 log = logging.getLogger(__name__)
 router = Router(name="report")
 
-HELP_WORDS = {"help", "помощь", "?"}
-DEFAULT_ZONE = "Europe/Moscow"
-
-
-def user_zone(user: User) -> tzinfo:
-    try:
-        return ZoneInfo(user.timezone)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return ZoneInfo(DEFAULT_ZONE)
-
-
-def local_today(zone: tzinfo, now: datetime) -> date:
-    return now.astimezone(zone).date()
-
-
-def period_token(period: Period) -> str:
-    """The period in callback data: a name, or the two days as YYYYMMDD-YYYYMMDD."""
-    if period.name == "custom":
-        return f"{period.first:%Y%m%d}-{period.last:%Y%m%d}"
-    return period.name
-
-
-def period_from_token(token: str, today: date) -> Period:
-    if "-" in token:
-        first, last = token.split("-", 1)
-        token = f"{first[:4]}-{first[4:6]}-{first[6:]} {last[:4]}-{last[4:6]}-{last[6:]}"
-    return parse_period(token, today)
-
-
-def shop_choice(shops: list[Shop], prefix: str, suffix: str) -> InlineKeyboardMarkup:
-    """One button per shop and one for all of them: callback `<prefix>:<id|all>[:<suffix>]`."""
-    tail = f":{suffix}" if suffix else ""
-    rows = [
-        [InlineKeyboardButton(text=shop.name[:60], callback_data=f"{prefix}:{shop.id}{tail}")]
-        for shop in shops
-    ]
-    rows.append(
-        [InlineKeyboardButton(text=_("All shops together"), callback_data=f"{prefix}:all{tail}")]
-    )
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def pick_shops(shops: list[Shop], choice: str) -> tuple[list[Shop], str] | None:
-    """The shops a callback's choice means, and the label for them; None if not the user's
-    (and "all" of no shops is none)."""
-    if choice == "all":
-        return (shops, _("All shops")) if shops else None
-    chosen = [s for s in shops if str(s.id) == choice]
-    return (chosen, chosen[0].name) if chosen else None
-
-
-async def chosen_shops(
-    query: CallbackQuery, db: Database, user: User, choice: str | None
-) -> tuple[Message, list[Shop], str] | None:
-    """The shops a report or stock button names, checked against the user's own: a button is
-    client data and may be forged. Answers the query itself when the answer is no."""
-    shops = [shop for shop, _role in await shops_of_user(db, user.id)]
-    picked = pick_shops(shops, choice) if choice is not None else None
-    message = query.message
-    if picked is not None and isinstance(message, Message):
-        return message, *picked
-    if not shops and isinstance(message, Message):
-        await query.answer()
-        await message.answer(text.no_shop(_))
-    else:
-        await query.answer(_("This shop is no longer yours."), show_alert=True)
-    return None
-
-
-def being_prepared() -> str:
-    return _("Your report is being prepared: it comes here as soon as it is ready.")
-
 
 @router.message(Command("report"))
 async def report_command(
@@ -119,7 +51,7 @@ async def report_command(
     if args.lower() in HELP_WORDS:
         await message.answer(text.usage(_))
         return
-    zone = user_zone(user)
+    zone = zone_of(user.timezone)
     now = datetime.now(UTC)
     try:
         period = parse_period(args, local_today(zone, now))
@@ -133,7 +65,10 @@ async def report_command(
         return
     if len(shops) > 1:
         await message.answer(
-            _("Which shop?"), reply_markup=shop_choice(shops, "rep", period_token(period))
+            _("Which shop?"),
+            reply_markup=shop_choice(
+                shops, lambda shop: ReportChoice(shop=shop, period=period_token(period))
+            ),
         )
         return
     if not report_gate.claim(user.id):
@@ -146,19 +81,22 @@ async def report_command(
         report_gate.release(user.id)
 
 
-@router.callback_query(F.data.startswith("rep:"))
+@router.callback_query(ReportChoice.filter())
 async def report_choice(
-    query: CallbackQuery, db: Database, user: User, report_gate: ReportGate
+    query: CallbackQuery,
+    callback_data: ReportChoice,
+    db: Database,
+    user: User,
+    report_gate: ReportGate,
 ) -> None:
-    parts = (query.data or "").split(":")
-    picked = await chosen_shops(query, db, user, parts[1] if len(parts) == 3 else None)
+    picked = await chosen_shops(query, db, user, callback_data.shop)
     if picked is None:
         return
     message, shops, label = picked
-    zone = user_zone(user)
+    zone = zone_of(user.timezone)
     now = datetime.now(UTC)
     try:
-        period = period_from_token(parts[2], local_today(zone, now))
+        period = period_from_token(callback_data.period, local_today(zone, now))
     except PeriodError:
         await query.answer(_("This button is out of date; send /report again."), show_alert=True)
         return
@@ -235,64 +173,3 @@ async def send_report(
         db_seconds,
         asyncio.get_running_loop().time() - began,
     )
-
-
-def xlsx_headers() -> dict[str, str]:
-    return {
-        "sheet_days": _("Days"),
-        "sheet_products": _("Products"),
-        "sheet_orders": _("Orders"),
-        "sheet_stock": _("Stock"),
-        "day": _("Day"),
-        "orders": _("Orders"),
-        "orders_sum": _("Orders sum, ₽"),
-        "cancels": _("Cancellations"),
-        "cancels_sum": _("Cancellations sum, ₽"),
-        "buyouts": _("Buyouts"),
-        "buyouts_sum": _("Buyouts sum, ₽"),
-        "returns": _("Returns"),
-        "returns_sum": _("Returns sum, ₽"),
-        "for_pay": _("To be paid, ₽"),
-        "nm_id": _("WB article (nmId)"),
-        "article": _("Seller's article"),
-        "subject": _("Subject"),
-        "title": _("Title"),
-        "time": _("Time"),
-        "size": _("Size"),
-        "warehouse": _("Warehouse"),
-        "warehouses": _("Warehouses (pcs)"),
-        "region": _("Region"),
-        "price": _("Price, ₽"),
-        "cancelled": _("Cancelled"),
-        "yes": _("yes"),
-        "no": _("no"),
-        "srid": "srid",
-        "quantity": _("Quantity"),
-        "orders_14d": _("Orders in 14 days"),
-        "cover_days": _("Days of cover"),
-        "sheet_profit": _("Profit"),
-        "basis": _("Basis"),
-        "estimate": _("estimate"),
-        "by_report": _("WB's report"),
-        "cost_unknown": _("cost unknown: /costs"),
-        "not_a_product": _("not tied to a product"),
-        "fixed": _("fixed expenses"),
-        "total": _("Total"),
-        "sold": _("Sold, pcs"),
-        "returned": _("Returned, pcs"),
-        "revenue": _("Revenue, ₽"),
-        "commission": _("WB commission, ₽"),
-        "logistics": _("Logistics, ₽"),
-        "storage": _("Storage, ₽"),
-        "acceptance": _("Acceptance, ₽"),
-        "penalties": _("Penalties, ₽"),
-        "deductions": _("Deductions, ₽"),
-        "additional": _("Additional payments, ₽"),
-        "to_be_paid": _("To be paid, ₽"),
-        "cost": _("Cost of goods, ₽"),
-        "tax": _("Tax, ₽"),
-        "profit": _("Profit, ₽"),
-        "unit_profit": _("Profit per unit sold, ₽"),
-        "margin": _("Margin, %"),
-        "roi": _("ROI, %"),
-    }

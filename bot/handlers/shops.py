@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import html
 import logging
+from typing import Literal
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.connect import dead_reason_text as dead_reason
-from bot.handlers.connect import local_date, token_type_name, user_zone
+from bot import formats
+from bot.clock import zone_of
+from bot.handlers.shop_texts import role_text, state_text, token_type_name
+from bot.i18n import current_language
+from bot.notify.buttons import RowId
 from bot.store.db import Database
 from bot.store.shops import (
     Shop,
@@ -34,39 +39,34 @@ log = logging.getLogger(__name__)
 router = Router(name="shops")
 
 INVITE_TTL_SECONDS = 24 * 3600
-#: Callback data prefix of this module's buttons.
-P = "sh"
+
+#: What a shop button does: invite to it ("inv"), list its members ("mem"), disconnect or leave
+#: it ("dsc": asks; "dsy": the owner is sure; "dsk"/"dsw": keep or wipe the data), leave it
+#: ("lv"), or cancel ("no").
+ShopVerb = Literal["inv", "mem", "dsc", "dsy", "dsk", "dsw", "lv", "no"]
 
 
-def button(text: str, *parts: object) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=":".join([P, *map(str, parts)]))
+class ShopAction(CallbackData, prefix="sh"):
+    action: ShopVerb
+    shop_id: RowId
+
+
+class MemberRemoval(CallbackData, prefix="sh"):
+    """An owner removes a member from a shop."""
+
+    action: Literal["mrm"] = "mrm"
+    shop_id: RowId
+    member: RowId
+
+
+def button(text: str, action: ShopVerb, shop_id: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=text, callback_data=ShopAction(action=action, shop_id=shop_id).pack()
+    )
 
 
 def keyboard(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=list(rows))
-
-
-def as_id(text: str) -> int | None:
-    """A row id from callback data, or None: only ASCII digits that fit SQLite's INTEGER, so
-    forged data ("²", twenty nines) is refused instead of raising in int() or in SQLite."""
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
-
-
-def parse(data: str | None) -> list[str]:
-    parts = (data or "").split(":")
-    return parts[1:] if parts and parts[0] == P else []
-
-
-def state_text(shop: Shop) -> str:
-    if shop.state == "active":
-        return _("✅ active")
-    if shop.state == "dead":
-        return _("⛔ key dead: {reason}").format(reason=dead_reason(shop.dead_reason))
-    return _("⏸ disconnected (data kept)")
-
-
-def role_text(role: str) -> str:
-    return _("owner") if role == "owner" else _("member")
 
 
 @router.message(Command("shops"))
@@ -75,7 +75,7 @@ async def shops_command(message: Message, db: Database, user: User) -> None:
     if not shops:
         await message.answer(_("You have no shops yet. Send /connect to add one."))
         return
-    zone = user_zone(user)
+    zone = zone_of(user.timezone)
     lines = [_("<b>Your shops</b>")]
     for shop, role in shops:
         lines.append("")
@@ -85,7 +85,7 @@ async def shops_command(message: Message, db: Database, user: User) -> None:
         )
         if shop.token_expires_at is not None and shop.state != "disconnected":
             details += _(", valid until {date}").format(
-                date=local_date(shop.token_expires_at, zone)
+                date=formats.day_of(shop.token_expires_at, zone, current_language())
             )
         lines.append(details)
     lines.append("")
@@ -124,9 +124,11 @@ async def invite_command(message: Message, db: Database, user: User, bot: Bot) -
     )
 
 
-@router.callback_query(F.data.startswith(f"{P}:inv:"))
-async def invite_choice(query: CallbackQuery, db: Database, user: User, bot: Bot) -> None:
-    shop = await owner_shop(db, user.id, parse(query.data))
+@router.callback_query(ShopAction.filter(F.action == "inv"))
+async def invite_choice(
+    query: CallbackQuery, callback_data: ShopAction, db: Database, user: User, bot: Bot
+) -> None:
+    shop = await owner_shop(db, user.id, callback_data.shop_id)
     if shop is None or not isinstance(query.message, Message):
         await query.answer(_("Only the shop's owner can do this."), show_alert=True)
         return
@@ -145,11 +147,8 @@ async def invite_text(db: Database, bot: Bot, shop: Shop, user_id: int) -> str:
     ).format(link=link, name=html.escape(shop.name))
 
 
-async def owner_shop(db: Database, user_id: int, parts: list[str]) -> Shop | None:
+async def owner_shop(db: Database, user_id: int, shop_id: int) -> Shop | None:
     """The shop named in callback data, if the user owns it."""
-    shop_id = as_id(parts[1]) if len(parts) >= 2 else None
-    if shop_id is None:
-        return None
     if await role_of(db, user_id, shop_id) != "owner":
         return None
     return await get_shop(db, shop_id)
@@ -218,7 +217,8 @@ async def members_view(db: Database, shop: Shop) -> tuple[str, InlineKeyboardMar
         lines.append(f'• <a href="tg://user?id={user_id}">{shown}</a> ({role_text(role)})')
         if role == "member":
             label = _("Remove {name}").format(name=(name or str(user_id))[:40])
-            rows.append([button(label, "mrm", shop.id, user_id)])
+            removal = MemberRemoval(shop_id=shop.id, member=user_id).pack()
+            rows.append([InlineKeyboardButton(text=label, callback_data=removal)])
     if hidden:
         lines.append(_("…and {n} more").format(n=hidden))
     if not rows:
@@ -227,9 +227,11 @@ async def members_view(db: Database, shop: Shop) -> tuple[str, InlineKeyboardMar
     return "\n".join(lines), keyboard(*rows) if rows else None
 
 
-@router.callback_query(F.data.startswith(f"{P}:mem:"))
-async def members_choice(query: CallbackQuery, db: Database, user: User) -> None:
-    shop = await owner_shop(db, user.id, parse(query.data))
+@router.callback_query(ShopAction.filter(F.action == "mem"))
+async def members_choice(
+    query: CallbackQuery, callback_data: ShopAction, db: Database, user: User
+) -> None:
+    shop = await owner_shop(db, user.id, callback_data.shop_id)
     if shop is None or not isinstance(query.message, Message):
         await query.answer(_("Only the shop's owner can do this."), show_alert=True)
         return
@@ -238,12 +240,13 @@ async def members_choice(query: CallbackQuery, db: Database, user: User) -> None
     await query.message.edit_text(text, reply_markup=markup)
 
 
-@router.callback_query(F.data.startswith(f"{P}:mrm:"))
-async def member_remove(query: CallbackQuery, db: Database, user: User) -> None:
-    parts = parse(query.data)
-    shop = await owner_shop(db, user.id, parts)
-    member = as_id(parts[2]) if len(parts) >= 3 else None
-    if shop is None or member is None:
+@router.callback_query(MemberRemoval.filter())
+async def member_remove(
+    query: CallbackQuery, callback_data: MemberRemoval, db: Database, user: User
+) -> None:
+    shop = await owner_shop(db, user.id, callback_data.shop_id)
+    member = callback_data.member
+    if shop is None:
         await query.answer(_("Only the shop's owner can do this."), show_alert=True)
         return
     removed = await remove_member(db, shop.id, member, actor=user.id)
@@ -294,10 +297,11 @@ def confirm_view(shop: Shop, role: str) -> tuple[str, InlineKeyboardMarkup]:
     ), keyboard([button(_("Disconnect"), "dsy", shop.id), button(_("Cancel"), "no", shop.id)])
 
 
-@router.callback_query(F.data.startswith(f"{P}:dsc:"))
-async def disconnect_choice(query: CallbackQuery, db: Database, user: User) -> None:
-    parts = parse(query.data)
-    shop_id = (as_id(parts[1]) if len(parts) > 1 else None) or 0
+@router.callback_query(ShopAction.filter(F.action == "dsc"))
+async def disconnect_choice(
+    query: CallbackQuery, callback_data: ShopAction, db: Database, user: User
+) -> None:
+    shop_id = callback_data.shop_id
     role = await role_of(db, user.id, shop_id)
     shop = await get_shop(db, shop_id) if role else None
     if shop is None or role is None or not isinstance(query.message, Message):
@@ -308,9 +312,11 @@ async def disconnect_choice(query: CallbackQuery, db: Database, user: User) -> N
     await query.message.edit_text(text, reply_markup=markup)
 
 
-@router.callback_query(F.data.startswith(f"{P}:dsy:"))
-async def disconnect_confirmed(query: CallbackQuery, db: Database, user: User) -> None:
-    shop = await owner_shop(db, user.id, parse(query.data))
+@router.callback_query(ShopAction.filter(F.action == "dsy"))
+async def disconnect_confirmed(
+    query: CallbackQuery, callback_data: ShopAction, db: Database, user: User
+) -> None:
+    shop = await owner_shop(db, user.id, callback_data.shop_id)
     if shop is None or not isinstance(query.message, Message):
         await query.answer(_("Only the shop's owner can do this."), show_alert=True)
         return
@@ -328,14 +334,15 @@ async def disconnect_confirmed(query: CallbackQuery, db: Database, user: User) -
     )
 
 
-@router.callback_query(F.data.startswith(f"{P}:dsk:") | F.data.startswith(f"{P}:dsw:"))
-async def disconnect_done(query: CallbackQuery, db: Database, user: User) -> None:
-    parts = parse(query.data)
-    shop = await owner_shop(db, user.id, parts)
+@router.callback_query(ShopAction.filter(F.action.in_({"dsk", "dsw"})))
+async def disconnect_done(
+    query: CallbackQuery, callback_data: ShopAction, db: Database, user: User
+) -> None:
+    shop = await owner_shop(db, user.id, callback_data.shop_id)
     if shop is None or not isinstance(query.message, Message):
         await query.answer(_("Only the shop's owner can do this."), show_alert=True)
         return
-    wipe = parts[0] == "dsw"
+    wipe = callback_data.action == "dsw"
     # The limiter keeps the shop's buckets: WB's budget belongs to the seller, and a quick
     # reconnect must not call WB sooner than it allows.
     await disconnect(db, shop.id, wipe)
@@ -352,11 +359,9 @@ async def disconnect_done(query: CallbackQuery, db: Database, user: User) -> Non
     await query.message.edit_text(text)
 
 
-@router.callback_query(F.data.startswith(f"{P}:lv:"))
-async def leave(query: CallbackQuery, db: Database, user: User) -> None:
-    parts = parse(query.data)
-    shop_id = (as_id(parts[1]) if len(parts) > 1 else None) or 0
-    left = await remove_member(db, shop_id, user.id, actor=user.id)
+@router.callback_query(ShopAction.filter(F.action == "lv"))
+async def leave(query: CallbackQuery, callback_data: ShopAction, db: Database, user: User) -> None:
+    left = await remove_member(db, callback_data.shop_id, user.id, actor=user.id)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(
@@ -364,7 +369,7 @@ async def leave(query: CallbackQuery, db: Database, user: User) -> None:
         )
 
 
-@router.callback_query(F.data.startswith(f"{P}:no:"))
+@router.callback_query(ShopAction.filter(F.action == "no"))
 async def cancelled(query: CallbackQuery) -> None:
     await query.answer()
     if isinstance(query.message, Message):

@@ -12,20 +12,22 @@ from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.connect import days_left
-from bot.handlers.connect import (
+from bot import formats
+from bot.clock import zone_of
+from bot.handlers.shop_texts import (
     categories_text,
     finance_advice,
     job_name,
-    local_time,
+    no_data_note,
     reviews_advice,
+    role_text,
     sandbox_text,
+    state_text,
     token_type_name,
-    user_zone,
     valid_until,
 )
-from bot.handlers.shops import role_text, state_text
-from bot.handlers.stock import no_data_note
+from bot.i18n import current_language
+from bot.shops.keycheck import days_left
 from bot.store.db import Database
 from bot.store.polls import KEY_UNREADABLE, PollState, polls_of_shop
 from bot.store.shops import Shop
@@ -56,6 +58,7 @@ def newest_wb_change(polls: list[PollState]) -> datetime | None:
 
 
 def shop_status(shop: Shop, role: str, polls: list[PollState], zone: tzinfo, now: float) -> str:
+    lang = current_language()
     lines = [f"<b>{html.escape(shop.name)}</b>: {state_text(shop)} ({role_text(role)})"]
     token = _("Token: {type}, {access}").format(
         type=token_type_name(shop.token_type),
@@ -75,16 +78,20 @@ def shop_status(shop: Shop, role: str, polls: list[PollState], zone: tzinfo, now
     if shop.state == "dead" and shop.dead_at is not None:
         lines.append(
             _("The key stopped working at {time}: send a new one with /connect.").format(
-                time=local_time(shop.dead_at, zone)
+                time=formats.moment(shop.dead_at, zone, lang)
             )
         )
     by_job = {p.job: p for p in polls}
     for job in sorted(by_job, key=lambda j: JOB_ORDER.index(j) if j in JOB_ORDER else 99):
         poll = by_job[job]
-        last = local_time(poll.last_ok_at, zone) if poll.last_ok_at else _("not yet")
+        last = formats.moment(poll.last_ok_at, zone, lang) if poll.last_ok_at else _("not yet")
         line = _("• {job}: last sync {last}").format(job=job_name(job), last=last)
         if shop.state == "active":
-            due = _("now") if poll.next_due_at <= now else local_time(poll.next_due_at, zone)
+            due = (
+                _("now")
+                if poll.next_due_at <= now
+                else formats.moment(poll.next_due_at, zone, lang)
+            )
             line += _(", next {due}").format(due=due)
         if poll.last_ok_at is not None and not poll.baseline_done:
             line += _(" (first load in progress)")
@@ -112,7 +119,7 @@ def shop_status(shop: Shop, role: str, polls: list[PollState], zone: tzinfo, now
         last_error = max(errors, key=lambda p: p.last_error_at or 0.0)
         lines.append(
             _("Last WB error ({time}): {error}").format(
-                time=local_time(last_error.last_error_at or 0.0, zone),
+                time=formats.moment(last_error.last_error_at or 0.0, zone, lang),
                 error=html.escape((last_error.last_error or "")[:200]),
             )
         )
@@ -120,7 +127,7 @@ def shop_status(shop: Shop, role: str, polls: list[PollState], zone: tzinfo, now
     if newest is not None:
         lines.append(
             _("WB's data is as of {time} (the newest change WB returned).").format(
-                time=local_time(newest.timestamp(), zone)
+                time=formats.moment(newest.timestamp(), zone, lang)
             )
         )
     return "\n".join(lines)
@@ -132,7 +139,7 @@ async def status_command(message: Message, db: Database, user: User) -> None:
     if not shops:
         await message.answer(_("You have no shops yet. Send /connect to add one."))
         return
-    zone = user_zone(user)
+    zone = zone_of(user.timezone)
     now = time.time()
     parts = []
     for shop, role in shops:

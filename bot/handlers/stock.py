@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import html
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.connect import local_time
-from bot.handlers.report import chosen_shops, local_today, shop_choice, user_zone, xlsx_headers
+from bot.clock import local_today, zone_of
+from bot.handlers.report_choice import StockChoice, chosen_shops, shop_choice
+from bot.handlers.shop_texts import no_data_note
+from bot.handlers.workbook_labels import xlsx_headers
 from bot.i18n import language_for
 from bot.reports import text
 from bot.reports.gate import ReportGate
@@ -26,7 +28,7 @@ from bot.reports.stock import (
 from bot.reports.xlsx import render_stock_xlsx
 from bot.store import stock
 from bot.store.db import Database
-from bot.store.polls import PollState, get_poll, stock_no_data
+from bot.store.polls import get_poll
 from bot.store.shops import Shop, shops_of_user
 from bot.store.users import User
 from bot.wb.methods import Category
@@ -50,7 +52,9 @@ async def stock_command(
         await message.answer(text.no_shop(_))
         return
     if len(shops) > 1:
-        await message.answer(_("Which shop?"), reply_markup=shop_choice(shops, "stk", ""))
+        await message.answer(
+            _("Which shop?"), reply_markup=shop_choice(shops, lambda shop: StockChoice(shop=shop))
+        )
         return
     if not report_gate.claim(user.id, STOCK):
         if report_gate.first_nudge(user.id, STOCK):
@@ -62,12 +66,15 @@ async def stock_command(
         report_gate.release(user.id, STOCK)
 
 
-@router.callback_query(F.data.startswith("stk:"))
+@router.callback_query(StockChoice.filter())
 async def stock_choice(
-    query: CallbackQuery, db: Database, user: User, report_gate: ReportGate
+    query: CallbackQuery,
+    callback_data: StockChoice,
+    db: Database,
+    user: User,
+    report_gate: ReportGate,
 ) -> None:
-    parts = (query.data or "").split(":")
-    picked = await chosen_shops(query, db, user, parts[1] if len(parts) == 2 else None)
+    picked = await chosen_shops(query, db, user, callback_data.shop)
     if picked is None:
         return
     message, shops, label = picked
@@ -93,7 +100,7 @@ async def send_stock(
             )
         )
         return
-    zone = user_zone(user)
+    zone = zone_of(user.timezone)
     now = datetime.now(UTC)
     records = await stock.stock_with_orders(
         db, [s.id for s in with_stock], now - timedelta(days=COVER_WINDOW_DAYS)
@@ -142,20 +149,3 @@ async def send_stock(
             BufferedInputFile(workbook, filename=f"wbpulse_stock_{day.isoformat()}.xlsx"),
             caption=_("Excel: stock per product, where it lies, and days of cover."),
         )
-
-
-def no_data_note(poll: PollState | None, zone: tzinfo) -> str | None:
-    """What /stock and /status say while WB answers the stock report with 204 "no data" (see
-    bot.sync.engine's _stock_no_data): since when, and what the numbers shown are."""
-    run = stock_no_data(poll.cursor) if poll is not None else None
-    if poll is None or run is None or poll.last_ok_at is None:
-        return None
-    since = local_time(poll.last_ok_at, zone)
-    if run.emptied:
-        return _(
-            "WB has sent no stock data since {time}. Its report lists only goods in stock, so "
-            "after hours of that the bot counts them all as sold out."
-        ).format(time=since)
-    return _("WB has sent no stock data since {time}; the numbers are as of then.").format(
-        time=since
-    )

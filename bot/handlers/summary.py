@@ -9,8 +9,8 @@ from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.clock import zone_of
 from bot.i18n import language_for
-from bot.notify.checks import zone_of
 from bot.notify.summary import compute_summary, summary_text
 from bot.notify.texts import RenderContext
 from bot.store import shops

@@ -1,7 +1,8 @@
 """Unprompted messages: the outbox sender and the alert texts.
 
-`start_sender(app)` starts the one task that sends alerts; `chat_returned(db, chat_id)` is the
-hook for /start (or the bot being re-added): a chat that had blocked the bot gets alerts again.
+`start_sender(db, bot, i18n, settings)` starts the one task that sends alerts;
+`chat_returned(db, chat_id)` is the hook for /start (or the bot being re-added): a chat that had
+blocked the bot gets alerts again.
 """
 
 from __future__ import annotations
@@ -9,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-from typing import TYPE_CHECKING
 
+from aiogram import Bot
+from aiogram.utils.i18n import I18n
+
+from bot.config import Settings
 from bot.notify.sender import Sender
 from bot.store import Database
 from bot.store.outbox import unblock_chat
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 __all__ = ["Sender", "chat_returned", "load_renderers", "make_sender", "start_sender"]
 
@@ -45,22 +46,20 @@ def load_renderers() -> None:
             log.warning("renderer module %s is missing", name)
 
 
-def make_sender(app: App) -> Sender:
+def make_sender(db: Database, bot: Bot, i18n: I18n, settings: Settings) -> Sender:
     load_renderers()
     return Sender(
-        app.db,
-        app.bot,
-        app.i18n,
-        rate=app.settings.send_rate_per_second,
-        idle_seconds=min(app.settings.tick_seconds, 1.0),
+        db,
+        bot,
+        i18n,
+        rate=settings.send_rate_per_second,
+        idle_seconds=min(settings.tick_seconds, 1.0),
     )
 
 
-def start_sender(app: App) -> asyncio.Task[None]:
-    """Starts the sender loop; the task is added to `app.tasks`, so shutdown cancels it."""
-    task = asyncio.create_task(make_sender(app).run(), name="sender")
-    app.tasks.append(task)
-    return task
+def start_sender(db: Database, bot: Bot, i18n: I18n, settings: Settings) -> asyncio.Task[None]:
+    """Starts the sender loop; the caller owns the task and cancels it at shutdown."""
+    return asyncio.create_task(make_sender(db, bot, i18n, settings).run(), name="sender")
 
 
 async def chat_returned(db: Database, chat_id: int) -> bool:

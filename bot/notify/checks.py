@@ -18,6 +18,7 @@ from bot import formats
 from bot.events import KeyExpiring, StockLow
 from bot.formats import zone_of as zone_of  # the handlers' zone lookup, re-exported
 from bot.i18n import N_
+from bot.notify.buttons import MuteProduct
 from bot.notify.texts import (
     LABELS,
     RenderContext,
@@ -183,16 +184,17 @@ def render_stock_low(events: Sequence[EventRow[StockLow]], ctx: RenderContext) -
 
 
 def stock_buttons(shop_id: int, nm_id: int, gettext: Callable[[str], str]) -> InlineKeyboardMarkup:
-    """The buttons under a single-product low-stock alert (handled in bot.handlers.settings)."""
+    """The buttons under a single-product low-stock alert (answered in bot.handlers.mute)."""
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
                 InlineKeyboardButton(
-                    text=gettext("Snooze a week"), callback_data=f"mute:{shop_id}:{nm_id}:week"
+                    text=gettext("Snooze a week"),
+                    callback_data=MuteProduct(shop_id=shop_id, nm_id=nm_id, how="week").pack(),
                 ),
                 InlineKeyboardButton(
                     text=gettext("Ignore this product"),
-                    callback_data=f"mute:{shop_id}:{nm_id}:ever",
+                    callback_data=MuteProduct(shop_id=shop_id, nm_id=nm_id, how="ever").pack(),
                 ),
             ]
         ]

@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from typing import Annotated, TypeVar
+from typing import TypeVar
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from pydantic import Field
 
 from bot.events import KeyConnected, Notice, RouteChanged, RouteRequest
+from bot.notify.buttons import RowId
 from bot.notify.texts import RenderContext, Rendered, cut_lines, renderer
 from bot.store.outbox import EventRow
-
-#: An id SQLite can hold: forged button data beyond it is refused by the filter, not by SQLite.
-RowId = Annotated[int, Field(ge=-(2**63), lt=2**63)]
 
 
 class RouteChoice(CallbackData, prefix="nh"):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.handlers.settings import parse_quiet, parse_zone
+from bot.handlers.settings.quiet import parse_quiet
+from bot.handlers.settings.zone import parse_zone
 from bot.notify.checks import DAY, expiry_threshold
 from bot.notify.summary import parse_hhmm, summary_due
 from bot.store.stock import SizeStock

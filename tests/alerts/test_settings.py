@@ -126,3 +126,29 @@ async def test_summary_command_shows_today_so_far_including_this_hour(app, tg):
 async def test_summary_without_a_shop_says_how_to_connect(app, tg):
     await say(app, tg, USER, "/summary")
     assert "No shop is connected yet" in tg.texts(USER)[-1]
+
+
+def button_data(tg, message_id: int, text: str) -> str:
+    keyboard = tg.message(USER, message_id)["reply_markup"]["inline_keyboard"]
+    return next(b["callback_data"] for row in keyboard for b in row if b["text"] == text)
+
+
+async def test_the_time_and_quiet_buttons_as_shown_set_what_they_say(app, tg):
+    menu = await open_menu(app, tg)
+    await press(app, tg, USER, menu, button_data(tg, menu, "📊 Summary time"))
+    await press(app, tg, USER, menu, button_data(tg, menu, "08:00"))
+    await press(app, tg, USER, menu, button_data(tg, menu, "🌙 Quiet hours"))
+    await press(app, tg, USER, menu, button_data(tg, menu, "22:00–08:00"))
+    user = await get_user(app.db, USER)
+    assert (user.summary_time, user.quiet_start, user.quiet_end) == ("08:00", "22:00", "08:00")
+    assert "Quiet hours: 22:00–08:00" in shown(tg, menu)
+
+
+async def test_time_and_quiet_buttons_sent_before_the_button_factories_still_work(app, tg):
+    """These two packed HH:MM with a colon, the separator of aiogram's callback data."""
+    menu = await open_menu(app, tg)
+    await press(app, tg, USER, menu, "set:time:07:00")
+    await press(app, tg, USER, menu, "set:quiet:23:00-09:00")
+    user = await get_user(app.db, USER)
+    assert (user.summary_time, user.quiet_start, user.quiet_end) == ("07:00", "23:00", "09:00")
+    assert [a.get("text") for a in tg.answered.values()] == ["Saved", "Saved"]

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 
-from bot.connect import (
+from bot.shops.keycheck import (
     Accepted,
     Busy,
     Refusal,

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiogram.utils.i18n import I18n
 
-from bot.handlers.connect import connected_text
+from bot.handlers.key_intake import connected_text
 from bot.handlers.status import newest_wb_change, shop_status
 from bot.i18n import make_i18n
 from bot.store.polls import KEY_UNREADABLE, PollState

@@ -53,7 +53,7 @@ async def team(app, tg, *, co_owner: bool = False):
             "INSERT INTO memberships(user_id, shop_id, role, created_at) VALUES (?,?,'owner',?)",
             (CO_OWNER, shop.id, time.time()),
         )
-    return shop, make_sender(app)
+    return shop, make_sender(app.db, app.bot, app.i18n, app.settings)
 
 
 def request_to(tg, owner: int):
@@ -215,7 +215,7 @@ async def test_a_key_for_the_same_seller_from_someone_else_keeps_the_owner_and_t
         reply = tg.texts(NEWCOMER)[-1]
         assert "Key updated for Лавка" in reply
         assert "Лавка already has an owner here, so you joined it as a member" in reply
-        await drain(make_sender(app))
+        await drain(make_sender(app.db, app.bot, app.i18n, app.settings))
 
         assert got(
             tg,
@@ -297,7 +297,7 @@ async def test_owners_hear_once_of_a_group_route_set_before_roles(
 
     for _restart in range(2):  # told once, not at every start
         async with running_app(tmp_path, tg) as app:
-            await drain(make_sender(app))
+            await drain(make_sender(app.db, app.bot, app.i18n, app.settings))
 
     told = [t for t in tg.texts(OWNER) if "chosen before only owners could decide" in t]
     assert len(told) == 1 and told[0].startswith("🔀 Alerts of «Shop 1» go to a group")

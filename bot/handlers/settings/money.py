@@ -13,9 +13,10 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 
 from bot import formats
-from bot.handlers.costs import owned_shop, owner_of, price_text
+from bot.handlers.menus import show
 from bot.handlers.money_buttons import MoneyMenu
-from bot.handlers.settings import _back, _show
+from bot.handlers.settings.menu import back, entry
+from bot.handlers.shop_owners import owned_shop, owner_of
 from bot.i18n import N_, language_for
 from bot.money.cost_sheet import MAX_KOPECKS, parse_kopecks
 from bot.store.costs import (
@@ -30,6 +31,9 @@ from bot.store.shops import Shop
 from bot.store.users import User
 
 router = Router(name="money_settings")
+
+# No line in the menu text: the regime and rate are per shop, shown in this submenu.
+entry((5, 0), lambda user: _("💰 Tax and expenses"), MoneyMenu(action="open").pack(), None)
 
 REGIME_NAMES = {
     TaxRegime.USN_INCOME: N_("USN «income»"),
@@ -72,7 +76,7 @@ def tax_line(settings: MoneySettings, lang: str) -> str:
 def shop_text(shop: Shop, settings: MoneySettings, lang: str) -> str:
     fixed = (
         _("Fixed expenses: {amount} a month").format(
-            amount=price_text(settings.fixed_monthly, lang)
+            amount=formats.price(settings.fixed_monthly, lang)
         )
         if settings.fixed_monthly
         else _("Fixed expenses: none")
@@ -117,7 +121,7 @@ def shop_keyboard(settings: MoneySettings, lang: str) -> InlineKeyboardMarkup:
             _button(_("No fixed expenses"), "no_fixed", shop_id),
         ]
     )
-    rows.append(_back())
+    rows.append(back())
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -127,7 +131,7 @@ def refusal() -> str:
 
 async def show_shop(query: CallbackQuery, shop: Shop, settings: MoneySettings, user: User) -> None:
     lang = language_for(user.language, user.tg_language)
-    await _show(query, shop_text(shop, settings, lang), shop_keyboard(settings, lang))
+    await show(query, shop_text(shop, settings, lang), shop_keyboard(settings, lang))
 
 
 @router.callback_query(MoneyMenu.filter(F.action == "open"))
@@ -142,10 +146,10 @@ async def open_money(query: CallbackQuery, db: Database, user: User, state: FSMC
         await query.answer()
         return
     buttons = [[_button(s.name[:60], "shop", s.id)] for s in shops]
-    await _show(
+    await show(
         query,
         _("💰 Tax and expenses: which shop?"),
-        InlineKeyboardMarkup(inline_keyboard=[*buttons, _back()]),
+        InlineKeyboardMarkup(inline_keyboard=[*buttons, back()]),
     )
     await query.answer()
 
@@ -206,7 +210,7 @@ async def ask_value(
             "services), for example <code>45 000</code>."
         ).format(shop=html.escape(shop.name))
     await state.update_data(shop_id=shop.id)
-    await _show(query, ask + " " + _("/cancel keeps the current value."), None)
+    await show(query, ask + " " + _("/cancel keeps the current value."), None)
     await query.answer()
 
 

@@ -1,0 +1,101 @@
+"""What /report, /profit, /stock and the orders export share: which shops (a button per shop
+and one for all of them, checked against the presser's own, as button data may be forged),
+which period (as button data carries it), and the note while a report is prepared."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.reports import text
+from bot.reports.periods import Period, parse_period
+from bot.store.db import Database
+from bot.store.shops import Shop, shops_of_user
+from bot.store.users import User
+
+#: The choice that means every shop of the user together.
+ALL = "all"
+HELP_WORDS = {"help", "помощь", "?"}
+
+
+def period_token(period: Period) -> str:
+    """The period in callback data: a name, or the two days as YYYYMMDD-YYYYMMDD."""
+    if period.name == "custom":
+        return f"{period.first:%Y%m%d}-{period.last:%Y%m%d}"
+    return period.name
+
+
+def period_from_token(token: str, today: date) -> Period:
+    if "-" in token:
+        first, last = token.split("-", 1)
+        token = f"{first[:4]}-{first[4:6]}-{first[6:]} {last[:4]}-{last[4:6]}-{last[6:]}"
+    return parse_period(token, today)
+
+
+class ReportChoice(CallbackData, prefix="rep"):
+    """/report with several shops: which shop (an id or "all") and the period asked for (a name,
+    or the two days as YYYYMMDD-YYYYMMDD)."""
+
+    shop: str
+    period: str
+
+
+class ProfitChoice(CallbackData, prefix="pro"):
+    """/profit with several shops: which shop (an id or "all") and the period, as ReportChoice."""
+
+    shop: str
+    period: str
+
+
+class StockChoice(CallbackData, prefix="stk"):
+    """/stock with several shops: which shop (an id or "all")."""
+
+    shop: str
+
+
+def shop_choice(shops: list[Shop], button: Callable[[str], CallbackData]) -> InlineKeyboardMarkup:
+    """One button per shop and one for all of them; ``button`` makes a button's data from the
+    choice (a shop id or "all")."""
+    rows = [
+        [InlineKeyboardButton(text=shop.name[:60], callback_data=button(str(shop.id)).pack())]
+        for shop in shops
+    ]
+    rows.append(
+        [InlineKeyboardButton(text=_("All shops together"), callback_data=button(ALL).pack())]
+    )
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def pick_shops(shops: list[Shop], choice: str) -> tuple[list[Shop], str] | None:
+    """The shops a callback's choice means, and the label for them; None if not the user's
+    (and "all" of no shops is none)."""
+    if choice == ALL:
+        return (shops, _("All shops")) if shops else None
+    chosen = [s for s in shops if str(s.id) == choice]
+    return (chosen, chosen[0].name) if chosen else None
+
+
+async def chosen_shops(
+    query: CallbackQuery, db: Database, user: User, choice: str
+) -> tuple[Message, list[Shop], str] | None:
+    """The shops a report or stock button names, checked against the user's own: a button is
+    client data and may be forged. Answers the query itself when the answer is no."""
+    shops = [shop for shop, _role in await shops_of_user(db, user.id)]
+    picked = pick_shops(shops, choice)
+    message = query.message
+    if picked is not None and isinstance(message, Message):
+        return message, *picked
+    if not shops and isinstance(message, Message):
+        await query.answer()
+        await message.answer(text.no_shop(_))
+    else:
+        await query.answer(_("This shop is no longer yours."), show_alert=True)
+    return None
+
+
+def being_prepared() -> str:
+    return _("Your report is being prepared: it comes here as soon as it is ready.")

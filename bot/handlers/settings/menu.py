@@ -1,0 +1,123 @@
+"""The /settings menu: one message edited in place. Each submenu module adds its own button and
+its line in the menu text with `entry()`; this module lays them out (bot.handlers.settings.main
+answers /settings and "« Back").
+
+Values a user types (a zone, a time, quiet hours) are read in a `SettingsInput` state; /cancel
+(bot.handlers.connect answers it in any state) leaves the value unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Literal
+
+from aiogram import F
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.handlers.menus import show
+from bot.store.db import Database
+from bot.store.users import User, get_user
+
+#: What "F.text" must be for a typed value: any text but a command (a command leaves the state).
+NOT_A_COMMAND = F.text & ~F.text.startswith("/")
+
+
+class OpenMenu(CallbackData, prefix="set"):
+    """The main menu ("menu"), or a submenu by its section name ("tz", "time", ...)."""
+
+    section: str
+
+
+class TypeIn(CallbackData, prefix="set"):
+    """The "type it" button under a submenu's choices: the next message is the value."""
+
+    menu: str
+    typed: Literal["type"] = "type"
+
+
+class SettingsInput(StatesGroup):
+    zone = State()
+    summary_time = State()
+    quiet = State()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A submenu's place in the main menu: its button at ``place`` (row, column), and its line
+    in the menu text, if it has one (lines follow the buttons' order)."""
+
+    place: tuple[int, int]
+    label: Callable[[User], str]
+    data: str
+    line: Callable[[User], str] | None
+
+
+ENTRIES: list[Entry] = []
+
+
+def entry(
+    place: tuple[int, int],
+    label: Callable[[User], str],
+    data: str,
+    line: Callable[[User], str] | None,
+) -> None:
+    ENTRIES.append(Entry(place, label, data, line))
+    ENTRIES.sort(key=lambda e: e.place)
+
+
+def menu_text(user: User) -> str:
+    lines = [e.line(user) for e in ENTRIES if e.line is not None]
+    return "\n".join([_("⚙️ <b>Settings</b>"), "", *lines])
+
+
+def menu_keyboard(user: User) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=e.label(user), callback_data=e.data) for e in row]
+            for _row, row in groupby(ENTRIES, key=lambda e: e.place[0])
+        ]
+    )
+
+
+def back() -> list[InlineKeyboardButton]:
+    """The last row of every submenu."""
+    return [InlineKeyboardButton(text=_("« Back"), callback_data=OpenMenu(section="menu").pack())]
+
+
+async def show_menu(query: CallbackQuery, db: Database, user_id: int, note: str = "") -> None:
+    """The main menu again, as stored now, with ``note`` on the button's answer."""
+    fresh = await get_user(db, user_id)
+    if fresh is None:
+        return
+    await show(query, menu_text(fresh), menu_keyboard(fresh))
+    await query.answer(note)
+
+
+#: What each submenu's "type it" button asks for: the state that reads the typed value, and the
+#: prompt (a msgid, translated when shown).
+TYPED: dict[str, tuple[State, str]] = {}
+
+
+def typed_input(menu: str, waiting: State, prompt: str) -> None:
+    TYPED[menu] = (waiting, prompt)
+
+
+def type_in(menu: str, label: str) -> list[InlineKeyboardButton]:
+    """The row under a submenu's choices that asks for a typed value instead."""
+    return [InlineKeyboardButton(text=label, callback_data=TypeIn(menu=menu).pack())]
+
+
+async def typed_saved(message: Message, db: Database, user_id: int, state: FSMContext) -> None:
+    """After a typed value is stored: the state ends and the menu comes again, as stored now."""
+    await state.clear()
+    fresh = await get_user(db, user_id)
+    if fresh is not None:
+        await message.answer(
+            _("Saved.") + "\n\n" + menu_text(fresh), reply_markup=menu_keyboard(fresh)
+        )

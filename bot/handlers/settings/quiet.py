@@ -1,0 +1,173 @@
+"""Quiet hours: alerts wait and come as one message when they end."""
+
+from __future__ import annotations
+
+from datetime import time as dtime
+from typing import Annotated, Literal
+
+from aiogram import F, Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from pydantic import Field
+
+from bot.clock import hhmm, parse_hhmm
+from bot.handlers.menus import show
+from bot.handlers.settings.menu import (
+    NOT_A_COMMAND,
+    OpenMenu,
+    SettingsInput,
+    back,
+    entry,
+    show_menu,
+    type_in,
+    typed_input,
+    typed_saved,
+)
+from bot.i18n import N_
+from bot.store.db import Database
+from bot.store.users import User, update_user
+
+router = Router(name="settings-quiet")
+
+QUIET_PRESETS = ((dtime(22), dtime(8)), (dtime(23), dtime(9)))
+DASHES = ("–", "—", "−")
+OFF_WORDS = ("off", "выкл", "нет")
+#: A preset as packed before the CallbackData factories, "set:quiet:22:00-08:00": buttons
+#: already sent keep working.
+OLD_PRESET = r"^set:quiet:(\d{1,2}:\d{2}-\d{1,2}:\d{2})$"
+
+Hour = Annotated[int, Field(ge=0, le=23)]
+Minute = Annotated[int, Field(ge=0, le=59)]
+
+
+class QuietChoice(CallbackData, prefix="set"):
+    """A preset: from start to end, local time."""
+
+    menu: Literal["quiet"] = "quiet"
+    start_hour: Hour
+    start_minute: Minute
+    end_hour: Hour
+    end_minute: Minute
+
+
+class QuietOff(CallbackData, prefix="set"):
+    menu: Literal["quiet"] = "quiet"
+    off: Literal["off"] = "off"
+
+
+def parse_quiet(text: str) -> tuple[str, str] | None:
+    """'22:00-08:00' (any dash, spaces allowed) as zero-padded ('22:00', '08:00'); None when
+    malformed or empty (start equal to end)."""
+    cleaned = text.strip()
+    for dash in DASHES:
+        cleaned = cleaned.replace(dash, "-")
+    parts = [p.strip() for p in cleaned.split("-")]
+    if len(parts) != 2:
+        return None
+    start, end = parse_hhmm(parts[0]), parse_hhmm(parts[1])
+    if start is None or end is None or start == end:
+        return None
+    return hhmm(start), hhmm(end)
+
+
+def line(user: User) -> str:
+    quiet = (
+        f"{user.quiet_start}–{user.quiet_end}" if user.quiet_start and user.quiet_end else _("off")
+    )
+    return _("🌙 Quiet hours: {quiet}").format(quiet=quiet)
+
+
+entry((2, 1), lambda user: _("🌙 Quiet hours"), OpenMenu(section="quiet").pack(), line)
+typed_input(
+    "quiet",
+    SettingsInput.quiet,
+    N_(
+        "Send quiet hours as HH:MM-HH:MM, for example <code>22:30-07:30</code>, "
+        "or <code>off</code>. /cancel keeps the current ones."
+    ),
+)
+
+
+def preset_button(start: dtime, end: dtime) -> InlineKeyboardButton:
+    data = QuietChoice(
+        start_hour=start.hour,
+        start_minute=start.minute,
+        end_hour=end.hour,
+        end_minute=end.minute,
+    )
+    return InlineKeyboardButton(text=f"{hhmm(start)}–{hhmm(end)}", callback_data=data.pack())
+
+
+def quiet_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=_("Off"), callback_data=QuietOff().pack())],
+            [preset_button(start, end) for start, end in QUIET_PRESETS],
+            type_in("quiet", _("⌨️ Type hours")),
+            back(),
+        ]
+    )
+
+
+@router.callback_query(OpenMenu.filter(F.section == "quiet"))
+async def open_quiet(query: CallbackQuery) -> None:
+    await show(
+        query,
+        _(
+            "During quiet hours alerts wait and come as one message when they end "
+            "(a key problem comes at once)."
+        ),
+        quiet_keyboard(),
+    )
+    await query.answer()
+
+
+@router.callback_query(QuietOff.filter())
+async def quiet_off(query: CallbackQuery, db: Database, user: User) -> None:
+    await update_user(db, user.id, quiet_start=None, quiet_end=None)
+    await show_menu(query, db, user.id, _("Saved"))
+
+
+@router.callback_query(QuietChoice.filter())
+async def set_quiet(
+    query: CallbackQuery, callback_data: QuietChoice, db: Database, user: User
+) -> None:
+    start = dtime(callback_data.start_hour, callback_data.start_minute)
+    end = dtime(callback_data.end_hour, callback_data.end_minute)
+    await save_preset(query, db, user, hhmm(start) + "-" + hhmm(end))
+
+
+@router.callback_query(F.data.regexp(OLD_PRESET).group(1).as_("hours"))
+async def set_quiet_old_button(query: CallbackQuery, hours: str, db: Database, user: User) -> None:
+    await save_preset(query, db, user, hours)
+
+
+async def save_preset(query: CallbackQuery, db: Database, user: User, text: str) -> None:
+    hours = parse_quiet(text)
+    if hours is None:  # start equal to end: forged data
+        await query.answer()
+        return
+    await update_user(db, user.id, quiet_start=hours[0], quiet_end=hours[1])
+    await show_menu(query, db, user.id, _("Saved"))
+
+
+@router.message(SettingsInput.quiet, NOT_A_COMMAND)
+async def typed_quiet(message: Message, db: Database, user: User, state: FSMContext) -> None:
+    text = (message.text or "").strip().lower()
+    if text in OFF_WORDS:
+        await update_user(db, user.id, quiet_start=None, quiet_end=None)
+        await typed_saved(message, db, user.id, state)
+        return
+    hours = parse_quiet(text)
+    if hours is None:
+        await message.answer(
+            _(
+                "I could not read that. Write quiet hours as HH:MM-HH:MM, for example "
+                "22:30-07:30 (start and end must differ), or off. Try again or /cancel."
+            )
+        )
+        return
+    await update_user(db, user.id, quiet_start=hours[0], quiet_end=hours[1])
+    await typed_saved(message, db, user.id, state)

@@ -1,0 +1,95 @@
+"""When the daily summary comes: a whole hour from the list, or any HH:MM typed in."""
+
+from __future__ import annotations
+
+from datetime import time as dtime
+from typing import Annotated, Literal
+
+from aiogram import F, Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from pydantic import Field
+
+from bot.clock import hhmm, parse_hhmm
+from bot.handlers.menus import rows, show
+from bot.handlers.settings.menu import (
+    NOT_A_COMMAND,
+    OpenMenu,
+    SettingsInput,
+    back,
+    entry,
+    show_menu,
+    type_in,
+    typed_input,
+    typed_saved,
+)
+from bot.i18n import N_
+from bot.store.db import Database
+from bot.store.users import User, update_user
+
+router = Router(name="settings-summary-time")
+
+SUMMARY_TIMES = tuple(dtime(hour) for hour in range(7, 23))
+
+
+class SummaryTimeChoice(CallbackData, prefix="set"):
+    """A time from the list. Buttons sent before these factories carry "set:time:07:00", which
+    unpacks to the same time."""
+
+    menu: Literal["time"] = "time"
+    hour: Annotated[int, Field(ge=0, le=23)]
+    minute: Annotated[int, Field(ge=0, le=59)]
+
+
+def line(user: User) -> str:
+    return _("📊 Daily summary at {time}").format(time=user.summary_time) + (
+        "" if user.alert_summary else f" ({_('off')})"
+    )
+
+
+entry((1, 0), lambda user: _("📊 Summary time"), OpenMenu(section="time").pack(), line)
+typed_input(
+    "time",
+    SettingsInput.summary_time,
+    N_("Send the time as HH:MM, for example <code>08:30</code>. /cancel keeps the current one."),
+)
+
+
+def time_keyboard() -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            text=hhmm(at), callback_data=SummaryTimeChoice(hour=at.hour, minute=at.minute).pack()
+        )
+        for at in SUMMARY_TIMES
+    ]
+    typed = type_in("time", _("⌨️ Type a time"))
+    return InlineKeyboardMarkup(inline_keyboard=[*rows(buttons, 4), typed, back()])
+
+
+@router.callback_query(OpenMenu.filter(F.section == "time"))
+async def open_times(query: CallbackQuery) -> None:
+    await show(query, _("When should the daily summary come (your local time)?"), time_keyboard())
+    await query.answer()
+
+
+@router.callback_query(SummaryTimeChoice.filter())
+async def set_time(
+    query: CallbackQuery, callback_data: SummaryTimeChoice, db: Database, user: User
+) -> None:
+    at = dtime(callback_data.hour, callback_data.minute)
+    await update_user(db, user.id, summary_time=hhmm(at))
+    await show_menu(query, db, user.id, _("Saved"))
+
+
+@router.message(SettingsInput.summary_time, NOT_A_COMMAND)
+async def typed_time(message: Message, db: Database, user: User, state: FSMContext) -> None:
+    at = parse_hhmm(message.text or "")
+    if at is None:
+        await message.answer(
+            _("That is not a time. Write it as HH:MM, for example 08:30. Try again or /cancel.")
+        )
+        return
+    await update_user(db, user.id, summary_time=hhmm(at))
+    await typed_saved(message, db, user.id, state)

@@ -1,0 +1,126 @@
+"""The time zone: a list of the sellers' usual zones, or any IANA name typed in."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aiogram import F, Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.clock import hhmm, zone_of
+from bot.handlers.menus import rows, show
+from bot.handlers.settings.menu import (
+    NOT_A_COMMAND,
+    OpenMenu,
+    SettingsInput,
+    back,
+    entry,
+    show_menu,
+    type_in,
+    typed_input,
+    typed_saved,
+)
+from bot.i18n import N_
+from bot.store.db import Database
+from bot.store.users import User, update_user
+
+router = Router(name="settings-zone")
+
+ZONES = (
+    "Europe/Kaliningrad",
+    "Europe/Moscow",
+    "Europe/Samara",
+    "Asia/Yekaterinburg",
+    "Asia/Omsk",
+    "Asia/Novosibirsk",
+    "Asia/Krasnoyarsk",
+    "Asia/Irkutsk",
+    "Asia/Yakutsk",
+    "Asia/Vladivostok",
+    "Asia/Magadan",
+    "Asia/Kamchatka",
+    "Asia/Almaty",
+    "Asia/Tashkent",
+    "Europe/Minsk",
+)
+
+
+class ZoneChoice(CallbackData, prefix="set"):
+    menu: Literal["tz"] = "tz"
+    zone: str
+
+
+def parse_zone(text: str) -> str | None:
+    """An IANA zone name as zoneinfo knows it ("europe/moscow" is not one: names are exact)."""
+    name = text.strip()
+    if not name or " " in name or name.startswith("/"):
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+    return name
+
+
+def line(user: User) -> str:
+    local = hhmm(datetime.now(zone_of(user.timezone)).time())
+    return _("🕒 Time zone: {zone} (now {time})").format(zone=user.timezone, time=local)
+
+
+entry((0, 1), lambda user: _("🕒 Time zone"), OpenMenu(section="tz").pack(), line)
+typed_input(
+    "tz",
+    SettingsInput.zone,
+    N_(
+        "Send the name of your time zone as in the IANA list, for example "
+        "<code>Europe/Moscow</code> or <code>Asia/Dubai</code>. /cancel keeps the current one."
+    ),
+)
+
+
+def zone_keyboard() -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(text=zone, callback_data=ZoneChoice(zone=zone).pack())
+        for zone in ZONES
+    ]
+    typed = type_in("tz", _("⌨️ Type a zone name"))
+    return InlineKeyboardMarkup(inline_keyboard=[*rows(buttons, 2), typed, back()])
+
+
+@router.callback_query(OpenMenu.filter(F.section == "tz"))
+async def open_zones(query: CallbackQuery) -> None:
+    await show(query, _("Choose your time zone:"), zone_keyboard())
+    await query.answer()
+
+
+@router.callback_query(ZoneChoice.filter())
+async def set_zone(
+    query: CallbackQuery, callback_data: ZoneChoice, db: Database, user: User
+) -> None:
+    zone = parse_zone(callback_data.zone)
+    if zone is None:
+        await query.answer(_("Unknown time zone."), show_alert=True)
+        return
+    await update_user(db, user.id, timezone=zone)
+    await show_menu(query, db, user.id, _("Saved"))
+
+
+@router.message(SettingsInput.zone, NOT_A_COMMAND)
+async def typed_zone(message: Message, db: Database, user: User, state: FSMContext) -> None:
+    zone = parse_zone(message.text or "")
+    if zone is None:
+        await message.answer(
+            _(
+                "I do not know the time zone «{text}». Names are like <code>Europe/Moscow</code> "
+                "or <code>Asia/Dubai</code>, capital letters as written. Try again or /cancel."
+            ).format(text=html.escape((message.text or "")[:64]))
+        )
+        return
+    await update_user(db, user.id, timezone=zone)
+    await typed_saved(message, db, user.id, state)

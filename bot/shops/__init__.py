@@ -1,0 +1,1 @@
+"""Shops apart from Telegram: what a WB key allows, and connecting a shop with it."""
