@@ -17,8 +17,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 BOT = ROOT / "bot"
 
@@ -234,10 +232,5 @@ def test_reports_compute_without_io() -> None:
     assert [line for m in reports for line in _awaits(m)] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers still import bot.app (App, services): the handlers' part of issue 13 "
-    "injects them narrowly; remove this mark when it lands",
-)
 def test_handlers_and_notify_do_not_import_the_app() -> None:
     assert crossings("bot.handlers", ("bot.app",)) + crossings("bot.notify", ("bot.app",)) == []
