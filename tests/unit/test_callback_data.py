@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from aiogram.filters.callback_data import CallbackData
 
+from bot.handlers.export_button import OrdersExport
+from bot.handlers.money_buttons import CostPick, CostShop, MoneyMenu
 from bot.handlers.report_choice import ProfitChoice, ReportChoice, StockChoice
 from bot.handlers.settings.alerts import AlertSwitch
 from bot.handlers.settings.horizon import HorizonChoice
@@ -44,6 +46,10 @@ SAME_AS_BEFORE: list[tuple[CallbackData, str]] = [
     (ReportChoice(shop="all", period="20261101-20261115"), "rep:all:20261101-20261115"),
     (StockChoice(shop="12"), "stk:12"),
     (ProfitChoice(shop="3", period="month"), "pro:3:month"),
+    (OrdersExport(shops="all", first="20261101", last="20261115"), "xo:all:20261101:20261115"),
+    (MoneyMenu(action="rate", shop_id=3, value="600"), "mny:rate:3:600"),
+    (CostShop(shop_id=3), "cst:3"),
+    (CostPick(shop_id=3, nm_id=123456789, kopecks=125050), "cpk:3:123456789:125050"),
     (RouteChoice(shop_id=5), "nh:5"),
     (RouteAnswer(shop_id=5, chat_id=GROUP, member=42, allow=True), f"nha:5:{GROUP}:42:1"),
 ]
