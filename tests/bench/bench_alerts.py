@@ -20,6 +20,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
+from bot.config import Settings
 from bot.crypto import Keyring
 from bot.i18n import make_i18n
 from bot.notify.sender import Sender
@@ -154,7 +155,12 @@ if __name__ == "__main__":
     parser.add_argument(
         "--grouped-chats", type=int, default=2_000, help="the same alerts into fewer chats"
     )
-    parser.add_argument("--rate", type=float, default=25.0, help="the sender's global rate")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=Settings.model_fields["send_rate_per_second"].default,
+        help="the sender's global rate (the app's setting)",
+    )
     parser.add_argument("--steady", type=float, default=60.0, help="seconds of steady flow")
     parser.add_argument("--flow", type=float, default=20.0, help="alerts/s in the steady flow")
     args = parser.parse_args()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.config import Settings
 from bot.notify.throttle import STORM_COUNT, Throttle, TokenBucket
 
 
@@ -37,6 +38,12 @@ def test_a_group_gets_at_most_twenty_messages_a_minute():
 def test_many_chats_together_stay_under_the_global_rate():
     sent = _sends_in(Throttle(global_rate=25), list(range(1, 500)), 10.0)
     assert 240 <= sent <= 25 * 10 + 5
+
+
+def test_the_apps_rate_drains_a_backlog_at_27_a_second_within_telegrams_30():
+    rate = Settings.model_fields["send_rate_per_second"].default
+    sent = _sends_in(Throttle(global_rate=rate), list(range(1, 200)), 10.0)
+    assert 27 * 10 <= sent <= 30 * 10
 
 
 def test_retry_after_pauses_that_chat_only_until_many_come():
