@@ -34,6 +34,6 @@ def parse_hhmm(text: str) -> dtime | None:
     return dtime(hours, minutes)
 
 
-def hhmm(at: dtime) -> str:
-    """A time of day as stored and shown: zero-padded "08:30"."""
+def hhmm(at: dtime | datetime) -> str:
+    """A time of day (or a moment's) as stored and shown: zero-padded "08:30"."""
     return at.strftime("%H:%M")

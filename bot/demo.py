@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from bot.config import Settings
+from bot.config import DEFAULT_TIMEZONE, Settings
 from bot.crypto import new_key
 from bot.i18n import LANGUAGES, RUSSIAN_READERS, make_i18n
+from bot.timeutil import MSK
 
 #: WB's limits scaled by this: the 1-per-minute orders poll runs every 0.12 s, the 30-minute
 #: stock snapshot every 3.6 s, so an hour of the bot's life takes about 7 s.
@@ -232,7 +232,7 @@ def make_shop(wb: Any, tokens: Any) -> Shop:
     low = products[0]
     rng = random.Random(7)
     # Moscow wall clock without an offset, as WB writes statistics rows.
-    now = datetime.now(ZoneInfo("Europe/Moscow")).replace(tzinfo=None)
+    now = datetime.now(MSK).replace(tzinfo=None)
     weights = [4] + [1] * (len(products) - 1)
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     for day in range(HISTORY_DAYS, -1, -1):
@@ -280,7 +280,7 @@ def bot_env(tg: Any, wb: Any, data_dir: Path) -> dict[str, str]:
         MASTER_KEYS=new_key(),
         WB_RATE_SCALE=str(RATE_SCALE),
         TICK_SECONDS=str(TICK_SECONDS),
-        DEFAULT_TIMEZONE="Europe/Moscow",
+        DEFAULT_TIMEZONE=DEFAULT_TIMEZONE,
         LOG_LEVEL="INFO",
     )
     return env

@@ -13,7 +13,6 @@ import math
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date
 
@@ -21,15 +20,6 @@ NBSP = "\u00a0"
 RUBLE = "₽"
 KOPECK = Decimal("0.01")
 MINUS = "\u2212"
-DEFAULT_ZONE = "Europe/Moscow"
-
-
-def zone_of(name: str | None) -> ZoneInfo:
-    """A user's time zone by name; Moscow when it is unset or unknown."""
-    try:
-        return ZoneInfo(name or DEFAULT_ZONE)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return ZoneInfo(DEFAULT_ZONE)
 
 
 def _grouped(whole: int) -> str:

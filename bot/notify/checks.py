@@ -9,14 +9,12 @@ import html
 import math
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import Protocol
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import formats
 from bot.events import KeyExpiring, StockLow
-from bot.formats import zone_of as zone_of  # the handlers' zone lookup, re-exported
 from bot.i18n import N_
 from bot.notify.buttons import MuteProduct
 from bot.notify.texts import (
@@ -208,7 +206,6 @@ def render_token_expiring(events: Sequence[EventRow[KeyExpiring]], ctx: RenderCo
     for row in events:
         key = row.event
         name = key.shop_name or ctx.shop_names.get(row.shop_id, "")
-        expires = datetime.fromtimestamp(key.expires_at, ctx.tz)
         days = key.days_left
         parts.append(
             ctx.ngettext(
@@ -218,7 +215,7 @@ def render_token_expiring(events: Sequence[EventRow[KeyExpiring]], ctx: RenderCo
             ).format(
                 shop=html.escape(name),
                 days=number(days),
-                date=formats.day(expires.date(), ctx.language) + expires.strftime(" %H:%M"),
+                date=formats.moment(key.expires_at, ctx.tz, ctx.language),
             )
         )
     parts.append(

@@ -18,7 +18,6 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from datetime import time as dtime
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -35,8 +34,8 @@ from aiogram.exceptions import (
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 
+from bot.clock import parse_hhmm, zone_of
 from bot.events import Event, OrderPlaced, ReviewPosted
-from bot.formats import zone_of
 from bot.i18n import language_for
 from bot.notify.reviews import is_negative
 from bot.notify.texts import (
@@ -65,20 +64,12 @@ NOT_DELIVERED_MARKERS = ("ClientConnectorError", "Cannot connect")
 # ------------------------------------------------------------------ pure decisions
 
 
-def _hhmm(value: str) -> dtime | None:
-    try:
-        hours, minutes = value.split(":")
-        return dtime(int(hours), int(minutes))
-    except ValueError:
-        return None
-
-
 def quiet_until(now: float, tz: ZoneInfo, start: str | None, end: str | None) -> float | None:
     """The end of the quiet window `now` falls in (UTC seconds), or None outside quiet hours.
 
     The window is local time and may wrap midnight (23:00–08:00).
     """
-    begin, finish = _hhmm(start or ""), _hhmm(end or "")
+    begin, finish = parse_hhmm(start or ""), parse_hhmm(end or "")
     if begin is None or finish is None or begin == finish:
         return None
     local = datetime.fromtimestamp(now, tz)

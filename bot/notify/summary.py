@@ -19,8 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 
 from bot import formats
+from bot.clock import hhmm, parse_hhmm, zone_of
 from bot.events import AtRisk, DayTotals, Summary, TopProduct
-from bot.formats import zone_of
 from bot.i18n import N_
 from bot.money.alerts import new_reconciled_weeks
 from bot.notify.checks import stock_left
@@ -48,17 +48,6 @@ LABELS.update({Summary.kind: N_("daily summaries")})
 
 
 # ------------------------------------------------------------------ when
-
-
-def parse_hhmm(text: str) -> dtime | None:
-    """'9:05' or '09:05' as a time of day; None for anything else."""
-    parts = text.strip().split(":")
-    if len(parts) != 2 or not all(p.isdigit() and 1 <= len(p) <= 2 for p in parts):
-        return None
-    hours, minutes = int(parts[0]), int(parts[1])
-    if hours > 23 or minutes > 59:
-        return None
-    return dtime(hours, minutes)
 
 
 def summary_due(user: User, now: float) -> date | None:
@@ -221,7 +210,7 @@ def summary_text(summary: Summary, ctx: RenderContext) -> str:
         until = datetime.fromtimestamp(summary.until, ctx.tz)
         lines = [
             _("📊 <b>Today so far</b> · {date}, until {time}").format(
-                date=formats.day(day, ctx.language), time=until.strftime("%H:%M")
+                date=formats.day(day, ctx.language), time=hhmm(until)
             )
         ]
         against = _("against yesterday at this time")

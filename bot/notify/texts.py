@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from aiogram.types import InlineKeyboardMarkup
 
 from bot import formats
+from bot.clock import hhmm, zone_of
 from bot.events import (
     Buyout,
     Event,
@@ -30,7 +31,6 @@ from bot.events import (
     ProductLine,
     Return,
 )
-from bot.formats import zone_of
 from bot.i18n import N_
 from bot.store.outbox import EventRow
 from bot.store.stock import ProductInfo
@@ -162,7 +162,7 @@ def _size(line: ProductLine) -> str:
 
 def _local_time(row: EventRow[ProductLine], ctx: RenderContext) -> str:
     ts = row.event.ts or row.created_at
-    return datetime.fromtimestamp(ts, ctx.tz).strftime("%H:%M")
+    return hhmm(datetime.fromtimestamp(ts, ctx.tz))
 
 
 def amount_text(value: float, ctx: RenderContext, with_kopecks: bool = False) -> str:

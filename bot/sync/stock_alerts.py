@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.clock import zone_of
 from bot.events import ShortSize, StockLow
-from bot.formats import zone_of
 from bot.reports.stock import COVER_WINDOW_DAYS, days_of_cover
 from bot.store import orders, shops, stock
 from bot.store.db import Database

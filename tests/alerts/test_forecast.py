@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from bot.clock import parse_hhmm
 from bot.handlers.settings.quiet import parse_quiet
 from bot.handlers.settings.zone import parse_zone
 from bot.notify.checks import DAY, expiry_threshold
-from bot.notify.summary import parse_hhmm, summary_due
+from bot.notify.summary import summary_due
 from bot.store.stock import SizeStock
 from bot.sync.stock_alerts import forecast, is_low, short_sizes
 
