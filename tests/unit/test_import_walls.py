@@ -120,21 +120,12 @@ def crossings(importers: str, forbidden: tuple[str, ...]) -> list[str]:
     )
 
 
-#: Importers whose imports of bot.app are judged by the xfail test at the bottom, not by the
-#: circle check (they make the only circle through bot.app). Empty it when that mark goes.
-APP_IMPORTERS_PENDING = ("bot.handlers", "bot.notify")
-
-
-def _pending(i: Import) -> bool:
-    return _under(i.target, "bot.app") and any(_under(i.module, p) for p in APP_IMPORTERS_PENDING)
-
-
 def cycles(edges: list[Import] = IMPORTS, modules: Iterable[str] = MODULES) -> list[list[str]]:
     """The strongly connected components of more than one module (Tarjan), each sorted, over
     the imports that run."""
     graph: dict[str, set[str]] = {m: set() for m in modules}
     for i in edges:
-        if not i.typing_only and not _pending(i):
+        if not i.typing_only:
             graph[i.module].add(i.target)
     index: dict[str, int] = {}
     low: dict[str, int] = {}
