@@ -122,197 +122,139 @@ SANDBOX_HOSTS = frozenset({STATISTICS, MARKETPLACE, CONTENT, FEEDBACKS_HOST})
 
 #: WB refreshes the warehouse_remains data about every 30 minutes.
 STOCK_REFRESH = 30 * MINUTE
-
-# create and download share one bucket: WB documents "4 per hour" for Base without saying whether
-# the two share it, and one bucket with burst 1 is safe either way. A stock poll is create, then
-# (after the report is built) download, so it spends two calls of the group.
-_WAREHOUSE_REMAINS = _per_type(
-    personal=Limit(period=MINUTE, count=1, burst=1),
-    base=Limit(period=HOUR, count=4, burst=1),
-)
-
-# 09-communications.yaml (and x-wb-rate-limits in MissiaL/wildberries-api
-# assets/openapi/user-communication.json): one limit "на один аккаунт продавца для всех методов
-# категории Вопросы и отзывы": Personal, Service, Base with secret 3/s burst 6; Base 5 per hour,
-# burst 1. Every method below shares the one group, so the limiter holds one budget for them.
-_FEEDBACKS_LIMITS = _per_type(
-    personal=Limit(period=1.0, count=3, burst=6),
-    base=Limit(period=HOUR, count=5, burst=1),
-)
 FEEDBACKS_GROUP = "feedbacks"
 
 
-def _feedbacks_method(name: str, path: str) -> Method:
+@dataclass(frozen=True)
+class _Budget:
+    """What the methods of one limiter group share: the limits and how the bot polls them."""
+
+    group: str
+    limits: Mapping[TokenType, Limit | None] = field(hash=False)
+    min_poll: float = 0.0
+    calls_per_poll: int = 1
+
+
+def _budget(
+    group: str,
+    personal: Limit,
+    base: Limit,
+    *,
+    test: Limit | None = None,
+    min_poll: float = 0.0,
+    calls_per_poll: int = 1,
+) -> _Budget:
+    return _Budget(group, _per_type(personal, base, test), min_poll, calls_per_poll)
+
+
+_ORDERS = _budget("statistics.orders", Limit(MINUTE, 1, 10), Limit(3 * HOUR, 1, 1))
+_SALES = _budget("statistics.sales", Limit(MINUTE, 1, 1), Limit(2 * HOUR, 1, 1))
+# create and download share one bucket: WB documents "4 per hour" for Base without saying whether
+# the two share it, and one bucket with burst 1 is safe either way. A stock poll is create, then
+# (after the report is built) download, so it spends two calls of the group.
+_WAREHOUSE_REMAINS = _budget(
+    "analytics.warehouse_remains",
+    personal=Limit(MINUTE, 1, 1),
+    base=Limit(HOUR, 4, 1),
+    min_poll=STOCK_REFRESH,
+    calls_per_poll=2,
+)
+# Its own table in WB's spec (12-reports.yaml, tasks/{task_id}/status): 1 per 5 s, burst 5; Base
+# "1 ч | 4 запроса | 15 мин | 1 запрос". One status check per poll is all the bot needs, so
+# burst 1 everywhere.
+_STOCK_STATUS = _budget("analytics.warehouse_remains.status", Limit(5.0, 1, 1), Limit(HOUR, 4, 1))
+# 11-analytics.yaml postV1OrderFeed: Personal, Service, Base with secret 1 per minute; Base 1 per
+# 3 h.
+_ORDER_FEED = _budget("analytics.order_feed", Limit(MINUTE, 1, 1), Limit(3 * HOUR, 1, 1))
+# orders-fbs: "Test | 1 minute | 150 requests | ... | 10 requests". Real-time source, but a minute
+# is as fresh as an alert needs to be.
+_FBS_NEW = _budget(
+    "marketplace.orders_new",
+    personal=Limit(MINUTE, 300, 20),
+    base=Limit(MINUTE, 150, 10),
+    test=Limit(MINUTE, 150, 10),
+    min_poll=MINUTE,
+)
+# WB publishes no per-type rows for cards/list: one limit for every token type. Titles and photos
+# change rarely.
+_CARDS = _budget(
+    "content.cards_list", Limit(MINUTE, 100, 5), Limit(MINUTE, 100, 5), min_poll=6 * HOUR
+)
+_SELLER_INFO = _budget("common.seller_info", Limit(MINUTE, 1, 10), Limit(DAY, 1, 1), min_poll=DAY)
+# 13-finances.yaml postV1SalesReportsDetailed (ZloyDeDD/wb-api-skill; MissiaL
+# financial-reports-and-accounting.json x-wb-rate-limits agrees): Personal, Service, Base with
+# secret "1 мин | 1 запрос | 1 мин | 1 запрос"; Base "24 ч | 2 запроса | 12 ч | 1 запрос": one
+# page every 12 hours. WB publishes a weekly report a week and daily ones a day: the job looks at
+# what is due once an hour at most (it pages on at once while a report has more pages).
+_FINANCE_DETAILED = _budget(
+    "finance.sales_reports_detailed", Limit(MINUTE, 1, 1), Limit(DAY, 2, 1), min_poll=HOUR
+)
+# 3 per 30 s per host, and WB blocks automated pinging: for the /connect check only.
+_PING = _budget("ping.statistics-api", Limit(30.0, 3, 1), Limit(30.0, 3, 1))
+# 09-communications.yaml (and x-wb-rate-limits in MissiaL/wildberries-api
+# assets/openapi/user-communication.json): one limit "на один аккаунт продавца для всех методов
+# категории Вопросы и отзывы": Personal, Service, Base with secret 3/s burst 6; Base 5 per hour,
+# burst 1. Every feedbacks-api method shares the one group, so the limiter holds one budget for
+# them. A new bad review within a minute or two is what a seller needs; faster buys nothing.
+_FEEDBACKS = _budget(FEEDBACKS_GROUP, Limit(1.0, 3, 6), Limit(HOUR, 5, 1), min_poll=MINUTE)
+
+#: The token category WB checks on each host; common-api takes any valid token.
+_HOST_CATEGORY: Mapping[str, Category | None] = MappingProxyType(
+    {
+        STATISTICS: Category.STATISTICS,
+        ANALYTICS: Category.ANALYTICS,
+        MARKETPLACE: Category.MARKETPLACE,
+        CONTENT: Category.CONTENT,
+        COMMON: None,
+        FEEDBACKS_HOST: Category.FEEDBACKS,
+        FINANCE_HOST: Category.FINANCE,
+    }
+)
+
+
+def _method(name: str, host: str, request: str, budget: _Budget) -> Method:
+    """One row of the table: ``request`` is ``"VERB /path"``; the category follows the host."""
+    http_method, path = request.split(" ", 1)
     return Method(
-        name=name,
-        host=FEEDBACKS_HOST,
-        path=path,
-        http_method="GET",
-        category=Category.FEEDBACKS,
-        group=FEEDBACKS_GROUP,
-        limits=_FEEDBACKS_LIMITS,
-        # A new bad review within a minute or two is what a seller needs; faster buys nothing.
-        min_poll=MINUTE,
+        name,
+        host,
+        path,
+        http_method,
+        _HOST_CATEGORY[host],
+        budget.group,
+        budget.limits,
+        budget.min_poll,
+        budget.calls_per_poll,
     )
 
 
+def _feedbacks_method(name: str, path: str) -> Method:
+    return _method(name, FEEDBACKS_HOST, f"GET /api/v1/{path}", _FEEDBACKS)
+
+
+_TASK = "/api/v1/warehouse_remains/tasks/{task_id}"
 _METHODS: tuple[Method, ...] = (
-    _feedbacks_method("feedbacks_new", "/api/v1/new-feedbacks-questions"),
-    _feedbacks_method("feedbacks", "/api/v1/feedbacks"),
-    _feedbacks_method("questions", "/api/v1/questions"),
-    _feedbacks_method("feedbacks_unanswered", "/api/v1/feedbacks/count-unanswered"),
-    _feedbacks_method("questions_unanswered", "/api/v1/questions/count-unanswered"),
-    Method(
-        name="orders",
-        host=STATISTICS,
-        path="/api/v1/supplier/orders",
-        http_method="GET",
-        category=Category.STATISTICS,
-        group="statistics.orders",
-        limits=_per_type(
-            personal=Limit(period=MINUTE, count=1, burst=10),
-            base=Limit(period=3 * HOUR, count=1, burst=1),
-        ),
+    _feedbacks_method("feedbacks_new", "new-feedbacks-questions"),
+    _feedbacks_method("feedbacks", "feedbacks"),
+    _feedbacks_method("questions", "questions"),
+    _feedbacks_method("feedbacks_unanswered", "feedbacks/count-unanswered"),
+    _feedbacks_method("questions_unanswered", "questions/count-unanswered"),
+    _method("orders", STATISTICS, "GET /api/v1/supplier/orders", _ORDERS),
+    _method("sales", STATISTICS, "GET /api/v1/supplier/sales", _SALES),
+    _method("stock_create", ANALYTICS, "GET /api/v1/warehouse_remains", _WAREHOUSE_REMAINS),
+    _method("stock_status", ANALYTICS, f"GET {_TASK}/status", _STOCK_STATUS),
+    _method("stock_download", ANALYTICS, f"GET {_TASK}/download", _WAREHOUSE_REMAINS),
+    _method("order_feed", ANALYTICS, "POST /api/analytics/v1/order-feed", _ORDER_FEED),
+    _method("fbs_new", MARKETPLACE, "GET /api/v3/orders/new", _FBS_NEW),
+    _method("cards", CONTENT, "POST /content/v2/get/cards/list", _CARDS),
+    _method("seller_info", COMMON, "GET /api/v1/seller-info", _SELLER_INFO),
+    _method(
+        "finance_detailed",
+        FINANCE_HOST,
+        "POST /api/finance/v1/sales-reports/detailed",
+        _FINANCE_DETAILED,
     ),
-    Method(
-        name="sales",
-        host=STATISTICS,
-        path="/api/v1/supplier/sales",
-        http_method="GET",
-        category=Category.STATISTICS,
-        group="statistics.sales",
-        limits=_per_type(
-            personal=Limit(period=MINUTE, count=1, burst=1),
-            base=Limit(period=2 * HOUR, count=1, burst=1),
-        ),
-    ),
-    Method(
-        name="stock_create",
-        host=ANALYTICS,
-        path="/api/v1/warehouse_remains",
-        http_method="GET",
-        category=Category.ANALYTICS,
-        group="analytics.warehouse_remains",
-        limits=_WAREHOUSE_REMAINS,
-        min_poll=STOCK_REFRESH,
-        calls_per_poll=2,
-    ),
-    Method(
-        name="stock_status",
-        host=ANALYTICS,
-        path="/api/v1/warehouse_remains/tasks/{task_id}/status",
-        http_method="GET",
-        category=Category.ANALYTICS,
-        group="analytics.warehouse_remains.status",
-        # Its own table in WB's spec (12-reports.yaml, tasks/{task_id}/status): 1 per 5 s,
-        # burst 5; Base "1 ч | 4 запроса | 15 мин | 1 запрос". One status check per poll
-        # is all the bot needs, so burst 1 everywhere.
-        limits=_per_type(
-            personal=Limit(period=5.0, count=1, burst=1),
-            base=Limit(period=HOUR, count=4, burst=1),
-        ),
-    ),
-    Method(
-        name="stock_download",
-        host=ANALYTICS,
-        path="/api/v1/warehouse_remains/tasks/{task_id}/download",
-        http_method="GET",
-        category=Category.ANALYTICS,
-        group="analytics.warehouse_remains",
-        limits=_WAREHOUSE_REMAINS,
-        min_poll=STOCK_REFRESH,
-        calls_per_poll=2,
-    ),
-    Method(
-        name="order_feed",
-        host=ANALYTICS,
-        path="/api/analytics/v1/order-feed",
-        http_method="POST",
-        category=Category.ANALYTICS,
-        group="analytics.order_feed",
-        # 11-analytics.yaml postV1OrderFeed: Personal, Service, Base with secret 1 per minute;
-        # Base 1 per 3 h.
-        limits=_per_type(
-            personal=Limit(period=MINUTE, count=1, burst=1),
-            base=Limit(period=3 * HOUR, count=1, burst=1),
-        ),
-    ),
-    Method(
-        name="fbs_new",
-        host=MARKETPLACE,
-        path="/api/v3/orders/new",
-        http_method="GET",
-        category=Category.MARKETPLACE,
-        group="marketplace.orders_new",
-        limits=_per_type(
-            personal=Limit(period=MINUTE, count=300, burst=20),
-            base=Limit(period=MINUTE, count=150, burst=10),
-            # orders-fbs: "Test | 1 minute | 150 requests | ... | 10 requests"
-            test=Limit(period=MINUTE, count=150, burst=10),
-        ),
-        # Real-time source, but a minute is as fresh as an alert needs to be.
-        min_poll=MINUTE,
-    ),
-    Method(
-        name="cards",
-        host=CONTENT,
-        path="/content/v2/get/cards/list",
-        http_method="POST",
-        category=Category.CONTENT,
-        group="content.cards_list",
-        # WB publishes no per-type rows for this method: one limit for every token type.
-        limits=_per_type(
-            personal=Limit(period=MINUTE, count=100, burst=5),
-            base=Limit(period=MINUTE, count=100, burst=5),
-        ),
-        # Titles and photos change rarely.
-        min_poll=6 * HOUR,
-    ),
-    Method(
-        name="seller_info",
-        host=COMMON,
-        path="/api/v1/seller-info",
-        http_method="GET",
-        category=None,
-        group="common.seller_info",
-        limits=_per_type(
-            personal=Limit(period=MINUTE, count=1, burst=10),
-            base=Limit(period=DAY, count=1, burst=1),
-        ),
-        min_poll=DAY,
-    ),
-    Method(
-        name="finance_detailed",
-        host=FINANCE_HOST,
-        path="/api/finance/v1/sales-reports/detailed",
-        http_method="POST",
-        category=Category.FINANCE,
-        group="finance.sales_reports_detailed",
-        # 13-finances.yaml postV1SalesReportsDetailed (ZloyDeDD/wb-api-skill; MissiaL
-        # financial-reports-and-accounting.json x-wb-rate-limits agrees): Personal, Service,
-        # Base with secret "1 мин | 1 запрос | 1 мин | 1 запрос"; Base "24 ч | 2 запроса |
-        # 12 ч | 1 запрос": one page every 12 hours.
-        limits=_per_type(
-            personal=Limit(period=MINUTE, count=1, burst=1),
-            base=Limit(period=DAY, count=2, burst=1),
-        ),
-        # WB publishes a weekly report a week and daily ones a day: the job looks at what is
-        # due once an hour at most (it pages on at once while a report has more pages).
-        min_poll=HOUR,
-    ),
-    Method(
-        name="ping",
-        host=STATISTICS,
-        path="/ping",
-        http_method="GET",
-        category=Category.STATISTICS,
-        group="ping.statistics-api",
-        # 3 per 30 s per host, and WB blocks automated pinging: for the /connect check only.
-        limits=_per_type(
-            personal=Limit(period=30.0, count=3, burst=1),
-            base=Limit(period=30.0, count=3, burst=1),
-        ),
-    ),
+    _method("ping", STATISTICS, "GET /ping", _PING),
 )
 
 METHODS: Mapping[str, Method] = MappingProxyType({m.name: m for m in _METHODS})
