@@ -8,7 +8,7 @@ empty, and the alert leaves it out.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 from bot.events import OrderLine, QuestionAsked, ReviewPosted, SaleLine
 from bot.wb.models import FbsOrder, FeedOrder, Order, Sale
@@ -21,22 +21,44 @@ S = TypeVar("S", bound=SaleLine)
 Names = dict[int, tuple[str, str, str]]
 
 
+class _Product(TypedDict):
+    """What a statistics row says of its product, as a `ProductLine` takes it (mypy checks the
+    keys against the event's fields where it is unpacked)."""
+
+    srid: str
+    nm_id: int
+    supplier_article: str
+    tech_size: str
+    subject: str
+    brand: str
+    price_with_disc: float
+    warehouse: str
+    region: str
+    ts: int
+
+
+def _product(row: Order | Sale) -> _Product:
+    return _Product(
+        srid=row.srid,
+        nm_id=row.nm_id,
+        supplier_article=row.supplier_article,
+        tech_size=row.tech_size,
+        subject=row.subject,
+        brand=row.brand,
+        price_with_disc=row.price_with_disc,
+        warehouse=row.warehouse_name,
+        region=row.region_name,
+        ts=int(row.date.timestamp()),
+    )
+
+
 def from_statistics(kind: type[Ord], o: Order) -> Ord:
     return kind(
-        srid=o.srid,
-        nm_id=o.nm_id,
-        supplier_article=o.supplier_article,
-        tech_size=o.tech_size,
-        subject=o.subject,
-        brand=o.brand,
-        price_with_disc=o.price_with_disc,
+        **_product(o),
         finished_price=o.finished_price,
         total_price=o.total_price,
         discount_percent=o.discount_percent,
         spp=o.spp,
-        warehouse=o.warehouse_name,
-        region=o.region_name,
-        ts=int(o.date.timestamp()),
         source="statistics",
     )
 
@@ -73,45 +95,36 @@ def from_fbs(kind: type[Ord], o: FbsOrder) -> Ord:
 
 
 def from_sale(kind: type[S], s: Sale) -> S:
-    return kind(
-        sale_id=s.sale_id,
-        srid=s.srid,
-        nm_id=s.nm_id,
-        supplier_article=s.supplier_article,
-        tech_size=s.tech_size,
-        subject=s.subject,
-        brand=s.brand,
-        price_with_disc=s.price_with_disc,
-        for_pay=s.for_pay,
-        warehouse=s.warehouse_name,
-        region=s.region_name,
-        ts=int(s.date.timestamp()),
+    return kind(**_product(s), sale_id=s.sale_id, for_pay=s.for_pay)
+
+
+class _Post(TypedDict):
+    """What a review and a question share, as a `BuyerPost` takes it."""
+
+    id: str
+    nm_id: int
+    text: str
+    title: str
+    supplier_article: str
+    brand: str
+    ts: int
+
+
+def _post(post: Review | Question) -> _Post:
+    return _Post(
+        id=post.id,
+        nm_id=post.nm_id,
+        text=post.text,
+        title=post.product_name,
+        supplier_article=post.article,
+        brand=post.brand,
+        ts=int(post.created_at.timestamp()),
     )
 
 
 def review_posted(r: Review) -> ReviewPosted:
-    return ReviewPosted(
-        id=r.id,
-        nm_id=r.nm_id,
-        rating=r.rating,
-        text=r.text,
-        pros=r.pros,
-        cons=r.cons,
-        photos=r.photos,
-        title=r.product_name,
-        supplier_article=r.article,
-        brand=r.brand,
-        ts=int(r.created_at.timestamp()),
-    )
+    return ReviewPosted(**_post(r), rating=r.rating, pros=r.pros, cons=r.cons, photos=r.photos)
 
 
 def question_asked(q: Question) -> QuestionAsked:
-    return QuestionAsked(
-        id=q.id,
-        nm_id=q.nm_id,
-        text=q.text,
-        title=q.product_name,
-        supplier_article=q.article,
-        brand=q.brand,
-        ts=int(q.created_at.timestamp()),
-    )
+    return QuestionAsked(**_post(q))

@@ -71,9 +71,9 @@ class Parsed(Generic[T]):
         self.reasons[reason] += 1
 
 
-@dataclass(frozen=True, slots=True)
-class Order:
-    """A row of statistics-api /api/v1/supplier/orders: one unit of one order."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Statistics:
+    """What a row of statistics-api's supplier/orders and supplier/sales both carry."""
 
     srid: str
     date: datetime
@@ -96,42 +96,26 @@ class Order:
     spp: float
     finished_price: float
     price_with_disc: float
+    g_number: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Order(_Statistics):
+    """A row of statistics-api /api/v1/supplier/orders: one unit of one order."""
+
     is_cancel: bool
     cancel_date: datetime | None
-    g_number: str
     income_id: int | None
     sticker: str
 
 
-@dataclass(frozen=True, slots=True)
-class Sale:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sale(_Statistics):
     """A row of statistics-api /api/v1/supplier/sales: one sale (saleID S…) or return (R…)."""
 
     sale_id: str
-    srid: str
-    date: datetime
-    last_change_raw: str
-    last_change: datetime
-    nm_id: int
-    supplier_article: str
-    barcode: str
-    tech_size: str
-    subject: str
-    brand: str
-    category: str
-    warehouse_name: str
-    warehouse_type: str
-    region_name: str
-    oblast_name: str
-    country_name: str
-    total_price: float
-    discount_percent: float
-    spp: float
-    finished_price: float
-    price_with_disc: float
     for_pay: float
     payment_sale_amount: float
-    g_number: str
     is_return: bool
 
 
@@ -386,25 +370,27 @@ _AMOUNTS = (
 
 
 def _shared(row: _Row) -> dict[str, Any]:
-    fields: dict[str, Any] = {name: _label(row, key) for name, key in _LABELS}
+    """The fields of `_Statistics` but ``srid`` (an order needs one, a sale may lack it)."""
+    date = _time(row, "date", _msk_time)
+    last_change_raw, last_change = _cursor(row)
+    fields: dict[str, Any] = {
+        "date": date,
+        "last_change_raw": last_change_raw,
+        "last_change": last_change,
+        "nm_id": _nm_id(row, "nmId"),
+    }
+    fields.update((name, _label(row, key)) for name, key in _LABELS)
     fields.update((name, _money(row, key)) for name, key in _AMOUNTS)
+    fields["g_number"] = _text(row, "gNumber")
     return fields
 
 
 def _order(row: _Row) -> Order:
-    srid = _required_key(row, "srid")
-    date = _time(row, "date", _msk_time)
-    last_change_raw, last_change = _cursor(row)
     return Order(
-        srid=srid,
-        date=date,
-        last_change_raw=last_change_raw,
-        last_change=last_change,
-        nm_id=_nm_id(row, "nmId"),
+        srid=_required_key(row, "srid"),
         **_shared(row),
         is_cancel=_flag(row.get("isCancel")),
         cancel_date=_optional_time(row.get("cancelDate")),
-        g_number=_text(row, "gNumber"),
         income_id=_optional_id(row, "incomeID"),
         sticker=_text(row, "sticker"),
     )
@@ -412,19 +398,12 @@ def _order(row: _Row) -> Order:
 
 def _sale(row: _Row) -> Sale:
     sale_id = _required_key(row, "saleID")
-    date = _time(row, "date", _msk_time)
-    last_change_raw, last_change = _cursor(row)
     return Sale(
         sale_id=sale_id,
         srid=_text(row, "srid", MAX_KEY),
-        date=date,
-        last_change_raw=last_change_raw,
-        last_change=last_change,
-        nm_id=_nm_id(row, "nmId"),
         **_shared(row),
         for_pay=_money(row, "forPay"),
         payment_sale_amount=_money(row, "paymentSaleAmount"),
-        g_number=_text(row, "gNumber"),
         is_return=sale_id[:1].upper() == "R",
     )
 
