@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
-from bot.reports.xlsx import Column, Kind
-from bot.reports.xlsx import _write_sheet as write_sheet  # the report files' own sheet writer
+from bot.reports.xlsx import PRODUCT_ID_COLUMNS, Column, Kind, write_book
 from bot.store.costs import KnownProduct, NewCost, size_key
 
 log = logging.getLogger(__name__)
@@ -34,8 +33,7 @@ MAX_COLUMNS = 30
 MAX_KOPECKS = 10_000_000 * 100
 
 COLUMNS = (
-    Column("nm_id", Kind.ID),
-    Column("article", Kind.TEXT),
+    *PRODUCT_ID_COLUMNS,
     Column("size", Kind.TEXT),
     Column("title", Kind.TEXT),
     Column("cost", Kind.MONEY),
@@ -75,15 +73,11 @@ def template_rows(
 def render_template(
     rows: Sequence[TemplateRow], headers: Mapping[str, str], sheet: str, lang: str
 ) -> bytes:
-    wb = Workbook(write_only=True)
     cells = [
         (r.nm_id, r.article, r.size, r.title, None if r.kopecks is None else r.kopecks / 100, None)
         for r in rows
     ]
-    write_sheet(wb, sheet, COLUMNS, dict(headers), cells, lang)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return write_book([(sheet, COLUMNS, cells)], dict(headers), lang)
 
 
 # ------------------------------------------------------------------ reading it back

@@ -15,6 +15,7 @@ import xlsxwriter
 
 from bot.reports.xlsx import (
     DATE_FORMATS,
+    PRODUCT_ID_COLUMNS,
     WIDTH_SAMPLE,
     Cell,
     Column,
@@ -33,8 +34,7 @@ PROGRESS_EVERY = 10_000
 
 ORDER_COLUMNS = (
     Column("time", Kind.TIME),
-    Column("nm_id", Kind.ID),
-    Column("article", Kind.TEXT),
+    *PRODUCT_ID_COLUMNS,
     Column("subject", Kind.TEXT),
     Column("size", Kind.TEXT),
     Column("warehouse", Kind.TEXT),

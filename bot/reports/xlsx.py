@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -161,57 +161,45 @@ def column_widths(
     return widths
 
 
+def _counted(*names: str) -> Iterator[Column]:
+    """A count and its sum in roubles (``orders``, ``orders_sum``), per name."""
+    for name in names:
+        yield Column(name, Kind.COUNT)
+        yield Column(f"{name}_sum", Kind.MONEY)
+
+
+#: How every sheet that lists products names one.
+PRODUCT_ID_COLUMNS = (Column("nm_id", Kind.ID), Column("article", Kind.TEXT))
+
 DAY_COLUMNS = (
     Column("day", Kind.DATE),
-    Column("orders", Kind.COUNT),
-    Column("orders_sum", Kind.MONEY),
-    Column("cancels", Kind.COUNT),
-    Column("cancels_sum", Kind.MONEY),
-    Column("buyouts", Kind.COUNT),
-    Column("buyouts_sum", Kind.MONEY),
-    Column("returns", Kind.COUNT),
-    Column("returns_sum", Kind.MONEY),
+    *_counted("orders", "cancels", "buyouts", "returns"),
     Column("for_pay", Kind.MONEY),
 )
 PRODUCT_COLUMNS = (
-    Column("nm_id", Kind.ID),
-    Column("article", Kind.TEXT),
+    *PRODUCT_ID_COLUMNS,
     Column("subject", Kind.TEXT),
     Column("title", Kind.TEXT),
-    Column("orders", Kind.COUNT),
-    Column("orders_sum", Kind.MONEY),
+    *_counted("orders"),
 )
 STOCK_COLUMNS = (
-    Column("nm_id", Kind.ID),
-    Column("article", Kind.TEXT),
+    *PRODUCT_ID_COLUMNS,
     Column("subject", Kind.TEXT),
     Column("warehouses", Kind.TEXT),
     Column("quantity", Kind.COUNT),
     Column("orders_14d", Kind.COUNT),
     Column("cover_days", Kind.DAYS),
 )
-
-
 PROFIT_COLUMNS = (
-    Column("nm_id", Kind.ID),
-    Column("article", Kind.TEXT),
+    *PRODUCT_ID_COLUMNS,
     Column("title", Kind.TEXT),
     Column("basis", Kind.TEXT),
     Column("sold", Kind.COUNT),
     Column("returned", Kind.COUNT),
-    Column("revenue", Kind.MONEY),
-    Column("commission", Kind.MONEY),
-    Column("logistics", Kind.MONEY),
-    Column("storage", Kind.MONEY),
-    Column("acceptance", Kind.MONEY),
-    Column("penalties", Kind.MONEY),
-    Column("deductions", Kind.MONEY),
-    Column("additional", Kind.MONEY),
-    Column("to_be_paid", Kind.MONEY),
-    Column("cost", Kind.MONEY),
-    Column("tax", Kind.MONEY),
-    Column("profit", Kind.MONEY),
-    Column("unit_profit", Kind.MONEY),
+    *(
+        Column(name, Kind.MONEY)
+        for name in (*MONEY_LINES, "to_be_paid", "cost", "tax", "profit", "unit_profit")
+    ),
     Column("margin", Kind.PERCENT),
     Column("roi", Kind.PERCENT),
 )
@@ -280,6 +268,20 @@ def profit_rows(view: MoneyView, headers: dict[str, str]) -> list[list[Cell]]:
     return [[cells.get(c.key) for c in PROFIT_COLUMNS] for cells in found]
 
 
+#: A sheet to write: its title, its columns and its rows.
+Sheet = tuple[str, Sequence[Column], Iterable[Sequence[Cell]]]
+
+
+def write_book(sheets: Iterable[Sheet], headers: dict[str, str], lang: str) -> bytes:
+    """An XLSX file of the sheets, each as `_write_sheet` writes it."""
+    wb = Workbook(write_only=True)
+    for title, columns, rows in sheets:
+        _write_sheet(wb, title, columns, headers, rows, lang)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
 def render_report_xlsx(
     data: ReportData,
     headers: dict[str, str],
@@ -290,7 +292,6 @@ def render_report_xlsx(
     column keys to translated titles (the keys themselves are used when missing). Every order
     of the period is a file of its own (bot.reports.export): written here, 50,000 of them made
     the report wait seconds."""
-    wb = Workbook(write_only=True)
     day_rows = [
         (
             day, t.orders, t.orders_sum, t.cancels, t.cancels_sum, t.buyouts, t.buyouts_sum,
@@ -298,33 +299,26 @@ def render_report_xlsx(
         )
         for day, t in data.days
     ]  # fmt: skip
-    _write_sheet(wb, headers.get("sheet_days", "days"), DAY_COLUMNS, headers, day_rows, lang)
     product_rows = [
         (p.nm_id, p.supplier_article, p.subject, p.title, p.orders, p.orders_sum)
         for p in data.products
     ]
-    _write_sheet(
-        wb, headers.get("sheet_products", "products"), PRODUCT_COLUMNS, headers, product_rows, lang
-    )
+    sheets: list[Sheet] = [
+        (headers.get("sheet_days", "days"), DAY_COLUMNS, day_rows),
+        (headers.get("sheet_products", "products"), PRODUCT_COLUMNS, product_rows),
+    ]
     if money is not None:
-        _write_sheet(
-            wb, headers.get("sheet_profit", "profit"), PROFIT_COLUMNS, headers,
-            profit_rows(money, headers), lang,
-        )  # fmt: skip
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+        sheets.append(
+            (headers.get("sheet_profit", "profit"), PROFIT_COLUMNS, profit_rows(money, headers))
+        )
+    return write_book(sheets, headers, lang)
 
 
 def render_stock_xlsx(
     lines: Sequence[StockLine], headers: dict[str, str], lang: str = "en"
 ) -> bytes:
-    wb = Workbook(write_only=True)
     rows = [
         (s.nm_id, s.vendor_code, s.subject, s.warehouse, s.quantity, s.orders_14d, s.cover)
         for s in lines
     ]
-    _write_sheet(wb, headers.get("sheet_stock", "stock"), STOCK_COLUMNS, headers, rows, lang)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return write_book([(headers.get("sheet_stock", "stock"), STOCK_COLUMNS, rows)], headers, lang)
