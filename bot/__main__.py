@@ -156,7 +156,7 @@ def cmd_compile_locales(_: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """A seller's first hour against local fakes: no token, no internet (see bot/demo.py)."""
+    """A seller's first hour against local fakes: no token, no internet (see bot/demo/)."""
     from bot.demo import run_demo
 
     return run_demo(args.out, args.lang)
