@@ -19,7 +19,12 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import local_today, zone_of
 from bot.handlers.export_button import OrdersExport
-from bot.handlers.report_choice import being_prepared, chosen_shops, period_from_token
+from bot.handlers.report_choice import (
+    being_prepared,
+    chosen_shops,
+    in_turn,
+    period_from_token,
+)
 from bot.handlers.workbook_labels import xlsx_headers
 from bot.i18n import language_for
 from bot.reports import text
@@ -60,14 +65,14 @@ async def export_orders(
     except (PeriodError, ValueError):
         await query.answer(_("This button is out of date; send /report again."), show_alert=True)
         return
-    if not report_gate.claim(user.id, EXPORT):
-        await query.answer(being_prepared())
-        return
-    try:
-        await query.answer()
-        await send_export(message, db, user, shops, label, period, zone, now, report_gate)
-    finally:
-        report_gate.release(user.id, EXPORT)
+    await in_turn(
+        query,
+        report_gate,
+        user.id,
+        EXPORT,
+        being_prepared(),
+        lambda: send_export(message, db, user, shops, label, period, zone, now, report_gate),
+    )
 
 
 async def send_export(

@@ -22,6 +22,7 @@ from bot.handlers.report_choice import (
     ReportChoice,
     being_prepared,
     chosen_shops,
+    in_turn,
     period_from_token,
     period_token,
     shop_choice,
@@ -40,6 +41,9 @@ from bot.store.shops import Shop, shops_of_user
 from bot.store.users import User
 
 log = logging.getLogger(__name__)
+
+#: The gate's claim for /report (its default kind).
+REPORT = "report"
 router = Router(name="report")
 
 
@@ -100,14 +104,14 @@ async def report_choice(
     except PeriodError:
         await query.answer(_("This button is out of date; send /report again."), show_alert=True)
         return
-    if not report_gate.claim(user.id):
-        await query.answer(being_prepared())
-        return
-    try:
-        await query.answer()
-        await send_report(message, db, user, shops, label, period, zone, now, report_gate)
-    finally:
-        report_gate.release(user.id)
+    await in_turn(
+        query,
+        report_gate,
+        user.id,
+        REPORT,
+        being_prepared(),
+        lambda: send_report(message, db, user, shops, label, period, zone, now, report_gate),
+    )
 
 
 async def send_report(

@@ -4,7 +4,7 @@ which period (as button data carries it), and the note while a report is prepare
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 
 from aiogram.filters.callback_data import CallbackData
@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 
 from bot.reports import text
+from bot.reports.gate import ReportGate
 from bot.reports.periods import Period, parse_period
 from bot.store.db import Database
 from bot.store.shops import Shop, shops_of_user
@@ -99,3 +100,23 @@ async def chosen_shops(
 
 def being_prepared() -> str:
     return _("Your report is being prepared: it comes here as soon as it is ready.")
+
+
+async def in_turn(
+    query: CallbackQuery,
+    gate: ReportGate,
+    user_id: int,
+    kind: str,
+    wait_note: str,
+    send: Callable[[], Awaitable[None]],
+) -> None:
+    """Answers a report button with ``send``, one request of a ``kind`` per user at a time: a
+    press while one is under way hears ``wait_note`` instead."""
+    if not gate.claim(user_id, kind):
+        await query.answer(wait_note)
+        return
+    try:
+        await query.answer()
+        await send()
+    finally:
+        gate.release(user_id, kind)

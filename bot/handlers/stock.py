@@ -12,7 +12,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import local_today, zone_of
-from bot.handlers.report_choice import StockChoice, chosen_shops, shop_choice
+from bot.handlers.report_choice import StockChoice, chosen_shops, in_turn, shop_choice
 from bot.handlers.shop_texts import no_data_note
 from bot.handlers.workbook_labels import xlsx_headers
 from bot.i18n import language_for
@@ -78,14 +78,14 @@ async def stock_choice(
     if picked is None:
         return
     message, shops, label = picked
-    if not report_gate.claim(user.id, STOCK):
-        await query.answer(being_prepared())
-        return
-    try:
-        await query.answer()
-        await send_stock(message, db, user, shops, label, report_gate)
-    finally:
-        report_gate.release(user.id, STOCK)
+    await in_turn(
+        query,
+        report_gate,
+        user.id,
+        STOCK,
+        being_prepared(),
+        lambda: send_stock(message, db, user, shops, label, report_gate),
+    )
 
 
 async def send_stock(
