@@ -6,9 +6,9 @@ import json
 import time
 
 from bot.store.db import bump
-from bot.store.polls import PollState, update_poll
+from bot.store.polls import PollState
 from bot.store.shops import Shop
-from bot.sync.flow import FlowEngine
+from bot.sync.flow import FlowEngine, poll_ok
 from bot.sync.rows import upsert_products
 from bot.sync.schedule import next_slot
 from bot.wb.models import parse_cards
@@ -29,12 +29,10 @@ async def poll_cards(
     async with engine.tx() as conn:
         await upsert_products(conn, shop.id, parsed.rows)
         await bump(conn, "wb_rows_skipped_cards", parsed.skipped)
-        await update_poll(
+        await poll_ok(
             conn,
-            shop.id,
-            poll.job,
-            failures=0,
-            last_ok_at=now,
+            poll,
+            now,
             cursor=None if last_page else json.dumps(next_cursor),
             baseline_done=int(poll.baseline_done or last_page),
             next_due_at=next_slot(shop.id, poll.job, period, now) if last_page else now,

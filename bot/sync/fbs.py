@@ -8,10 +8,10 @@ import time
 from bot.events import OrderPlaced
 from bot.store.db import bump
 from bot.store.outbox import NewEvent, add_events
-from bot.store.polls import PollState, get_poll, update_poll
+from bot.store.polls import PollState, get_poll
 from bot.store.rollups import refresh_rollups
 from bot.store.shops import Shop
-from bot.sync.flow import FlowEngine
+from bot.sync.flow import FlowEngine, poll_ok
 from bot.sync.news import from_fbs
 from bot.sync.rows import insert_fbs_orders
 from bot.sync.schedule import next_slot
@@ -34,12 +34,6 @@ async def poll_fbs(
         events = [] if silent else [NewEvent(from_fbs(OrderPlaced, o), o.rid) for o in fresh]
         await add_events(conn, shop.id, events, batch=f"{shop.id}:fbs:{now:.3f}", catch_up=False)
         await bump(conn, "wb_rows_skipped_fbs", parsed.skipped)
-        await update_poll(
-            conn,
-            shop.id,
-            poll.job,
-            last_ok_at=now,
-            failures=0,
-            next_due_at=next_slot(shop.id, poll.job, period, now),
-            baseline_done=1,
+        await poll_ok(
+            conn, poll, now, next_due_at=next_slot(shop.id, poll.job, period, now), baseline_done=1
         )

@@ -11,10 +11,10 @@ from typing import Any
 from bot.events import OrderCancelled, OrderPlaced
 from bot.store.db import bump
 from bot.store.outbox import NewEvent, add_events
-from bot.store.polls import PollState, update_poll
+from bot.store.polls import PollState
 from bot.store.rollups import refresh_rollups
 from bot.store.shops import Shop
-from bot.sync.flow import FUTURE_SLACK, FlowEngine, since_connect
+from bot.sync.flow import FUTURE_SLACK, FlowEngine, poll_ok, since_connect
 from bot.sync.news import from_feed
 from bot.sync.rows import insert_feed_orders
 from bot.sync.schedule import next_slot
@@ -85,15 +85,7 @@ async def poll_feed(
                 snapshot=state.get("snapshot") or data.get("snapshotTime"),
                 newest=newest.isoformat() if newest else None,
             )
-            await update_poll(
-                conn,
-                shop.id,
-                poll.job,
-                task=json.dumps(state),
-                next_due_at=done,
-                last_ok_at=done,
-                failures=0,
-            )
+            await poll_ok(conn, poll, done, task=json.dumps(state), next_due_at=done)
         else:
             # Everything up to WB's snapshot is in it: the next window starts there (less
             # the overlap), not at the last order, which would come again every minute.
@@ -103,15 +95,13 @@ async def poll_feed(
             except ValueError:
                 taken = None
             cursor = max([t for t in (newest, taken) if t is not None], default=None)
-            await update_poll(
+            await poll_ok(
                 conn,
-                shop.id,
-                poll.job,
+                poll,
+                done,
                 task=None,
                 cursor=cursor.isoformat() if cursor else poll.cursor,
                 newest_change=newest.isoformat() if newest else poll.newest_change,
-                last_ok_at=done,
-                failures=0,
                 baseline_done=1,
                 next_due_at=next_slot(shop.id, poll.job, period, done),
             )

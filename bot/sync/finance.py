@@ -34,6 +34,7 @@ from bot.store.finance import (
     upsert_rows,
 )
 from bot.store.polls import update_poll
+from bot.sync.flow import poll_ok
 from bot.sync.schedule import next_slot, token_type_of
 from bot.timeutil import MSK
 from bot.wb.finance import (
@@ -204,15 +205,7 @@ async def poll_finance(
         await bump(conn, "wb_rows_skipped_finance", parsed.skipped)
         # The next page, or what is due next if anything: decided at once, and the limiter
         # says when the call may go.
-        await update_poll(
-            conn,
-            shop.id,
-            poll.job,
-            task=task,
-            last_ok_at=done,
-            failures=0,
-            next_due_at=done,
-        )
+        await poll_ok(conn, poll, done, task=task, next_due_at=done)
     if parsed.skipped:
         log.warning(
             "shop %s finance: skipped %d bad rows (%s)",

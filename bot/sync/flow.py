@@ -20,7 +20,7 @@ from typing import Any, Protocol, TypeVar
 import aiosqlite
 
 from bot.store import Database
-from bot.store.polls import PollState
+from bot.store.polls import PollState, update_poll
 from bot.store.shops import Shop
 from bot.wb.client import WBClient
 
@@ -68,3 +68,9 @@ Flow = Callable[[FlowEngine, Shop, str, PollState, float], Awaitable[None]]
 def since_connect(shop: Shop, when: datetime) -> bool:
     """Whether something happened after the shop's /connect (before it is history)."""
     return when.timestamp() > shop.connected_at
+
+
+async def poll_ok(conn: aiosqlite.Connection, poll: PollState, at: float, **values: Any) -> None:
+    """A poll that went through: its failures cleared and ``at`` stamped as its last success,
+    with the job's own ``values`` (`bot.store.polls.update_poll`)."""
+    await update_poll(conn, poll.shop_id, poll.job, last_ok_at=at, failures=0, **values)

@@ -37,23 +37,21 @@ def _registry(*jobs: Job) -> dict[str, Job]:
     return {job.name: job for job in jobs}
 
 
+def _statistics_job(name: str, flow: Flow) -> Job:
+    """Orders and sales: the shop's own data, paged by a cursor."""
+    return Job(
+        name,
+        METHODS[name],
+        Category.STATISTICS,
+        flow,
+        essential=True,
+        ends_task_when_held=statistics.ends_paging,
+    )
+
+
 JOBS: dict[str, Job] = _registry(
-    Job(
-        "orders",
-        METHODS["orders"],
-        Category.STATISTICS,
-        statistics.poll_orders,
-        essential=True,
-        ends_task_when_held=statistics.ends_paging,
-    ),
-    Job(
-        "sales",
-        METHODS["sales"],
-        Category.STATISTICS,
-        statistics.poll_sales,
-        essential=True,
-        ends_task_when_held=statistics.ends_paging,
-    ),
+    _statistics_job("orders", statistics.poll_orders),
+    _statistics_job("sales", statistics.poll_sales),
     Job("stock", METHODS["stock_create"], Category.ANALYTICS, stock.poll_stock),
     Job("feed", METHODS["order_feed"], Category.ANALYTICS, feed.poll_feed),
     Job("fbs", METHODS["fbs_new"], Category.MARKETPLACE, fbs.poll_fbs),

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 from bot.events import QuestionAsked, ReviewPosted, to_dict
 from bot.store.db import bump
 from bot.store.outbox import NewEvent, add_events
-from bot.store.polls import update_poll
 from bot.store.reviews import Listed, store_listing
 from bot.store.shops import Shop
+from bot.sync.flow import poll_ok
 from bot.sync.news import question_asked, review_posted
 from bot.sync.schedule import next_slot, token_type_of
 from bot.wb.methods import METHODS, limit_for
@@ -70,13 +70,11 @@ async def poll_reviews(
     state["loaded"] = sorted(loaded)
     done = time.time()
     async with engine.tx() as conn:
-        await update_poll(
+        await poll_ok(
             conn,
-            shop.id,
-            poll.job,
+            poll,
+            done,
             task=json.dumps(state),
-            last_ok_at=done,
-            failures=0,
             baseline_done=int(loaded >= set(LISTS)),
             next_due_at=next_slot(shop.id, poll.job, period, done),
         )

@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 from bot.events import Buyout, OrderCancelled, OrderPlaced, Return
 from bot.store.db import bump
 from bot.store.outbox import NewEvent, add_events
-from bot.store.polls import PollState, update_poll
+from bot.store.polls import PollState
 from bot.store.rollups import refresh_rollups
 from bot.store.shops import Shop
-from bot.sync.flow import FUTURE_SLACK, FlowEngine, since_connect
+from bot.sync.flow import FUTURE_SLACK, FlowEngine, poll_ok, since_connect
 from bot.sync.news import from_sale, from_statistics
 from bot.sync.rows import upsert_orders, upsert_sales
 from bot.sync.schedule import next_slot
@@ -119,14 +119,12 @@ async def _statistics(
             await add_events(conn, shop.id, events, batch=batch, catch_up=catch_up)
             if last:
                 await bump(conn, f"wb_rows_skipped_{name}", parsed.skipped)
-                await update_poll(
+                await poll_ok(
                     conn,
-                    shop.id,
-                    poll.job,
+                    poll,
+                    done,
                     cursor=cursor,
                     newest_change=newest or None,
-                    last_ok_at=done,
-                    failures=0,
                     next_due_at=next_due,
                     baseline_done=int(poll.baseline_done or not more),
                     task=(PAGING_CATCH_UP if catch_up else PAGING) if more else None,
