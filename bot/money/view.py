@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from bot.reports.money import MoneyView, Name
 from bot.reports.profit import ShopInputs, combine, covered_days, learn_rates, shop_period
 from bot.store import profit as store_profit
-from bot.store.costs import all_money_settings, cost_book, known_products
+from bot.store.costs import all_money_settings, cost_book, cost_runs, known_products
 from bot.store.db import Database
 from bot.store.profit import Span
 
@@ -43,13 +43,12 @@ async def shop_inputs(
     if no report had come; `learn_until`: WB's fees learned from the reports up to that day
     only, as the estimate knew them before a report came)."""
     costs = await cost_book(db, [shop_id], until=last)
-    # The days a cost changes: rows are summed over the runs between them (one cost each).
-    changes = sorted(
-        {day for rows in costs.history.values() for day, _k in rows if first < day <= last}
-    )
-    spans, report = await store_profit.report_days(db, shop_id, first, last, changes)
+    # Rows are summed as far as costing allows: apart only by the sizes and runs of days
+    # between cost changes that have costs of their own.
+    runs = cost_runs(costs, shop_id, first, last)
+    spans, report = await store_profit.report_days(db, shop_id, first, last, runs)
     days = [(first, last)] if estimate_only else _uncovered(spans, first, last)
-    sales = await store_profit.sales_days(db, shop_id, days, changes)
+    sales = await store_profit.sales_days(db, shop_id, days, runs)
     rates, shop_rates = learn_rates(
         await store_profit.learning_days(db, shop_id, learn_until or last)
     )

@@ -55,6 +55,8 @@ RECONCILE_TOLERANCE = Fraction(1, 10)
 
 def round_kopecks(value: Fraction | int) -> int:
     """Half away from zero: 0.5 → 1, −0.5 → −1, 2.4999 → 2."""
+    if isinstance(value, int):
+        return value
     value = Fraction(value)
     whole = abs(value.numerator) * 2 + value.denominator
     rounded = whole // (2 * value.denominator)
@@ -267,11 +269,18 @@ def fixed_expenses(monthly: int, first: date, last: date) -> Fraction:
     return total
 
 
+_FIELDS = tuple(f.name for f in fields(Figures))
+_COMMISSION, _LOGISTICS = _FIELDS.index("commission"), _FIELDS.index("logistics")
+
+
 @dataclass
 class _Product:
-    """A product's sums while they are built: exact fractions, rounded once at the end."""
+    """A product's sums while they are built: whole kopecks, and the units and unpaid sales the
+    learned rates apply to, multiplied once at the end (one exact fraction, rounded once)."""
 
-    figures: dict[str, Fraction] = field(default_factory=lambda: defaultdict(Fraction))
+    figures: list[int] = field(default_factory=lambda: [0] * len(_FIELDS))
+    unpaid: int = 0  # sales WB has not priced yet, less such returns, kopecks
+    moved: int = 0  # estimated units sold and returned
     cost: int | None = 0
     estimated: bool = False
     fees_unknown: bool = False
@@ -295,8 +304,8 @@ def shop_period(
     for row in inputs.report:
         if row.day in covered:
             product = products[row.nm_id]
-            for name in (f.name for f in fields(Figures)):
-                product.figures[name] += getattr(row.figures, name)
+            for i, name in enumerate(_FIELDS):
+                product.figures[i] += getattr(row.figures, name)
             product.add_cost(
                 row.figures.sold - row.figures.returned,
                 inputs.costs.cost(inputs.shop_id, row.nm_id, row.size, row.day),
@@ -306,21 +315,18 @@ def shop_period(
             continue
         product = products[sale.nm_id]
         product.estimated = True
-        rates = inputs.rates.get(sale.nm_id, Rates()).over(inputs.shop_rates)
-        sums = product.figures
-        sums["sold"] += sale.sold
-        sums["returned"] += sale.returned
-        sums["revenue"] += sale.sold_sum - sale.returned_sum
-        # What WB kept of the sales it has already priced, then the rest at the learned rate.
-        sums["commission"] += (sale.sold_sum - sale.sold_unpaid - sale.sold_pay) - (
-            sale.returned_sum - sale.returned_unpaid - sale.returned_pay
+        estimate = Figures(
+            sold=sale.sold,
+            returned=sale.returned,
+            revenue=sale.sold_sum - sale.returned_sum,
+            # What WB kept of the sales it has already priced (the rest at the learned rate).
+            commission=(sale.sold_sum - sale.sold_unpaid - sale.sold_pay)
+            - (sale.returned_sum - sale.returned_unpaid - sale.returned_pay),
         )
-        unpaid = sale.sold_unpaid - sale.returned_unpaid
-        moved = sale.sold + sale.returned
-        if (unpaid and rates.commission is None) or (moved and rates.logistics is None):
-            product.fees_unknown = True
-        sums["commission"] += (rates.commission or 0) * unpaid
-        sums["logistics"] += (rates.logistics or 0) * moved
+        for i, name in enumerate(_FIELDS):
+            product.figures[i] += getattr(estimate, name)
+        product.unpaid += sale.sold_unpaid - sale.returned_unpaid
+        product.moved += sale.sold + sale.returned
         product.add_cost(
             sale.sold - sale.returned,
             inputs.costs.cost(inputs.shop_id, sale.nm_id, sale.size, sale.day),
@@ -328,7 +334,14 @@ def shop_period(
     terms = inputs.terms
     found: list[ProductMoney] = []
     for nm_id, product in sorted(products.items()):
-        figures = Figures(**{k: round_kopecks(v) for k, v in product.figures.items()})
+        rates = inputs.rates.get(nm_id, Rates()).over(inputs.shop_rates)
+        exact: list[Fraction | int] = list(product.figures)
+        exact[_COMMISSION] += (rates.commission or 0) * product.unpaid
+        exact[_LOGISTICS] += (rates.logistics or 0) * product.moved
+        unknown = (product.unpaid and rates.commission is None) or (
+            product.moved and rates.logistics is None
+        )
+        figures = Figures(*(round_kopecks(v) for v in exact))
         tax = None
         if product.cost is not None:
             tax = tax_kopecks(
@@ -337,7 +350,7 @@ def shop_period(
         found.append(
             ProductMoney(
                 inputs.shop_id, nm_id, figures, product.cost, tax, product.estimated,
-                product.fees_unknown,
+                bool(unknown),
             )
         )  # fmt: skip
     fixed = round_kopecks(fixed_expenses(terms.fixed_monthly, first, last))

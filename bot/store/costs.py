@@ -144,6 +144,54 @@ class CostBook:
         }
 
 
+@dataclass(frozen=True)
+class CostRuns:
+    """How a period's rows must be split to be costed (bot.store.profit, bot.store.finance):
+    by size only for products with a cost of their own for a size, and into runs of days only
+    for products whose cost changes inside the period. Everything else sums to one row per
+    product, however many days and sizes it has."""
+
+    starts: tuple[date, ...] = ()  # the days a cost changes inside the period
+    changed: frozenset[int] = frozenset()
+    sized: frozenset[int] = frozenset()
+
+    def size_sql(self, nm_id: str, size: str) -> tuple[str, list[object]]:
+        """An SQL expression: the size for a product costed per size, else ''."""
+        if not self.sized:
+            return "''", []
+        marks = ",".join("?" * len(self.sized))
+        return f"CASE WHEN {nm_id} IN ({marks}) THEN {size} ELSE '' END", [*sorted(self.sized)]
+
+    def run_sql(self, nm_id: str, day: str, starts: Sequence[object]) -> tuple[str, list[object]]:
+        """An SQL expression numbering a changed product's runs (`starts`: the start days as the
+        column holds them), 0 for any other product; ("", []) when nothing changes."""
+        if not self.starts or not self.changed:
+            return "", []
+        marks = ",".join("?" * len(self.changed))
+        runs = " + ".join(f"({day} >= ?)" for _ in starts)
+        return (
+            f"CASE WHEN {nm_id} IN ({marks}) THEN {runs} ELSE 0 END",
+            [*sorted(self.changed), *starts],
+        )
+
+
+def cost_runs(book: CostBook, shop_id: int, first: date, last: date) -> CostRuns:
+    """The splits costing the shop's rows of [first, last] needs (see CostRuns)."""
+    starts: set[date] = set()
+    changed: set[int] = set()
+    sized: set[int] = set()
+    for (shop, nm_id, size), rows in book.history.items():
+        if shop != shop_id:
+            continue
+        if size:
+            sized.add(nm_id)
+        inside = {day for day, _kopecks in rows if first < day <= last}
+        if inside:
+            starts |= inside
+            changed.add(nm_id)
+    return CostRuns(tuple(sorted(starts)), frozenset(changed), frozenset(sized))
+
+
 async def cost_book(db: Database, shop_ids: Iterable[int], until: date | None = None) -> CostBook:
     """Every cost of the shops that takes effect on or before ``until`` (all when None), plus
     each product's first one, which applies before it: enough to price any day up to

@@ -15,9 +15,11 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
+from typing import Any
 
 import aiosqlite
 
+from bot.store.costs import CostRuns
 from bot.store.db import Database
 
 WEEKLY = "weekly"
@@ -123,6 +125,7 @@ _FIGURES: tuple[tuple[str, str], ...] = (
     ("returns_back", "return_amount"),
 )
 _FIGURE_NAMES = tuple(name for name, _sql in _FIGURES)
+_SUMS = ", ".join(f"SUM({name})" for name in _FIGURE_NAMES)
 
 
 async def upsert_rows(
@@ -158,6 +161,22 @@ async def _rebuild_sums(
         f"ts_name, COUNT(*), {sums} "
         "FROM finance_rows WHERE shop_id = ? AND period = ? AND date_from = ? AND date_to = ? "
         "GROUP BY COALESCE(rr_date, date_from), nm_id, ts_name",
+        key,
+    )
+    # The same per report, product and size: a whole report inside a long period is read
+    # from here, a row per product and size instead of one per day (report_days).
+    await conn.execute(
+        "DELETE FROM finance_report_sums WHERE shop_id = ? AND period = ? AND date_from = ? "
+        "AND date_to = ?",
+        key,
+    )
+    await conn.execute(
+        "INSERT INTO finance_report_sums(shop_id, period, date_from, date_to, nm_id, ts_name, "
+        f"first_day, last_day, {', '.join(_FIGURE_NAMES)}) "
+        "SELECT shop_id, period, date_from, date_to, nm_id, ts_name, MIN(day), MAX(day), "
+        f"{', '.join(f'SUM({name})' for name in _FIGURE_NAMES)} FROM finance_sums "
+        "WHERE shop_id = ? AND period = ? AND date_from = ? AND date_to = ? "
+        "GROUP BY nm_id, ts_name",
         key,
     )
 
@@ -319,14 +338,27 @@ async def report_days(
     nm_ids: Iterable[int] | None = None,
     *,
     by_day: bool = True,
-    runs: Sequence[date] = (),
+    runs: CostRuns | None = None,
 ) -> list[FinanceDay]:
     """WB's report rows of the days ``first``..``last``, per product size and day (or, not
     ``by_day``, per product size over all those days: far fewer rows for a big shop; with
-    ``runs``, over each run of days between those days, dated by its first day with rows: the
-    profit view's cost runs): a day a complete weekly report covers from that report (once it
-    is whole), another from the daily reports held."""
+    ``runs``, split only as costing needs, bot.store.costs.CostRuns, each row dated by its
+    first day): a day a complete weekly report covers from that report (once it is whole),
+    another from the daily reports held."""
     weeks = await complete_weeks(db, shop_id, first, last)
+    days: list[FinanceDay] = []
+    whole: list[tuple[date, date, bool]] = []
+    split_weeks: list[tuple[date, date]] = []
+    changed = sorted(runs.changed) if runs else []
+    if not by_day and nm_ids is None:
+        # Weeks whose rows all lie in the period: a row per product and size from
+        # finance_report_sums, but for the products whose cost changes inside the week, which
+        # are read by day below with every other day, from finance_sums.
+        starts = runs.starts if runs else ()
+        whole = [w for w in await _inside(db, shop_id, weeks, first, last) if w[2]]
+        split_weeks = [(a, b) for a, b, _in in whole if any(a < r <= b for r in starts)]
+        days += await _whole_weeks(db, shop_id, [(a, b) for a, b, _in in whole], runs, split_weeks)
+    taken = {(a, b) for a, b, _in in whole}
     # A weekly report is used whole; a daily one for a day no whole weekly report covers.
     used = "(s.period = 'daily'"
     params: list[object] = []
@@ -334,10 +366,18 @@ async def report_days(
         used += " AND s.day NOT BETWEEN ? AND ?"
         params += [a.isoformat(), b.isoformat()]
     used += ")"
-    if weeks:
-        pairs = ", ".join("(?, ?)" for _ in weeks)
+    rest = [w for w in weeks if w not in taken]
+    if rest:
+        pairs = ", ".join("(?, ?)" for _ in rest)
         used += f" OR (s.period = 'weekly' AND (s.date_from, s.date_to) IN (VALUES {pairs}))"
-        params += [d.isoformat() for week in weeks for d in week]
+        params += [d.isoformat() for week in rest for d in week]
+    if split_weeks:
+        pairs = ", ".join("(?, ?)" for _ in split_weeks)
+        used += (
+            f" OR (s.period = 'weekly' AND (s.date_from, s.date_to) IN (VALUES {pairs}) "
+            f"AND s.nm_id IN ({', '.join('?' for _ in changed)}))"
+        )
+        params += [*(d.isoformat() for week in split_weeks for d in week), *changed]
     only = ""
     if nm_ids is not None:
         wanted = sorted(set(nm_ids))
@@ -345,25 +385,92 @@ async def report_days(
             return []
         only = f" AND s.nm_id IN ({', '.join('?' for _ in wanted)})"
         params += wanted
-    sums = ", ".join(f"SUM(s.{name})" for name in _FIGURE_NAMES)
-    day, group = ("s.day", "s.day, ") if by_day else ("NULL", "")
-    if runs and not by_day:
-        day = "MIN(s.day)"
-        group = " + ".join("(s.day >= ?)" for _ in runs) + ", "
+    split, split_params = _split(runs, "s.day")
+    day, group = ("day", "day, ") if by_day else ("MIN(day)" if runs else "NULL", "")
     rows = await db.fetchall(
-        f"SELECT {day}, s.nm_id, s.ts_name, {sums} FROM finance_sums s "
-        f"WHERE s.shop_id = ? AND s.day BETWEEN ? AND ? AND ({used}){only} "
-        f"GROUP BY {group}s.nm_id, s.ts_name",
-        [shop_id, first.isoformat(), last.isoformat(), *params]
-        + ([d.isoformat() for d in runs] if runs and not by_day else []),
+        f"SELECT {day}, nm_id, size, {_SUMS} FROM (SELECT s.day AS day, s.nm_id AS nm_id, "
+        f"{split}, {', '.join(f's.{n}' for n in _FIGURE_NAMES)} FROM finance_sums s "
+        f"WHERE s.shop_id = ? AND s.day BETWEEN ? AND ? AND ({used}){only}) "
+        f"GROUP BY {group}nm_id, size, run",
+        [*split_params, shop_id, first.isoformat(), last.isoformat(), *params],
     )
-    days = []
-    for r in rows:
-        figures = dict(zip(_FIGURE_NAMES, (int(v or 0) for v in r[3:]), strict=True))
-        figures["commission"] = figures["revenue"] - figures["for_pay"]
-        when = date.fromisoformat(r[0]) if r[0] is not None else None
-        days.append(FinanceDay(int(r[1]), str(r[2]), when, **figures))
+    days += [_finance_day(r) for r in rows]
     return days
+
+
+def _finance_day(r: Sequence[Any]) -> FinanceDay:
+    figures = dict(zip(_FIGURE_NAMES, (int(v or 0) for v in r[3:]), strict=True))
+    figures["commission"] = figures["revenue"] - figures["for_pay"]
+    when = date.fromisoformat(r[0]) if r[0] is not None else None
+    return FinanceDay(int(r[1]), str(r[2]), when, **figures)
+
+
+async def _inside(
+    db: Database, shop_id: int, weeks: Sequence[tuple[date, date]], first: date, last: date
+) -> list[tuple[date, date, bool]]:
+    """Whether each week's rows all fall on days in [first, last] (WB dates a row by its
+    operation, which may lie outside the report's own week)."""
+    if not weeks:
+        return []
+    pairs = ", ".join("(?, ?)" for _ in weeks)
+    rows = await db.fetchall(
+        "SELECT date_from, date_to, MIN(first_day), MAX(last_day) FROM finance_report_sums "
+        f"WHERE shop_id = ? AND period = 'weekly' AND (date_from, date_to) IN (VALUES {pairs}) "
+        "GROUP BY date_from, date_to",
+        [shop_id, *(d.isoformat() for week in weeks for d in week)],
+    )
+    spans = {(str(r[0]), str(r[1])): (str(r[2]), str(r[3])) for r in rows}
+    found = []
+    for a, b in weeks:
+        low, high = spans.get((a.isoformat(), b.isoformat()), (a.isoformat(), b.isoformat()))
+        found.append((a, b, first.isoformat() <= low and high <= last.isoformat()))
+    return found
+
+
+def _split(runs: CostRuns | None, day: str) -> tuple[str, list[object]]:
+    """The size and run columns (`size`, `run`) rows are grouped by: as costing needs them
+    with `runs`, else every size apart in one run."""
+    if runs is None:
+        return "s.ts_name AS size, 0 AS run", []
+    size, size_params = runs.size_sql("s.nm_id", "s.ts_name")
+    run, run_params = runs.run_sql("s.nm_id", day, [d.isoformat() for d in runs.starts])
+    return f"{size} AS size, {run or 0} AS run", [*size_params, *run_params]
+
+
+async def _whole_weeks(
+    db: Database,
+    shop_id: int,
+    weeks: Sequence[tuple[date, date]],
+    runs: CostRuns | None,
+    split_weeks: Sequence[tuple[date, date]],
+) -> list[FinanceDay]:
+    """The weeks' rows from finance_report_sums, a row per product and size (as costing
+    needs, with `runs`), each dated by its first day; in `split_weeks` (a cost changes inside
+    them) without the products whose cost changes, which the caller reads by day."""
+    if not weeks:
+        return []
+    pairs = ", ".join("(?, ?)" for _ in weeks)
+    split, split_params = _split(runs, "s.first_day")
+    skip, skip_params = "", list[object]()
+    if split_weeks and runs is not None:
+        pairs_split = ", ".join("(?, ?)" for _ in split_weeks)
+        skip = (
+            f" AND NOT ((s.date_from, s.date_to) IN (VALUES {pairs_split})"
+            f" AND s.nm_id IN ({', '.join('?' for _ in runs.changed)}))"
+        )
+        skip_params = [
+            *(d.isoformat() for week in split_weeks for d in week),
+            *sorted(runs.changed),
+        ]
+    rows = await db.fetchall(
+        f"SELECT {'MIN(day)' if runs else 'NULL'}, nm_id, size, {_SUMS} FROM ("
+        f"SELECT s.first_day AS day, s.nm_id AS nm_id, {split}, "
+        f"{', '.join(f's.{n}' for n in _FIGURE_NAMES)} FROM finance_report_sums s "
+        "WHERE s.shop_id = ? AND s.period = 'weekly' AND (s.date_from, s.date_to) IN "
+        f"(VALUES {pairs}){skip}) GROUP BY nm_id, size, run",
+        [*split_params, shop_id, *(d.isoformat() for week in weeks for d in week), *skip_params],
+    )
+    return [_finance_day(r) for r in rows]
 
 
 async def report_spans(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from datetime import date, timedelta
 
 from bot.store import finance
+from bot.store.costs import CostRuns
 from bot.store.db import Database
 
 
@@ -101,32 +102,30 @@ def _wb_day(number: int) -> date:
     return _EPOCH + timedelta(days=number)
 
 
-def _bucket(column: str, boundaries: Sequence[str | int]) -> tuple[str, list[object]]:
-    """GROUP BY terms numbering the runs between the boundaries (0 before the first), with a
-    comma before them; none without boundaries."""
-    if not boundaries:
-        return "", []
-    return ", " + " + ".join(f"({column} >= ?)" for _ in boundaries), list(boundaries)
-
-
 async def sales_days(
-    db: Database, shop_id: int, spans: Sequence[Span], boundaries: Sequence[date] = ()
+    db: Database, shop_id: int, spans: Sequence[Span], runs: CostRuns | None = None
 ) -> list[SalesDay]:
-    """The shop's buyouts and returns per product and size over the given runs of days (the
-    days no report covers), in kopecks, summed over each run of days between `boundaries`
-    (the days a cost price changes) and dated by the run's first day with sales: the cost is
-    the same on every day of such a run, so a month is a few rows per product. A row whose
+    """The shop's buyouts and returns over the given runs of days (the days no report covers),
+    in kopecks, per product (and per size or run of days where costing needs it, `runs`),
+    dated by the first day with sales: a month is a row or two per product. A row whose
     `forPay` WB has not filled in yet (0, for up to a day) counts its price as unpaid: the
     estimate prices its commission."""
     if not spans:
         return []
-    ranges = " OR ".join("(ts >= ? AND ts < ?)" for _ in spans)
+    runs = runs or CostRuns()
+    # One index range per run of days (an OR of ranges would scan the shop's every sale).
+    ranges = " UNION ALL ".join(
+        "SELECT ts, nm_id, tech_size, is_return, price_with_disc, for_pay FROM sales "
+        "WHERE shop_id = ? AND ts >= ? AND ts < ?"
+        for _ in spans
+    )
     params: list[object] = []
     for first, last in spans:
-        params += [wb_day_start(first), wb_day_start(last + timedelta(days=1))]
-    bucket, marks = _bucket("d", [(b - _EPOCH).days for b in boundaries])
+        params += [shop_id, wb_day_start(first), wb_day_start(last + timedelta(days=1))]
+    size, size_params = runs.size_sql("nm_id", "tech_size")
+    run, run_params = runs.run_sql("nm_id", "d", [(d - _EPOCH).days for d in runs.starts])
     rows = await db.fetchall(
-        f"SELECT MIN(d), nm_id, tech_size, "
+        "SELECT MIN(d), nm_id, size, "
         "SUM(is_return = 0), SUM(is_return = 1), "
         "SUM(CASE WHEN is_return = 0 THEN k ELSE 0 END), "
         "SUM(CASE WHEN is_return = 1 THEN k ELSE 0 END), "
@@ -134,12 +133,13 @@ async def sales_days(
         "SUM(CASE WHEN is_return = 1 THEN pay ELSE 0 END), "
         "SUM(CASE WHEN is_return = 0 AND pay = 0 THEN k ELSE 0 END), "
         "SUM(CASE WHEN is_return = 1 AND pay = 0 THEN k ELSE 0 END) "
-        f"FROM (SELECT (ts + {MSK}) / {DAY} AS d, nm_id, tech_size, is_return, "
-        "      CAST(ROUND(ABS(price_with_disc) * 100) AS INTEGER) AS k, "
-        "      CAST(ROUND(ABS(for_pay) * 100) AS INTEGER) AS pay "
-        f"      FROM sales WHERE shop_id = ? AND ({ranges})) "
-        f"GROUP BY nm_id, tech_size{bucket}",
-        [shop_id, *params, *marks],
+        f"FROM (SELECT d, nm_id, {size} AS size, {run or 0} AS run, is_return, k, pay "
+        f"      FROM (SELECT (ts + {MSK}) / {DAY} AS d, nm_id, tech_size, is_return, "
+        "            CAST(ROUND(ABS(price_with_disc) * 100) AS INTEGER) AS k, "
+        "            CAST(ROUND(ABS(for_pay) * 100) AS INTEGER) AS pay "
+        f"            FROM ({ranges}))) "
+        "GROUP BY nm_id, size, run",
+        [*size_params, *run_params, *params],
     )
     return [
         SalesDay(
@@ -176,7 +176,7 @@ def _report_day(row: finance.FinanceDay, day: date) -> ReportDay:
 
 
 async def report_days(
-    db: Database, shop_id: int, first: date, last: date, boundaries: Sequence[date] = ()
+    db: Database, shop_id: int, first: date, last: date, runs: CostRuns | None = None
 ) -> tuple[list[Span], list[ReportDay]]:
     """The periods of WB's report that count for [first, last] (clipped to it) and the
     report's rows in them (bot.store.finance: a whole weekly report, else the daily ones), per
@@ -189,7 +189,9 @@ async def report_days(
     ]
     if not spans:
         return [], []
-    rows = await finance.report_days(db, shop_id, first, last, by_day=False, runs=boundaries)
+    rows = await finance.report_days(
+        db, shop_id, first, last, by_day=False, runs=runs or CostRuns()
+    )
     return spans, [_report_day(r, first) for r in rows]
 
 
@@ -197,7 +199,7 @@ async def learning_days(db: Database, shop_id: int, until: date) -> list[ReportD
     """The report rows of the LEARN_DAYS up to `until`, per product and size, which WB's
     commission per rouble and logistics per unit are learned from (bot.reports.profit)."""
     since = until - timedelta(days=LEARN_DAYS - 1)
-    rows = await finance.report_days(db, shop_id, since, until, by_day=False)
+    rows = await finance.report_days(db, shop_id, since, until, by_day=False, runs=CostRuns())
     return [_report_day(r, since) for r in rows]
 
 

@@ -10,6 +10,7 @@ import openpyxl
 import time_machine
 
 from bot.money.view import load_money
+from bot.store import finance
 from bot.store.users import update_user
 from tests.lang import nb
 from tests.money.conftest import say
@@ -139,3 +140,27 @@ async def test_the_estimated_week_alone(app):
     # 1 550 ₽ ÷ 30 for 30.11 and 6 × 1 550 ₽ ÷ 31 for December: 351.666… → 351.67.
     assert money.report_spans == () and money.fixed == 35_167
     assert money.profit == 26_750 + 31_200 - 35_167
+
+
+async def test_a_whole_week_reads_the_same_from_its_report_sums(app):
+    """Without 101's cost change the report week holds one cost run: it is read a row per
+    product and size (finance_report_sums), and gives what its days give."""
+    shop_id = await seeded(app)
+    await app.db.write("DELETE FROM costs WHERE effective = '2026-11-26'")
+    whole = await finance.report_days(app.db, shop_id, FIRST, LAST, by_day=False)
+    by_day = await finance.report_days(app.db, shop_id, FIRST, LAST)
+    assert len(whole) < len(by_day)
+
+    def sums(rows):
+        found = {}
+        for r in rows:
+            key = (r.nm_id, r.size)
+            found[key] = tuple(a + b for a, b in zip(found.get(key, (0,) * 4), (
+                r.sold, r.returned, r.revenue, r.to_be_paid), strict=True))  # fmt: skip
+        return found
+
+    assert sums(whole) == sums(by_day)
+    view = await load_money(app.db, [shop_id], FIRST, LAST)
+    one = next(p for p in view.money.products if p.nm_id == 101)
+    # 101 at 300 ₽ throughout: week 1 1 470 − 2 × 300 − 120 = 750; week 2 677,50 − 300 − 60.
+    assert one.profit == 75_000 + 31_750
