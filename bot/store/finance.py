@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import aiosqlite
@@ -371,13 +371,6 @@ async def report_days(
         pairs = ", ".join("(?, ?)" for _ in rest)
         used += f" OR (s.period = 'weekly' AND (s.date_from, s.date_to) IN (VALUES {pairs}))"
         params += [d.isoformat() for week in rest for d in week]
-    if split_weeks:
-        pairs = ", ".join("(?, ?)" for _ in split_weeks)
-        used += (
-            f" OR (s.period = 'weekly' AND (s.date_from, s.date_to) IN (VALUES {pairs}) "
-            f"AND s.nm_id IN ({', '.join('?' for _ in changed)}))"
-        )
-        params += [*(d.isoformat() for week in split_weeks for d in week), *changed]
     only = ""
     if nm_ids is not None:
         wanted = sorted(set(nm_ids))
@@ -387,12 +380,31 @@ async def report_days(
         params += wanted
     split, split_params = _split(runs, "s.day")
     day, group = ("day", "day, ") if by_day else ("MIN(day)" if runs else "NULL", "")
+    # The days left to read by day, one index range per run of them; in a week a cost change
+    # splits, the changed products' rows alone, sought day by day.
+    read = _day_runs(first, last, taken)
+    columns = ", ".join(f"s.{n}" for n in _FIGURE_NAMES)
+    select = f"SELECT s.day AS day, s.nm_id AS nm_id, {split}, {columns} FROM finance_sums s "
+    branches = [f"{select}WHERE s.shop_id = ? AND s.day BETWEEN ? AND ? AND ({used}){only}"] * len(
+        read
+    )
+    values: list[object] = [
+        v for a, b in read for v in (*split_params, shop_id, a.isoformat(), b.isoformat(), *params)
+    ]
+    for a, b in split_weeks:
+        week = [(a + timedelta(days=i)).isoformat() for i in range((b - a).days + 1)]
+        branches.append(
+            f"{select}WHERE s.shop_id = ? AND s.day IN ({', '.join('?' for _ in week)}) "
+            f"AND s.nm_id IN ({', '.join('?' for _ in changed)}) AND s.period = 'weekly' "
+            "AND s.date_from = ? AND s.date_to = ?"
+        )
+        values += [*split_params, shop_id, *week, *changed, a.isoformat(), b.isoformat()]
+    if not branches:
+        return days
     rows = await db.fetchall(
-        f"SELECT {day}, nm_id, size, {_SUMS} FROM (SELECT s.day AS day, s.nm_id AS nm_id, "
-        f"{split}, {', '.join(f's.{n}' for n in _FIGURE_NAMES)} FROM finance_sums s "
-        f"WHERE s.shop_id = ? AND s.day BETWEEN ? AND ? AND ({used}){only}) "
+        f"SELECT {day}, nm_id, size, {_SUMS} FROM ({' UNION ALL '.join(branches)}) "
         f"GROUP BY {group}nm_id, size, run",
-        [*split_params, shop_id, first.isoformat(), last.isoformat(), *params],
+        values,
     )
     days += [_finance_day(r) for r in rows]
     return days
@@ -424,6 +436,20 @@ async def _inside(
     for a, b in weeks:
         low, high = spans.get((a.isoformat(), b.isoformat()), (a.isoformat(), b.isoformat()))
         found.append((a, b, first.isoformat() <= low and high <= last.isoformat()))
+    return found
+
+
+def _day_runs(first: date, last: date, skip: set[tuple[date, date]]) -> list[tuple[date, date]]:
+    """The runs of days in [first, last] outside the `skip` spans."""
+    found: list[tuple[date, date]] = []
+    day = first
+    while day <= last:
+        if not any(a <= day <= b for a, b in skip):
+            if found and found[-1][1] + timedelta(days=1) == day:
+                found[-1] = (found[-1][0], day)
+            else:
+                found.append((day, day))
+        day += timedelta(days=1)
     return found
 
 

@@ -199,6 +199,7 @@ async def learning_days(db: Database, shop_id: int, until: date) -> list[ReportD
     """The report rows of the LEARN_DAYS up to `until`, per product and size, which WB's
     commission per rouble and logistics per unit are learned from (bot.reports.profit)."""
     since = until - timedelta(days=LEARN_DAYS - 1)
+    since -= timedelta(days=since.weekday())  # from a Monday: whole weekly reports, read whole
     rows = await finance.report_days(db, shop_id, since, until, by_day=False, runs=CostRuns())
     return [_report_day(r, since) for r in rows]
 
