@@ -267,21 +267,24 @@ class DayTotals:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TopProduct:
+class _SummaryProduct:
+    """How the summary names a product."""
+
     nm_id: int = 0
     supplier_article: str = ""
     title: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TopProduct(_SummaryProduct):
     orders: int = 0
     orders_sum: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
-class AtRisk:
+class AtRisk(_SummaryProduct):
     """A product that may run out soon, as the summary lists it."""
 
-    nm_id: int = 0
-    supplier_article: str = ""
-    title: str = ""
     quantity: int = 0
     days_of_cover: float | None = 0.0
 

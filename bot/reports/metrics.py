@@ -99,15 +99,9 @@ def by_local_day(
 
 
 @dataclass(frozen=True)
-class ProductChange:
-    """A product's orders sum now and in the previous period."""
+class ProductChange(ProductTotals):
+    """A product's orders sum now (its totals) and in the previous period."""
 
-    nm_id: int
-    supplier_article: str
-    subject: str
-    title: str
-    orders: int
-    orders_sum: float
     previous_orders: int
     previous_sum: float
 

@@ -9,12 +9,13 @@ import html
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import date, datetime, tzinfo
+from typing import TypeVar
 
 from bot import formats
 from bot.reports.metrics import Delta, ReportData, delta
 from bot.reports.periods import RETENTION_DAYS, PeriodProblem
 from bot.reports.stock import StockLine
-from bot.store.rollups import Totals
+from bot.store.rollups import ProductTotals, Totals
 
 Translate = Callable[[str], str]
 
@@ -128,11 +129,28 @@ def data_freshness(
     return _("Data as of {time}").format(time=fmt_stamp(as_of, zone, today, lang))
 
 
+P = TypeVar("P", bound=ProductTotals)
+
+
 def _name(article: str, subject: str, title: str, nm_id: int) -> str:
     main = article or title or str(nm_id)
     extra = title if article and title else subject
     text = html.escape(main)
     return f"{text} ({html.escape(extra)})" if extra else text
+
+
+def _product_list(title: str, products: Sequence[P], figures: Callable[[P], str]) -> list[str]:
+    """A titled, numbered list: "N. product — figures" (nothing when there are none)."""
+    if not products:
+        return []
+    return [
+        "",
+        title,
+        *(
+            f"{i}. {_name(p.supplier_article, p.subject, p.title, p.nm_id)} — {figures(p)}"
+            for i, p in enumerate(products, 1)
+        ),
+    ]
 
 
 def _line(label: str, now: float, before: float, lang: str, kopecks: bool) -> str:
@@ -218,20 +236,16 @@ def render_report(
     ]
     if money:
         out += ["", _("<b>Money</b>"), *money]
-    if data.top:
-        out += ["", _("<b>Top products</b> (orders · sum)")]
-        out += [
-            f"{i}. {_name(t.supplier_article, t.subject, t.title, t.nm_id)} — "
-            f"{fmt_int(t.orders, lang)} · {fmt_money(t.orders_sum, lang, k)}"
-            for i, t in enumerate(data.top, 1)
-        ]
-    if data.falls:
-        out += ["", _("<b>Fell most</b> (sum before → now)")]
-        out += [
-            f"{i}. {_name(f.supplier_article, f.subject, f.title, f.nm_id)} — "
-            f"{fmt_money(f.previous_sum, lang, k)} → {fmt_money(f.orders_sum, lang, k)}"
-            for i, f in enumerate(data.falls, 1)
-        ]
+    out += _product_list(
+        _("<b>Top products</b> (orders · sum)"),
+        data.top,
+        lambda t: f"{fmt_int(t.orders, lang)} · {fmt_money(t.orders_sum, lang, k)}",
+    )
+    out += _product_list(
+        _("<b>Fell most</b> (sum before → now)"),
+        data.falls,
+        lambda f: f"{fmt_money(f.previous_sum, lang, k)} → {fmt_money(f.orders_sum, lang, k)}",
+    )
     for title, rows in (
         (_("<b>Warehouses</b>"), data.warehouses),
         (_("<b>Regions</b>"), data.regions),
