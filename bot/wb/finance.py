@@ -87,6 +87,29 @@ MONEY_FIELDS: Mapping[str, str] = {
     "installment_cofinancing": "installmentCofinancingAmount",
 }
 
+#: Our name -> WB's field, for the texts and counts kept (a missing one is "" or 0).
+TEXT_FIELDS: Mapping[str, str] = {
+    "vendor_code": "vendorCode",
+    "tech_size": "techSize",
+    "barcode": "sku",
+    "subject": "subjectName",
+    "brand": "brandName",
+    "title": "title",
+    "doc_type": "docTypeName",
+    "oper": "sellerOperName",
+    "bonus_type": "bonusTypeName",
+    "srid": "srid",
+    "order_uid": "orderUid",
+    "delivery_method": "deliveryMethod",
+    "office": "officeName",
+}
+COUNT_FIELDS: Mapping[str, str] = {
+    "report_type": "reportType",
+    "quantity": "quantity",
+    "delivery_amount": "deliveryAmount",
+    "return_amount": "returnAmount",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class FinanceRow:
@@ -236,7 +259,9 @@ def _row(row: Mapping[str, Any], period: str) -> FinanceRow:
     if report_id is None:
         raise _Skip("reportId not an integer")
     nm_id = _integer(row.get("nmId"))
-    amounts = {ours: money(row.get(theirs), theirs) for ours, theirs in MONEY_FIELDS.items()}
+    kept: dict[str, Any] = {ours: money(row.get(key), key) for ours, key in MONEY_FIELDS.items()}
+    kept.update((ours, _text(row, theirs)) for ours, theirs in TEXT_FIELDS.items())
+    kept.update((ours, _count(row, theirs)) for ours, theirs in COUNT_FIELDS.items())
     return FinanceRow(
         rrd_id=rrd_id,
         report_id=report_id,
@@ -244,29 +269,12 @@ def _row(row: Mapping[str, Any], period: str) -> FinanceRow:
         date_from=_required_day(row, "dateFrom"),
         date_to=_required_day(row, "dateTo"),
         create_date=_day(row.get("createDate")),
-        report_type=_count(row, "reportType"),
         nm_id=nm_id if nm_id is not None and nm_id > 0 else 0,
-        vendor_code=_text(row, "vendorCode"),
-        tech_size=_text(row, "techSize"),
-        barcode=_text(row, "sku"),
-        subject=_text(row, "subjectName"),
-        brand=_text(row, "brandName"),
-        title=_text(row, "title"),
-        doc_type=_text(row, "docTypeName"),
-        oper=_text(row, "sellerOperName"),
-        bonus_type=_text(row, "bonusTypeName"),
-        quantity=_count(row, "quantity"),
-        delivery_amount=_count(row, "deliveryAmount"),
-        return_amount=_count(row, "returnAmount"),
         commission_percent=_percent(row, "commissionPercent"),
         rr_date=_day(row.get("rrDate")),
         order_dt=_moment(row.get("orderDt")),
         sale_dt=_moment(row.get("saleDt")),
-        srid=_text(row, "srid"),
-        order_uid=_text(row, "orderUid"),
-        delivery_method=_text(row, "deliveryMethod"),
-        office=_text(row, "officeName"),
-        **amounts,
+        **kept,
     )
 
 
