@@ -40,6 +40,7 @@ from typing import Literal
 
 import aiosqlite
 
+from bot.events import DayTotals
 from bot.store.db import Database, marks, unix
 
 HOUR = 3600
@@ -134,19 +135,10 @@ async def refresh_rollups(
     )
 
 
-@dataclass(frozen=True)
-class Totals:
-    """A period's numbers as the rollups sum them; bot.reports.metrics defines each."""
-
-    orders: int = 0
-    orders_sum: float = 0.0
-    cancels: int = 0
-    cancels_sum: float = 0.0
-    buyouts: int = 0
-    buyouts_sum: float = 0.0
-    returns: int = 0
-    returns_sum: float = 0.0
-    for_pay: float = 0.0
+@dataclass(frozen=True, kw_only=True)
+class Totals(DayTotals):
+    """A period's numbers as the rollups sum them (the fields of the summary event's
+    `DayTotals`, with what reports derive from them); bot.reports.metrics defines each."""
 
     @property
     def buyout_rate(self) -> float | None:
