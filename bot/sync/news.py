@@ -12,7 +12,7 @@ from typing import TypedDict, TypeVar
 
 from bot.events import OrderLine, QuestionAsked, ReviewPosted, SaleLine
 from bot.wb.models import FbsOrder, FeedOrder, Order, Sale
-from bot.wb.reviews import Question, Review
+from bot.wb.reviews import Post, Question, Review
 
 Ord = TypeVar("Ord", bound=OrderLine)
 S = TypeVar("S", bound=SaleLine)
@@ -110,7 +110,7 @@ class _Post(TypedDict):
     ts: int
 
 
-def _post(post: Review | Question) -> _Post:
+def _post(post: Post) -> _Post:
     return _Post(
         id=post.id,
         nm_id=post.nm_id,

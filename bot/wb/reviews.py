@@ -23,34 +23,32 @@ from bot.wb.models import (
 REVIEW_TEXT = 1500  # WB allows long reviews; an alert shows this much and links to the rest
 
 
-@dataclass(frozen=True, slots=True)
-class Review:
-    """A buyer's review (getV1Feedbacks ``responseFeedback`` item)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Post:
+    """What a review and a question both say: the buyer's words about one product."""
 
     id: str
     nm_id: int
-    rating: int  # productValuation, 1..5
     text: str
-    pros: str
-    cons: str
-    photos: int
     created_at: datetime
     product_name: str
     article: str  # supplierArticle
     brand: str
 
 
-@dataclass(frozen=True, slots=True)
-class Question:
-    """A buyer's question (getV1Questions ``questions`` item)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Review(Post):
+    """A buyer's review (getV1Feedbacks ``responseFeedback`` item)."""
 
-    id: str
-    nm_id: int
-    text: str
-    created_at: datetime
-    product_name: str
-    article: str
-    brand: str
+    rating: int  # productValuation, 1..5
+    pros: str
+    cons: str
+    photos: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Question(Post):
+    """A buyer's question (getV1Questions ``questions`` item)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +74,19 @@ def _nm(details: Mapping[str, Any]) -> int:
     return nm_id
 
 
+def _post(row: Mapping[str, Any], details: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of `Post`, read from a review or a question item and its productDetails."""
+    return {
+        "id": _required_key(row, "id"),
+        "nm_id": _nm(details),
+        "text": _text(row, "text", REVIEW_TEXT),
+        "created_at": _time(row, "createdDate", parse_utc),
+        "product_name": _text(details, "productName"),
+        "article": _text(details, "supplierArticle"),
+        "brand": _text(details, "brandName"),
+    }
+
+
 def _review(row: Mapping[str, Any]) -> Review:
     details = _details(row)
     rating = _integer(row.get("productValuation"))
@@ -83,31 +94,16 @@ def _review(row: Mapping[str, Any]) -> Review:
         raise _Skip("productValuation not 1..5")
     photos = row.get("photoLinks")
     return Review(
-        id=_required_key(row, "id"),
-        nm_id=_nm(details),
+        **_post(row, details),
         rating=rating,
-        text=_text(row, "text", REVIEW_TEXT),
         pros=_text(row, "pros", REVIEW_TEXT),
         cons=_text(row, "cons", REVIEW_TEXT),
         photos=len(photos) if isinstance(photos, list) else 0,
-        created_at=_time(row, "createdDate", parse_utc),
-        product_name=_text(details, "productName"),
-        article=_text(details, "supplierArticle"),
-        brand=_text(details, "brandName"),
     )
 
 
 def _question(row: Mapping[str, Any]) -> Question:
-    details = _details(row)
-    return Question(
-        id=_required_key(row, "id"),
-        nm_id=_nm(details),
-        text=_text(row, "text", REVIEW_TEXT),
-        created_at=_time(row, "createdDate", parse_utc),
-        product_name=_text(details, "productName"),
-        article=_text(details, "supplierArticle"),
-        brand=_text(details, "brandName"),
-    )
+    return Question(**_post(row, _details(row)))
 
 
 def _data(body: Any, key: str) -> tuple[int, list[Any]]:
