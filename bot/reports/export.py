@@ -104,10 +104,13 @@ def render_orders_xlsx(
     sheet.write_row(0, 0, titles, book.add_format({"bold": True}))
     sheet.freeze_panes(1, 0)
     count = 0
+    # Each column's own writer: no guessing of the type per cell (and a text stays text).
+    kinds = {Kind.TIME: sheet.write_datetime, Kind.TEXT: sheet.write_string}
+    writers = [kinds.get(c.kind, sheet.write_number) for c in ORDER_COLUMNS]
     for count, row in enumerate(chain(sample, rows), 1):
         for col, value in enumerate(row):
             if value is not None and value != "":
-                sheet.write(count, col, value)
+                writers[col](count, col, value)
         if progress is not None and count % PROGRESS_EVERY == 0:
             progress(count)
     sheet.autofilter(0, 0, count, len(ORDER_COLUMNS) - 1)

@@ -11,6 +11,7 @@ import argparse
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +24,9 @@ def run(args: list[str]) -> str:
     out = subprocess.run(
         [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, check=False
     )
-    print(out.stdout + out.stderr, flush=True)
+    # Progress lines ("... deliveries/s") are for a run by hand: the figures are enough here.
+    shown = [line for line in (out.stdout + out.stderr).splitlines() if "deliveries/s" not in line]
+    print("\n".join(shown), flush=True)
     return out.stdout
 
 
@@ -96,7 +99,7 @@ def rows_rows(out: str, cmd: list[str]) -> list[Row]:
             ("statistics ", "Statistics key"),
             ("statistics\\+analytics", "+ feed"),
         ):
-            line = find(rf"(\s*{re.escape(rate)}/min {key}.*)", out)
+            line = find(rf"((?<![\d.]){re.escape(rate)}/min {key}.*)", out)
             rows.append(
                 (
                     f"rows downloaded per new order, {rate}/min, {label}",
@@ -141,10 +144,22 @@ def report_rows(out: str, cmd: list[str]) -> list[Row]:
     return rows
 
 
+def saved_runs(path: str) -> Callable[[list[str]], str]:
+    """Each benchmark's output from a saved `python -m tests.bench` log, by its command."""
+    chunks = Path(path).read_text().split("$ python -m ")[1:]
+    outputs = {chunk.split("\n", 1)[0]: chunk.split("\n", 1)[1] for chunk in chunks}
+    return lambda args: outputs.get(" ".join(args), "")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    quick = parser.parse_args().quick
+    parser.add_argument("--table-from", metavar="LOG", help="print the table of a saved run")
+    args = parser.parse_args()
+    quick = args.quick
+    global run
+    if args.table_from:
+        run = saved_runs(args.table_from)
     shops = ["1000"] if quick else ["1000", "10000", "20000"]
     sync_cmd = ["tests.bench.bench_sync", "--shops", *shops, "--rows"]
     sync_cmd.append("20000" if quick else "100000")

@@ -50,8 +50,8 @@ async def serve(rows: int) -> None:
 async def measure(template: str, token: str) -> None:
     import aiohttp
 
+    from bot.timeutil import utc_to_msk_str
     from bot.wb.client import WBClient
-    from bot.wb.models import utc_to_msk_str
 
     date_from = utc_to_msk_str(datetime.now(UTC) - timedelta(days=30))
     async with aiohttp.ClientSession() as http:
