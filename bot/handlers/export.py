@@ -104,7 +104,7 @@ async def send_export(
     start, end = period.bounds(zone, now)
     orders = store.stream_raw_orders(db, [s.id for s in shops], start, end, EXPORT_LIMIT)
     began = loop.time()
-    async with gate.render():
+    async with gate.export():
         workbook, count = await asyncio.to_thread(
             render_orders_xlsx, orders, zone, xlsx_headers(), lang, progress
         )

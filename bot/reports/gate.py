@@ -16,10 +16,11 @@ HEAVY_RENDERS = max(1, (os.cpu_count() or 2) - 1)
 
 
 class ReportGate:
-    def __init__(self, renders: int = HEAVY_RENDERS) -> None:
+    def __init__(self, renders: int = HEAVY_RENDERS, exports: int = 1) -> None:
         # (user, kind) -> already told that it is on its way
         self._running: dict[tuple[int, str], bool] = {}
         self._renders = asyncio.Semaphore(renders)
+        self._exports = asyncio.Semaphore(exports)
 
     def claim(self, user_id: int, kind: str = "report") -> bool:
         """True if the user has no request of this kind under way (it is now theirs until
@@ -43,4 +44,11 @@ class ReportGate:
     @asynccontextmanager
     async def render(self) -> AsyncIterator[None]:
         async with self._renders:
+            yield
+
+    @asynccontextmanager
+    async def export(self) -> AsyncIterator[None]:
+        """The every-order files, one at a time for everyone, in a lane of their own: a big
+        shop's month takes a minute to write, and the reports' charts must not wait behind it."""
+        async with self._exports:
             yield

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import openpyxl
 from aiogram.types import Update
 
+from bot.handlers import export as export_handler
 from bot.handlers import report as report_handler
 from bot.handlers import stock as stock_handler
 from bot.handlers.report_data import load_report
@@ -121,6 +122,37 @@ async def test_reports_and_stock_files_of_many_users_render_a_few_at_a_time(app,
     await asyncio.gather(*asks)
     assert all(len(tg.calls_of("sendDocument", user)) == 2 for user in users)
     assert overlap.most == 2
+
+
+async def test_a_long_orders_file_never_holds_up_another_users_report(app, tg, monkeypatch):
+    """One render slot (the 2-core box): a user's every-order file is being written (held
+    here until the end) while another user's /report gets its chart and Excel file."""
+    writer, other = 8300, 8301
+    shop = await shop_with_orders(app, writer, count=50)
+    await shop_with_orders(app, other, count=50)
+    app.dp.workflow_data["report_gate"] = ReportGate(renders=1)
+    writing, finish = threading.Event(), threading.Event()
+    real = export_handler.render_orders_xlsx
+
+    def slow(*args, **kwargs):
+        writing.set()
+        finish.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(export_handler, "render_orders_xlsx", slow)
+    day = f"{datetime.now(UTC).date():%Y%m%d}"
+    note = tg.user_message(writer, "menu")["message_id"]
+    query = tg.callback(writer, note, f"xo:{shop.id}:{day}:{day}")
+    pressed = asyncio.create_task(
+        app.dp.feed_update(app.bot, Update(update_id=next(_ids), callback_query=query))
+    )
+    assert await asyncio.to_thread(writing.wait, 20)  # the file is being written
+    await asyncio.wait_for(feed(app, tg, other, "/report week"), 20)
+    assert len(tg.calls_of("sendPhoto", other)) == 1
+    assert len(tg.calls_of("sendDocument", other)) == 1
+    finish.set()
+    await pressed
+    assert len(tg.calls_of("sendDocument", writer)) == 1
 
 
 async def test_the_orders_file_is_streamed_from_the_store_up_to_its_cap(app, monkeypatch):
