@@ -1,7 +1,7 @@
 """One user floods /report; everyone else still gets theirs at once, and the process stays
 small (issue 12: 20 parallel 88-day reports from one user took 162 s and 873 MB).
 
-`FLOOD_ORDERS=50000` by hand fills the Excel file's orders sheet to its cap."""
+`FLOOD_ORDERS=50000` by hand makes the store as big as a busy shop's."""
 
 from __future__ import annotations
 
