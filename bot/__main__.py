@@ -1,5 +1,5 @@
 """`python -m bot`: run the bot. Operators' sub-commands: check-config, rotate-keys, health,
-compile-locales, new-key, demo."""
+compile-locales, new-key, demo, migrate-to-postgres."""
 
 from __future__ import annotations
 
@@ -55,11 +55,10 @@ def cmd_run(_: argparse.Namespace) -> int:
 
 async def _open_db_if_any(settings: StorageSettings) -> Database | None:
     """The database when it exists; check-config and rotate-keys never create one."""
-    from bot.store import Database
 
-    if not settings.db_path.exists():
+    if not settings.has_database():
         return None
-    db = Database(settings.db_path)
+    db = settings.database()
     await db.open()
     return db
 
@@ -124,6 +123,30 @@ def cmd_rotate_keys(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate_to_postgres(args: argparse.Namespace) -> int:
+    """Copies the SQLite store (DATA_DIR/wbpulse.sqlite3, or DATABASE_URL=sqlite:///...) into
+    an empty PostgreSQL database; the SQLite file is left as it was."""
+    settings = settings_of(StorageSettings)
+    url = str(args.url).strip()
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise fail("migrate-to-postgres takes a postgresql://user:password@host:port/db URL")
+    if not settings.db_path.exists():
+        raise fail(f"no SQLite database at {settings.db_path} to copy")
+    from bot.store import Database
+    from bot.store.copy import TargetNotEmpty, migrate_to_postgres
+
+    try:
+        copied = asyncio.run(migrate_to_postgres(Database(settings.db_path), url))
+    except TargetNotEmpty as exc:
+        raise fail(f"{exc}: copy into an empty database") from None
+    except OSError as exc:
+        raise fail(f"cannot reach PostgreSQL: {exc.strerror or type(exc).__name__}") from None
+    for table, count in copied.items():
+        print(f"{table}: {count}")
+    print(f"copied {sum(copied.values())} row(s) in {len(copied)} table(s) to PostgreSQL")
+    return 0
+
+
 def cmd_new_key(_: argparse.Namespace) -> int:
     from bot.crypto import new_key
 
@@ -171,6 +194,11 @@ def main(argv: list[str] | None = None) -> int:
         "rotate-keys", help="re-seal WB tokens under the first of MASTER_KEYS"
     ).set_defaults(func=cmd_rotate_keys)
     sub.add_parser("new-key", help="print a new master key").set_defaults(func=cmd_new_key)
+    to_pg = sub.add_parser(
+        "migrate-to-postgres", help="copy the SQLite database into an empty PostgreSQL one"
+    )
+    to_pg.add_argument("url", help="postgresql://user:password@host:port/database")
+    to_pg.set_defaults(func=cmd_migrate_to_postgres)
     health = sub.add_parser("health", help="exit 0 if the running bot is alive")
     health.add_argument("--max-age", type=float, default=60.0)
     health.set_defaults(func=cmd_health)

@@ -117,7 +117,7 @@ async def register_commands(app: App) -> None:
 
 async def build(settings: Settings, mask: SecretMask | None = None, bot: Bot | None = None) -> App:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.db_path)
+    db = settings.database()
     await db.open()
     try:
         keyring = await keyring_at_start(settings, db)

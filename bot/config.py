@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from bot.store.db import Database
 
 BOT_TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,100}$")
 
@@ -20,10 +24,46 @@ class StorageSettings(BaseSettings):
 
     data_dir: Path = Path("./data")
     master_keys: SecretStr | None = None
+    # Unset: SQLite in DATA_DIR/wbpulse.sqlite3. `sqlite:///path` (relative) or `sqlite:////path`
+    # (absolute): SQLite there. `postgresql://user:password@host:port/db`: PostgreSQL. A secret:
+    # it may hold a password.
+    database_url: SecretStr | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_engine(cls, value: SecretStr | None) -> SecretStr | None:
+        url = value.get_secret_value().strip() if value is not None else ""
+        if not url:
+            return None
+        if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError("DATABASE_URL must start with sqlite:/// or postgresql://")
+        return SecretStr(url)
+
+    @property
+    def postgres(self) -> bool:
+        return self.database_url is not None and not self._url.startswith("sqlite:")
+
+    @property
+    def _url(self) -> str:
+        return self.database_url.get_secret_value() if self.database_url is not None else ""
 
     @property
     def db_path(self) -> Path:
+        """The SQLite file (with PostgreSQL: where it would be, unused)."""
+        if self._url.startswith("sqlite:///"):
+            return Path(self._url.removeprefix("sqlite:///"))
         return self.data_dir / "wbpulse.sqlite3"
+
+    def database(self) -> Database:
+        """The store DATABASE_URL names, not yet open."""
+        from bot.store.db import open_database
+
+        return open_database(self._url or None, self.data_dir)
+
+    def has_database(self) -> bool:
+        """Whether there may be data already: the SQLite file exists, or PostgreSQL is named
+        (its database exists by the operator's hand)."""
+        return self.postgres or self.db_path.exists()
 
     @property
     def heartbeat_path(self) -> Path:

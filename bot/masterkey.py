@@ -58,9 +58,9 @@ async def verified_keyring(
 async def check_existing_database(settings: StorageSettings) -> None:
     """Raises MasterKeyError when a database exists and no configured key opens its sealed
     tokens; makes no key and no database (the start runs it before it waits for Telegram)."""
-    if not settings.db_path.exists():
+    if not settings.has_database():
         return
-    db = Database(settings.db_path)
+    db = settings.database()
     await db.open()
     try:
         await verified_keyring(settings, db, create=False)

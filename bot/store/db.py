@@ -1,4 +1,5 @@
-"""The SQLite database: connection settings, migrations and the one write path.
+"""The database: SQLite by default (connection settings, migrations, the one write path), or
+PostgreSQL behind the same API (bot/store/pg.py, chosen by DATABASE_URL: `open_database`).
 
 Writes go through `Database.transaction()`: one connection, one writer at a time, each
 transaction `BEGIN IMMEDIATE` so a reader never upgrades into a deadlock. Reads use a second
@@ -14,14 +15,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence, Sized
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator, Sequence, Sized
 from contextlib import asynccontextmanager
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 import aiosqlite
+
+if TYPE_CHECKING:
+    from types import TracebackType
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +33,63 @@ BUSY_TIMEOUT_MS = 5000
 
 _BUMP = (
     "INSERT INTO counters(name, value) VALUES (?, ?) "
-    "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value"
+    "ON CONFLICT(name) DO UPDATE SET value = counters.value + excluded.value"
 )
+
+
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class Row(Protocol):
+    """A result row read by name or by index: sqlite3.Row, or asyncpg's Record."""
+
+    @overload
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    @overload
+    def __getitem__(self, key: slice, /) -> tuple[Any, ...]: ...
+
+    def keys(self) -> Any: ...
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    async def fetchone(self) -> Row | None: ...
+
+    async def fetchall(self) -> Iterable[Row]: ...
+
+
+class Pending(Protocol[_T_co]):
+    """What `execute` returns: awaited, or entered with `async with`."""
+
+    def __await__(self) -> Generator[Any, None, _T_co]: ...
+
+    async def __aenter__(self) -> _T_co: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Any: ...
+
+
+class Conn(Protocol):
+    """The connection a transaction hands to store code (aiosqlite's, or pg.PgConnection)."""
+
+    def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Pending[Cursor]: ...
+
+    def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> Pending[Cursor]: ...
+
+    def execute_fetchall(
+        self, sql: str, parameters: Iterable[Any] | None = None
+    ) -> Pending[Iterable[Row]]: ...
 
 
 def marks(ids: Sized) -> str:
@@ -45,10 +104,24 @@ def unix(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-async def bump(conn: aiosqlite.Connection, name: str, by: int) -> None:
+async def bump(conn: Conn, name: str, by: int) -> None:
     """Adds to a counter inside the caller's transaction (nothing when `by` is 0)."""
     if by:
         await conn.execute(_BUMP, (name, by))
+
+
+async def executemany_counted(conn: Conn, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+    """Runs a statement once per row; returns how many rows it changed in all (an insert that
+    met a conflict and did nothing counts 0)."""
+    if isinstance(conn, aiosqlite.Connection):
+        before = conn.total_changes
+        await conn.executemany(sql, rows)
+        return conn.total_changes - before
+    changed = 0
+    for row in rows:  # PostgreSQL: asyncpg's executemany does not tell the counts
+        async with conn.execute(sql, row) as cur:
+            changed += max(cur.rowcount, 0)
+    return changed
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:
@@ -61,14 +134,23 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     return conn
 
 
-def migration_scripts() -> list[tuple[int, str]]:
+def migration_files() -> list[tuple[int, str, str | None]]:
+    """Each numbered migration: its script, and its PostgreSQL twin (`NNNN_name.pg.sql`) if it
+    has one (bot/store/pg.py renders the others)."""
     folder = resources.files("bot.store") / "migrations"
-    scripts = []
+    scripts: dict[int, str] = {}
+    twins: dict[int, str] = {}
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):
             number = int(entry.name.split("_", 1)[0])
-            scripts.append((number, entry.read_text(encoding="utf-8")))
-    return sorted(scripts)
+            into = twins if entry.name.endswith(".pg.sql") else scripts
+            into[number] = entry.read_text(encoding="utf-8")
+    return [(number, scripts[number], twins.get(number)) for number in sorted(scripts)]
+
+
+def migration_scripts() -> list[tuple[int, str]]:
+    """The numbered migrations as SQLite runs them."""
+    return [(number, script) for number, script, _ in migration_files()]
 
 
 class Database:
@@ -121,7 +203,7 @@ class Database:
             )
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[Conn]:
         """The one write path: everything inside commits together or not at all."""
         async with self._write_lock:
             conn = self.writer
@@ -134,10 +216,10 @@ class Database:
             else:
                 await conn.execute("COMMIT")
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return list(await self.reader.execute_fetchall(sql, params))
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         """The first row of a query meant to return at most one (a key, an aggregate, LIMIT 1)."""
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
@@ -164,3 +246,18 @@ class Database:
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (str(time.time()),),
         )
+
+
+def open_database(url: str | None, data_dir: Path) -> Database:
+    """The store DATABASE_URL names (not yet open): unset or `sqlite:///path` is SQLite (unset:
+    DATA_DIR/wbpulse.sqlite3, as before the setting existed); `postgresql://...` is PostgreSQL."""
+    if not url:
+        return Database(data_dir / "wbpulse.sqlite3")
+    scheme, _, rest = url.partition("://")
+    if scheme == "sqlite":  # sqlite:///relative/path or sqlite:////absolute/path
+        return Database(Path(rest.removeprefix("/")))
+    if scheme in ("postgresql", "postgres"):
+        from bot.store.pg import PgDatabase  # asyncpg loads only where PostgreSQL is used
+
+        return PgDatabase(url)
+    raise ValueError("DATABASE_URL must start with sqlite:/// or postgresql://")

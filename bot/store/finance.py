@@ -17,10 +17,8 @@ from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from typing import Any
 
-import aiosqlite
-
 from bot.store.costs import CostRuns
-from bot.store.db import Database
+from bot.store.db import Conn, Database, Row, executemany_counted
 
 WEEKLY = "weekly"
 DAILY = "daily"
@@ -104,7 +102,7 @@ _UPSERT = (
     "ON CONFLICT(shop_id, rrd_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "rrd_id")
     + " WHERE "
-    + " OR ".join(f"{c} IS NOT excluded.{c}" for c in _COLUMNS if c != "rrd_id")
+    + " OR ".join(f"finance_rows.{c} IS NOT excluded.{c}" for c in _COLUMNS if c != "rrd_id")
 )
 #: finance_sums' figures (FinanceDay's fields) as sums over finance_rows.
 _FIGURES: tuple[tuple[str, str], ...] = (
@@ -128,14 +126,12 @@ _FIGURE_NAMES = tuple(name for name, _sql in _FIGURES)
 _SUMS = ", ".join(f"SUM({name})" for name in _FIGURE_NAMES)
 
 
-async def upsert_rows(
-    conn: aiosqlite.Connection, shop_id: int, rows: Sequence[FinanceEntry]
-) -> int:
+async def upsert_rows(conn: Conn, shop_id: int, rows: Sequence[FinanceEntry]) -> int:
     """Stores a page; returns how many rows are new or changed (0 for a page seen before).
     The sums of every report the page touches are rebuilt from the rows."""
-    before = conn.total_changes
-    await conn.executemany(_UPSERT, [(shop_id, *(getattr(r, c) for c in _COLUMNS)) for r in rows])
-    changed = conn.total_changes - before
+    changed = await executemany_counted(
+        conn, _UPSERT, [(shop_id, *(getattr(r, c) for c in _COLUMNS)) for r in rows]
+    )
     if changed:
         for period, date_from, date_to in sorted(
             {(r.period, r.date_from, r.date_to) for r in rows}
@@ -145,7 +141,7 @@ async def upsert_rows(
 
 
 async def _rebuild_sums(
-    conn: aiosqlite.Connection, shop_id: int, period: str, date_from: str, date_to: str
+    conn: Conn, shop_id: int, period: str, date_from: str, date_to: str
 ) -> None:
     key = (shop_id, period, date_from, date_to)
     await conn.execute(
@@ -160,7 +156,9 @@ async def _rebuild_sums(
         "SELECT shop_id, period, date_from, date_to, COALESCE(rr_date, date_from), nm_id, "
         f"ts_name, COUNT(*), {sums} "
         "FROM finance_rows WHERE shop_id = ? AND period = ? AND date_from = ? AND date_to = ? "
-        "GROUP BY COALESCE(rr_date, date_from), nm_id, ts_name",
+        # The key columns are one value each here; PostgreSQL wants them grouped all the same.
+        "GROUP BY shop_id, period, date_from, date_to, COALESCE(rr_date, date_from), nm_id, "
+        "ts_name",
         key,
     )
     # The same per report, product and size: a whole report inside a long period is read
@@ -221,7 +219,7 @@ async def fetched_periods(db: Database, shop_id: int) -> list[FetchedPeriod]:
 
 
 async def record_page(
-    conn: aiosqlite.Connection,
+    conn: Conn,
     shop_id: int,
     period: str,
     date_from: date,
@@ -243,13 +241,14 @@ async def record_page(
         "complete, started_at, fetched_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(shop_id, period, date_from, date_to) DO UPDATE SET "
         "rrd_id = excluded.rrd_id, "
-        "row_count = excluded.row_count + CASE WHEN started_at = excluded.started_at "
-        "THEN row_count ELSE 0 END, "
+        "row_count = excluded.row_count + CASE WHEN "
+        "finance_periods.started_at = excluded.started_at "
+        "THEN finance_periods.row_count ELSE 0 END, "
         "complete = excluded.complete, "
         "started_at = excluded.started_at, "
         "fetched_at = excluded.fetched_at, "
-        "completed_at = CASE WHEN excluded.complete THEN excluded.fetched_at "
-        "ELSE completed_at END",
+        "completed_at = CASE WHEN excluded.complete != 0 THEN excluded.fetched_at "
+        "ELSE finance_periods.completed_at END",
         (
             shop_id,
             period,
@@ -410,7 +409,7 @@ async def report_days(
     return days
 
 
-def _finance_day(r: Sequence[Any]) -> FinanceDay:
+def _finance_day(r: Row | Sequence[Any]) -> FinanceDay:
     figures = dict(zip(_FIGURE_NAMES, (int(v or 0) for v in r[3:]), strict=True))
     figures["commission"] = figures["revenue"] - figures["for_pay"]
     when = date.fromisoformat(r[0]) if r[0] is not None else None

@@ -16,11 +16,8 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
-import aiosqlite
-
-from bot.store.db import BUSY_TIMEOUT_MS, Database, marks, unix
+from bot.store.db import BUSY_TIMEOUT_MS, Conn, Database, Row, executemany_counted, marks, unix
 from bot.store.rollups import hour_of
 
 IN_CHUNK = 500
@@ -113,9 +110,7 @@ class OrderChanges:
     hours: set[int] = field(default_factory=set)
 
 
-async def _known(
-    conn: aiosqlite.Connection, sql: str, shop_id: int, keys: Sequence[str]
-) -> dict[str, int]:
+async def _known(conn: Conn, sql: str, shop_id: int, keys: Sequence[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for start in range(0, len(keys), IN_CHUNK):
         chunk = keys[start : start + IN_CHUNK]
@@ -126,7 +121,7 @@ async def _known(
     return found
 
 
-async def _old_hours(conn: aiosqlite.Connection, shop_id: int, srids: Sequence[str]) -> set[int]:
+async def _old_hours(conn: Conn, shop_id: int, srids: Sequence[str]) -> set[int]:
     hours: set[int] = set()
     for start in range(0, len(srids), IN_CHUNK):
         chunk = srids[start : start + IN_CHUNK]
@@ -142,9 +137,7 @@ async def _old_hours(conn: aiosqlite.Connection, shop_id: int, srids: Sequence[s
     return hours
 
 
-async def upsert_orders(
-    conn: aiosqlite.Connection, shop_id: int, orders: Sequence[NewOrder]
-) -> OrderChanges:
+async def upsert_orders(conn: Conn, shop_id: int, orders: Sequence[NewOrder]) -> OrderChanges:
     """Stores orders by `srid`; reports which are new and which were cancelled just now."""
     changes = OrderChanges()
     if not orders:
@@ -223,7 +216,9 @@ async def upsert_orders(
         "discount_percent = excluded.discount_percent, spp = excluded.spp, "
         "finished_price = COALESCE(NULLIF(excluded.finished_price, 0), orders.finished_price), "
         "price_with_disc = COALESCE(NULLIF(excluded.price_with_disc, 0), "
-        "orders.price_with_disc), is_cancel = MAX(excluded.is_cancel, orders.is_cancel), "
+        "orders.price_with_disc), "
+        "is_cancel = CASE WHEN excluded.is_cancel > orders.is_cancel "
+        "THEN excluded.is_cancel ELSE orders.is_cancel END, "
         "cancel_ts = COALESCE(excluded.cancel_ts, orders.cancel_ts), "
         "g_number = excluded.g_number, source = 'statistics' "
         "WHERE orders.source != 'statistics' OR orders.last_change IS NULL "
@@ -234,7 +229,7 @@ async def upsert_orders(
 
 
 async def insert_fbs_orders(
-    conn: aiosqlite.Connection, shop_id: int, orders: Sequence[NewFbsOrder]
+    conn: Conn, shop_id: int, orders: Sequence[NewFbsOrder]
 ) -> list[NewFbsOrder]:
     """Real-time FBS orders: `rid` is the statistics `srid`, so an order stored here is not new
     again when statistics reports it later. Returns the ones not seen before."""
@@ -281,7 +276,7 @@ class FeedChanges:
 
 
 async def _names(
-    conn: aiosqlite.Connection, shop_id: int, nm_ids: Sequence[int]
+    conn: Conn, shop_id: int, nm_ids: Sequence[int]
 ) -> dict[int, tuple[str, str, str]]:
     names: dict[int, tuple[str, str, str]] = {}
     for start in range(0, len(nm_ids), IN_CHUNK):
@@ -305,7 +300,7 @@ async def _names(
 
 
 async def insert_feed_orders(
-    conn: aiosqlite.Connection, shop_id: int, orders: Sequence[NewFeedOrder]
+    conn: Conn, shop_id: int, orders: Sequence[NewFeedOrder]
 ) -> FeedChanges:
     """Orders from the real-time order feed, keyed by `srid` like every source: an order not
     seen before is stored (and is news); a stored one is only told what the feed knows first,
@@ -377,19 +372,18 @@ async def insert_feed_orders(
         if o.srid in known and o.seller_price > 0
     ]
     if priced:
-        before = conn.total_changes
-        await conn.executemany(
+        if await executemany_counted(
+            conn,
             "UPDATE orders SET price_with_disc = ? WHERE shop_id = ? AND srid = ? "
             "AND price_with_disc = 0",
             priced,
-        )
-        if conn.total_changes != before:
+        ):
             changes.hours |= await _old_hours(conn, shop_id, [srid for _p, _s, srid in priced])
     return changes
 
 
 async def upsert_sales(
-    conn: aiosqlite.Connection, shop_id: int, sales: Sequence[NewSale]
+    conn: Conn, shop_id: int, sales: Sequence[NewSale]
 ) -> tuple[list[NewSale], set[int]]:
     """Stores sales and returns by `saleID`; returns the new ones and the hours touched."""
     if not sales:
@@ -508,7 +502,7 @@ def _raw_orders_query(
     )
 
 
-def _order_row(r: Sequence[Any]) -> OrderRow:
+def _order_row(r: Row) -> OrderRow:
     return OrderRow(
         shop_id=int(r[0]),
         srid=str(r[1]),
@@ -558,7 +552,7 @@ async def has_more_orders(
     if not shop_ids:
         return False
     sql, params = _raw_orders_query(shop_ids, start, end, limit + 1)
-    row = await db.fetchone(f"SELECT COUNT(*) FROM ({sql})", params)
+    row = await db.fetchone(f"SELECT COUNT(*) FROM ({sql}) q", params)
     return row is not None and int(row[0]) > limit
 
 
@@ -569,7 +563,7 @@ async def first_order_at(db: Database, shop_ids: Sequence[int]) -> datetime | No
     qs = marks(shop_ids)
     row = await db.fetchone(
         f"SELECT MIN(t) FROM (SELECT MIN(ts) AS t FROM orders WHERE shop_id IN ({qs}) "
-        f"UNION ALL SELECT MIN(ts) FROM sales WHERE shop_id IN ({qs}))",
+        f"UNION ALL SELECT MIN(ts) FROM sales WHERE shop_id IN ({qs})) q",
         (*shop_ids, *shop_ids),
     )
     if row is None or row[0] is None:

@@ -17,10 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-import aiosqlite
-
 from bot.events import Event, EventError, Summary, from_json, to_json
-from bot.store.db import Database, bump
+from bot.store.db import Conn, Database, Row, bump, executemany_counted
 from bot.store.users import User, user_from_row
 
 log = logging.getLogger(__name__)
@@ -80,7 +78,7 @@ Placement = tuple[str, float] | None
 
 
 async def add_events(
-    conn: aiosqlite.Connection,
+    conn: Conn,
     shop_id: int,
     events: Sequence[NewEvent],
     *,
@@ -91,9 +89,9 @@ async def add_events(
     Runs in the caller's transaction, so the rows that cause the events commit with them."""
     if not events:
         return 0
-    before = conn.total_changes
     now = time.time()
-    await conn.executemany(
+    return await executemany_counted(
+        conn,
         "INSERT INTO events(shop_id, kind, ref, batch, catch_up, user_id, payload, created_at) "
         "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(shop_id, kind, ref) DO NOTHING",
         [
@@ -101,7 +99,6 @@ async def add_events(
             for e in events
         ],
     )
-    return conn.total_changes - before
 
 
 async def recent_refs(db: Database, shop_id: int, kind: str, since: float) -> list[str]:
@@ -144,7 +141,7 @@ async def queue_summary(
     return True
 
 
-def _event(row: aiosqlite.Row, user_key: str = "user_id") -> EventRow[Event] | None:
+def _event(row: Row, user_key: str = "user_id") -> EventRow[Event] | None:
     """The row's event as its class; None (logged) when it does not load."""
     try:
         event = from_json(row["kind"], row["payload"])
@@ -163,12 +160,12 @@ def _event(row: aiosqlite.Row, user_key: str = "user_id") -> EventRow[Event] | N
     )
 
 
-async def _fetch(conn: aiosqlite.Connection, sql: str, params: Sequence[Any]) -> list[Any]:
+async def _fetch(conn: Conn, sql: str, params: Sequence[Any]) -> list[Any]:
     async with conn.execute(sql, params) as cur:
         return list(await cur.fetchall())
 
 
-async def _recipients(conn: aiosqlite.Connection, event: EventRow[Event]) -> list[tuple[int, int]]:
+async def _recipients(conn: Conn, event: EventRow[Event]) -> list[tuple[int, int]]:
     """(chat_id, user_id whose settings apply) for an event, before switches and blocks."""
     if event.shop_id == 0:
         return [(event.user_id, event.user_id)] if event.user_id else []

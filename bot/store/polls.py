@@ -9,10 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-import aiosqlite
-
 from bot.crypto import Sealed
-from bot.store.db import Database, marks
+from bot.store.db import Conn, Database, Row, executemany_counted, marks
 from bot.store.shops import SHOP_COLUMNS, Shop, sealed_from_row, shop_from_row
 from bot.timeutil import msk_to_utc
 
@@ -59,7 +57,7 @@ class PollState:
     baseline_done: bool
 
 
-def poll_from_row(row: aiosqlite.Row) -> PollState:
+def poll_from_row(row: Row) -> PollState:
     return PollState(
         shop_id=row["shop_id"],
         job=row["method"],
@@ -127,8 +125,9 @@ async def ensure_polls(db: Database, shop_id: int, jobs: dict[str, float]) -> No
         )
         await conn.executemany(
             "INSERT INTO polls(shop_id, method, next_due_at) VALUES (?, ?, ?) "
-            "ON CONFLICT(shop_id, method) DO UPDATE SET next_due_at = MIN(next_due_at, "
-            "excluded.next_due_at), failures = 0",
+            "ON CONFLICT(shop_id, method) DO UPDATE SET next_due_at = CASE WHEN "
+            "excluded.next_due_at < polls.next_due_at THEN excluded.next_due_at "
+            "ELSE polls.next_due_at END, failures = 0",
             [(shop_id, job, due) for job, due in jobs.items()],
         )
 
@@ -137,13 +136,12 @@ async def add_missing_polls(db: Database, shop_id: int, jobs: dict[str, float]) 
     """Adds the jobs the shop has no poll for yet; the others keep every column. Returns how
     many were added."""
     async with db.transaction() as conn:
-        before = conn.total_changes
-        await conn.executemany(
+        return await executemany_counted(
+            conn,
             "INSERT INTO polls(shop_id, method, next_due_at) VALUES (?, ?, ?) "
             "ON CONFLICT(shop_id, method) DO NOTHING",
             [(shop_id, job, due) for job, due in jobs.items()],
         )
-        return conn.total_changes - before
 
 
 async def get_budget(db: Database, shop_id: int, group: str) -> tuple[float, float, float] | None:
@@ -170,12 +168,12 @@ async def put_budget(
     await db.write(_PUT_BUDGET, (shop_id, group, tokens, updated, blocked_until))
 
 
-async def put_budgets(conn: aiosqlite.Connection, budgets: list[Budget]) -> None:
+async def put_budgets(conn: Conn, budgets: list[Budget]) -> None:
     """Several budget rows inside the caller's transaction (a poll's result carries them)."""
     await conn.executemany(_PUT_BUDGET, budgets)
 
 
-async def update_poll(conn: aiosqlite.Connection, shop_id: int, job: str, **values: Any) -> None:
+async def update_poll(conn: Conn, shop_id: int, job: str, **values: Any) -> None:
     allowed = {
         "next_due_at",
         "last_ok_at",

@@ -11,9 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
-from bot.store.db import Database
+from bot.store.db import Conn, Database
 
 KINDS = ("review", "question")
 
@@ -48,7 +46,7 @@ class Unanswered:
 
 
 async def store_listing(
-    conn: aiosqlite.Connection,
+    conn: Conn,
     shop_id: int,
     kind: str,
     items: Sequence[Listed],

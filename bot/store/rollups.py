@@ -36,12 +36,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from itertools import pairwise
-from typing import Literal
-
-import aiosqlite
+from typing import Any, Literal
 
 from bot.events import DayTotals
-from bot.store.db import Database, marks, unix
+from bot.store.db import Conn, Database, Row, marks, unix
 
 HOUR = 3600
 DAY = 86400
@@ -78,7 +76,7 @@ _DAILY_SPLITS = (
 
 
 async def refresh_rollups(
-    conn: aiosqlite.Connection, shop_id: int, hours: Iterable[int], *, orders: bool = True
+    conn: Conn, shop_id: int, hours: Iterable[int], *, orders: bool = True
 ) -> None:
     """Recomputes the given hours (and the UTC days they fall in) from the raw rows, so every
     rollup is always exact. ``orders=False`` (only sales changed) leaves the per-product, -
@@ -114,15 +112,15 @@ async def refresh_rollups(
         "INSERT INTO rollup_hours(shop_id, hour, orders, orders_sum, cancels, cancels_sum, "
         "buyouts, buyouts_sum, returns, returns_sum, for_pay) "
         "SELECT s, h, o.n, o.total, c.n, c.total, b.n, b.total, r.n, r.total, "
-        "b.pay - r.pay FROM (SELECT ?1 AS s, ?2 AS h, ?3 AS e) "
-        "JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(price_with_disc), 0) AS total FROM orders "
+        "b.pay - r.pay FROM (SELECT CAST(?1 AS BIGINT) AS s, CAST(?2 AS BIGINT) AS h) k "
+        "CROSS JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(price_with_disc), 0) AS total FROM orders "
         "      WHERE shop_id = ?1 AND ts >= ?2 AND ts < ?3) o "
-        "JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(price_with_disc), 0) AS total FROM orders "
+        "CROSS JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(price_with_disc), 0) AS total FROM orders "
         "      WHERE shop_id = ?1 AND cancel_ts >= ?2 AND cancel_ts < ?3) c "
-        "JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(price_with_disc), 0) AS total, "
+        "CROSS JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(price_with_disc), 0) AS total, "
         "      COALESCE(SUM(ABS(for_pay)), 0) AS pay FROM sales "
         "      WHERE shop_id = ?1 AND ts >= ?2 AND ts < ?3 AND is_return = 0) b "
-        "JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(ABS(price_with_disc)), 0) AS total, "
+        "CROSS JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(ABS(price_with_disc)), 0) AS total, "
         "      COALESCE(SUM(ABS(for_pay)), 0) AS pay FROM sales "
         "      WHERE shop_id = ?1 AND ts >= ?2 AND ts < ?3 AND is_return = 1) r "
         # WHERE true: without it SQLite would read ON CONFLICT as a join constraint.
@@ -173,20 +171,20 @@ def _hour_ceil(moment: datetime) -> int:
     return -(-unix(moment) // HOUR) * HOUR
 
 
-def _totals_of(row: Sequence[object] | None) -> Totals:
+def _totals_of(row: Row | Sequence[Any] | None) -> Totals:
     if row is None:
         return Totals()
     v = list(row)
     return Totals(
-        orders=int(v[0] or 0),  # type: ignore[call-overload]
-        orders_sum=float(v[1] or 0),  # type: ignore[arg-type]
-        cancels=int(v[2] or 0),  # type: ignore[call-overload]
-        cancels_sum=float(v[3] or 0),  # type: ignore[arg-type]
-        buyouts=int(v[4] or 0),  # type: ignore[call-overload]
-        buyouts_sum=float(v[5] or 0),  # type: ignore[arg-type]
-        returns=int(v[6] or 0),  # type: ignore[call-overload]
-        returns_sum=float(v[7] or 0),  # type: ignore[arg-type]
-        for_pay=float(v[8] or 0),  # type: ignore[arg-type]
+        orders=int(v[0] or 0),
+        orders_sum=float(v[1] or 0),
+        cancels=int(v[2] or 0),
+        cancels_sum=float(v[3] or 0),
+        buyouts=int(v[4] or 0),
+        buyouts_sum=float(v[5] or 0),
+        returns=int(v[6] or 0),
+        returns_sum=float(v[7] or 0),
+        for_pay=float(v[8] or 0),
     )
 
 
@@ -220,6 +218,10 @@ async def hourly(
     return [(datetime.fromtimestamp(int(r[0]), UTC), _totals_of(tuple(r)[1:])) for r in rows]
 
 
+# Typed, so PostgreSQL reads the VALUES as numbers (untyped parameters there would be text).
+_BIGINTS = "(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))"
+
+
 async def range_totals(
     db: Database, shop_ids: Sequence[int], ranges: Sequence[tuple[int, int]]
 ) -> list[Totals]:
@@ -231,7 +233,7 @@ async def range_totals(
         return found
     sums = ", ".join(f"SUM(h.{c.strip()})" for c in _TOTALS_COLUMNS.split(","))
     rows = await db.fetchall(
-        f"WITH r(i, lo, hi) AS (VALUES {', '.join(['(?, ?, ?)'] * len(wanted))}) "
+        f"WITH r(i, lo, hi) AS (VALUES {', '.join([_BIGINTS] * len(wanted))}) "
         f"SELECT r.i, {sums} FROM r JOIN rollup_hours h "
         f"ON h.shop_id IN ({marks(shop_ids)}) AND h.hour >= r.lo AND h.hour < r.hi "
         "GROUP BY r.i",
@@ -421,9 +423,10 @@ async def product_totals_pair(
         "FROM (SELECT nm_id, MAX(article) AS article, MAX(subject) AS subject, "
         "      MIN(shop_id) AS shop_id, SUM(n) AS n, SUM(total) AS total, SUM(pn) AS pn, "
         "      SUM(ptotal) AS ptotal "
-        f"      FROM ({union}) GROUP BY nm_id) o "
+        f"      FROM ({union}) u GROUP BY nm_id) o "
         "LEFT JOIN products p ON p.nm_id = o.nm_id AND p.shop_id = o.shop_id "
-        "GROUP BY o.nm_id",
+        # One row of o per nm_id: the other columns are grouped for PostgreSQL's sake.
+        "GROUP BY o.nm_id, o.article, o.subject, o.n, o.total, o.pn, o.ptotal",
         params,
     )
     current: list[ProductTotals] = []
@@ -483,7 +486,7 @@ async def splits(
             )
 
         union, more = _branches(pieces, shop_ids, sql_for)
-        parts.append(f"SELECT {kind}, name, SUM(n), SUM(total) FROM ({union}) GROUP BY name")
+        parts.append(f"SELECT {kind}, name, SUM(n), SUM(total) FROM ({union}) u GROUP BY name")
         params += more
     sums: tuple[list[SplitRow], list[SplitRow]] = ([], [])
     for r in await db.fetchall(" UNION ALL ".join(parts), params):

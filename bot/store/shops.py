@@ -8,11 +8,9 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
-import aiosqlite
-
 from bot.crypto import CryptoError, Keyring, Sealed, aad_for
 from bot.events import KeyConnected, Notice
-from bot.store.db import Database, marks
+from bot.store.db import Conn, Database, Row, marks
 from bot.store.outbox import NewEvent, add_events
 
 
@@ -62,7 +60,7 @@ def notice(event: Notice) -> NewEvent:
     return NewEvent(event, f"{event.actor}:{now:.6f}:{secrets.token_hex(4)}")
 
 
-async def display_name(conn: aiosqlite.Connection, user_id: int) -> str:
+async def display_name(conn: Conn, user_id: int) -> str:
     """The name Telegram last showed for the user, else their id (never empty)."""
     async with conn.execute("SELECT display_name FROM users WHERE id = ?", (user_id,)) as cur:
         row = await cur.fetchone()
@@ -70,7 +68,7 @@ async def display_name(conn: aiosqlite.Connection, user_id: int) -> str:
 
 
 async def tell_key_connected(
-    conn: aiosqlite.Connection, shop_id: int, user_id: int, shop_name: str, joined: bool
+    conn: Conn, shop_id: int, user_id: int, shop_name: str, joined: bool
 ) -> None:
     """Tells the shop's owners (but the user) that the user brought a new key for it, and
     whether that made them a member just now."""
@@ -94,7 +92,7 @@ def fingerprint(token: str) -> str:
     return hashlib.sha256(b"wbpulse-fp|" + token.encode()).hexdigest()[:16]
 
 
-def shop_from_row(row: aiosqlite.Row, prefix: str = "") -> Shop:
+def shop_from_row(row: Row, prefix: str = "") -> Shop:
     """A shop from a row of :data:`SHOP_COLUMNS`, named ``prefix + column`` in a join."""
     values = {f.name: row[prefix + f.name] for f in fields(Shop)}
     for flag in ("token_read_only", "baseline_done"):
@@ -118,10 +116,12 @@ async def connect_shop(
         is_new = row is None
         if row is None:
             async with conn.execute(
-                "INSERT INTO shops(seller_id, name, connected_at, updated_at) VALUES (?,?,?,?)",
+                "INSERT INTO shops(seller_id, name, connected_at, updated_at) VALUES (?,?,?,?) "
+                "RETURNING id",
                 (info.seller_id, info.name, now, now),
             ) as cur:
-                shop_id = int(cur.lastrowid or 0)
+                created = await cur.fetchone()
+                shop_id = int(created[0]) if created else 0
         else:
             shop_id = int(row[0])
         sealed = keyring.seal(token, aad_for(shop_id, info.seller_id))
@@ -157,7 +157,7 @@ async def connect_shop(
             joined = await cur.fetchone() is None
         await conn.execute(
             "INSERT INTO memberships(user_id, shop_id, role, created_at) VALUES (?,?,?,?) "
-            "ON CONFLICT(user_id, shop_id) DO UPDATE SET role = CASE WHEN ? THEN role "
+            "ON CONFLICT(user_id, shop_id) DO UPDATE SET role = CASE WHEN ? THEN memberships.role "
             "ELSE 'owner' END",
             (owner_id, shop_id, "member" if owned else "owner", now, owned),
         )
@@ -167,7 +167,7 @@ async def connect_shop(
     return shop, is_new
 
 
-async def _shop_in(conn: aiosqlite.Connection, shop_id: int) -> Shop:
+async def _shop_in(conn: Conn, shop_id: int) -> Shop:
     """The shop as the caller's transaction sees it (its own writes included)."""
     async with conn.execute(f"SELECT {SHOP_COLUMNS} FROM shops WHERE id = ?", (shop_id,)) as cur:
         row = await cur.fetchone()
@@ -223,7 +223,7 @@ async def open_token(db: Database, keyring: Keyring, shop_id: int) -> str | None
     return open_sealed(keyring, shop_id, row["seller_id"], sealed_from_row(row))
 
 
-def sealed_from_row(row: aiosqlite.Row, prefix: str = "") -> Sealed | None:
+def sealed_from_row(row: Row, prefix: str = "") -> Sealed | None:
     """The sealed key in a row's token_key_id, token_nonce, token_sealed (None if none)."""
     if row[prefix + "token_sealed"] is None:
         return None
@@ -285,7 +285,7 @@ async def check_sealed(db: Database, keyring: Keyring) -> SealedCheck:
     return SealedCheck(sealed, opened, tuple(missing))
 
 
-def _opens(keyring: Keyring, row: aiosqlite.Row) -> bool:
+def _opens(keyring: Keyring, row: Row) -> bool:
     try:
         open_sealed(keyring, int(row["id"]), row["seller_id"], sealed_from_row(row))
     except CryptoError:
@@ -311,7 +311,7 @@ async def recheck_crypto_dead(db: Database, keyring: Keyring) -> int:
     return len(ids)
 
 
-async def key_works_again(conn: aiosqlite.Connection, shop: Shop) -> bool:
+async def key_works_again(conn: Conn, shop: Shop) -> bool:
     """Ends a recheck whose poll succeeded (True once). The old "key stopped working" event is
     dropped, so a real revocation later is told again and an undelivered one never goes."""
     async with conn.execute(
@@ -336,7 +336,8 @@ async def mark_dead(
     not kill the new one."""
     changed = await db.write(
         "UPDATE shops SET state = 'dead', dead_reason = ?, dead_at = ?, updated_at = ? "
-        "WHERE id = ? AND state = 'active' AND (? IS NULL OR token_fingerprint IS ?)",
+        "WHERE id = ? AND state = 'active' "
+        "AND (CAST(? AS TEXT) IS NULL OR token_fingerprint = ?)",
         (reason, time.time(), time.time(), shop_id, fingerprint, fingerprint),
     )
     return changed > 0

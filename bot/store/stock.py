@@ -13,9 +13,7 @@ from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
 
-import aiosqlite
-
-from bot.store.db import Database, marks, unix
+from bot.store.db import Conn, Database, marks, unix
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +52,7 @@ SELLER_WAREHOUSE = "Склад продавца"
 
 
 async def replace_stock(
-    conn: aiosqlite.Connection,
+    conn: Conn,
     shop_id: int,
     rows: Sequence[NewStock],
     now: float | None = None,
@@ -124,9 +122,7 @@ async def replace_stock(
     )
 
 
-async def upsert_products(
-    conn: aiosqlite.Connection, shop_id: int, cards: Sequence[NewCard]
-) -> None:
+async def upsert_products(conn: Conn, shop_id: int, cards: Sequence[NewCard]) -> None:
     now = time.time()
     await conn.executemany(
         "INSERT INTO products(shop_id, nm_id, title, vendor_code, brand, subject, photo_url, "

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import time
 
-import aiosqlite
-
-from bot.events import RouteChanged, RouteRequest
-from bot.store.db import Database
+from bot.events import EventError, RouteChanged, RouteRequest, from_json
+from bot.store.db import Conn, Database
 from bot.store.outbox import add_events
 from bot.store.shops import SHOP_COLUMNS, Shop, display_name, notice, shop_from_row
 
@@ -49,7 +47,7 @@ async def set_route(
 
 
 async def _tell_route(
-    conn: aiosqlite.Connection,
+    conn: Conn,
     shop_id: int,
     actor: int,
     chat_id: int | None,
@@ -93,12 +91,20 @@ async def was_requested(
 ) -> bool:
     """Whether the member did ask (since then) for the shop's alerts in that chat: buttons can
     be forged, and one request at a time is enough for the owners."""
-    row = await db.fetchone(
-        "SELECT 1 FROM events WHERE shop_id = ? AND kind = ? AND created_at >= ? "
-        "AND json_extract(payload, '$.actor') = ? AND json_extract(payload, '$.chat_id') = ?",
-        (shop_id, RouteRequest.kind, since, member, chat_id),
+    # The payload is matched here rather than in SQL (json_extract is SQLite's alone): a shop
+    # has a handful of route requests at most.
+    rows = await db.fetchall(
+        "SELECT payload FROM events WHERE shop_id = ? AND kind = ? AND created_at >= ?",
+        (shop_id, RouteRequest.kind, since),
     )
-    return row is not None
+    for row in rows:
+        try:
+            event = from_json(RouteRequest.kind, row[0])
+        except EventError:
+            continue
+        if isinstance(event, RouteRequest) and (event.actor, event.chat_id) == (member, chat_id):
+            return True
+    return False
 
 
 async def set_private_copy(db: Database, shop_id: int, user_id: int, on: bool = True) -> bool:
@@ -162,7 +168,7 @@ async def remove_member(db: Database, shop_id: int, user_id: int, actor: int) ->
     return True
 
 
-async def _back_to_private(conn: aiosqlite.Connection, shop_id: int, group: int) -> None:
+async def _back_to_private(conn: Conn, shop_id: int, group: int) -> None:
     """The shop's alerts leave the group for private chats, those still waiting included: their
     events are routed again, and the dropped rows keep the group from getting them twice."""
     await conn.execute(

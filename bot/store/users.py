@@ -6,9 +6,7 @@ import time
 from dataclasses import dataclass, fields
 from typing import Any
 
-import aiosqlite
-
-from bot.store.db import Database
+from bot.store.db import Database, Row
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ _BOOLS = {f.name for f in fields(User) if f.type == "bool"}
 SETTABLE = {f.name for f in fields(User)} - {"id", "created_at", "tg_language", "display_name"}
 
 
-def user_from_row(row: aiosqlite.Row) -> User:
+def user_from_row(row: Row) -> User:
     values: dict[str, Any] = {k: (bool(row[k]) if k in _BOOLS else row[k]) for k in row.keys()}
     return User(**values)
 
@@ -68,7 +66,8 @@ async def ensure_user(
             "INSERT INTO users(id, tg_language, timezone, created_at, display_name) "
             "VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET tg_language = COALESCE(excluded.tg_language, "
-            "tg_language), display_name = COALESCE(excluded.display_name, display_name) "
+            "users.tg_language), "
+            "display_name = COALESCE(excluded.display_name, users.display_name) "
             "RETURNING *",
             (user_id, tg_language, default_timezone, time.time(), name),
         ) as cur:

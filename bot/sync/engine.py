@@ -21,12 +21,11 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
-import aiosqlite
-
 from bot.config import Settings
 from bot.crypto import CryptoError, Keyring
 from bot.events import KeyBack, KeyDead
 from bot.store import Database
+from bot.store.db import Conn
 from bot.store.outbox import NewEvent, add_events
 from bot.store.polls import (
     KEY_UNREADABLE,
@@ -277,7 +276,7 @@ class SyncEngine:
             self._saved.add(key)
 
     @asynccontextmanager
-    async def tx(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def tx(self) -> AsyncIterator[Conn]:
         """A write transaction that also carries the WB budgets spent since the last one."""
         keys: list[tuple[int, str]] = []
         try:
@@ -290,9 +289,7 @@ class SyncEngine:
             raise
         self._saved.update(keys)
 
-    async def _flush_budgets(
-        self, conn: aiosqlite.Connection, keys: Sequence[tuple[int, str]]
-    ) -> None:
+    async def _flush_budgets(self, conn: Conn, keys: Sequence[tuple[int, str]]) -> None:
         rows: list[Budget] = []
         for key in keys:
             self._dirty.discard(key)

@@ -17,9 +17,8 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-import aiosqlite
-
 from bot.store import Database
+from bot.store.db import Conn
 from bot.store.polls import PollState, update_poll
 from bot.store.shops import Shop
 from bot.wb.client import WBClient
@@ -54,7 +53,7 @@ class FlowEngine(Protocol):
         self, shop: Shop, name: str, fn: Callable[..., Awaitable[T]], *args: Any
     ) -> T: ...
 
-    def tx(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
+    def tx(self) -> AbstractAsyncContextManager[Conn]: ...
 
     async def budget_wait(self, shop: Shop, name: str) -> None: ...
 
@@ -70,7 +69,7 @@ def since_connect(shop: Shop, when: datetime) -> bool:
     return when.timestamp() > shop.connected_at
 
 
-async def poll_ok(conn: aiosqlite.Connection, poll: PollState, at: float, **values: Any) -> None:
+async def poll_ok(conn: Conn, poll: PollState, at: float, **values: Any) -> None:
     """A poll that went through: its failures cleared and ``at`` stamped as its last success,
     with the job's own ``values`` (`bot.store.polls.update_poll`)."""
     await update_poll(conn, poll.shop_id, poll.job, last_ok_at=at, failures=0, **values)

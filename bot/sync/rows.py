@@ -10,10 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-import aiosqlite
-
 from bot.store import orders as store_orders
 from bot.store import stock as store_stock
+from bot.store.db import Conn
 from bot.store.orders import NewFbsOrder, NewFeedOrder, NewOrder, NewSale
 from bot.store.stock import NewCard, NewStock
 from bot.wb.models import Card, FbsOrder, FeedOrder, Order, Sale, StockRow
@@ -80,9 +79,7 @@ def new_card(c: Card) -> NewCard:
     return stored(NewCard, c)
 
 
-async def upsert_orders(
-    conn: aiosqlite.Connection, shop_id: int, orders: Sequence[Order]
-) -> Changes[Order]:
+async def upsert_orders(conn: Conn, shop_id: int, orders: Sequence[Order]) -> Changes[Order]:
     """bot.store.orders.upsert_orders for WB's rows."""
     rows = _Origins(orders, [new_order(o) for o in orders])
     changes = await store_orders.upsert_orders(conn, shop_id, rows.rows)
@@ -90,7 +87,7 @@ async def upsert_orders(
 
 
 async def insert_fbs_orders(
-    conn: aiosqlite.Connection, shop_id: int, orders: Sequence[FbsOrder]
+    conn: Conn, shop_id: int, orders: Sequence[FbsOrder]
 ) -> list[FbsOrder]:
     """bot.store.orders.insert_fbs_orders for WB's rows."""
     rows = _Origins(orders, [new_fbs_order(o) for o in orders])
@@ -98,7 +95,7 @@ async def insert_fbs_orders(
 
 
 async def insert_feed_orders(
-    conn: aiosqlite.Connection, shop_id: int, orders: Sequence[FeedOrder]
+    conn: Conn, shop_id: int, orders: Sequence[FeedOrder]
 ) -> Changes[FeedOrder]:
     """bot.store.orders.insert_feed_orders for WB's rows."""
     rows = _Origins(orders, [new_feed_order(o) for o in orders])
@@ -109,7 +106,7 @@ async def insert_feed_orders(
 
 
 async def upsert_sales(
-    conn: aiosqlite.Connection, shop_id: int, sales: Sequence[Sale]
+    conn: Conn, shop_id: int, sales: Sequence[Sale]
 ) -> tuple[list[Sale], set[int]]:
     """bot.store.orders.upsert_sales for WB's rows."""
     rows = _Origins(sales, [new_sale(s) for s in sales])
@@ -118,12 +115,12 @@ async def upsert_sales(
 
 
 async def replace_stock(
-    conn: aiosqlite.Connection, shop_id: int, rows: Sequence[StockRow], now: float | None = None
+    conn: Conn, shop_id: int, rows: Sequence[StockRow], now: float | None = None
 ) -> None:
     """bot.store.stock.replace_stock for WB's rows."""
     await store_stock.replace_stock(conn, shop_id, [new_stock(r) for r in rows], now)
 
 
-async def upsert_products(conn: aiosqlite.Connection, shop_id: int, cards: Sequence[Card]) -> None:
+async def upsert_products(conn: Conn, shop_id: int, cards: Sequence[Card]) -> None:
     """bot.store.stock.upsert_products for WB's cards."""
     await store_stock.upsert_products(conn, shop_id, [new_card(c) for c in cards])

@@ -10,9 +10,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-import aiosqlite
-
-from bot.store.db import bump
+from bot.store.db import Conn, bump
 from bot.store.polls import PollState, stock_no_data, update_poll
 from bot.store.shops import Shop
 from bot.sync.flow import FlowEngine
@@ -141,7 +139,7 @@ async def _no_data(engine: FlowEngine, shop: Shop, poll: PollState, period: floa
 
 
 async def _stock_done(
-    conn: aiosqlite.Connection, shop: Shop, poll: PollState, next_due: float, **values: Any
+    conn: Conn, shop: Shop, poll: PollState, next_due: float, **values: Any
 ) -> None:
     """A report task is over (downloaded, with or without data): the next one is due at the
     next slot, and the first load counts as done either way."""

@@ -84,7 +84,7 @@ async def test_the_cost_book_prices_each_day_of_a_period_from_one_read(db, keyri
 
 async def test_costs_are_stored_all_or_none(db, keyring):
     shop = await make_shop(db, keyring, 1)
-    with pytest.raises(Exception, match="CHECK"):
+    with pytest.raises(Exception, match=r"(?i)CHECK"):
         await save_costs(db, shop.id, [NewCost(11, 100, DEC6), NewCost(12, -1, DEC6)], by=1)
     assert await cost_on(db, shop.id, 11, DEC6) is None
 

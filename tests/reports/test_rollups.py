@@ -233,13 +233,14 @@ async def raw_product_totals_pair(db, shop_ids, previous, start, end):
         "SELECT o.nm_id, o.article, o.subject, COALESCE(MAX(p.title), ''), "
         "o.n, o.total, o.pn, o.ptotal "
         "FROM (SELECT nm_id, MAX(supplier_article) AS article, MAX(subject) AS subject, "
-        "      MIN(shop_id) AS shop_id, SUM(ts >= ?1) AS n, "
+        "      MIN(shop_id) AS shop_id, SUM(CASE WHEN ts >= ?1 THEN 1 ELSE 0 END) AS n, "
         "      SUM(CASE WHEN ts >= ?1 THEN price_with_disc END) AS total, "
-        "      SUM(ts < ?4) AS pn, SUM(CASE WHEN ts < ?4 THEN price_with_disc END) AS ptotal "
+        "      SUM(CASE WHEN ts < ?4 THEN 1 ELSE 0 END) AS pn, "
+        "      SUM(CASE WHEN ts < ?4 THEN price_with_disc END) AS ptotal "
         f"      FROM orders WHERE shop_id IN ({marks}) AND ts >= ?2 AND ts < ?3 "
         "      GROUP BY nm_id) o "
         "LEFT JOIN products p ON p.nm_id = o.nm_id AND p.shop_id = o.shop_id "
-        "GROUP BY o.nm_id",
+        "GROUP BY o.nm_id, o.article, o.subject, o.n, o.total, o.pn, o.ptotal",
         (ts(start), ts(previous[0]), ts(end), min(ts(previous[1]), ts(start)), *shop_ids),
     )
     current, before = [], []

@@ -23,6 +23,7 @@ def info(seller="seller-1", name="Shop"):
     return NewToken(seller, name, token_type=1, categories=1 << 5, read_only=True, expires_at=None)
 
 
+@pytest.mark.sqlite_only
 async def test_database_uses_wal_and_foreign_keys(db):
     mode = await db.fetchone("PRAGMA journal_mode")
     assert mode[0] == "wal"
