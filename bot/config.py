@@ -56,7 +56,7 @@ class StorageSettings(BaseSettings):
 
     def database(self) -> Database:
         """The store DATABASE_URL names, not yet open."""
-        from bot.store.db import open_database
+        from bot.store.engine import open_database
 
         return open_database(self._url or None, self.data_dir)
 

@@ -30,6 +30,7 @@ BOTH_ENGINES = (
     "tests/unit/test_pg.py",
     "tests/money/test_store.py",
     "tests/money/test_costs.py",
+    "tests/money/test_profit_truth.py",  # the whole app (profit view, /profit, /report)
     "tests/finance/test_finance_rows.py",
     "tests/reports/test_rollups.py",
     "tests/reports/test_report_numbers.py",
@@ -39,11 +40,14 @@ BOTH_ENGINES = (
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "db" not in metafunc.fixturenames or "engine" in metafunc.fixturenames:
-        return
     path = metafunc.definition.path.relative_to(metafunc.config.rootpath).as_posix()
-    if path in BOTH_ENGINES and not metafunc.definition.get_closest_marker("sqlite_only"):
-        metafunc.parametrize("db", ["sqlite", "postgres"], indirect=True)
+    if path not in BOTH_ENGINES or metafunc.definition.get_closest_marker("sqlite_only"):
+        return
+    # The app (tests/dispatch.py) opens its own store; other tests take `db`.
+    for fixture in ("app", "db"):
+        if fixture in metafunc.fixturenames:
+            metafunc.parametrize(fixture, ["sqlite", "postgres"], indirect=True)
+            return
 
 
 @pytest.fixture(scope="session")

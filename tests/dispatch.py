@@ -28,7 +28,17 @@ async def tg():
 
 
 @pytest.fixture
-async def app(tmp_path, tg):
+async def app(request, tmp_path, tg):
+    """The app on SQLite; on PostgreSQL too where tests/conftest.py parametrizes it."""
+    if getattr(request, "param", "sqlite") == "postgres":
+        server = request.getfixturevalue("pg_server")
+        name = await server.create_database()
+        try:
+            async with running_app(tmp_path, tg, database_url=server.url(name)) as application:
+                yield application
+        finally:
+            await server.drop_database(name)
+        return
     async with running_app(tmp_path, tg) as application:
         yield application
 

@@ -8,6 +8,10 @@
 - reviews, finance, costs, profit: reviews and questions, WB's finance report, cost prices and
   tax, the profit view's rows.
 
+The engine: db (SQLite, and the Database API every module uses), pg (the same API on
+PostgreSQL: placeholders, the rendered schema, the pool), engine (which one DATABASE_URL names),
+copy (migrate-to-postgres).
+
 The store takes and returns rows of its own types (bot.sync.rows converts WB's) and imports
 nothing above it (tests/unit/test_import_walls.py)."""
 

@@ -1,5 +1,5 @@
 """The database: SQLite by default (connection settings, migrations, the one write path), or
-PostgreSQL behind the same API (bot/store/pg.py, chosen by DATABASE_URL: `open_database`).
+PostgreSQL behind the same API (bot/store/pg.py, chosen by DATABASE_URL: bot/store/engine.py).
 
 Writes go through `Database.transaction()`: one connection, one writer at a time, each
 transaction `BEGIN IMMEDIATE` so a reader never upgrades into a deadlock. Reads use a second
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Generator, Iterable, Iterator, Sequence, Sized
 from contextlib import asynccontextmanager
@@ -224,6 +225,17 @@ class Database:
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
 
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Row]:
+        """A query's rows one at a time, from a thread of its own (not the event loop's): a
+        read-only connection of that thread, so a large result never sits in memory at once."""
+        # Not tied to the thread: a reader that stops early leaves the close to the collector.
+        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            yield from conn.execute(sql, params)
+        finally:
+            conn.close()
+
     async def write(self, sql: str, params: Sequence[Any] = ()) -> int:
         """A single statement in its own transaction; returns the rows it changed."""
         async with self.transaction() as conn, conn.execute(sql, params) as cur:
@@ -246,18 +258,3 @@ class Database:
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (str(time.time()),),
         )
-
-
-def open_database(url: str | None, data_dir: Path) -> Database:
-    """The store DATABASE_URL names (not yet open): unset or `sqlite:///path` is SQLite (unset:
-    DATA_DIR/wbpulse.sqlite3, as before the setting existed); `postgresql://...` is PostgreSQL."""
-    if not url:
-        return Database(data_dir / "wbpulse.sqlite3")
-    scheme, _, rest = url.partition("://")
-    if scheme == "sqlite":  # sqlite:///relative/path or sqlite:////absolute/path
-        return Database(Path(rest.removeprefix("/")))
-    if scheme in ("postgresql", "postgres"):
-        from bot.store.pg import PgDatabase  # asyncpg loads only where PostgreSQL is used
-
-        return PgDatabase(url)
-    raise ValueError("DATABASE_URL must start with sqlite:/// or postgresql://")

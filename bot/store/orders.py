@@ -11,13 +11,12 @@ Definitions used everywhere (alerts, summary, reports):
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.store.db import BUSY_TIMEOUT_MS, Conn, Database, Row, executemany_counted, marks, unix
+from bot.store.db import Conn, Database, Row, executemany_counted, marks, unix
 from bot.store.rollups import hour_of
 
 IN_CHUNK = 500
@@ -535,14 +534,8 @@ def stream_raw_orders(
     connection of that thread's own, so 50,000 of them never sit in memory at once."""
     if not shop_ids:
         return
-    # Not tied to the thread: a reader that stops early leaves the close to the collector.
-    conn = sqlite3.connect(f"file:{db.path}?mode=ro", uri=True, check_same_thread=False)
-    try:
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        for row in conn.execute(*_raw_orders_query(shop_ids, start, end, limit)):
-            yield _order_row(row)
-    finally:
-        conn.close()
+    for row in db.stream(*_raw_orders_query(shop_ids, start, end, limit)):
+        yield _order_row(row)
 
 
 async def has_more_orders(

@@ -26,11 +26,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Coroutine, Generator, Iterable, Sequence
+from collections.abc import AsyncIterator, Coroutine, Generator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
+import aiosqlite
 import asyncpg
 
 from bot.store.db import Conn, Database, Row, migration_files
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 MIGRATION_LOCK = 0x77627075  # "wbpu"
 POOL_SIZE = 10
 STATEMENT_CACHE = 1024
+STREAM_BATCH = 1000
 
 _T = TypeVar("_T")
 
@@ -209,8 +211,20 @@ class PgDatabase(Database):
         self._pool: asyncpg.Pool | None = None
         self._write_lock = asyncio.Lock()
 
+    @property
+    def _connect_args(self) -> dict[str, Any]:
+        return {"statement_cache_size": STATEMENT_CACHE}
+
     def __repr__(self) -> str:
         return "PgDatabase(<url hidden>)"  # the URL may hold a password
+
+    @property
+    def reader(self) -> aiosqlite.Connection:
+        raise RuntimeError("SQLite's reader connection: PostgreSQL reads through the pool")
+
+    @property
+    def writer(self) -> aiosqlite.Connection:
+        raise RuntimeError("SQLite's writer connection: PostgreSQL writes through transaction()")
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -220,11 +234,7 @@ class PgDatabase(Database):
 
     async def open(self) -> None:
         self._pool = await asyncpg.create_pool(
-            self.url,
-            min_size=1,
-            max_size=self.pool_size,
-            init=_setup,
-            statement_cache_size=STATEMENT_CACHE,
+            self.url, min_size=1, max_size=self.pool_size, init=_setup, **self._connect_args
         )
         try:
             await self._migrate()
@@ -267,6 +277,24 @@ class PgDatabase(Database):
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         async with self.pool.acquire() as conn:
             return list(await conn.fetch(placeholders(sql), *params))
+
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Row]:
+        """A query's rows one at a time, from a thread of its own: a connection of that
+        thread's event loop reads them through a server-side cursor, STREAM_BATCH at a time."""
+        loop = asyncio.new_event_loop()
+        try:
+            conn = loop.run_until_complete(asyncpg.connect(self.url, **self._connect_args))
+            try:
+                loop.run_until_complete(_setup(conn))
+                loop.run_until_complete(conn.execute("BEGIN READ ONLY"))
+                cursor = loop.run_until_complete(conn.cursor(placeholders(sql), *params))
+                while batch := loop.run_until_complete(cursor.fetch(STREAM_BATCH)):
+                    yield from batch
+                loop.run_until_complete(conn.execute("COMMIT"))
+            finally:
+                loop.run_until_complete(conn.close())
+        finally:
+            loop.close()
 
     async def write(self, sql: str, params: Sequence[Any] = ()) -> int:
         async with self.transaction() as conn:

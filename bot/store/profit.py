@@ -126,7 +126,8 @@ async def sales_days(
     run, run_params = runs.run_sql("nm_id", "d", [(d - _EPOCH).days for d in runs.starts])
     rows = await db.fetchall(
         "SELECT MIN(d), nm_id, size, "
-        "SUM(is_return = 0), SUM(is_return = 1), "
+        "SUM(CASE WHEN is_return = 0 THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN is_return = 1 THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN is_return = 0 THEN k ELSE 0 END), "
         "SUM(CASE WHEN is_return = 1 THEN k ELSE 0 END), "
         "SUM(CASE WHEN is_return = 0 THEN pay ELSE 0 END), "
@@ -137,7 +138,7 @@ async def sales_days(
         f"      FROM (SELECT (ts + {MSK}) / {DAY} AS d, nm_id, tech_size, is_return, "
         "            CAST(ROUND(ABS(price_with_disc) * 100) AS INTEGER) AS k, "
         "            CAST(ROUND(ABS(for_pay) * 100) AS INTEGER) AS pay "
-        f"            FROM ({ranges}))) "
+        f"            FROM ({ranges}) u) s) r "
         "GROUP BY nm_id, size, run",
         [*size_params, *run_params, *params],
     )

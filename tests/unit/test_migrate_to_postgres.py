@@ -8,6 +8,7 @@ import os
 from datetime import timedelta
 
 from bot.crypto import Keyring, new_key, parse_keys
+from bot.events import RouteChanged
 from bot.store import Database
 from bot.store.outbox import NewEvent, add_events
 from bot.store.pg import PgDatabase
@@ -45,7 +46,7 @@ async def test_the_sqlite_store_arrives_whole_with_its_keys_sealed(tmp_path, pg_
         ]
         await store_rows(source, shop.id, orders, sales)
         async with source.transaction() as conn:
-            events = [NewEvent("order", f"{shop.id}-{i}", {"price": 100.5 + i}) for i in range(3)]
+            events = [NewEvent(RouteChanged(actor=100, to="group"), f"r{i}") for i in range(3)]
             await add_events(conn, shop.id, events, batch="b1", catch_up=False)
     tables = [
         str(r[0])
@@ -77,7 +78,7 @@ async def test_the_sqlite_store_arrives_whole_with_its_keys_sealed(tmp_path, pg_
         )
         assert is_new and newer.id == max(s.id for s in [*shops, canary_shop]) + 1
         async with target.transaction() as conn:
-            new_event = NewEvent("order", "n1", {})
+            new_event = NewEvent(RouteChanged(actor=101), "n1")
             await add_events(conn, newer.id, [new_event], batch="b2", catch_up=False)
         top = await target.fetchone("SELECT MAX(id) FROM events")
         assert top is not None and top[0] == max(int(e[0]) for e in want["events"]) + 1

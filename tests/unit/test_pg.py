@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.store.db import Database, migration_scripts, open_database
+from bot.store.db import Database, migration_scripts
+from bot.store.engine import open_database
 from bot.store.pg import PgDatabase, pg_migrations, placeholders, render_schema
 
 
@@ -92,6 +93,17 @@ async def test_rowcount_and_returning(db: Database):
             "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING", ("k", "w")
         ) as cur:
             assert cur.rowcount == 0
+
+
+async def test_stream_reads_rows_one_by_one_from_a_thread_of_its_own(db: Database):
+    await db.write_many(
+        "INSERT INTO counters(name, value) VALUES (?, ?)", [(f"c{i:04}", i) for i in range(2500)]
+    )
+    sql = "SELECT name, value FROM counters WHERE value >= ? ORDER BY name"
+    streamed = await asyncio.to_thread(lambda: [tuple(r) for r in db.stream(sql, (10,))])
+    assert streamed == [(f"c{i:04}", i) for i in range(10, 2500)]
+    first = await asyncio.to_thread(lambda: next(iter(db.stream(sql, (0,)))))
+    assert tuple(first) == ("c0000", 0)
 
 
 async def test_a_failed_transaction_leaves_nothing(db: Database):
