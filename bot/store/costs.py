@@ -168,7 +168,7 @@ class CostRuns:
         if not self.starts or not self.changed:
             return "", []
         marks = ",".join("?" * len(self.changed))
-        runs = " + ".join(f"({day} >= ?)" for _ in starts)
+        runs = " + ".join(f"(CASE WHEN {day} >= ? THEN 1 ELSE 0 END)" for _ in starts)
         return (
             f"CASE WHEN {nm_id} IN ({marks}) THEN {runs} ELSE 0 END",
             [*sorted(self.changed), *starts],

@@ -174,7 +174,7 @@ async def _rebuild_sums(
         "SELECT shop_id, period, date_from, date_to, nm_id, ts_name, MIN(day), MAX(day), "
         f"{', '.join(f'SUM({name})' for name in _FIGURE_NAMES)} FROM finance_sums "
         "WHERE shop_id = ? AND period = ? AND date_from = ? AND date_to = ? "
-        "GROUP BY nm_id, ts_name",
+        "GROUP BY shop_id, period, date_from, date_to, nm_id, ts_name",
         key,
     )
 
@@ -401,7 +401,7 @@ async def report_days(
     if not branches:
         return days
     rows = await db.fetchall(
-        f"SELECT {day}, nm_id, size, {_SUMS} FROM ({' UNION ALL '.join(branches)}) "
+        f"SELECT {day}, nm_id, size, {_SUMS} FROM ({' UNION ALL '.join(branches)}) u "
         f"GROUP BY {group}nm_id, size, run",
         values,
     )
@@ -492,7 +492,7 @@ async def _whole_weeks(
         f"SELECT s.first_day AS day, s.nm_id AS nm_id, {split}, "
         f"{', '.join(f's.{n}' for n in _FIGURE_NAMES)} FROM finance_report_sums s "
         "WHERE s.shop_id = ? AND s.period = 'weekly' AND (s.date_from, s.date_to) IN "
-        f"(VALUES {pairs}){skip}) GROUP BY nm_id, size, run",
+        f"(VALUES {pairs}){skip}) u GROUP BY nm_id, size, run",
         [*split_params, shop_id, *(d.isoformat() for week in weeks for d in week), *skip_params],
     )
     return [_finance_day(r) for r in rows]
