@@ -36,6 +36,10 @@ BOTH_ENGINES = (
     "tests/reports/test_report_numbers.py",
     "tests/reports/test_stock_view.py",
     "tests/sync/test_rows.py",
+    "tests/notify/test_sender.py",
+    "tests/alerts/test_checks.py",
+    "tests/alerts/test_summary.py",
+    "tests/sync/test_budgets.py",
 )
 
 

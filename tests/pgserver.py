@@ -20,8 +20,10 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import asyncpg
+if TYPE_CHECKING:
+    import asyncpg
 
 TEMPLATE = "wbpulse_template"
 REQUIRE_ENV = "WBPULSE_REQUIRE_PG"
@@ -158,6 +160,8 @@ class PgServer:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     async def _admin(self) -> asyncpg.Connection:
+        import asyncpg  # here, so a checkout whose venv predates asyncpg still collects
+
         return await asyncpg.connect(self.url())
 
     async def create_database(self, *, migrated: bool = True) -> str:

@@ -408,9 +408,12 @@ async def migrate_chat(db: Database, old: int, new: int) -> None:
             (new, now, old),
         )
         await conn.execute(
-            "UPDATE OR IGNORE deliveries SET chat_id = ? "
-            "WHERE chat_id = ? AND state IN ('pending', 'held', 'sending')",
-            (new, old),
+            # A delivery the new chat has already (UNIQUE(event_id, chat_id)) stays as it was.
+            "UPDATE deliveries SET chat_id = ? "
+            "WHERE chat_id = ? AND state IN ('pending', 'held', 'sending') AND NOT EXISTS "
+            "(SELECT 1 FROM deliveries d WHERE d.event_id = deliveries.event_id "
+            "AND d.chat_id = ?)",
+            (new, old, new),
         )
 
 
