@@ -3,8 +3,6 @@ memory, so a restart in the middle of /settings or /connect lost it)."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 
@@ -38,8 +36,12 @@ async def test_settings_waiting_for_a_time_zone_takes_it_after_a_restart(app, tg
     saved, after = tg.texts(USER)[-2:]
     assert saved.startswith("Saved.") and "Asia/Yekaterinburg" in saved
     assert after.startswith("I did not understand that.")
-    with sqlite3.connect(app.settings.db_path) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM fsm").fetchone()[0] == 0
+    store = app.settings.database()  # SQLite or PostgreSQL, as the app ran
+    await store.open()
+    try:
+        assert await store.fetchall("SELECT * FROM fsm") == []
+    finally:
+        await store.close()
 
 
 async def test_conversation_data_keeps_its_values_and_refuses_a_wb_key(db):
