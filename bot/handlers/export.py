@@ -17,20 +17,21 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.clock import local_today, zone_of
+from bot.clock import zone_of
 from bot.handlers.export_button import OrdersExport
 from bot.handlers.report_choice import (
     being_prepared,
+    button_period,
     chosen_shops,
     in_turn,
-    period_from_token,
+    stale_report,
 )
 from bot.handlers.workbook_labels import xlsx_headers
 from bot.i18n import language_for
 from bot.reports import text
 from bot.reports.export import EXPORT_LIMIT, export_file_name, render_orders_xlsx
 from bot.reports.gate import ReportGate
-from bot.reports.periods import Period, PeriodError
+from bot.reports.periods import Period
 from bot.store import orders as store
 from bot.store.db import Database
 from bot.store.shops import Shop
@@ -59,11 +60,9 @@ async def export_orders(
     message, shops, label = picked
     zone = zone_of(user.timezone)
     now = datetime.now(UTC)
-    try:
-        token = f"{callback_data.first}-{callback_data.last}"
-        period = period_from_token(token, local_today(zone, now))
-    except (PeriodError, ValueError):
-        await query.answer(_("This button is out of date; send /report again."), show_alert=True)
+    token = f"{callback_data.first}-{callback_data.last}"
+    period = await button_period(query, token, zone, now, stale_report())
+    if period is None:
         return
     await in_turn(
         query,

@@ -18,17 +18,17 @@ from bot.clock import local_today, zone_of
 from bot.handlers.report_choice import (
     HELP_WORDS,
     ProfitChoice,
+    button_period,
     chosen_shops,
-    period_from_token,
+    only_shop,
     period_token,
-    shop_choice,
 )
 from bot.i18n import language_for
 from bot.money.view import load_money
 from bot.reports import money, text
 from bot.reports.periods import Period, PeriodError, parse_period
 from bot.store.db import Database
-from bot.store.shops import Shop, shops_of_user
+from bot.store.shops import Shop
 from bot.store.users import User
 
 log = logging.getLogger(__name__)
@@ -52,17 +52,10 @@ async def profit_command(
             text.period_problem(error.problem, _).split("\n\n")[0] + "\n\n" + money.usage(_)
         )
         return
-    shops = [shop for shop, _role in await shops_of_user(db, user.id)]
-    if not shops:
-        await message.answer(text.no_shop(_))
-        return
-    if len(shops) > 1:
-        await message.answer(
-            _("Which shop?"),
-            reply_markup=shop_choice(
-                shops, lambda shop: ProfitChoice(shop=shop, period=period_token(period))
-            ),
-        )
+    shops = await only_shop(
+        message, db, user, lambda shop: ProfitChoice(shop=shop, period=period_token(period))
+    )
+    if shops is None:
         return
     await send_profit(message, db, user, shops, shops[0].name, period)
 
@@ -75,11 +68,14 @@ async def profit_choice(
     if picked is None:
         return
     message, shops, label = picked
-    try:
-        today = local_today(zone_of(user.timezone), datetime.now(UTC))
-        period = period_from_token(callback_data.period, today)
-    except PeriodError:
-        await query.answer(_("This button is out of date; send /profit again."), show_alert=True)
+    period = await button_period(
+        query,
+        callback_data.period,
+        zone_of(user.timezone),
+        datetime.now(UTC),
+        _("This button is out of date; send /profit again."),
+    )
+    if period is None:
         return
     await query.answer()
     await send_profit(message, db, user, shops, label, period)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, tzinfo
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import local_today, zone_of
@@ -21,11 +21,13 @@ from bot.handlers.report_choice import (
     HELP_WORDS,
     ReportChoice,
     being_prepared,
+    button_period,
     chosen_shops,
     in_turn,
-    period_from_token,
+    only_shop,
     period_token,
-    shop_choice,
+    send_rendered,
+    stale_report,
 )
 from bot.handlers.report_data import load_report
 from bot.handlers.workbook_labels import xlsx_headers
@@ -37,7 +39,7 @@ from bot.reports.gate import ReportGate
 from bot.reports.periods import Period, PeriodError, parse_period
 from bot.reports.xlsx import file_name, render_report_xlsx
 from bot.store.db import Database
-from bot.store.shops import Shop, shops_of_user
+from bot.store.shops import Shop
 from bot.store.users import User
 
 log = logging.getLogger(__name__)
@@ -63,26 +65,21 @@ async def report_command(
         await db.bump("report_bad_input")
         await message.answer(text.period_problem(error.problem, _))
         return
-    shops = [shop for shop, _role in await shops_of_user(db, user.id)]
-    if not shops:
-        await message.answer(text.no_shop(_))
+    shops = await only_shop(
+        message, db, user, lambda shop: ReportChoice(shop=shop, period=period_token(period))
+    )
+    if shops is None:
         return
-    if len(shops) > 1:
-        await message.answer(
-            _("Which shop?"),
-            reply_markup=shop_choice(
-                shops, lambda shop: ReportChoice(shop=shop, period=period_token(period))
-            ),
-        )
-        return
-    if not report_gate.claim(user.id):
-        if report_gate.first_nudge(user.id):
-            await message.answer(being_prepared())
-        return
-    try:
-        await send_report(message, db, user, shops, shops[0].name, period, zone, now, report_gate)
-    finally:
-        report_gate.release(user.id)
+    await in_turn(
+        message,
+        report_gate,
+        user.id,
+        REPORT,
+        being_prepared(),
+        lambda: send_report(
+            message, db, user, shops, shops[0].name, period, zone, now, report_gate
+        ),
+    )
 
 
 @router.callback_query(ReportChoice.filter())
@@ -99,10 +96,8 @@ async def report_choice(
     message, shops, label = picked
     zone = zone_of(user.timezone)
     now = datetime.now(UTC)
-    try:
-        period = period_from_token(callback_data.period, local_today(zone, now))
-    except PeriodError:
-        await query.answer(_("This button is out of date; send /report again."), show_alert=True)
+    period = await button_period(query, callback_data.period, zone, now, stale_report())
+    if period is None:
         return
     await in_turn(
         query,
@@ -145,29 +140,28 @@ async def send_report(
     db_seconds = asyncio.get_running_loop().time() - began
     block = money.money_lines(view, lang, _)
     await message.answer(text.render_report(data, label, lang, today, _, block))
-    async with gate.render():
-        chart = await asyncio.to_thread(
-            render_chart,
-            data.days,
-            data.previous_days,
-            (
-                _("Orders per day"),
-                _("Orders sum per day, ₽"),
-                _("This period"),
-                _("Previous period"),
-            ),
-        )
-    await message.answer_photo(
-        BufferedInputFile(chart, filename="report.png"),
-        caption=_("Orders per day: this period against the previous one"),
+    labels = (
+        _("Orders per day"),
+        _("Orders sum per day, ₽"),
+        _("This period"),
+        _("Previous period"),
     )
-    async with gate.render():
-        headers = xlsx_headers() | {"basis_total": money.basis(view.money, lang, _)}
-        workbook = await asyncio.to_thread(render_report_xlsx, data, headers, lang, view)
-    await message.answer_document(
-        BufferedInputFile(workbook, filename=file_name(label, period.first, period.last)),
-        caption=_("Excel: per day, per product and the profit per product."),
-        reply_markup=export_button(shops, period),
+    await send_rendered(
+        message,
+        gate,
+        lambda: render_chart(data.days, data.previous_days, labels),
+        "report.png",
+        _("Orders per day: this period against the previous one"),
+        photo=True,
+    )
+    headers = xlsx_headers() | {"basis_total": money.basis(view.money, lang, _)}
+    await send_rendered(
+        message,
+        gate,
+        lambda: render_report_xlsx(data, headers, lang, view),
+        file_name(label, period.first, period.last),
+        _("Excel: per day, per product and the profit per product."),
+        export_button(shops, period),
     )
     log.info(
         "report %s days=%d shops=%d db=%.3fs total=%.3fs",

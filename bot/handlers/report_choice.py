@@ -4,16 +4,24 @@ which period (as button data carries it), and the note while a report is prepare
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime, tzinfo
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.i18n import gettext as _
 
+from bot.clock import local_today
 from bot.reports import text
 from bot.reports.gate import ReportGate
-from bot.reports.periods import Period, parse_period
+from bot.reports.periods import Period, PeriodError, parse_period
 from bot.store.db import Database
 from bot.store.shops import Shop, shops_of_user
 from bot.store.users import User
@@ -35,6 +43,18 @@ def period_from_token(token: str, today: date) -> Period:
         first, last = token.split("-", 1)
         token = f"{first[:4]}-{first[4:6]}-{first[6:]} {last[:4]}-{last[4:6]}-{last[6:]}"
     return parse_period(token, today)
+
+
+async def button_period(
+    query: CallbackQuery, token: str, zone: tzinfo, now: datetime, stale: str
+) -> Period | None:
+    """The period a button carries, read against the user's today; None, after answering the
+    query with ``stale``, when it reads no more."""
+    try:
+        return period_from_token(token, local_today(zone, now))
+    except (PeriodError, ValueError):
+        await query.answer(stale, show_alert=True)
+        return None
 
 
 class ReportChoice(CallbackData, prefix="rep"):
@@ -71,6 +91,21 @@ def shop_choice(shops: list[Shop], button: Callable[[str], CallbackData]) -> Inl
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+async def only_shop(
+    message: Message, db: Database, user: User, button: Callable[[str], CallbackData]
+) -> list[Shop] | None:
+    """A command's shops when the user has just one; otherwise None, after saying there is no
+    shop or asking which one with ``shop_choice`` buttons."""
+    shops = [shop for shop, _role in await shops_of_user(db, user.id)]
+    if not shops:
+        await message.answer(text.no_shop(_))
+        return None
+    if len(shops) > 1:
+        await message.answer(_("Which shop?"), reply_markup=shop_choice(shops, button))
+        return None
+    return shops
+
+
 def pick_shops(shops: list[Shop], choice: str) -> tuple[list[Shop], str] | None:
     """The shops a callback's choice means, and the label for them; None if not the user's
     (and "all" of no shops is none)."""
@@ -98,25 +133,53 @@ async def chosen_shops(
     return None
 
 
+def stale_report() -> str:
+    return _("This button is out of date; send /report again.")
+
+
 def being_prepared() -> str:
     return _("Your report is being prepared: it comes here as soon as it is ready.")
 
 
 async def in_turn(
-    query: CallbackQuery,
+    event: CallbackQuery | Message,
     gate: ReportGate,
     user_id: int,
     kind: str,
     wait_note: str,
     send: Callable[[], Awaitable[None]],
 ) -> None:
-    """Answers a report button with ``send``, one request of a ``kind`` per user at a time: a
-    press while one is under way hears ``wait_note`` instead."""
+    """Answers a report button or command with ``send``, one request of a ``kind`` per user at
+    a time: a press while one is under way hears ``wait_note`` instead, and so does the first
+    repeat of the command (further repeats hear nothing)."""
     if not gate.claim(user_id, kind):
-        await query.answer(wait_note)
+        if isinstance(event, CallbackQuery) or gate.first_nudge(user_id, kind):
+            await event.answer(wait_note)
         return
     try:
-        await query.answer()
+        if isinstance(event, CallbackQuery):
+            await event.answer()
         await send()
     finally:
         gate.release(user_id, kind)
+
+
+async def send_rendered(
+    message: Message,
+    gate: ReportGate,
+    render: Callable[[], bytes],
+    filename: str,
+    caption: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    *,
+    photo: bool = False,
+) -> None:
+    """A file (or a chart, as a ``photo``) rendered off the event loop in one of the gate's few
+    slots, the same slots for every report."""
+    async with gate.render():
+        content = await asyncio.to_thread(render)
+    upload = BufferedInputFile(content, filename=filename)
+    if photo:
+        await message.answer_photo(upload, caption=caption, reply_markup=reply_markup)
+    else:
+        await message.answer_document(upload, caption=caption, reply_markup=reply_markup)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 from datetime import UTC, datetime, timedelta
 
 from aiogram import Router
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import local_today, zone_of
-from bot.handlers.report_choice import StockChoice, chosen_shops, in_turn, shop_choice
+from bot.handlers.report_choice import (
+    StockChoice,
+    chosen_shops,
+    in_turn,
+    only_shop,
+    send_rendered,
+)
 from bot.handlers.shop_texts import no_data_note
 from bot.handlers.workbook_labels import xlsx_headers
 from bot.i18n import language_for
@@ -29,7 +34,7 @@ from bot.reports.xlsx import render_stock_xlsx
 from bot.store import stock
 from bot.store.db import Database
 from bot.store.polls import get_poll
-from bot.store.shops import Shop, shops_of_user
+from bot.store.shops import Shop
 from bot.store.users import User
 from bot.wb.methods import Category
 
@@ -47,23 +52,17 @@ def being_prepared() -> str:
 async def stock_command(
     message: Message, db: Database, user: User, report_gate: ReportGate
 ) -> None:
-    shops = [shop for shop, _role in await shops_of_user(db, user.id)]
-    if not shops:
-        await message.answer(text.no_shop(_))
+    shops = await only_shop(message, db, user, lambda shop: StockChoice(shop=shop))
+    if shops is None:
         return
-    if len(shops) > 1:
-        await message.answer(
-            _("Which shop?"), reply_markup=shop_choice(shops, lambda shop: StockChoice(shop=shop))
-        )
-        return
-    if not report_gate.claim(user.id, STOCK):
-        if report_gate.first_nudge(user.id, STOCK):
-            await message.answer(being_prepared())
-        return
-    try:
-        await send_stock(message, db, user, shops, shops[0].name, report_gate)
-    finally:
-        report_gate.release(user.id, STOCK)
+    await in_turn(
+        message,
+        report_gate,
+        user.id,
+        STOCK,
+        being_prepared(),
+        lambda: send_stock(message, db, user, shops, shops[0].name, report_gate),
+    )
 
 
 @router.callback_query(StockChoice.filter())
@@ -142,10 +141,11 @@ async def send_stock(
             )
     await message.answer(body)
     if lines:
-        async with gate.render():  # the same few slots as the reports' charts and files
-            workbook = await asyncio.to_thread(render_stock_xlsx, lines, xlsx_headers(), lang)
-        day = local_today(zone, now)
-        await message.answer_document(
-            BufferedInputFile(workbook, filename=f"wbpulse_stock_{day.isoformat()}.xlsx"),
-            caption=_("Excel: stock per product, where it lies, and days of cover."),
+        headers = xlsx_headers()
+        await send_rendered(
+            message,
+            gate,
+            lambda: render_stock_xlsx(lines, headers, lang),
+            f"wbpulse_stock_{local_today(zone, now).isoformat()}.xlsx",
+            _("Excel: stock per product, where it lies, and days of cover."),
         )

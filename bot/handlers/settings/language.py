@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.menus import show
-from bot.handlers.settings.menu import OpenMenu, back, entry, show_menu
+from bot.handlers.settings.menu import OpenMenu, back, entry, save_chosen, submenu
 from bot.i18n import LANGUAGES, language_for
 from bot.store.db import Database
 from bot.store.users import User, update_user
@@ -59,10 +58,7 @@ async def language_command(
     await message.answer(_("Choose the language:"), reply_markup=language_keyboard())
 
 
-@router.callback_query(OpenMenu.filter(F.section == "lang"))
-async def open_language(query: CallbackQuery) -> None:
-    await show(query, _("Choose the language:"), language_keyboard())
-    await query.answer()
+submenu(router, "lang", lambda: _("Choose the language:"), language_keyboard)
 
 
 @router.callback_query(LanguageChoice.filter())
@@ -73,6 +69,5 @@ async def set_language(
     if code not in LANGUAGES:
         await query.answer()
         return
-    await update_user(db, user.id, language=code)
     with i18n.use_locale(code):
-        await show_menu(query, db, user.id, _("Saved"))
+        await save_chosen(query, db, user.id, language=code)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Literal
 
-from aiogram import F
+from aiogram import F, Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -22,7 +22,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.menus import show
 from bot.store.db import Database
-from bot.store.users import User, get_user
+from bot.store.users import User, get_user, update_user
 
 #: What "F.text" must be for a typed value: any text but a command (a command leaves the state).
 NOT_A_COMMAND = F.text & ~F.text.startswith("/")
@@ -90,6 +90,27 @@ def back() -> list[InlineKeyboardButton]:
     return [InlineKeyboardButton(text=_("« Back"), callback_data=OpenMenu(section="menu").pack())]
 
 
+def submenu(
+    router: Router,
+    section: str,
+    text: Callable[[], str],
+    keyboard: Callable[[], InlineKeyboardMarkup],
+) -> None:
+    """The handler of a submenu's button in the main menu (``OpenMenu`` of ``section``): the
+    submenu's ``text`` and ``keyboard`` in place of the menu."""
+
+    @router.callback_query(OpenMenu.filter(F.section == section))
+    async def open_submenu(query: CallbackQuery) -> None:
+        await show(query, text(), keyboard())
+        await query.answer()
+
+
+async def save_chosen(query: CallbackQuery, db: Database, user_id: int, **values: object) -> None:
+    """A choice from a submenu's buttons is stored, and the main menu comes again."""
+    await update_user(db, user_id, **values)
+    await show_menu(query, db, user_id, _("Saved"))
+
+
 async def show_menu(query: CallbackQuery, db: Database, user_id: int, note: str = "") -> None:
     """The main menu again, as stored now, with ``note`` on the button's answer."""
     fresh = await get_user(db, user_id)
@@ -113,8 +134,21 @@ def type_in(menu: str, label: str) -> list[InlineKeyboardButton]:
     return [InlineKeyboardButton(text=label, callback_data=TypeIn(menu=menu).pack())]
 
 
-async def typed_saved(message: Message, db: Database, user_id: int, state: FSMContext) -> None:
-    """After a typed value is stored: the state ends and the menu comes again, as stored now."""
+async def save_typed(
+    message: Message,
+    db: Database,
+    user_id: int,
+    state: FSMContext,
+    values: dict[str, object] | None,
+    problem: str,
+) -> None:
+    """A typed value, read as the user's settings ``values``, is stored: the state ends and the
+    menu comes again, as stored now. Unread (None), the user hears the ``problem`` and may type
+    again."""
+    if values is None:
+        await message.answer(problem)
+        return
+    await update_user(db, user_id, **values)
     await state.clear()
     fresh = await get_user(db, user_id)
     if fresh is not None:

@@ -13,21 +13,21 @@ from aiogram.utils.i18n import gettext as _
 from pydantic import Field
 
 from bot.clock import hhmm, parse_hhmm
-from bot.handlers.menus import show
 from bot.handlers.settings.menu import (
     NOT_A_COMMAND,
     OpenMenu,
     SettingsInput,
     back,
     entry,
-    show_menu,
+    save_chosen,
+    save_typed,
+    submenu,
     type_in,
     typed_input,
-    typed_saved,
 )
 from bot.i18n import N_
 from bot.store.db import Database
-from bot.store.users import User, update_user
+from bot.store.users import User
 
 router = Router(name="settings-quiet")
 
@@ -111,23 +111,20 @@ def quiet_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-@router.callback_query(OpenMenu.filter(F.section == "quiet"))
-async def open_quiet(query: CallbackQuery) -> None:
-    await show(
-        query,
-        _(
-            "During quiet hours alerts wait and come as one message when they end "
-            "(a key problem comes at once)."
-        ),
-        quiet_keyboard(),
-    )
-    await query.answer()
+submenu(
+    router,
+    "quiet",
+    lambda: _(
+        "During quiet hours alerts wait and come as one message when they end "
+        "(a key problem comes at once)."
+    ),
+    quiet_keyboard,
+)
 
 
 @router.callback_query(QuietOff.filter())
 async def quiet_off(query: CallbackQuery, db: Database, user: User) -> None:
-    await update_user(db, user.id, quiet_start=None, quiet_end=None)
-    await show_menu(query, db, user.id, _("Saved"))
+    await save_chosen(query, db, user.id, quiet_start=None, quiet_end=None)
 
 
 @router.callback_query(QuietChoice.filter())
@@ -149,25 +146,21 @@ async def save_preset(query: CallbackQuery, db: Database, user: User, text: str)
     if hours is None:  # start equal to end: forged data
         await query.answer()
         return
-    await update_user(db, user.id, quiet_start=hours[0], quiet_end=hours[1])
-    await show_menu(query, db, user.id, _("Saved"))
+    await save_chosen(query, db, user.id, quiet_start=hours[0], quiet_end=hours[1])
 
 
 @router.message(SettingsInput.quiet, NOT_A_COMMAND)
 async def typed_quiet(message: Message, db: Database, user: User, state: FSMContext) -> None:
     text = (message.text or "").strip().lower()
-    if text in OFF_WORDS:
-        await update_user(db, user.id, quiet_start=None, quiet_end=None)
-        await typed_saved(message, db, user.id, state)
-        return
-    hours = parse_quiet(text)
-    if hours is None:
-        await message.answer(
-            _(
-                "I could not read that. Write quiet hours as HH:MM-HH:MM, for example "
-                "22:30-07:30 (start and end must differ), or off. Try again or /cancel."
-            )
-        )
-        return
-    await update_user(db, user.id, quiet_start=hours[0], quiet_end=hours[1])
-    await typed_saved(message, db, user.id, state)
+    hours = (None, None) if text in OFF_WORDS else parse_quiet(text)
+    await save_typed(
+        message,
+        db,
+        user.id,
+        state,
+        None if hours is None else {"quiet_start": hours[0], "quiet_end": hours[1]},
+        _(
+            "I could not read that. Write quiet hours as HH:MM-HH:MM, for example "
+            "22:30-07:30 (start and end must differ), or off. Try again or /cancel."
+        ),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time as dtime
 from typing import Annotated, Literal
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -13,21 +13,22 @@ from aiogram.utils.i18n import gettext as _
 from pydantic import Field
 
 from bot.clock import hhmm, parse_hhmm
-from bot.handlers.menus import rows, show
+from bot.handlers.menus import rows
 from bot.handlers.settings.menu import (
     NOT_A_COMMAND,
     OpenMenu,
     SettingsInput,
     back,
     entry,
-    show_menu,
+    save_chosen,
+    save_typed,
+    submenu,
     type_in,
     typed_input,
-    typed_saved,
 )
 from bot.i18n import N_
 from bot.store.db import Database
-from bot.store.users import User, update_user
+from bot.store.users import User
 
 router = Router(name="settings-summary-time")
 
@@ -68,10 +69,12 @@ def time_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[*rows(buttons, 4), typed, back()])
 
 
-@router.callback_query(OpenMenu.filter(F.section == "time"))
-async def open_times(query: CallbackQuery) -> None:
-    await show(query, _("When should the daily summary come (your local time)?"), time_keyboard())
-    await query.answer()
+submenu(
+    router,
+    "time",
+    lambda: _("When should the daily summary come (your local time)?"),
+    time_keyboard,
+)
 
 
 @router.callback_query(SummaryTimeChoice.filter())
@@ -79,17 +82,17 @@ async def set_time(
     query: CallbackQuery, callback_data: SummaryTimeChoice, db: Database, user: User
 ) -> None:
     at = dtime(callback_data.hour, callback_data.minute)
-    await update_user(db, user.id, summary_time=hhmm(at))
-    await show_menu(query, db, user.id, _("Saved"))
+    await save_chosen(query, db, user.id, summary_time=hhmm(at))
 
 
 @router.message(SettingsInput.summary_time, NOT_A_COMMAND)
 async def typed_time(message: Message, db: Database, user: User, state: FSMContext) -> None:
     at = parse_hhmm(message.text or "")
-    if at is None:
-        await message.answer(
-            _("That is not a time. Write it as HH:MM, for example 08:30. Try again or /cancel.")
-        )
-        return
-    await update_user(db, user.id, summary_time=hhmm(at))
-    await typed_saved(message, db, user.id, state)
+    await save_typed(
+        message,
+        db,
+        user.id,
+        state,
+        None if at is None else {"summary_time": hhmm(at)},
+        _("That is not a time. Write it as HH:MM, for example 08:30. Try again or /cancel."),
+    )

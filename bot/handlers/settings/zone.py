@@ -7,28 +7,29 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import hhmm, zone_of
-from bot.handlers.menus import rows, show
+from bot.handlers.menus import rows
 from bot.handlers.settings.menu import (
     NOT_A_COMMAND,
     OpenMenu,
     SettingsInput,
     back,
     entry,
-    show_menu,
+    save_chosen,
+    save_typed,
+    submenu,
     type_in,
     typed_input,
-    typed_saved,
 )
 from bot.i18n import N_
 from bot.store.db import Database
-from bot.store.users import User, update_user
+from bot.store.users import User
 
 router = Router(name="settings-zone")
 
@@ -93,10 +94,7 @@ def zone_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[*rows(buttons, 2), typed, back()])
 
 
-@router.callback_query(OpenMenu.filter(F.section == "tz"))
-async def open_zones(query: CallbackQuery) -> None:
-    await show(query, _("Choose your time zone:"), zone_keyboard())
-    await query.answer()
+submenu(router, "tz", lambda: _("Choose your time zone:"), zone_keyboard)
 
 
 @router.callback_query(ZoneChoice.filter())
@@ -107,20 +105,20 @@ async def set_zone(
     if zone is None:
         await query.answer(_("Unknown time zone."), show_alert=True)
         return
-    await update_user(db, user.id, timezone=zone)
-    await show_menu(query, db, user.id, _("Saved"))
+    await save_chosen(query, db, user.id, timezone=zone)
 
 
 @router.message(SettingsInput.zone, NOT_A_COMMAND)
 async def typed_zone(message: Message, db: Database, user: User, state: FSMContext) -> None:
     zone = parse_zone(message.text or "")
-    if zone is None:
-        await message.answer(
-            _(
-                "I do not know the time zone «{text}». Names are like <code>Europe/Moscow</code> "
-                "or <code>Asia/Dubai</code>, capital letters as written. Try again or /cancel."
-            ).format(text=html.escape((message.text or "")[:64]))
-        )
-        return
-    await update_user(db, user.id, timezone=zone)
-    await typed_saved(message, db, user.id, state)
+    await save_typed(
+        message,
+        db,
+        user.id,
+        state,
+        None if zone is None else {"timezone": zone},
+        _(
+            "I do not know the time zone «{text}». Names are like <code>Europe/Moscow</code> "
+            "or <code>Asia/Dubai</code>, capital letters as written. Try again or /cancel."
+        ).format(text=html.escape((message.text or "")[:64])),
+    )
