@@ -190,33 +190,6 @@ def is_xlsx(document: Document | None) -> bool:
     return document is not None and (document.file_name or "").lower().endswith(".xlsx")
 
 
-@router.message(CostUpload.file, F.document)
-async def template_in_conversation(
-    message: Message,
-    bot: Bot,
-    db: Database,
-    user: User,
-    state: FSMContext,
-    i18n: I18n,
-    report_gate: ReportGate,
-) -> None:
-    data = await state.get_data()
-    await take_template(message, bot, db, user, state, i18n, report_gate, data.get("shop_id"))
-
-
-@router.message(F.document.func(is_xlsx))
-async def template_any_time(
-    message: Message,
-    bot: Bot,
-    db: Database,
-    user: User,
-    state: FSMContext,
-    i18n: I18n,
-    report_gate: ReportGate,
-) -> None:
-    await take_template(message, bot, db, user, state, i18n, report_gate, None)
-
-
 def sheet_problem(reason: str) -> str:
     if reason in ("size", "unpacked"):
         return _(
@@ -238,6 +211,8 @@ def sheet_problem(reason: str) -> str:
     )
 
 
+@router.message(CostUpload.file, F.document)
+@router.message(F.document.func(is_xlsx))
 async def take_template(
     message: Message,
     bot: Bot,
@@ -245,9 +220,13 @@ async def take_template(
     user: User,
     state: FSMContext,
     i18n: I18n,
-    gate: ReportGate,
-    shop_id: int | None,
+    report_gate: ReportGate,
 ) -> None:
+    """Any document in the conversation after /costs, for the shop chosen there; or an .xlsx at
+    any time, for the shop whose products it lists."""
+    shop_id = None
+    if await state.get_state() == CostUpload.file.state:
+        shop_id = (await state.get_data()).get("shop_id")
     document = message.document
     if document is None:
         return
@@ -270,7 +249,7 @@ async def take_template(
         await message.answer(_("I could not download the file from Telegram. Send it again."))
         return
     try:
-        async with gate.render():  # reading a workbook is as heavy as writing one
+        async with report_gate.render():  # reading a workbook is as heavy as writing one
             rows = await asyncio.to_thread(read_sheet, data, header_names(i18n))
     except SheetError as error:
         await message.answer(sheet_problem(error.reason))

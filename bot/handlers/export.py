@@ -10,22 +10,15 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 
 from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.clock import zone_of
 from bot.handlers.export_button import OrdersExport
-from bot.handlers.report_choice import (
-    being_prepared,
-    button_period,
-    chosen_shops,
-    in_turn,
-    stale_report,
-)
+from bot.handlers.report_choice import period_in_turn
 from bot.handlers.workbook_labels import xlsx_headers
 from bot.i18n import language_for
 from bot.reports import text
@@ -54,23 +47,9 @@ async def export_orders(
     user: User,
     report_gate: ReportGate,
 ) -> None:
-    picked = await chosen_shops(query, db, user, callback_data.shops)
-    if picked is None:
-        return
-    message, shops, label = picked
-    zone = zone_of(user.timezone)
-    now = datetime.now(UTC)
     token = f"{callback_data.first}-{callback_data.last}"
-    period = await button_period(query, token, zone, now, stale_report())
-    if period is None:
-        return
-    await in_turn(
-        query,
-        report_gate,
-        user.id,
-        EXPORT,
-        being_prepared(),
-        lambda: send_export(message, db, user, shops, label, period, zone, now, report_gate),
+    await period_in_turn(
+        query, db, user, report_gate, EXPORT, callback_data.shops, token, send_export
     )
 
 

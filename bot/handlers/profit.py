@@ -16,8 +16,8 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import local_today, zone_of
 from bot.handlers.report_choice import (
-    HELP_WORDS,
     ProfitChoice,
+    asked_period,
     button_period,
     chosen_shops,
     only_shop,
@@ -26,7 +26,7 @@ from bot.handlers.report_choice import (
 from bot.i18n import language_for
 from bot.money.view import load_money
 from bot.reports import money, text
-from bot.reports.periods import Period, PeriodError, parse_period
+from bot.reports.periods import Period
 from bot.store.db import Database
 from bot.store.shops import Shop
 from bot.store.users import User
@@ -39,18 +39,15 @@ router = Router(name="profit")
 async def profit_command(
     message: Message, command: CommandObject, db: Database, user: User
 ) -> None:
-    args = (command.args or "").strip()
-    if args.lower() in HELP_WORDS:
-        await message.answer(money.usage(_))
-        return
-    zone = zone_of(user.timezone)
-    try:
-        period = parse_period(args, local_today(zone, datetime.now(UTC)))
-    except PeriodError as error:
-        await db.bump("report_bad_input")
-        await message.answer(
-            text.period_problem(error.problem, _).split("\n\n")[0] + "\n\n" + money.usage(_)
-        )
+    period = await asked_period(
+        message,
+        command,
+        db,
+        local_today(zone_of(user.timezone), datetime.now(UTC)),
+        lambda: money.usage(_),
+        lambda problem: text.period_problem(problem, _).split("\n\n")[0] + "\n\n" + money.usage(_),
+    )
+    if period is None:
         return
     shops = await only_shop(
         message, db, user, lambda shop: ProfitChoice(shop=shop, period=period_token(period))

@@ -18,16 +18,14 @@ from aiogram.utils.i18n import gettext as _
 from bot.clock import local_today, zone_of
 from bot.handlers.export_button import export_button
 from bot.handlers.report_choice import (
-    HELP_WORDS,
     ReportChoice,
+    asked_period,
     being_prepared,
-    button_period,
-    chosen_shops,
     in_turn,
     only_shop,
+    period_in_turn,
     period_token,
     send_rendered,
-    stale_report,
 )
 from bot.handlers.report_data import load_report
 from bot.handlers.workbook_labels import xlsx_headers
@@ -36,7 +34,7 @@ from bot.money.view import load_money
 from bot.reports import money, text
 from bot.reports.chart import render_chart
 from bot.reports.gate import ReportGate
-from bot.reports.periods import Period, PeriodError, parse_period
+from bot.reports.periods import Period
 from bot.reports.xlsx import file_name, render_report_xlsx
 from bot.store.db import Database
 from bot.store.shops import Shop
@@ -53,17 +51,17 @@ router = Router(name="report")
 async def report_command(
     message: Message, command: CommandObject, db: Database, user: User, report_gate: ReportGate
 ) -> None:
-    args = (command.args or "").strip()
-    if args.lower() in HELP_WORDS:
-        await message.answer(text.usage(_))
-        return
     zone = zone_of(user.timezone)
     now = datetime.now(UTC)
-    try:
-        period = parse_period(args, local_today(zone, now))
-    except PeriodError as error:
-        await db.bump("report_bad_input")
-        await message.answer(text.period_problem(error.problem, _))
+    period = await asked_period(
+        message,
+        command,
+        db,
+        local_today(zone, now),
+        lambda: text.usage(_),
+        lambda problem: text.period_problem(problem, _),
+    )
+    if period is None:
         return
     shops = await only_shop(
         message, db, user, lambda shop: ReportChoice(shop=shop, period=period_token(period))
@@ -90,22 +88,8 @@ async def report_choice(
     user: User,
     report_gate: ReportGate,
 ) -> None:
-    picked = await chosen_shops(query, db, user, callback_data.shop)
-    if picked is None:
-        return
-    message, shops, label = picked
-    zone = zone_of(user.timezone)
-    now = datetime.now(UTC)
-    period = await button_period(query, callback_data.period, zone, now, stale_report())
-    if period is None:
-        return
-    await in_turn(
-        query,
-        report_gate,
-        user.id,
-        REPORT,
-        being_prepared(),
-        lambda: send_report(message, db, user, shops, label, period, zone, now, report_gate),
+    await period_in_turn(
+        query, db, user, report_gate, REPORT, callback_data.shop, callback_data.period, send_report
     )
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 
+from aiogram.filters import CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
     BufferedInputFile,
@@ -18,10 +19,10 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
-from bot.clock import local_today
+from bot.clock import local_today, zone_of
 from bot.reports import text
 from bot.reports.gate import ReportGate
-from bot.reports.periods import Period, PeriodError, parse_period
+from bot.reports.periods import Period, PeriodError, PeriodProblem, parse_period
 from bot.store.db import Database
 from bot.store.shops import Shop, shops_of_user
 from bot.store.users import User
@@ -43,6 +44,28 @@ def period_from_token(token: str, today: date) -> Period:
         first, last = token.split("-", 1)
         token = f"{first[:4]}-{first[4:6]}-{first[6:]} {last[:4]}-{last[4:6]}-{last[6:]}"
     return parse_period(token, today)
+
+
+async def asked_period(
+    message: Message,
+    command: CommandObject,
+    db: Database,
+    today: date,
+    usage: Callable[[], str],
+    problem: Callable[[PeriodProblem], str],
+) -> Period | None:
+    """The period a command's words ask for; None after answering a help word with ``usage``,
+    or words that name no period with their ``problem``."""
+    args = (command.args or "").strip()
+    if args.lower() in HELP_WORDS:
+        await message.answer(usage())
+        return None
+    try:
+        return parse_period(args, today)
+    except PeriodError as error:
+        await db.bump("report_bad_input")
+        await message.answer(problem(error.problem))
+        return None
 
 
 async def button_period(
@@ -162,6 +185,45 @@ async def in_turn(
         await send()
     finally:
         gate.release(user_id, kind)
+
+
+#: What answers a report button in turn: (message, db, user, shops, label, period, zone, now,
+#: gate), as `period_in_turn` calls it.
+PeriodSend = Callable[
+    [Message, Database, User, list[Shop], str, Period, tzinfo, datetime, ReportGate],
+    Awaitable[None],
+]
+
+
+async def period_in_turn(
+    query: CallbackQuery,
+    db: Database,
+    user: User,
+    gate: ReportGate,
+    kind: str,
+    choice: str,
+    token: str,
+    send: PeriodSend,
+) -> None:
+    """A report button that names shops (``choice``) and a period (``token``): both checked,
+    then ``send`` in turn (`in_turn`)."""
+    picked = await chosen_shops(query, db, user, choice)
+    if picked is None:
+        return
+    message, shops, label = picked
+    zone = zone_of(user.timezone)
+    now = datetime.now(UTC)
+    period = await button_period(query, token, zone, now, stale_report())
+    if period is None:
+        return
+    await in_turn(
+        query,
+        gate,
+        user.id,
+        kind,
+        being_prepared(),
+        lambda: send(message, db, user, shops, label, period, zone, now, gate),
+    )
 
 
 async def send_rendered(

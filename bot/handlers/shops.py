@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 from aiogram import Bot, F, Router
@@ -69,11 +70,21 @@ def keyboard(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=list(rows))
 
 
-@router.message(Command("shops"))
-async def shops_command(message: Message, db: Database, user: User) -> None:
+async def shops_listed(
+    message: Message, db: Database, user: User
+) -> list[tuple[Shop, str]] | None:
+    """The user's shops, each with the user's role; None, after saying there are none yet."""
     shops = await shops_with_roles(db, user.id)
     if not shops:
         await message.answer(_("You have no shops yet. Send /connect to add one."))
+        return None
+    return shops
+
+
+@router.message(Command("shops"))
+async def shops_command(message: Message, db: Database, user: User) -> None:
+    shops = await shops_listed(message, db, user)
+    if shops is None:
         return
     zone = zone_of(user.timezone)
     lines = [_("<b>Your shops</b>")]
@@ -101,26 +112,53 @@ async def shops_command(message: Message, db: Database, user: User) -> None:
 # --- invites ------------------------------------------------------------------------------------
 
 
-async def owned_shops(db: Database, user_id: int) -> list[Shop]:
-    return [
-        shop
-        for shop, role in await shops_with_roles(db, user_id)
-        if role == "owner" and shop.state != "disconnected"
-    ]
+async def connected_shops(db: Database, user_id: int) -> list[tuple[Shop, str]]:
+    """The user's shops that are not disconnected, each with the user's role in it."""
+    return [(s, r) for s, r in await shops_with_roles(db, user_id) if s.state != "disconnected"]
+
+
+async def owned_shops(db: Database, user_id: int) -> list[tuple[Shop, str]]:
+    return [(shop, role) for shop, role in await connected_shops(db, user_id) if role == "owner"]
+
+
+View = tuple[str, InlineKeyboardMarkup | None]
+
+
+async def one_shop(
+    message: Message,
+    shops: list[tuple[Shop, str]],
+    none: str,
+    question: str,
+    verb: ShopVerb,
+    view: Callable[[Shop, str], Awaitable[View]],
+    label: Callable[[Shop, str], str] = lambda shop, _role: shop.name,
+) -> None:
+    """A command about one shop: ``none`` without shops, the shop's ``view`` with one, else the
+    ``question`` with a ``verb`` button (``label``) per shop."""
+    if not shops:
+        await message.answer(none)
+        return
+    if len(shops) == 1:
+        text, markup = await view(*shops[0])
+        await message.answer(text, reply_markup=markup)
+        return
+    await message.answer(
+        question, reply_markup=keyboard(*[[button(label(s, r), verb, s.id)] for s, r in shops])
+    )
 
 
 @router.message(Command("invite"))
 async def invite_command(message: Message, db: Database, user: User, bot: Bot) -> None:
-    shops = await owned_shops(db, user.id)
-    if not shops:
-        await message.answer(_("Only a shop's owner can invite. Connect a shop with /connect."))
-        return
-    if len(shops) == 1:
-        await message.answer(await invite_text(db, bot, shops[0], user.id))
-        return
-    await message.answer(
+    async def invite_view(shop: Shop, _role: str) -> View:
+        return await invite_text(db, bot, shop, user.id), None
+
+    await one_shop(
+        message,
+        await owned_shops(db, user.id),
+        _("Only a shop's owner can invite. Connect a shop with /connect."),
         _("Which shop should the teammate see?"),
-        reply_markup=keyboard(*[[button(s.name, "inv", s.id)] for s in shops]),
+        "inv",
+        invite_view,
     )
 
 
@@ -128,12 +166,12 @@ async def invite_command(message: Message, db: Database, user: User, bot: Bot) -
 async def invite_choice(
     query: CallbackQuery, callback_data: ShopAction, db: Database, user: User, bot: Bot
 ) -> None:
-    shop = await owner_shop(db, user.id, callback_data.shop_id)
-    if shop is None or not isinstance(query.message, Message):
-        await query.answer(_("Only the shop's owner can do this."), show_alert=True)
+    owned = await owner_button(query, db, user.id, callback_data.shop_id)
+    if owned is None:
         return
+    shop, message = owned
     await query.answer()
-    await query.message.answer(await invite_text(db, bot, shop, user.id))
+    await message.answer(await invite_text(db, bot, shop, user.id))
 
 
 async def invite_text(db: Database, bot: Bot, shop: Shop, user_id: int) -> str:
@@ -145,6 +183,18 @@ async def invite_text(db: Database, bot: Bot, shop: Shop, user_id: int) -> str:
         "alerts and reports of <b>{name}</b> and never see the key. /members lists and removes "
         "them."
     ).format(link=link, name=html.escape(shop.name))
+
+
+async def owner_button(
+    query: CallbackQuery, db: Database, user_id: int, shop_id: int
+) -> tuple[Shop, Message] | None:
+    """The shop a button names, if the presser owns it, and the button's message; None after
+    telling the presser only the owner may."""
+    shop = await owner_shop(db, user_id, shop_id)
+    if shop is None or not isinstance(query.message, Message):
+        await query.answer(_("Only the shop's owner can do this."), show_alert=True)
+        return None
+    return shop, query.message
 
 
 async def owner_shop(db: Database, user_id: int, shop_id: int) -> Shop | None:
@@ -189,17 +239,13 @@ async def start_with_invite(
 
 @router.message(Command("members"))
 async def members_command(message: Message, db: Database, user: User) -> None:
-    shops = await owned_shops(db, user.id)
-    if not shops:
-        await message.answer(_("Only a shop's owner can manage its members."))
-        return
-    if len(shops) == 1:
-        text, markup = await members_view(db, shops[0])
-        await message.answer(text, reply_markup=markup)
-        return
-    await message.answer(
+    await one_shop(
+        message,
+        await owned_shops(db, user.id),
+        _("Only a shop's owner can manage its members."),
         _("Whose members?"),
-        reply_markup=keyboard(*[[button(s.name, "mem", s.id)] for s in shops]),
+        "mem",
+        lambda shop, _role: members_view(db, shop),
     )
 
 
@@ -231,13 +277,13 @@ async def members_view(db: Database, shop: Shop) -> tuple[str, InlineKeyboardMar
 async def members_choice(
     query: CallbackQuery, callback_data: ShopAction, db: Database, user: User
 ) -> None:
-    shop = await owner_shop(db, user.id, callback_data.shop_id)
-    if shop is None or not isinstance(query.message, Message):
-        await query.answer(_("Only the shop's owner can do this."), show_alert=True)
+    owned = await owner_button(query, db, user.id, callback_data.shop_id)
+    if owned is None:
         return
+    shop, message = owned
     await query.answer()
     text, markup = await members_view(db, shop)
-    await query.message.edit_text(text, reply_markup=markup)
+    await message.edit_text(text, reply_markup=markup)
 
 
 @router.callback_query(MemberRemoval.filter())
@@ -261,28 +307,17 @@ async def member_remove(
 
 @router.message(Command("disconnect"))
 async def disconnect_command(message: Message, db: Database, user: User) -> None:
-    shops = [(s, r) for s, r in await shops_with_roles(db, user.id) if s.state != "disconnected"]
-    if not shops:
-        await message.answer(_("You have no connected shops."))
-        return
-    if len(shops) == 1:
-        text, markup = confirm_view(*shops[0])
-        await message.answer(text, reply_markup=markup)
-        return
-    await message.answer(
+    async def confirm(shop: Shop, role: str) -> View:
+        return confirm_view(shop, role)
+
+    await one_shop(
+        message,
+        await connected_shops(db, user.id),
+        _("You have no connected shops."),
         _("Which shop?"),
-        reply_markup=keyboard(
-            *[
-                [
-                    button(
-                        s.name if r == "owner" else _("{name} (leave)").format(name=s.name),
-                        "dsc",
-                        s.id,
-                    )
-                ]
-                for s, r in shops
-            ]
-        ),
+        "dsc",
+        confirm,
+        lambda s, r: s.name if r == "owner" else _("{name} (leave)").format(name=s.name),
     )
 
 
@@ -316,12 +351,12 @@ async def disconnect_choice(
 async def disconnect_confirmed(
     query: CallbackQuery, callback_data: ShopAction, db: Database, user: User
 ) -> None:
-    shop = await owner_shop(db, user.id, callback_data.shop_id)
-    if shop is None or not isinstance(query.message, Message):
-        await query.answer(_("Only the shop's owner can do this."), show_alert=True)
+    owned = await owner_button(query, db, user.id, callback_data.shop_id)
+    if owned is None:
         return
+    shop, message = owned
     await query.answer()
-    await query.message.edit_text(
+    await message.edit_text(
         _(
             "Keep <b>{name}</b>'s data (reports keep working, and reconnecting later resumes "
             "without re-alerting) or delete everything?"
@@ -338,10 +373,10 @@ async def disconnect_confirmed(
 async def disconnect_done(
     query: CallbackQuery, callback_data: ShopAction, db: Database, user: User
 ) -> None:
-    shop = await owner_shop(db, user.id, callback_data.shop_id)
-    if shop is None or not isinstance(query.message, Message):
-        await query.answer(_("Only the shop's owner can do this."), show_alert=True)
+    owned = await owner_button(query, db, user.id, callback_data.shop_id)
+    if owned is None:
         return
+    shop, message = owned
     wipe = callback_data.action == "dsw"
     # The limiter keeps the shop's buckets: WB's budget belongs to the seller, and a quick
     # reconnect must not call WB sooner than it allows.
@@ -356,7 +391,7 @@ async def disconnect_done(
             "<b>{name}</b> is disconnected; its data is kept. Send /connect with a key to resume."
         ).format(name=name)
     text += "\n" + _("You may also delete the token in the WB cabinet (Settings → Access to API).")
-    await query.message.edit_text(text)
+    await message.edit_text(text)
 
 
 @router.callback_query(ShopAction.filter(F.action == "lv"))

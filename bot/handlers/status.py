@@ -26,12 +26,12 @@ from bot.handlers.shop_texts import (
     token_type_name,
     valid_until,
 )
+from bot.handlers.shops import shops_listed
 from bot.i18n import current_language
 from bot.shops.keycheck import days_left
 from bot.store.db import Database
 from bot.store.polls import KEY_UNREADABLE, PollState, polls_of_shop
 from bot.store.shops import Shop
-from bot.store.team import shops_with_roles
 from bot.store.users import User
 from bot.sync.plan import token_type_of
 from bot.timeutil import msk_to_utc
@@ -135,9 +135,8 @@ def shop_status(shop: Shop, role: str, polls: list[PollState], zone: tzinfo, now
 
 @router.message(Command("status"))
 async def status_command(message: Message, db: Database, user: User) -> None:
-    shops = await shops_with_roles(db, user.id)
-    if not shops:
-        await message.answer(_("You have no shops yet. Send /connect to add one."))
+    shops = await shops_listed(message, db, user)
+    if shops is None:
         return
     zone = zone_of(user.timezone)
     now = time.time()
