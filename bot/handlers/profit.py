@@ -6,7 +6,6 @@ buttons (`ProfitChoice`).
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 
 from aiogram import Router
@@ -31,7 +30,6 @@ from bot.store.db import Database
 from bot.store.shops import Shop
 from bot.store.users import User
 
-log = logging.getLogger(__name__)
 router = Router(name="profit")
 
 
