@@ -19,6 +19,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import formats
 from bot.clock import zone_of
+from bot.handlers.shop_owners import shops_listed
 from bot.handlers.shop_texts import role_text, state_text, token_type_name
 from bot.i18n import current_language
 from bot.notify.buttons import RowId
@@ -68,17 +69,6 @@ def button(text: str, action: ShopVerb, shop_id: int) -> InlineKeyboardButton:
 
 def keyboard(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=list(rows))
-
-
-async def shops_listed(
-    message: Message, db: Database, user: User
-) -> list[tuple[Shop, str]] | None:
-    """The user's shops, each with the user's role; None, after saying there are none yet."""
-    shops = await shops_with_roles(db, user.id)
-    if not shops:
-        await message.answer(_("You have no shops yet. Send /connect to add one."))
-        return None
-    return shops
 
 
 @router.message(Command("shops"))

@@ -14,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import formats
 from bot.clock import zone_of
+from bot.handlers.shop_owners import shops_listed
 from bot.handlers.shop_texts import (
     categories_text,
     finance_advice,
@@ -26,7 +27,6 @@ from bot.handlers.shop_texts import (
     token_type_name,
     valid_until,
 )
-from bot.handlers.shops import shops_listed
 from bot.i18n import current_language
 from bot.shops.keycheck import days_left
 from bot.store.db import Database
