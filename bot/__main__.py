@@ -1,5 +1,7 @@
-"""`python -m bot`: run the bot. Operators' sub-commands: check-config, rotate-keys, health,
-compile-locales, new-key, demo, migrate-to-postgres."""
+"""`python -m bot`: run the bot. `python -m bot worker`: one more process polling WB and
+sending, without Telegram updates (any number of them beside one `python -m bot`, on one
+database). Operators' sub-commands: check-config, rotate-keys, health, compile-locales, new-key,
+demo, migrate-to-postgres."""
 
 from __future__ import annotations
 
@@ -39,15 +41,16 @@ def fail(message: str) -> SystemExit:
     return SystemExit(EXIT_CONFIG)
 
 
-def cmd_run(_: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
+    role = str(getattr(args, "role", "all"))
     from bot.app import TelegramRejected, run
     from bot.crypto import MasterKeyError
     from bot.logs import setup_logging
 
     mask = setup_logging(settings.log_level, [settings.bot_token.get_secret_value()])
     try:
-        asyncio.run(run(settings, mask))
+        asyncio.run(run(settings, mask, role))
     except (MasterKeyError, TelegramRejected) as exc:
         raise fail(str(exc)) from None
     return 0
@@ -189,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="WB Pulse Telegram bot")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot (the default)").set_defaults(func=cmd_run)
+    sub.add_parser(
+        "worker", help="poll WB and send alerts beside a running bot, without Telegram updates"
+    ).set_defaults(func=cmd_run, role="worker")
     sub.add_parser("check-config", help="validate settings").set_defaults(func=cmd_check_config)
     sub.add_parser(
         "rotate-keys", help="re-seal WB tokens under the first of MASTER_KEYS"

@@ -1,9 +1,19 @@
-"""Wiring and lifecycle: store, WB client, scheduler, sender, dispatcher; a graceful stop."""
+"""Wiring and lifecycle: store, WB client, scheduler, sender, dispatcher; a graceful stop.
+
+Roles: `python -m bot` (role "all") runs everything, as one process always did; `python -m bot
+worker` runs the polling of WB, the sending and the periodic checks, and never asks Telegram for
+updates. Any number of processes share one database: polls and deliveries are leased, the
+sender is one process at a time (the 'sender' role), periodic checks run once per period
+(bot/scheduler.py `once_per_period`), and exactly one process takes Telegram's updates by long
+polling (the 'updates' role: a second `python -m bot` waits as a stand-by and takes over when the
+first stops or dies).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import time
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -40,10 +50,11 @@ from bot.notify.checks import check_token_expiry
 from bot.notify.pacing import ChatPacer
 from bot.notify.summary import queue_summaries
 from bot.reports.gate import ReportGate
-from bot.scheduler import Scheduler
+from bot.scheduler import Scheduler, once_per_period
 from bot.shops.connector import ShopConnector
 from bot.store import Database
-from bot.store.fsm import SQLiteStorage
+from bot.store.fsm import DatabaseStorage
+from bot.store.leases import hold_role, new_worker_id, reap_dead, release_role
 from bot.sync.engine import SyncEngine, start_sync
 from bot.sync.plan import plan_new_jobs
 from bot.wb.client import WBClient
@@ -53,6 +64,9 @@ from bot.wb.token import looks_like_token
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 10.0
+#: The role row of the one process that takes Telegram's updates (long polling).
+UPDATES_ROLE = "updates"
+ROLES = ("all", "worker")
 
 
 @dataclass
@@ -70,6 +84,12 @@ class App:
     sync: SyncEngine
     mask: SecretMask | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    role: str = "all"
+
+    @property
+    def worker(self) -> str:
+        """This process's id in every lease it holds (the sync engine made it)."""
+        return self.sync.worker
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -126,12 +146,12 @@ async def build(settings: Settings, mask: SecretMask | None = None, bot: Bot | N
         raise
     i18n = make_i18n()
     bot = bot or make_bot(settings)
-    dp = Dispatcher(storage=SQLiteStorage(db, looks_like_token))
+    dp = Dispatcher(storage=DatabaseStorage(db, looks_like_token))
     http = aiohttp.ClientSession()
     scheduler = Scheduler(timezone="UTC")
     wb = WBClient(http, settings.wb_api_url_template)
     limiter = Limiter()
-    sync = SyncEngine(db, keyring, wb, limiter, settings)
+    sync = SyncEngine(db, keyring, wb, limiter, settings, worker=new_worker_id())
     app = App(settings, db, keyring, i18n, bot, dp, http, scheduler, wb, limiter, sync, mask)
     # The services handlers may ask for by name in their signatures; nothing else is handed in.
     dp.workflow_data.update(
@@ -164,13 +184,14 @@ def schedule_checks(app: App) -> None:
     """Daily summaries are looked at every 20 s so one due at T is queued within 20 s of T;
     key expiry hourly (and once at start); products sold at a loss every 6 hours (each is told
     once a week, bot.money.alerts). Low stock is queued by the stock poll itself, right
-    after each snapshot (bot.sync.stock_alerts)."""
+    after each snapshot (bot.sync.stock_alerts). Each runs once per period however many
+    processes run (`once_per_period`)."""
     now = datetime.now(UTC)
+    db, worker, lease = app.db, app.worker, app.settings.lease_seconds
     app.scheduler.add_job(
-        queue_summaries,
+        once_per_period(db, worker, "summaries", 20, lease, queue_summaries, db),
         "interval",
         seconds=20,
-        args=[app.db],
         id="summaries",
         coalesce=True,
         max_instances=1,
@@ -178,10 +199,11 @@ def schedule_checks(app: App) -> None:
         next_run_time=now,
     )
     app.scheduler.add_job(
-        check_losses,
+        once_per_period(
+            db, worker, "losses", 6 * 3600, lease, check_losses, db, app.settings.loss_min_sales
+        ),
         "interval",
         hours=6,
-        args=[app.db, app.settings.loss_min_sales],
         id="losses",
         coalesce=True,
         max_instances=1,
@@ -189,10 +211,9 @@ def schedule_checks(app: App) -> None:
         next_run_time=now + timedelta(minutes=5),
     )
     app.scheduler.add_job(
-        check_token_expiry,
+        once_per_period(db, worker, "token-expiry", 3600, lease, check_token_expiry, db),
         "interval",
         hours=1,
-        args=[app.db],
         id="token-expiry",
         coalesce=True,
         max_instances=1,
@@ -236,7 +257,7 @@ async def wait_for_telegram(bot: Bot, first_retry: float, max_retry: float = 60.
         delay = min(max_retry, delay * 2)
 
 
-async def run(settings: Settings, mask: SecretMask | None = None) -> None:
+async def run(settings: Settings, mask: SecretMask | None = None, role: str = "all") -> None:
     # A database that exists is checked first: a lost master key stops the bot in one line even
     # while Telegram is down. Then the token: a wrong one ends in one line before a fresh
     # database (which has nothing sealed) is created and migrated.
@@ -248,7 +269,11 @@ async def run(settings: Settings, mask: SecretMask | None = None) -> None:
     except BaseException:
         await bot.session.close()
         raise
+    app.role = role
     try:
+        freed = await reap_dead(app.db, app.worker, time.time())
+        if freed:
+            log.info("took over %d leases of this host's processes that are gone", freed)
         await heartbeat(app)
         app.scheduler.add_job(
             heartbeat,
@@ -265,8 +290,14 @@ async def run(settings: Settings, mask: SecretMask | None = None) -> None:
             log.info("started %d new sync jobs for shops connected before they existed", added)
         start_sync(app.sync, app.scheduler, settings.tick_seconds)
         schedule_checks(app)
-        app.tasks.append(start_sender(app.db, app.bot, app.i18n, settings))
+        app.tasks.append(start_sender(app.db, app.bot, app.i18n, settings, app.worker))
         app.scheduler.start()
+        if role == "worker":
+            log.info("worker %s: polling WB and sending, not taking Telegram updates", app.worker)
+            await until_signal()
+            return
+        if not await take_updates(app):
+            return  # stopped while standing by
         try:
             await register_commands(app)
         except Exception as exc:  # the menu is a nicety; the bot works without it
@@ -282,10 +313,69 @@ async def run(settings: Settings, mask: SecretMask | None = None) -> None:
         await shutdown(app)
 
 
+async def until_signal(also: asyncio.Future[Any] | None = None) -> bool:
+    """Waits for SIGTERM or SIGINT (True), or for `also` to finish first (False)."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        waits: set[asyncio.Future[Any]] = {stopping} | ({also} if also is not None else set())
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        return stop.is_set()
+    finally:
+        stopping.cancel()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
+async def take_updates(app: App) -> bool:
+    """Holds the 'updates' role before asking Telegram for updates: two processes polling one
+    bot token would take turns getting 409 Conflict. A second `python -m bot` stands by (still
+    polling WB and sending as a worker) until the role is free. Renewed by the scheduler; a
+    process that loses it stops taking updates and exits, so an operator sees it. False: a
+    signal came while standing by."""
+    lease = app.settings.lease_seconds
+
+    async def wait_for_role() -> None:
+        told = False
+        while not await hold_role(app.db, UPDATES_ROLE, app.worker, time.time(), lease):
+            if not told:
+                log.info("another process takes Telegram updates: standing by as a worker")
+                told = True
+            await asyncio.sleep(min(lease / 4, 5.0))
+
+    waiting = asyncio.ensure_future(wait_for_role())
+    if await until_signal(waiting):
+        waiting.cancel()
+        return False
+    await waiting
+
+    async def renew() -> None:
+        if not await hold_role(app.db, UPDATES_ROLE, app.worker, time.time(), lease):
+            log.error("another process took Telegram updates over: this one stops")
+            await app.dp.stop_polling()
+
+    app.scheduler.add_job(
+        renew,
+        "interval",
+        seconds=lease / 3,
+        id="updates-role",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=max(1, int(lease / 3)),
+    )
+    return True
+
+
 async def shutdown(app: App) -> None:
     log.info("stopping")
     # The poller first: a tick under way then ends on its own instead of being cancelled.
     await app.sync.stop()
+    if app.role == "all":
+        with suppress(Exception):
+            await release_role(app.db, UPDATES_ROLE, app.worker)  # a stand-by takes over now
     # Then the scheduler, waiting for the job runs under way (a tick, a heartbeat, the
     # summaries): APScheduler's own shutdown would cancel them and log each as a crash.
     await app.scheduler.stop()

@@ -86,6 +86,9 @@ class Settings(StorageSettings):
     log_level: str = "INFO"
     #: A product is alerted as sold at a loss with at least this many sales in its week.
     loss_min_sales: int = Field(default=5, gt=0)
+    #: How long a process's claim on a poll, a delivery, a periodic run or a role lasts without
+    #: renewal: after a worker dies, another takes its work over within this (bot/store/leases.py).
+    lease_seconds: float = Field(default=60.0, ge=3)
 
     # Not in the operator contract: knobs the tests and benchmarks turn.
     tick_seconds: float = Field(default=1.0, gt=0)

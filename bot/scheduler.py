@@ -19,6 +19,9 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.store.db import Database
+from bot.store.leases import claim_run, finish_run
+
 log = logging.getLogger(__name__)
 
 #: How long a stop waits for the job runs under way (Docker kills 10 s after its SIGTERM).
@@ -85,3 +88,31 @@ class Scheduler(AsyncIOScheduler):  # type: ignore[misc]  # APScheduler 3 ships 
         self.shutdown(wait=False)
         # Let the cancelled runs (if any) take their cancellation before the connections close.
         await asyncio.sleep(0)
+
+
+def once_per_period(
+    db: Database,
+    worker: str,
+    job: str,
+    seconds: float,
+    lease_seconds: float,
+    func: Callable[..., Coroutine[Any, Any, Any]],
+    *args: Any,
+) -> Callable[[], Coroutine[Any, Any, Any]]:
+    """`func(*args)` as a scheduler job that runs once per period of `seconds` however many
+    processes schedule it: APScheduler is only each process's timer (its job stores must never
+    be shared between processes), and the run itself is claimed in the database
+    (`scheduled_runs`, keyed by job and period). A process that dies mid-run leaves its claim
+    to lapse, and another process runs that period again."""
+
+    async def run_once() -> Any:
+        now = time.time()
+        period = str(int(now // seconds))
+        if not await claim_run(db, job, period, worker, now, lease_seconds):
+            return None
+        result = await func(*args)
+        await finish_run(db, job, period, worker, time.time())
+        return result
+
+    run_once.__qualname__ = f"once({job})"
+    return run_once

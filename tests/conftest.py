@@ -41,6 +41,7 @@ BOTH_ENGINES = (
     "tests/alerts/test_summary.py",
     "tests/sync/test_budgets.py",
     "tests/races/test_fsm_restart.py",  # a conversation continued by a new process
+    "tests/unit/test_leases.py",  # work shared between processes
 )
 
 

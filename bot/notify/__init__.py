@@ -46,7 +46,11 @@ def load_renderers() -> None:
             log.warning("renderer module %s is missing", name)
 
 
-def make_sender(db: Database, bot: Bot, i18n: I18n, settings: Settings) -> Sender:
+def make_sender(
+    db: Database, bot: Bot, i18n: I18n, settings: Settings, worker: str | None = None
+) -> Sender:
+    """`worker`: this process's id when several may send (the one holding the sender role
+    does); None for the only sender there is."""
     load_renderers()
     return Sender(
         db,
@@ -54,12 +58,16 @@ def make_sender(db: Database, bot: Bot, i18n: I18n, settings: Settings) -> Sende
         i18n,
         rate=settings.send_rate_per_second,
         idle_seconds=min(settings.tick_seconds, 1.0),
+        worker=worker,
+        lease_seconds=settings.lease_seconds,
     )
 
 
-def start_sender(db: Database, bot: Bot, i18n: I18n, settings: Settings) -> asyncio.Task[None]:
+def start_sender(
+    db: Database, bot: Bot, i18n: I18n, settings: Settings, worker: str | None = None
+) -> asyncio.Task[None]:
     """Starts the sender loop; the caller owns the task and cancels it at shutdown."""
-    return asyncio.create_task(make_sender(db, bot, i18n, settings).run(), name="sender")
+    return asyncio.create_task(make_sender(db, bot, i18n, settings, worker).run(), name="sender")
 
 
 async def chat_returned(db: Database, chat_id: int) -> bool:

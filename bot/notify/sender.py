@@ -16,6 +16,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -48,6 +49,7 @@ from bot.notify.texts import (
 from bot.notify.throttle import Throttle
 from bot.store import Database, orders, outbox, stock, users
 from bot.store import shops as store_shops
+from bot.store.leases import hold_role, release_role
 from bot.store.outbox import Due, EventRow, Placement
 from bot.store.users import User
 
@@ -59,6 +61,8 @@ MAX_IN_FLIGHT = 64
 BACKOFF_CAP = 300.0
 # aiogram reports a refused connection this way: nothing reached Telegram, so a retry is safe.
 NOT_DELIVERED_MARKERS = ("ClientConnectorError", "Cannot connect")
+#: The role row (bot/store/leases.py) of the one process that sends, when several run.
+SENDER_ROLE = "sender"
 
 
 # ------------------------------------------------------------------ pure decisions
@@ -161,7 +165,14 @@ def not_delivered(exc: TelegramNetworkError) -> bool:
 
 
 class Sender:
-    """Drains the outbox; owned by the app (`start_sender`), cancelled at shutdown."""
+    """Drains the outbox; owned by the app (`start_sender`), cancelled at shutdown.
+
+    With a `worker` id several processes may run a sender: the one holding the 'sender' role
+    (a lease renewed every pass) sends, the others stand by and take over when it lapses. One
+    sender keeps Telegram's limits (≈30 msg/s for the bot, 1 msg/s per chat) in one process's
+    buckets, exact and free of database round trips; a message it claimed is leased to it, and
+    goes out again only once that lease lapsed. Without a worker id the sender is the only one
+    (tests, the demo): no role, and what a crash left in 'sending' goes out again at start."""
 
     def __init__(
         self,
@@ -174,6 +185,8 @@ class Sender:
         send_timeout: float = 15.0,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
+        worker: str | None = None,
+        lease_seconds: float = 60.0,
     ) -> None:
         self.db = db
         self.bot = bot
@@ -186,33 +199,68 @@ class Sender:
         self._recovered = False
         self._wake = asyncio.Event()
         self._seq = itertools.count()
+        self.worker = worker
+        self.lease_seconds = lease_seconds
+        self.role_until = 0.0  # wall time the role is ours until (0: not held)
+
+    @property
+    def pass_seconds(self) -> float:
+        """A pass is short enough for the role to be renewed well before it lapses."""
+        return min(PASS_SECONDS, self.lease_seconds / 3) if self.worker else PASS_SECONDS
+
+    async def hold_role(self) -> bool:
+        """Takes or renews the sender role; True while this process holds it."""
+        if self.worker is None:
+            return True
+        now = self.wall()
+        held = await hold_role(self.db, SENDER_ROLE, self.worker, now, self.lease_seconds)
+        if held and not self.role_until:
+            log.info("this process sends the alerts (worker %s)", self.worker)
+        elif not held and self.role_until:
+            log.warning("the sender role went to another process")
+        self.role_until = now + self.lease_seconds if held else 0.0
+        return held
 
     def wake(self) -> None:
         """New events are in: the sync engine may call this to skip the idle wait."""
         self._wake.set()
 
     async def run(self) -> None:
-        await self.recover()
-        while True:
-            try:
-                sent = await self.drain_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("sender pass failed")
-                sent = 0
-                await asyncio.sleep(1.0)
-            if sent == 0:
-                self._wake.clear()
+        try:
+            while True:
                 try:
-                    await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
-                except TimeoutError:
-                    pass
+                    if not await self.hold_role():
+                        await asyncio.sleep(min(self.lease_seconds / 4, 5.0))
+                        continue
+                    sent = await self.drain_once(self.pass_seconds)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("sender pass failed")
+                    sent = 0
+                    await asyncio.sleep(1.0)
+                if sent == 0:
+                    self._wake.clear()
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
+                    except TimeoutError:
+                        pass
+        finally:
+            if self.worker is not None and self.role_until:
+                # A clean stop hands the role over now rather than after the lease.
+                with suppress(Exception):
+                    await asyncio.wait_for(
+                        release_role(self.db, SENDER_ROLE, self.worker), timeout=2
+                    )
 
     async def recover(self) -> int:
-        """Messages claimed before a crash may or may not have gone out: send them again."""
+        """Messages claimed before a crash may or may not have gone out: send them again (with
+        a worker id, those whose lease lapsed: their sender died or stalled)."""
         self._recovered = True
-        count = await outbox.recover_sending(self.db)
+        if self.worker is None:
+            count = await outbox.recover_sending(self.db)
+        else:
+            count = await outbox.recover_sending(self.db, self.wall())
         if count:
             log.warning("re-sending %d deliveries left in 'sending' by a crash", count)
             await self.db.bump("tg_resent_after_crash", count)
@@ -220,8 +268,12 @@ class Sender:
 
     async def drain_once(self, max_seconds: float = PASS_SECONDS) -> int:
         """One pass: route, load what is due, send it within the limits; returns messages sent."""
-        if not self._recovered:
+        if not self._recovered or self.worker is not None:
             await self.recover()
+        if self.worker is not None:
+            # Stop dispatching well before the role could lapse (another sender may start).
+            left = self.role_until - self.wall() - self.lease_seconds / 4
+            max_seconds = min(max_seconds, max(left, 0.0))
         self.throttle.forget(self.clock())
         while await outbox.route_events(self.db, partial(place, now=self.wall())):
             pass
@@ -321,7 +373,9 @@ class Sender:
             await outbox.drop(self.db, ids, "render failed")
             await self.db.bump("alert_render_failed")
             return False
-        await outbox.claim(self.db, ids, self.wall())
+        now = self.wall()
+        lease = now + self.lease_seconds if self.worker is not None else None
+        await outbox.claim(self.db, ids, now, self.worker, lease)
         chat_id = message.chat_id
         try:
             try:

@@ -13,6 +13,7 @@ read snapshot while any of its statements is unfinished, so a read interleaved w
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import sqlite3
 import time
@@ -21,7 +22,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
+from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 import aiosqlite
 
@@ -135,6 +136,13 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     return conn
 
 
+def _lock_file(path: Path) -> IO[bytes]:
+    """An exclusive lock on a file beside the database, held until the returned file closes."""
+    handle = path.open("ab")
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    return handle
+
+
 def migration_files() -> list[tuple[int, str, str | None]]:
     """Each numbered migration: its script, and its PostgreSQL twin (`NNNN_name.pg.sql`) if it
     has one (bot/store/pg.py renders the others)."""
@@ -155,6 +163,9 @@ def migration_scripts() -> list[tuple[int, str]]:
 
 
 class Database:
+    #: Which SQL engine: 'sqlite' here, 'postgresql' for bot/store/pg.py.
+    dialect = "sqlite"
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._writer: aiosqlite.Connection | None = None
@@ -164,7 +175,13 @@ class Database:
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = await _connect(self.path)
-        await self._migrate()
+        # Processes starting together (a bot and its workers) migrate one after the other: the
+        # version is read before the script's own transaction, so it needs a lock of its own.
+        lock = await asyncio.to_thread(_lock_file, self.path.with_name(self.path.name + ".lock"))
+        try:
+            await self._migrate()
+        finally:
+            lock.close()  # closing the file releases the lock
         self._reader = await _connect(self.path)
 
     async def close(self) -> None:

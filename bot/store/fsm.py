@@ -1,4 +1,6 @@
-"""aiogram's FSM storage on the project's database: a conversation survives a restart."""
+"""aiogram's FSM storage on the project's database: a conversation survives a restart, and
+goes on in whichever process takes the next update (it is read through the `Database` API, so on
+SQLite and PostgreSQL alike)."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-class SQLiteStorage(BaseStorage):
+class DatabaseStorage(BaseStorage):
     """One row per conversation; a row with no state and no data is deleted. Data holding a
     string that `is_key` takes for a WB key is refused (the app passes
     bot.wb.token.looks_like_token: the store knows nothing of WB's keys)."""
@@ -81,3 +83,7 @@ class SQLiteStorage(BaseStorage):
 
     async def close(self) -> None:
         """The database belongs to the app, which closes it."""
+
+
+#: The name it had while the store was SQLite only.
+SQLiteStorage = DatabaseStorage

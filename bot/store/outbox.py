@@ -307,12 +307,20 @@ def _marks(ids: Sequence[int]) -> str:
     return ",".join("?" * len(ids))
 
 
-async def claim(db: Database, ids: Sequence[int], now: float) -> None:
-    """Committed before the send: a crash after it leaves the rows in 'sending'."""
+async def claim(
+    db: Database,
+    ids: Sequence[int],
+    now: float,
+    worker: str | None = None,
+    lease_until: float | None = None,
+) -> None:
+    """Committed before the send: a crash after it leaves the rows in 'sending', leased to the
+    worker until `lease_until` (no lease: free to recover at once)."""
     await db.write(
-        f"UPDATE deliveries SET state = 'sending', attempt_at = ?, attempts = attempts + 1 "
+        f"UPDATE deliveries SET state = 'sending', attempt_at = ?, attempts = attempts + 1, "
+        f"claimed_by = ?, lease_until = ? "
         f"WHERE id IN ({_marks(ids)}) AND state IN ('pending', 'held')",
-        (now, *ids),
+        (now, worker, lease_until, *ids),
     )
 
 
@@ -340,9 +348,20 @@ async def drop(db: Database, ids: Sequence[int], error: str) -> None:
     )
 
 
-async def recover_sending(db: Database) -> int:
-    """Rows a crash left between claim and 'sent' go out again; returns how many."""
-    return await db.write("UPDATE deliveries SET state = 'pending' WHERE state = 'sending'")
+async def recover_sending(db: Database, now: float | None = None) -> int:
+    """Rows a crash left between claim and 'sent' go out again once their lease lapsed (a row
+    with no lease at once); returns how many. `now` None: every row in 'sending', leased or
+    not (the one process of a single-process bot knows none is in flight)."""
+    if now is None:
+        return await db.write("UPDATE deliveries SET state = 'pending' WHERE state = 'sending'")
+    lapsed = "state = 'sending' AND (lease_until IS NULL OR lease_until < ?)"
+    if await db.fetchone(f"SELECT 1 FROM deliveries WHERE {lapsed} LIMIT 1", (now,)) is None:
+        return 0  # every pass asks: the common answer costs a read, not the write lock
+    return await db.write(
+        f"UPDATE deliveries SET state = 'pending', claimed_by = NULL, lease_until = NULL "
+        f"WHERE {lapsed}",
+        (now,),
+    )
 
 
 async def note_chat(db: Database, chat_id: int, kind: str) -> None:

@@ -205,6 +205,8 @@ class PgConnection:
 class PgDatabase(Database):
     """The `Database` API on a PostgreSQL pool."""
 
+    dialect = "postgresql"  # claims lock their rows (bot/store/leases.py)
+
     def __init__(self, url: str, *, pool_size: int = POOL_SIZE) -> None:
         self.url = url
         self.pool_size = pool_size

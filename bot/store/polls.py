@@ -4,13 +4,14 @@ fresh the stored data is."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from bot.crypto import Sealed
 from bot.store.db import Conn, Database, Row, executemany_counted, marks
+from bot.store.leases import lock_claims, skip_locked
 from bot.store.shops import SHOP_COLUMNS, Shop, sealed_from_row, shop_from_row
 from bot.timeutil import msk_to_utc
 
@@ -223,3 +224,94 @@ async def data_as_of(db: Database, shop_ids: Sequence[int]) -> datetime | None:
         if shop not in per_shop or moment > per_shop[shop]:
             per_shop[shop] = moment
     return min(per_shop.values()) if per_shop else None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What one claim took: the polls, now leased to the claiming worker, the WB budget rows of
+    their sellers as they were in the claim's transaction, and which of the worker's running
+    polls it renewed (a running poll missing from `renewed` was taken over by another)."""
+
+    polls: list[DuePoll]
+    budgets: dict[tuple[int, str], tuple[float, float, float]]
+    renewed: set[tuple[int, str]]
+
+
+async def claim_polls(
+    db: Database,
+    worker: str,
+    now: float,
+    until: float,
+    limit: int,
+    *,
+    budget_keys: Callable[[Shop], Sequence[tuple[int, str]]],
+    renew: Sequence[tuple[int, str]] = (),
+    release: Sequence[tuple[int, str]] = (),
+) -> Claimed:
+    """In one transaction: frees the polls this worker finished (`release`), extends the lease
+    of the ones it still runs (`renew`), leases up to `limit` due polls to it until `until`,
+    and reads the WB budget rows of their sellers (`budget_keys`).
+
+    A poll is free when nobody holds it or its lease lapsed. A poll of a shop another worker
+    holds a poll of is left alone even when free: a seller's WB budget is spent by one worker
+    at a time, so two workers never call WB for one seller beyond its limits.
+    """
+    async with db.transaction() as conn:
+        await lock_claims(db, conn)
+        if release:
+            await conn.executemany(
+                "UPDATE polls SET claimed_by = NULL, lease_until = NULL "
+                "WHERE shop_id = ? AND method = ? AND claimed_by = ?",
+                [(shop_id, job, worker) for shop_id, job in release],
+            )
+        renewed: set[tuple[int, str]] = set()
+        for shop_id, job in renew:
+            async with conn.execute(
+                "UPDATE polls SET lease_until = ? WHERE shop_id = ? AND method = ? "
+                "AND claimed_by = ?",
+                (until, shop_id, job, worker),
+            ) as cur:
+                if cur.rowcount == 1:
+                    renewed.add((shop_id, job))
+        rows = await conn.execute_fetchall(
+            f"SELECT {_DUE_COLUMNS} FROM polls p JOIN shops s ON s.id = p.shop_id "
+            "WHERE p.next_due_at <= ? AND s.state = 'active' "
+            "AND (p.lease_until IS NULL OR p.lease_until < ? OR p.claimed_by = ?) "
+            "AND NOT EXISTS (SELECT 1 FROM polls q WHERE q.shop_id = p.shop_id "
+            "AND q.claimed_by != ? AND q.lease_until >= ?) "
+            f"ORDER BY p.next_due_at LIMIT ?{skip_locked(db, 'p')}",
+            (now, now, worker, worker, now, limit),
+        )
+        claimed = [
+            DuePoll(poll_from_row(r), shop_from_row(r, "shop_"), sealed_from_row(r, "shop_"))
+            for r in rows
+        ]
+        await conn.executemany(
+            "UPDATE polls SET claimed_by = ?, lease_until = ? WHERE shop_id = ? AND method = ?",
+            [(worker, until, d.poll.shop_id, d.poll.job) for d in claimed],
+        )
+        keys = sorted({k for d in claimed for k in budget_keys(d.shop)})
+        budgets: dict[tuple[int, str], tuple[float, float, float]] = {}
+        for start in range(0, len(keys), 400):
+            chunk = keys[start : start + 400]
+            found = await conn.execute_fetchall(
+                "SELECT shop_id, grp, tokens, updated, blocked_until FROM wb_budget "
+                f"WHERE {' OR '.join(['(shop_id = ? AND grp = ?)'] * len(chunk))}",
+                [v for key in chunk for v in key],
+            )
+            for r in found:
+                budgets[(int(r[0]), str(r[1]))] = (float(r[2]), float(r[3]), float(r[4]))
+    return Claimed(claimed, budgets, renewed)
+
+
+async def leases_of(db: Database) -> dict[tuple[int, str], tuple[str | None, float | None]]:
+    """(claimed_by, lease_until) per poll, for /status and tests."""
+    rows = await db.fetchall("SELECT shop_id, method, claimed_by, lease_until FROM polls")
+    return {(int(r[0]), str(r[1])): (r[2], r[3]) for r in rows}
+
+
+async def release_polls(db: Database, worker: str) -> int:
+    """A worker stopping cleanly frees every poll it holds (no other worker waits the lease)."""
+    return await db.write(
+        "UPDATE polls SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ?", (worker,)
+    )

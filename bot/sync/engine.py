@@ -26,16 +26,19 @@ from bot.crypto import CryptoError, Keyring
 from bot.events import KeyBack, KeyDead
 from bot.store import Database
 from bot.store.db import Conn
+from bot.store.leases import new_worker_id
 from bot.store.outbox import NewEvent, add_events
 from bot.store.polls import (
     KEY_UNREADABLE,
     Budget,
+    Claimed,
     DuePoll,
     PollState,
-    due_polls,
+    claim_polls,
     get_budget,
     put_budget,
     put_budgets,
+    release_polls,
     update_poll,
 )
 from bot.store.shops import RECHECK, Shop, key_works_again, mark_dead, open_sealed
@@ -58,6 +61,13 @@ T = TypeVar("T")
 
 BACKOFF_BASE = 5.0
 CRYPTO_RETRY_SECONDS = 600.0  # a key comes back only with a restart; the retry is cheap
+#: A poll stops calling WB when less than this share of its lease is left unrenewed: another
+#: worker may take it over once the lease lapses.
+LEASE_MARGIN = 0.25
+
+
+class LeaseLost(Exception):
+    """This worker's lease on a poll lapsed or was taken over: it must not call WB again."""
 
 
 class SyncEngine:
@@ -68,8 +78,18 @@ class SyncEngine:
         wb: WBClient,
         limiter: Limiter,
         settings: Settings,
+        worker: str | None = None,
     ) -> None:
         self.db = db
+        self.worker = worker or new_worker_id()
+        self.lease_seconds = settings.lease_seconds
+        self._lease_until: dict[int, float] = {}  # shop id -> lease end of its polls running here
+        self._renewed_at = 0.0
+        self._done: set[tuple[int, str]] = set()  # finished polls whose lease is to be freed
+        # Each WB budget row as this process last wrote or read it: a different row at a claim
+        # means another worker spent from it since, and the row is loaded again.
+        self._seen: dict[tuple[int, str], tuple[float, float, float]] = {}
+        self._fresh: dict[tuple[int, str], tuple[float, float, float] | None] = {}
         self.keyring = keyring
         self.wb = wb
         self.limiter = limiter
@@ -100,7 +120,7 @@ class SyncEngine:
             free = slots - len(self._running)
             if free > 0:
                 limit = free + len(self._running) + 16
-                polls = await due_polls(self.db, time.time(), limit)
+                polls = await self._claim(limit)
                 if self._stopped:
                     break
                 waiting = [
@@ -134,6 +154,56 @@ class SyncEngine:
 
     def _finished(self, key: tuple[int, str], _task: asyncio.Task[None]) -> None:
         self._running.pop(key, None)
+        self._done.add(key)
+        if not any(k[0] == key[0] for k in self._running):
+            self._lease_until.pop(key[0], None)
+
+    async def _claim(self, limit: int) -> list[DuePoll]:
+        """Leases due polls to this worker, in the transaction that frees the finished ones,
+        renews the running ones (every third of a lease) and reads their sellers' WB budgets."""
+        now = time.time()
+        until = now + self.lease_seconds
+        renew = list(self._running) if now - self._renewed_at > self.lease_seconds / 3 else []
+        done = list(self._done)
+        running_shops = {k[0] for k in self._running}
+        claimed = await claim_polls(
+            self.db,
+            self.worker,
+            now,
+            until,
+            limit,
+            budget_keys=shop_budget_keys,
+            renew=renew,
+            release=done,
+        )
+        self._done.difference_update(done)
+        if renew:
+            self._renewed_at = now
+            for key in renew:
+                if key in claimed.renewed:
+                    self._lease_until[key[0]] = until
+                else:
+                    log.warning("poll %s/%s: taken over by another worker", *key)
+                    self._lease_until[key[0]] = 0.0
+        self._take_budgets(claimed, running_shops)
+        for due in claimed.polls:
+            if due.poll.shop_id not in running_shops:
+                self._lease_until[due.poll.shop_id] = until
+        return claimed.polls
+
+    def _take_budgets(self, claimed: Claimed, running_shops: set[int]) -> None:
+        """The budget rows read with the claim replace this process's buckets wherever
+        another worker wrote them since this one last did (a shop with a poll running here
+        keeps its bucket: it was ours all along)."""
+        for due in claimed.polls:
+            if due.poll.shop_id in running_shops:
+                continue
+            for key in shop_budget_keys(due.shop):
+                row = claimed.budgets.get(key)
+                if row is not None and row != self._seen.get(key):
+                    self._fresh[key] = row
+                    self._loaded.discard(key)
+                    self._saved.discard(key)
 
     async def stop(self) -> None:
         """Cancels the polls under way; a tick still running claims nothing more."""
@@ -142,6 +212,10 @@ class SyncEngine:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            await release_polls(self.db, self.worker)  # another worker need not wait the lease
+        except Exception as exc:  # the database may be going away with the process
+            log.warning("could not free this worker's polls: %s", exc)
 
     async def idle(self) -> None:
         """Waits for the polls under way (tests and the demo use it)."""
@@ -196,6 +270,12 @@ class SyncEngine:
             return
         try:
             await job.flow(self, shop, token, poll, period)
+        except LeaseLost:
+            # Another worker holds the poll now: it reschedules it; this one only stops.
+            log.warning(
+                "shop %s job %s: lease lost, the poll is left to its new worker", shop.id, poll.job
+            )
+            await self.db.bump("sync_lease_lost")
         except NotYet as wait:
             ends = job.ends_task_when_held is not None and job.ends_task_when_held(poll)
             await self._reschedule(poll, time.time() + wait.wait, end_task=ends)
@@ -228,6 +308,7 @@ class SyncEngine:
         if limit is None:
             raise WBBadRequest(403, f"{name} is not allowed for this token type")
         key = budget_key(shop, method.group)
+        self.check_lease(shop)
         await self.load_budget(key, limit)
         wait = self.limiter.reserve(key, limit)
         if wait > 0:
@@ -260,8 +341,9 @@ class SyncEngine:
         if key in self._loaded:
             return
         self._loaded.add(key)
-        saved = await get_budget(self.db, *key)
+        saved = self._fresh.pop(key) if key in self._fresh else await get_budget(self.db, *key)
         if saved is not None:
+            self._seen[key] = saved
             self.limiter.load(key, limit, BucketState(*saved))
             now = time.time()
             bucket = self.limiter.bucket(key, limit, now)
@@ -274,22 +356,33 @@ class SyncEngine:
         if state is not None:
             await put_budget(self.db, *key, state.tokens, state.updated, state.blocked_until)
             self._saved.add(key)
+            self._seen[key] = (state.tokens, state.updated, state.blocked_until)
+
+    def check_lease(self, shop: Shop) -> None:
+        """Raises LeaseLost when this worker's lease on the shop's polls is (nearly) over: a
+        worker that stalled past its lease must not call WB next to the one that took over."""
+        until = self._lease_until.get(shop.id)
+        if until is not None and time.time() > until - self.lease_seconds * LEASE_MARGIN:
+            raise LeaseLost(shop.id)
 
     @asynccontextmanager
     async def tx(self) -> AsyncIterator[Conn]:
         """A write transaction that also carries the WB budgets spent since the last one."""
         keys: list[tuple[int, str]] = []
+        rows: list[Budget] = []
         try:
             async with self.db.transaction() as conn:
                 yield conn
                 keys = list(self._dirty)
-                await self._flush_budgets(conn, keys)
+                rows = await self._flush_budgets(conn, keys)
         except BaseException:
             self._dirty.update(keys)  # rolled back: they are still to be saved
             raise
         self._saved.update(keys)
+        for shop_id, group, tokens, updated, blocked in rows:
+            self._seen[(shop_id, group)] = (tokens, updated, blocked)
 
-    async def _flush_budgets(self, conn: Conn, keys: Sequence[tuple[int, str]]) -> None:
+    async def _flush_budgets(self, conn: Conn, keys: Sequence[tuple[int, str]]) -> list[Budget]:
         rows: list[Budget] = []
         for key in keys:
             self._dirty.discard(key)
@@ -298,6 +391,7 @@ class SyncEngine:
                 rows.append((*key, state.tokens, state.updated, state.blocked_until))
         if rows:
             await put_budgets(conn, rows)
+        return rows
 
     def catching_up(self, poll: PollState, period: float, now: float) -> bool:
         """After downtime the events found go out as one digest, not a flood."""
@@ -390,6 +484,14 @@ def budget_key(shop: Shop, group: str) -> tuple[int, str]:
     """WB counts requests per seller account, not per row of ours: a shop wiped and connected
     again (a new row) or a dead key replaced must find the budget it left."""
     return (0, f"{group}|{shop.seller_id}")
+
+
+GROUPS = tuple(sorted({m.group for m in METHODS.values()}))
+
+
+def shop_budget_keys(shop: Shop) -> list[tuple[int, str]]:
+    """Every WB budget row the shop's polls may spend from."""
+    return [budget_key(shop, group) for group in GROUPS]
 
 
 def start_sync(engine: SyncEngine, scheduler: Any, tick_seconds: float) -> None:

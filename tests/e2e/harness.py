@@ -13,13 +13,25 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class BotProcess:
-    """One `python -m bot` process; its output goes to a log file the tests can scan."""
+    """One `python -m bot` process (`args=("worker",)`: a worker); its output goes to a log
+    file the tests can scan (`name` tells the processes of one data folder apart)."""
 
     def __init__(
-        self, data_dir: Path, tg_url: str, tg_token: str, wb_template: str, **env: str
+        self,
+        data_dir: Path,
+        tg_url: str,
+        tg_token: str,
+        wb_template: str,
+        *,
+        args: tuple[str, ...] = (),
+        name: str = "bot",
+        **env: str,
     ) -> None:
         self.data_dir = data_dir
-        self.log_path = data_dir.parent / f"{data_dir.name}-bot.log"
+        self.args = args
+        self.log_path = data_dir.parent / f"{data_dir.name}-{name}.log"
+        # What the log says once this start is at work: a worker never polls Telegram.
+        self.ready_text = "not taking Telegram updates" if "worker" in args else "Run polling"
         self.env = {
             k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "WB_", "TELEGRAM_"))
         }
@@ -37,11 +49,11 @@ class BotProcess:
         self._ready_mark = 0
 
     def start(self) -> None:
-        self._ready_mark = self.log().count("Run polling")
+        self._ready_mark = self.log().count(self.ready_text)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot"],
+            [sys.executable, "-m", "bot", *self.args],
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -52,7 +64,7 @@ class BotProcess:
     async def wait_ready(self, within: float = 60) -> None:
         """Until this start's process is polling (the fake may still see a killed one's poll)."""
         for _ in range(int(within * 20)):
-            if self.log().count("Run polling") > self._ready_mark:
+            if self.log().count(self.ready_text) > self._ready_mark:
                 return
             if not self.alive:
                 raise AssertionError("bot exited:\n" + self.log()[-3000:])

@@ -55,9 +55,10 @@ async def test_a_stop_while_the_heartbeat_runs_lets_it_end_without_a_traceback(
 async def test_a_stop_while_a_sync_tick_reads_the_due_polls_lets_it_end_without_a_traceback(
     app, monkeypatch, caplog
 ) -> None:
-    """What the e2e log showed: SyncEngine.tick cancelled in due_polls, logged with a traceback."""
+    """What the e2e log showed: SyncEngine.tick cancelled in its claim of the due polls,
+    logged with a traceback."""
     entered = asyncio.Event()
-    read = engine.due_polls
+    read = engine.claim_polls
     reads = 0
 
     async def slow_read(*args, **kwargs):
@@ -67,7 +68,7 @@ async def test_a_stop_while_a_sync_tick_reads_the_due_polls_lets_it_end_without_
         await asyncio.sleep(0.2)  # the stop comes in here
         return await read(*args, **kwargs)
 
-    monkeypatch.setattr(engine, "due_polls", slow_read)
+    monkeypatch.setattr(engine, "claim_polls", slow_read)
     engine.start_sync(app.sync, app.scheduler, 60)
     app.scheduler.start()
     await asyncio.wait_for(entered.wait(), 30)
