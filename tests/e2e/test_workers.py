@@ -7,6 +7,10 @@ costs nothing: its polls are taken over by the others within their lease.
 
 Sizes: the CI run has WORKERS_SHOPS=60 shops; by hand, `WORKERS_SHOPS=300 WORKERS_KILLS=20
 .venv/bin/python -m pytest tests/e2e/test_workers.py -s` is the issue's full size.
+
+The test reads the store only through the `Database` API, so the same run goes on PostgreSQL
+with WORKERS_DATABASE_URL=postgresql://... (handed to the processes as DATABASE_URL), once the
+PostgreSQL engine is in bot/store.
 """
 
 from __future__ import annotations
@@ -30,7 +34,6 @@ from bot.sync.plan import plan_shop
 from bot.wb.token import inspect_token
 from tests.e2e.harness import BotProcess
 from tests.e2e.seed import master_key
-from tests.e2e.test_crash import query, wait_until
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.tokens import make_token
 from tests.fakes.wb import FakeWB
@@ -44,39 +47,60 @@ ORDERS_PER_SECOND = 4.0
 FIRST_CHAT = 7001
 
 
-async def seed_shops(data: Path, master: str, tokens: list[str]) -> None:
-    """The shops as /connect leaves them, one owner (and chat) each, in one database session."""
-    db = Database(data / "wbpulse.sqlite3")
-    await db.open()
-    try:
-        keyring = Keyring(parse_keys(master))
-        for n, token in enumerate(tokens):
-            info = inspect_token(token)
-            mask = sum(1 << int(c) for c in info.categories)
-            await ensure_user(db, FIRST_CHAT + n, "en", "Europe/Moscow")
-            shop, _ = await connect_shop(
-                db,
-                keyring,
-                FIRST_CHAT + n,
-                NewToken(
-                    info.seller_id or "", f"Shop {n}", int(info.token_type), mask, True, None
-                ),
-                token,
-            )
-            await plan_shop(db, shop, SCALE)
-        # No 09:00 summary in the middle of a run that counts messages.
-        await db.write("UPDATE users SET alert_summary = 0")
-    finally:
-        await db.close()
+DATABASE_URL = os.environ.get("WORKERS_DATABASE_URL", "")
 
 
-def holds(db: Path, pid: int) -> int:
+def store(data: Path) -> Database:
+    """The database the processes share (not yet open)."""
+    if DATABASE_URL:
+        from bot.store import db as store_db  # open_database comes with the PostgreSQL engine
+
+        opener = store_db.open_database  # type: ignore[attr-defined]
+        database: Database = opener(DATABASE_URL, data)
+        return database
+    return Database(data / "wbpulse.sqlite3")
+
+
+async def value(db: Database, sql: str, params: tuple[object, ...] = ()) -> int:
+    row = await db.fetchone(sql, params)
+    return int(row[0]) if row is not None and row[0] is not None else 0
+
+
+async def wait_for(db: Database, check, within: float) -> None:
+    """Until `await check(db)` is true."""
+    deadline = time.monotonic() + within
+    while not await check(db):
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.1)
+
+
+async def seed_shops(db: Database, master: str, tokens: list[str]) -> None:
+    """The shops as /connect leaves them, one owner (and chat) each."""
+    keyring = Keyring(parse_keys(master))
+    for n, token in enumerate(tokens):
+        info = inspect_token(token)
+        mask = sum(1 << int(c) for c in info.categories)
+        await ensure_user(db, FIRST_CHAT + n, "en", "Europe/Moscow")
+        shop, _ = await connect_shop(
+            db,
+            keyring,
+            FIRST_CHAT + n,
+            NewToken(info.seller_id or "", f"Shop {n}", int(info.token_type), mask, True, None),
+            token,
+        )
+        await plan_shop(db, shop, SCALE)
+    # No 09:00 summary in the middle of a run that counts messages.
+    await db.write("UPDATE users SET alert_summary = 0")
+
+
+async def holds(db: Database, pid: int) -> int:
     """How many polls a process holds a live lease on."""
-    return query(
+    return await value(
         db,
-        f"SELECT COUNT(*) FROM polls WHERE claimed_by LIKE '%:{pid}:%' "
-        f"AND lease_until >= {time.time()}",
-    )[0][0]
+        "SELECT COUNT(*) FROM polls WHERE claimed_by LIKE ? AND lease_until >= ?",
+        (f"%:{pid}:%", time.time()),
+    )
 
 
 @pytest.mark.timeout(600 + KILLS * 30 + SHOPS)
@@ -96,13 +120,15 @@ async def test_three_processes_share_the_shops_and_a_killed_worker_costs_no_aler
             wb.add_order(sid)  # history: the silent baseline
             tokens.append(token)
             sellers.append((sid, FIRST_CHAT + n))
-        await seed_shops(data, master, tokens)
-        db = data / "wbpulse.sqlite3"
+        db = store(data)
+        await db.open()  # created and migrated here, before any process starts
+        await seed_shops(db, master, tokens)
         env = {
             "MASTER_KEYS": master,
             "WB_RATE_SCALE": str(SCALE),
             "TICK_SECONDS": "0.2",
             "LEASE_SECONDS": str(LEASE),
+            **({"DATABASE_URL": DATABASE_URL} if DATABASE_URL else {}),
         }
         main = BotProcess(data, tg.base_url, tg.token, wb.url_template, name="main", **env)
         workers = [
@@ -124,9 +150,7 @@ async def test_three_processes_share_the_shops_and_a_killed_worker_costs_no_aler
         for worker in workers:
             await worker.wait_ready()
         try:
-            await wait_until(
-                lambda: query(db, "SELECT MIN(baseline_done) FROM polls")[0][0] == 1, within=120
-            )
+            await wait_for(db, _baseline_done, within=120)
             assert tg.sent() == [], "the baseline must be silent"
             created: dict[str, tuple[int, int]] = {}  # srid -> (chat, nmId)
             stop = asyncio.Event()
@@ -142,10 +166,9 @@ async def test_three_processes_share_the_shops_and_a_killed_worker_costs_no_aler
             takeovers: list[float] = []
             try:
                 await asyncio.sleep(10)  # steady state first: all three at work
-                shared = query(
-                    db,
-                    "SELECT COUNT(DISTINCT claimed_by) FROM polls WHERE claimed_by IS NOT NULL",
-                )[0][0]
+                shared = await value(
+                    db, "SELECT COUNT(DISTINCT claimed_by) FROM polls WHERE claimed_by IS NOT NULL"
+                )
                 assert shared >= 2, "the polls were not shared between processes"
                 for _ in range(KILLS):
                     await asyncio.sleep(rng.uniform(0.3, 2.0))
@@ -154,7 +177,7 @@ async def test_three_processes_share_the_shops_and_a_killed_worker_costs_no_aler
                     victim.kill()
                     killed_at = time.monotonic()
                     # Its leases lapse and the others take its polls, with no restart's help.
-                    await wait_until(lambda pid=pid: holds(db, pid) == 0, within=LEASE + 5)
+                    await wait_for(db, lambda db, pid=pid: _none_held(db, pid), within=LEASE + 5)
                     takeovers.append(time.monotonic() - killed_at)
                     victim.start()
                     await victim.wait_ready()
@@ -162,23 +185,24 @@ async def test_three_processes_share_the_shops_and_a_killed_worker_costs_no_aler
                 stop.set()
                 await orders
 
-            def all_sent() -> bool:
-                refs = query(db, "SELECT COUNT(*) FROM events WHERE kind = 'order'")[0][0]
-                sent = query(
+            async def all_sent(db: Database) -> bool:
+                refs = await value(db, "SELECT COUNT(*) FROM events WHERE kind = 'order'")
+                sent = await value(
                     db,
                     "SELECT COUNT(*) FROM deliveries d JOIN events e ON e.id = d.event_id "
                     "WHERE e.kind = 'order' AND d.state = 'sent'",
-                )[0][0]
+                )
                 return refs >= len(created) and sent >= len(created)
 
-            await wait_until(all_sent, within=90)
+            await wait_for(db, all_sent, within=90)
             await asyncio.sleep(1.0)  # anything sent twice would have come by now
         finally:
             codes = [await p.stop() for p in (*workers, main)]
 
-        refs = Counter(r[0] for r in query(db, "SELECT ref FROM events WHERE kind = 'order'"))
-        rows = query(
-            db,
+        refs = Counter(
+            r[0] for r in await db.fetchall("SELECT ref FROM events WHERE kind = 'order'")
+        )
+        rows = await db.fetchall(
             "SELECT e.ref, d.chat_id, d.tg_message_id, d.state FROM events e "
             "JOIN deliveries d ON d.event_id = e.id WHERE e.kind = 'order'",
         )
@@ -194,13 +218,17 @@ async def test_three_processes_share_the_shops_and_a_killed_worker_costs_no_aler
             for chat, ids in messages_of_chat.items()
             if len(tg.sent(chat)) != len(ids)
         }
-        resent = query(db, "SELECT name, value FROM counters WHERE name LIKE 'tg_%'")
-        lost_leases = query(db, "SELECT value FROM counters WHERE name = 'sync_lease_lost'")
+        resent = {
+            r[0]: r[1]
+            for r in await db.fetchall("SELECT name, value FROM counters WHERE name LIKE 'tg_%'")
+        }
+        lost_leases = await value(db, "SELECT value FROM counters WHERE name = 'sync_lease_lost'")
+        await db.close()
         print(
             f"\nworkers: {SHOPS} shops, {len(created)} orders, {KILLS} kills, "
             f"takeover after a kill {min(takeovers, default=0):.1f}-"
             f"{max(takeovers, default=0):.1f} s (lease {LEASE} s), "
-            f"Telegram counters {dict(resent)}, polls that lost their lease {lost_leases}, "
+            f"Telegram counters {resent}, polls that lost their lease {lost_leases}, "
             f"{len(tg.sent())} messages"
         )
         assert set(refs) == set(created), "an order without its event"
@@ -214,3 +242,11 @@ async def test_three_processes_share_the_shops_and_a_killed_worker_costs_no_aler
         assert codes == [0, 0, 0]
         logs = "\n".join(p.log() for p in (main, *workers))
         assert not re.search(r"Traceback|ERROR", logs), logs[-3000:]
+
+
+async def _baseline_done(db: Database) -> bool:
+    return await value(db, "SELECT COUNT(*) FROM polls WHERE baseline_done = 0") == 0
+
+
+async def _none_held(db: Database, pid: int) -> bool:
+    return await holds(db, pid) == 0

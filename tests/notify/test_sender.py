@@ -259,3 +259,39 @@ async def test_switched_off_kinds_are_not_sent_and_dead_key_says_what_to_do(
     texts = tg.texts(11)
     assert len(texts) == 1
     assert "Лавка" in texts[0] and "expired" in texts[0] and "/connect" in texts[0]
+
+
+async def test_of_two_processes_one_sends_and_the_other_takes_over_when_its_role_lapses(
+    db, keyring, tg, bot, i18n
+):
+    clock = [time.time()]
+    senders = [
+        Sender(db, bot, i18n, worker=name, lease_seconds=30, wall=lambda: clock[0])
+        for name in ("host:1:aaaaaa", "host:2:bbbbbb")
+    ]
+    first, second = senders
+    shop_id = await add_shop(db, keyring, 11)
+
+    assert await first.hold_role()
+    assert not await second.hold_role()
+    await put_events(db, shop_id, [order("ART-FIRST")])
+    assert await second.drain_once() == 0  # stands by: sends nothing
+    assert tg.sent() == []
+    await drain(first)
+    assert _occurrences(tg, "ART-FIRST") == 1
+
+    # The first claims a message, then dies before Telegram answers: the message is leased to
+    # it, so nothing is sent twice while its lease may still be running.
+    await put_events(db, shop_id, [order("ART-DIED")], batch="later")
+    await outbox.route_events(db, lambda e, u: ("pending", 0.0))
+    due = await outbox.due_deliveries(db, clock[0])
+    await outbox.claim(db, [d.id for d in due], clock[0], first.worker, clock[0] + 30)
+    clock[0] += 10
+    assert not await second.hold_role()
+    clock[0] += 31  # the first stopped renewing: its role and its lease lapse
+    assert await second.hold_role()
+    await drain(second)
+
+    assert _occurrences(tg, "ART-DIED") == 1
+    assert await db.counter("tg_resent_after_crash") == 1
+    assert tg.total_violations() == 0
