@@ -9,8 +9,7 @@ Sizes: the CI run has WORKERS_SHOPS=60 shops; by hand, `WORKERS_SHOPS=300 WORKER
 .venv/bin/python -m pytest tests/e2e/test_workers.py -s` is the issue's full size.
 
 The test reads the store only through the `Database` API, so the same run goes on PostgreSQL
-with WORKERS_DATABASE_URL=postgresql://... (handed to the processes as DATABASE_URL), once the
-PostgreSQL engine is in bot/store.
+with WORKERS_DATABASE_URL=postgresql://... (handed to the processes as DATABASE_URL).
 """
 
 from __future__ import annotations
@@ -53,11 +52,7 @@ DATABASE_URL = os.environ.get("WORKERS_DATABASE_URL", "")
 def store(data: Path) -> Database:
     """The database the processes share (not yet open)."""
     if DATABASE_URL:
-        from bot.store import db as store_db  # open_database comes with the PostgreSQL engine
-
-        opener = store_db.open_database  # type: ignore[attr-defined]
-        database: Database = opener(DATABASE_URL, data)
-        return database
+        return open_database(DATABASE_URL, data)
     return Database(data / "wbpulse.sqlite3")
 
 
