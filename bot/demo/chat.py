@@ -76,6 +76,12 @@ class Chat:
         self.write(f"you> {shown if shown is not None else text}")
         self.tg.user_message(USER_ID, text, first_name="Anna", language_code=self.lang)
 
+    def send_file(self, name: str, data: bytes) -> None:
+        """The seller sends a file (a document with no caption)."""
+        self.flush()
+        self.write(f"you> [{name}]")
+        self.tg.user_document(USER_ID, name, data, language_code=self.lang)
+
     def note(self, text: str) -> None:
         self.flush()
         self.write(f"\n  ·· {text}")

@@ -1,16 +1,20 @@
 """The story the demo plays: Anna connects her shop, orders come and one is cancelled, stock runs
-low, and she asks for a report, today's summary and the status."""
+low, and she asks for a report, sends her cost prices and sees her profit, then today's summary
+and the status."""
 
 from __future__ import annotations
 
 import asyncio
 import importlib
+import io
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import openpyxl
 
 from bot.demo.chat import (
     STEP_TIMEOUT,
@@ -129,6 +133,23 @@ async def story(chat: Chat, wb: Any, shop: Shop, db_path: Path) -> None:
     await chat.expect(sent_kind("sendDocument"), "the report's Excel file", mark)
     await chat.settle(0.3)
 
+    chat.note(_("To see what she earns, Anna asks for the cost price template."))
+    mark = len(tg.calls)
+    chat.you("/costs")
+    template = await chat.expect(sent_kind("sendDocument"), "the cost price template", mark)
+    name, data = template.files["document"]
+    chat.note(_("She writes what each product costs her and sends the file back."))
+    mark = len(tg.calls)
+    chat.send_file(str(name), fill_costs(data, shop, _("Cost price, ₽")))
+    await chat.expect_text("✅", "the saved cost prices", mark)
+    await chat.settle(0.3)
+
+    chat.note(_("Now the week's money: what WB keeps and what is left for her."))
+    mark = len(tg.calls)
+    chat.you(_("/profit week"))
+    await chat.expect(sent_kind("sendMessage"), "the profit", mark)
+    await chat.settle(0.5)
+
     chat.note(_("And how today is going so far."))
     mark = len(tg.calls)
     chat.you("/summary")
@@ -140,6 +161,22 @@ async def story(chat: Chat, wb: Any, shop: Shop, db_path: Path) -> None:
     chat.you("/status")
     await chat.expect(sent_kind("sendMessage"), "the status", mark)
     await chat.settle(0.5)
+
+
+def fill_costs(workbook: bytes, shop: Shop, cost_header: str) -> bytes:
+    """The template /costs sent, with a cost price of 35% of each product's WB price."""
+    book = openpyxl.load_workbook(io.BytesIO(workbook))
+    sheet = book.worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    cost_column = header.index(cost_header) + 1
+    prices = {product.nm_id: product.price for product in shop.products}
+    for row in sheet.iter_rows(min_row=2):
+        price = prices.get(row[0].value)
+        if price is not None:
+            sheet.cell(row=row[0].row, column=cost_column, value=round(price * 0.35))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 async def play(fakes: Fakes, out: Path, started: float, lang: str) -> int:

@@ -58,15 +58,23 @@ def test_demo_plays_a_first_hour_and_saves_the_files(tmp_path):
     assert "Running low" in chat
     report = re.search(r"Orders: ([\d\s\u2009\u202f]+?) ·", chat)
     assert report and digits(report.group(1)) > 0, chat
+    # The money view: the cost template goes out and comes back filled, then the week's profit.
+    assert "you> /costs" in chat and "you> [wbpulse_costs_" in chat
+    assert re.search(r"5 cost prices saved", chat), chat
+    profit = re.search(
+        r"you> /profit week\n.*\n.*\n(?:.*\n)*?\s+Profit: (−?[\d\s]+\.\d\d)\s₽", chat
+    )
+    assert profit, chat
+    assert re.search(r"Cost of goods: [1-9][\d\s]*\.\d\d\s₽", chat), chat
     assert "you> /summary" in chat and "Today so far ·" in chat
     assert "you> /status" in chat and "last sync" in chat
     assert str(out) in chat.strip().splitlines()[-1]
 
     pngs = list(out.glob("*.png"))
     assert pngs and pngs[0].read_bytes().startswith(PNG_SIGNATURE)
-    workbooks = list(out.glob("*.xlsx"))
-    assert len(workbooks) == 1
-    sheets = openpyxl.load_workbook(workbooks[0], read_only=True).sheetnames
+    workbooks = sorted(out.glob("*.xlsx"))
+    assert [w.name.startswith("wbpulse_costs_") for w in workbooks] == [True, False]
+    sheets = openpyxl.load_workbook(workbooks[1], read_only=True).sheetnames
     # Every order comes as its own file at the "All orders (XLSX)" button, not as a sheet.
     assert {"Days", "Products"} <= set(sheets) and "Orders" not in sheets
 
@@ -89,9 +97,11 @@ def test_the_demo_in_russian_is_russian_from_the_first_line_to_the_last(tmp_path
     assert "Сегодня на текущий момент ·" in chat and "последняя синхронизация" in chat
     assert not re.search(r"\b(Orders|New order|Running low|Today so far)\b", chat)
     assert chat.strip().splitlines()[-1].startswith("Готово за")
-    workbooks = list(out.glob("*.xlsx"))
-    sheets = openpyxl.load_workbook(workbooks[0], read_only=True).sheetnames
-    assert {"Дни", "Товары"} <= set(sheets) and "Заказы" not in sheets
+    assert "you> /profit неделя" in chat and "Себестоимость:" in chat
+    assert re.search(r"сохранена себестоимость 5 товаров", chat), chat
+    report_book = [w for w in out.glob("*.xlsx") if not w.name.startswith("wbpulse_costs_")]
+    sheets = openpyxl.load_workbook(report_book[0], read_only=True).sheetnames
+    assert {"Дни", "Товары", "Прибыль"} <= set(sheets) and "Заказы" not in sheets
 
 
 @pytest.mark.parametrize(
