@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from fractions import Fraction
 
 from bot.reports.money import MoneyView, Name
 from bot.reports.profit import ShopInputs, combine, covered_days, learn_rates, shop_period
@@ -14,6 +15,7 @@ from bot.store import profit as store_profit
 from bot.store.costs import all_money_settings, cost_book, cost_runs, known_products
 from bot.store.db import Database
 from bot.store.profit import Span
+from bot.store.tariffs import product_commission
 
 
 def _uncovered(spans: Sequence[Span], first: date, last: date) -> list[Span]:
@@ -62,6 +64,9 @@ async def shop_inputs(
         report_spans=spans,
         rates=rates,
         shop_rates=shop_rates,
+        tariffs={
+            nm: Fraction(bp, 10_000) for nm, bp in (await product_commission(db, shop_id)).items()
+        },
     )
 
 

@@ -172,7 +172,16 @@ def _missing(view: MoneyView, lang: str, _: Translate, k: bool) -> list[str]:
                 "and deductions come only with WB's report."
             )
         )
-    if money.fees_unknown:
+    if money.by_tariff:
+        out.append(
+            _(
+                "No WB report has priced some products yet: the estimate takes their "
+                "commission from WB's current tariff for their subject."
+            )
+        )
+    if money.fees_unknown and money.by_tariff:
+        out.append(_("No WB report to learn logistics from yet: the estimate leaves it out."))
+    elif money.fees_unknown:
         out.append(
             _(
                 "No WB report to learn fees from yet: the estimate leaves out the logistics "

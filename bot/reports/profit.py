@@ -5,9 +5,12 @@ Two sources, one per WB day (a Moscow calendar day, the days WB's finance report
   complete) inside the period take that report's rows, exact;
 - **estimate**: any other day takes the statistics sales rows (buyouts S…, returns R…), WB's fees
   as WB applied them to the sale (`priceWithDisc − forPay`) or, while WB has not filled `forPay`
-  in yet, at the commission rate learned from recent report rows of the product (or the shop),
-  and logistics per unit learned the same way. Storage, acceptance, penalties, deductions and
-  additional payments are only known from a report: an estimate has none of them.
+  in yet, at the commission rate learned from recent report rows of the product (else WB's
+  current tariff for the product's subject, GET common-api /api/v1/tariffs/commission, else the
+  rate learned over the shop), and logistics per unit learned the same way (no tariff: WB's box
+  logistics depends on the warehouse and the volume, so without a report it is left out).
+  Storage, acceptance, penalties, deductions and additional payments are only known from a
+  report: an estimate has none of them.
 
 Definitions (report rows, per product; the estimate mirrors them):
 - revenue: `retailAmount` of sales less that of returns ("Вайлдберриз реализовал Товар");
@@ -141,6 +144,7 @@ class ProductMoney:
     tax: int | None
     estimated: bool  # some of its days are an estimate
     fees_unknown: bool = False  # an estimate lacked a commission or logistics rate
+    by_tariff: bool = False  # its estimated commission is at WB's current tariff
 
     @property
     def profit(self) -> int | None:
@@ -224,6 +228,10 @@ class PeriodMoney:
     def fees_unknown(self) -> bool:
         return any(p.fees_unknown for p in self.products)
 
+    @property
+    def by_tariff(self) -> bool:
+        return any(p.by_tariff for p in self.products)
+
 
 @dataclass(frozen=True)
 class ShopInputs:
@@ -237,6 +245,8 @@ class ShopInputs:
     report_spans: Sequence[Span]  # the periods of WB's published reports
     rates: Mapping[int, Rates]  # learned per product
     shop_rates: Rates  # learned over the shop
+    #: WB's current commission per rouble for the product's subject, where WB's tariff has one
+    tariffs: Mapping[int, Fraction] = field(default_factory=dict)
 
 
 def covered_days(spans: Iterable[Span], first: date, last: date) -> set[date]:
@@ -334,7 +344,9 @@ def shop_period(
     terms = inputs.terms
     found: list[ProductMoney] = []
     for nm_id, product in sorted(products.items()):
-        rates = inputs.rates.get(nm_id, Rates()).over(inputs.shop_rates)
+        own = inputs.rates.get(nm_id, Rates())
+        tariff = inputs.tariffs.get(nm_id) if own.commission is None else None
+        rates = own.over(Rates(commission=tariff)).over(inputs.shop_rates)
         exact: list[Fraction | int] = list(product.figures)
         exact[_COMMISSION] += (rates.commission or 0) * product.unpaid
         exact[_LOGISTICS] += (rates.logistics or 0) * product.moved
@@ -350,7 +362,7 @@ def shop_period(
         found.append(
             ProductMoney(
                 inputs.shop_id, nm_id, figures, product.cost, tax, product.estimated,
-                bool(unknown),
+                bool(unknown), bool(product.unpaid and tariff is not None),
             )
         )  # fmt: skip
     fixed = round_kopecks(fixed_expenses(terms.fixed_monthly, first, last))

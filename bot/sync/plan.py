@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from bot.store import Database
 from bot.store.polls import PollState, add_missing_polls, ensure_polls
 from bot.store.shops import Shop, active_shops
-from bot.sync import cards, fbs, feed, finance, reviews, statistics, stock
+from bot.sync import cards, fbs, feed, finance, reviews, statistics, stock, tariffs
 from bot.sync.flow import Flow
 from bot.sync.schedule import next_slot as next_slot
 from bot.sync.schedule import token_type_of as token_type_of
@@ -23,7 +23,7 @@ from bot.wb.methods import METHODS, MINUTE, Category, Method, TokenType, poll_pe
 class Job:
     name: str
     method: Method  # the call whose limit sets the pace
-    category: Category
+    category: Category | None  # None: any valid key (common-api)
     flow: Flow  # one poll of the job (bot.sync.flow)
     #: The shop's own data (orders, sales): a key refused here is dead, not missing a category,
     #: and a key reported dead comes back when these poll fine again.
@@ -58,6 +58,7 @@ JOBS: dict[str, Job] = _registry(
     Job("cards", METHODS["cards"], Category.CONTENT, cards.poll_cards),
     Job("reviews", METHODS["feedbacks"], Category.FEEDBACKS, reviews.poll_reviews),
     Job("finance", METHODS["finance_detailed"], Category.FINANCE, finance.poll_finance),
+    Job("tariffs", METHODS["tariffs_commission"], None, tariffs.poll_tariffs),
 )
 
 
@@ -76,7 +77,7 @@ def jobs_for(shop: Shop, scale: float) -> dict[str, float]:
     token_type = token_type_of(shop)
     jobs = {}
     for job in JOBS.values():
-        if not shop.has_category(int(job.category)):
+        if job.category is not None and not shop.has_category(int(job.category)):
             continue
         period = period_of(job, token_type, scale)
         if period is not None:

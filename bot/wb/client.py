@@ -466,6 +466,22 @@ class WBClient:
         info: dict[str, Any] = resp.data
         return info
 
+    async def tariffs_commission(
+        self, token: str, *, on_headers: HeadersCallback | None = None
+    ) -> list[Any]:
+        """WB's commission by subject (`report`, 10-tariffs.yaml); subject names in Russian, as
+        the cards name them."""
+        resp = await self.call(
+            METHODS["tariffs_commission"], token, params={"locale": "ru"}, on_headers=on_headers
+        )
+        data = resp.data
+        if not isinstance(data, dict) or not isinstance(data.get("report"), list):
+            raise WBBadResponse(
+                "tariffs_commission: expected a report array", headers=resp.headers
+            )
+        rows: list[Any] = data["report"]
+        return rows
+
 
 def _query_value(value: str | int | float | bool) -> str | int | float:
     if isinstance(value, bool):

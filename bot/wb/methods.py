@@ -181,6 +181,13 @@ _CARDS = _budget(
     "content.cards_list", Limit(MINUTE, 100, 5), Limit(MINUTE, 100, 5), min_poll=6 * HOUR
 )
 _SELLER_INFO = _budget("common.seller_info", Limit(MINUTE, 1, 10), Limit(DAY, 1, 1), min_poll=DAY)
+# eslazarev/wildberries-sdk specs/10-tariffs.yaml /api/v1/tariffs/commission (x-category
+# commonapi: any valid token): Personal, Service, Base with secret "1 мин | 1 запрос | 1 мин |
+# 2 запроса"; Base "1 ч | 5 запросов | 12 мин | 1 запрос". WB's commission by subject changes
+# rarely: once a day is plenty for an estimate.
+_TARIFFS_COMMISSION = _budget(
+    "common.tariffs_commission", Limit(MINUTE, 1, 2), Limit(HOUR, 5, 1), min_poll=DAY
+)
 # 13-finances.yaml postV1SalesReportsDetailed (ZloyDeDD/wb-api-skill; MissiaL
 # financial-reports-and-accounting.json x-wb-rate-limits agrees): Personal, Service, Base with
 # secret "1 мин | 1 запрос | 1 мин | 1 запрос"; Base "24 ч | 2 запроса | 12 ч | 1 запрос": one
@@ -248,6 +255,7 @@ _METHODS: tuple[Method, ...] = (
     _method("fbs_new", MARKETPLACE, "GET /api/v3/orders/new", _FBS_NEW),
     _method("cards", CONTENT, "POST /content/v2/get/cards/list", _CARDS),
     _method("seller_info", COMMON, "GET /api/v1/seller-info", _SELLER_INFO),
+    _method("tariffs_commission", COMMON, "GET /api/v1/tariffs/commission", _TARIFFS_COMMISSION),
     _method(
         "finance_detailed",
         FINANCE_HOST,

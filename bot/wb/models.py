@@ -186,6 +186,18 @@ class Card:
     sizes: tuple[CardSize, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Commission:
+    """WB's commission for one subject (tariffs/commission `report` row), in basis points of
+    the sale price: `fbw` from WB's warehouse (`paidStorageKgvp`), `fbs` from the seller's
+    (`kgvpMarketplace`)."""
+
+    subject: str
+    subject_id: int
+    fbw_bp: int
+    fbs_bp: int
+
+
 #: A page repeats its times (WB stamps rows in batches; "0001-01-01" for every order not
 #: cancelled): each distinct text is parsed once, and the rows share the datetime.
 _msk_time = lru_cache(maxsize=4096)(msk_to_utc)
@@ -460,6 +472,33 @@ def _card(row: _Row) -> Card:
         photo_url=_photo_url(row.get("photos")),
         sizes=_card_sizes(row.get("sizes")),
     )
+
+
+def _percent_bp(row: _Row, key: str) -> int:
+    """A percent (15.5, "15,5") as basis points (1550); 0..100 or the row is skipped."""
+    number = _number(row.get(key))
+    if number is None or not 0 <= number <= 100:
+        raise _Skip(f"{key} not a percent")
+    return round(number * 100)
+
+
+def _commission(row: _Row) -> Commission:
+    subject = _text(row, "subjectName")
+    if not subject:
+        raise _Skip("subjectName missing")
+    return Commission(
+        subject=subject,
+        subject_id=_nm_id(row, "subjectID"),
+        fbw_bp=_percent_bp(row, "paidStorageKgvp"),
+        fbs_bp=_percent_bp(row, "kgvpMarketplace"),
+    )
+
+
+def parse_commission(data: Any) -> Parsed[Commission]:
+    """tariffs/commission rows: the `report` array (or the body holding it)."""
+    if isinstance(data, dict) and isinstance(data.get("report"), list):
+        data = data["report"]
+    return _parse_rows(_expect_list(data, "commission"), _commission)
 
 
 def _photo_url(photos: Any) -> str | None:

@@ -34,6 +34,7 @@ POST /seller-analytics-api/api/analytics/v1/order-feed     ``order_feed``      a
 GET  /marketplace-api/api/v3/orders/new                    ``fbs_new``         marketplace
 POST /content-api/content/v2/get/cards/list                ``cards``           content
 GET  /common-api/api/v1/seller-info                        ``seller_info``     any
+GET  /common-api/api/v1/tariffs/commission                 ``tariffs_commission`` any
 GET  /feedbacks-api/api/v1/new-feedbacks-questions          ``feedbacks``       feedbacks
 GET  /feedbacks-api/api/v1/feedbacks                       ``feedbacks``       feedbacks
 GET  /feedbacks-api/api/v1/questions                       ``feedbacks``       feedbacks
@@ -248,6 +249,10 @@ LIMITS: dict[str, tuple[RateLimit, RateLimit]] = {
     "fbs_new": (RateLimit(60, 300, 20), RateLimit(60, 150, 10)),
     "cards": (RateLimit(60, 100, 5), RateLimit(60, 100, 5)),
     "seller_info": (RateLimit(60, 1, 10), RateLimit(24 * 3600, 1, 1)),
+    # eslazarev/wildberries-sdk specs/10-tariffs.yaml /api/v1/tariffs/commission: Personal,
+    # Service, Base with secret "1 мин | 1 запрос | 1 мин | 2 запроса"; Base "1 ч | 5 запросов |
+    # 12 мин | 1 запрос". common-api: any valid token (x-category commonapi).
+    "tariffs_commission": (RateLimit(60, 1, 2), RateLimit(3600, 5, 1)),
     # 11-analytics.yaml postV1OrderFeed: Personal/Service/Base with secret 1 per min, burst 1;
     # Base 1 per 3 h (MissiaL analytics.json x-wb-rate-limits agrees).
     "order_feed": (RateLimit(60, 1, 1), RateLimit(3 * 3600, 1, 1)),
@@ -733,6 +738,31 @@ _SUBJECTS = (
     ("Игрушки", "Конструкторы", ("0",), "KONS", 2.4),
     ("Электроника", "Наушники", ("0",), "NAUSH", 0.9),
 )
+
+
+def commission_report() -> list[dict[str, Any]]:
+    """The catalogue's subjects as 10-tariffs.yaml's Commission example shows a row: percents as
+    numbers, `subjectID` as on the cards (bot keys by `subjectName`, as cards and rows name it)."""
+    rows = []
+    for idx, (parent, subject, *_rest) in enumerate(_SUBJECTS):
+        fbw = 15.5 + idx  # paidStorageKgvp: sold from WB's warehouse (FBW)
+        rows.append(
+            {
+                "kgvpBooking": fbw - 1,
+                "kgvpMarketplace": fbw + 3,  # from the seller's warehouse (FBS)
+                "kgvpPickup": fbw - 1,
+                "kgvpSupplier": fbw - 3,
+                "kgvpSupplierExpress": 3,
+                "paidStorageKgvp": fbw,
+                "parentID": 600 + idx,
+                "parentName": parent,
+                "subjectID": 100 + len(subject),
+                "subjectName": subject,
+            }
+        )
+    return rows
+
+
 #: The money fields WB may send as 0 for up to 24 hours (12-reports.yaml, supplier/orders and
 #: supplier/sales).
 AMOUNTS = ("finishedPrice", "priceWithDisc", "forPay")
@@ -940,6 +970,9 @@ class FakeWB:
         self._srid_base = 5_800_000_000_000_000_000 + self._rng.randrange(10**17)
         self._gnum_base = 90_000_000_000_000_000_000 + self._rng.randrange(10**18)
         self._fbs_id_base = 4_000_000_000 + self._rng.randrange(10**8)
+
+        #: WB's commission by subject (GET tariffs/commission `report`), one for every seller.
+        self.commission: list[dict[str, Any]] = commission_report()
 
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -1678,6 +1711,9 @@ class FakeWB:
             ("GET", "common-api", "/api/v1/seller-info"): _Route(
                 "seller_info", None, self._h_seller_info
             ),
+            ("GET", "common-api", "/api/v1/tariffs/commission"): _Route(
+                "tariffs_commission", None, self._h_tariffs_commission
+            ),
             ("GET", "feedbacks-api", "/api/v1/new-feedbacks-questions"): _Route(
                 "feedbacks", "feedbacks", self._h_new_feedbacks_questions
             ),
@@ -2351,6 +2387,22 @@ class FakeWB:
         self, request: web.Request, seller: SellerState, path: str
     ) -> web.Response:
         return _json({"name": seller.name, "sid": seller.sid, "tradeMark": seller.trade_mark})
+
+    async def _h_tariffs_commission(
+        self, request: web.Request, seller: SellerState, path: str
+    ) -> web.Response:
+        # 10-tariffs.yaml: `locale` is ru (default), en or zh; anything else is a 400 with the
+        # text of the spec's example.
+        locale = request.query.get("locale", "ru")
+        if locale not in ("ru", "en", "zh"):
+            return _problem(
+                400,
+                "Bad Request",
+                'parameter "locale" in query has an error: value is not one of the allowed '
+                'values ["ru","en","zh"]',
+                "api-statistics",
+            )
+        return _json({"report": self.commission})
 
     async def _h_cards(self, request: web.Request, seller: SellerState, path: str) -> web.Response:
         def bad(detail: str) -> web.Response:

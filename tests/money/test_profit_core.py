@@ -251,3 +251,26 @@ def test_a_difference_is_measured_against_the_estimate() -> None:
     assert not Reconciliation(D, D, 10_000, 11_100, ()).significant
     assert Reconciliation(D, D, 10_000, 9_000, ()).significant  # 11.1% off the estimate
     assert Reconciliation(D, D, 1, 0, ()).significant
+
+
+def test_without_a_report_the_commission_comes_from_the_subjects_tariff() -> None:
+    """No finance rows at all: A's unpriced sale takes WB's tariff for its subject (15.5%),
+    logistics stays out and is said to; a product's own learned rate still wins."""
+    sales = [
+        SalesDay(A, "", day(5), sold=2, sold_sum=180_000, sold_unpaid=180_000),
+        SalesDay(A, "", day(6), sold=1, sold_sum=100_000, sold_pay=85_000),
+    ]
+    tariff = {A: Fraction(1550, 10_000)}
+    money = shop_period(
+        inputs(sales=sales, rates={}, shop_rates=Rates(), tariffs=tariff), day(1), day(7)
+    )
+    (a,) = money.products
+    # 1 800 ₽ × 15.5% = 279 ₽, plus the 150 ₽ WB kept of the priced sale
+    assert a.figures.commission == 27_900 + 15_000
+    assert a.figures.logistics == 0 and a.fees_unknown and a.by_tariff
+    assert a.figures.to_be_paid == 280_000 - 42_900
+    own = inputs(
+        sales=sales, rates={A: Rates(Fraction(1, 10))}, shop_rates=Rates(), tariffs=tariff
+    )
+    mine = shop_period(own, day(1), day(7)).products[0]
+    assert mine.figures.commission == 18_000 + 15_000 and not mine.by_tariff
