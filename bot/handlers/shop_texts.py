@@ -70,6 +70,7 @@ def job_name(job: str) -> str:
         "cards": _("product titles and photos"),
         "reviews": _("reviews and questions"),
         "finance": _("WB's finance report (weekly; this week daily)"),
+        "tariffs": _("WB's commission by subject (for profit estimates)"),
     }
     return names.get(job, job)
 

@@ -109,7 +109,8 @@ async def test_bad_keys_refused_good_key_connects_and_canary_never_leaks(
     assert "90 days" in reply
     assert shops_in(bot) == [(CANARY_SID, "ИП Канарейкин", "active")]
     jobs = {row[0] for row in query(bot, "SELECT method FROM polls")}
-    assert jobs == {"orders", "feed", "sales", "stock", "fbs", "cards"}
+    # tariffs: WB's commission by subject, common-api, which any key may call
+    assert jobs == {"orders", "feed", "sales", "stock", "fbs", "cards", "tariffs"}
 
     # The same shop again with a new key: replaced, not duplicated.
     wb.reset_limits()
