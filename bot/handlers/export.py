@@ -10,7 +10,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable
-from datetime import datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
@@ -21,6 +21,7 @@ from bot.handlers.export_button import OrdersExport
 from bot.handlers.report_choice import period_in_turn
 from bot.handlers.workbook_labels import xlsx_headers
 from bot.i18n import language_for
+from bot.money.view import order_estimates
 from bot.reports import text
 from bot.reports.export import EXPORT_LIMIT, export_file_name, render_orders_xlsx
 from bot.reports.gate import ReportGate
@@ -29,6 +30,7 @@ from bot.store import orders as store
 from bot.store.db import Database
 from bot.store.shops import Shop
 from bot.store.users import User
+from bot.timeutil import MSK
 
 log = logging.getLogger(__name__)
 router = Router(name="export")
@@ -80,11 +82,13 @@ async def send_export(
             asyncio.run_coroutine_threadsafe(_quietly(edit), loop)
 
     start, end = period.bounds(zone, now)
+    # Read once, before the stream: the writing thread then prices each order in memory.
+    estimates = await order_estimates(db, [s.id for s in shops], _wb_day(end))
     orders = store.stream_raw_orders(db, [s.id for s in shops], start, end, EXPORT_LIMIT)
     began = loop.time()
     async with gate.export():
         workbook, count = await asyncio.to_thread(
-            render_orders_xlsx, orders, zone, xlsx_headers(), lang, progress
+            render_orders_xlsx, orders, zone, xlsx_headers(), lang, progress, estimates
         )
     if not count:
         await _quietly(note.edit_text(_("No orders on {days}.").format(days=days)))
@@ -98,6 +102,11 @@ async def send_export(
     )
     await _quietly(note.delete())
     log.info("orders export: %d orders in %.3fs", count, loop.time() - began)
+
+
+def _wb_day(end: datetime) -> date:
+    """The last WB (Moscow) day of a span ending, exclusive, at ``end``."""
+    return (end - timedelta(microseconds=1)).astimezone(MSK).date()
 
 
 async def _quietly(call: Awaitable[object]) -> None:

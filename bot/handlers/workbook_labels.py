@@ -36,6 +36,7 @@ def xlsx_headers() -> dict[str, str]:
         "yes": _("yes"),
         "no": _("no"),
         "srid": "srid",
+        "profit_estimate": _("Profit, estimate"),
         "quantity": _("Quantity"),
         "orders_14d": _("Orders in 14 days"),
         "cover_days": _("Days of cover"),

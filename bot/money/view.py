@@ -10,7 +10,15 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 from bot.reports.money import MoneyView, Name
-from bot.reports.profit import ShopInputs, combine, covered_days, learn_rates, shop_period
+from bot.reports.profit import (
+    OrderEstimates,
+    Rates,
+    ShopInputs,
+    combine,
+    covered_days,
+    learn_rates,
+    shop_period,
+)
 from bot.store import profit as store_profit
 from bot.store.costs import all_money_settings, cost_book, cost_runs, known_products
 from bot.store.db import Database
@@ -30,6 +38,11 @@ def _uncovered(spans: Sequence[Span], first: date, last: date) -> list[Span]:
                 runs.append((day, day))
         day += timedelta(days=1)
     return runs
+
+
+async def _tariffs(db: Database, shop_id: int) -> dict[int, Fraction]:
+    """nmId → WB's current commission per rouble for the product's subject."""
+    return {nm: Fraction(bp, 10_000) for nm, bp in (await product_commission(db, shop_id)).items()}
 
 
 async def shop_inputs(
@@ -64,9 +77,7 @@ async def shop_inputs(
         report_spans=spans,
         rates=rates,
         shop_rates=shop_rates,
-        tariffs={
-            nm: Fraction(bp, 10_000) for nm, bp in (await product_commission(db, shop_id)).items()
-        },
+        tariffs=await _tariffs(db, shop_id),
     )
 
 
@@ -81,3 +92,21 @@ async def load_money(db: Database, shop_ids: Sequence[int], first: date, last: d
     settings = await all_money_settings(db, shop_ids)
     regimes = tuple(sorted({(s.regime, s.rate_bp) for s in settings.values()}))
     return MoneyView(combine(periods, first, last), names, regimes)
+
+
+async def order_estimates(db: Database, shop_ids: Sequence[int], until: date) -> OrderEstimates:
+    """Everything a profit estimate per order up to the WB day ``until`` needs, for the shops,
+    in a few reads: the cost book, the money settings, and WB's fees learned from the report
+    rows before ``until`` (only for shops with a cost price: the others have no estimate)."""
+    costs = await cost_book(db, shop_ids, until=until)
+    costed = sorted({shop for shop, _nm, _size in costs.history})
+    rates: dict[int, dict[int, Rates]] = {}
+    shop_rates: dict[int, Rates] = {}
+    tariffs: dict[int, dict[int, Fraction]] = {}
+    for shop_id in costed:
+        rates[shop_id], shop_rates[shop_id] = learn_rates(
+            await store_profit.learning_days(db, shop_id, until)
+        )
+        tariffs[shop_id] = await _tariffs(db, shop_id)
+    terms = await all_money_settings(db, costed)
+    return OrderEstimates(costs, terms, rates, shop_rates, tariffs)

@@ -13,6 +13,7 @@ from itertools import chain, islice
 
 import xlsxwriter
 
+from bot.reports.profit import OrderEstimates
 from bot.reports.xlsx import (
     DATE_FORMATS,
     PRODUCT_ID_COLUMNS,
@@ -26,6 +27,7 @@ from bot.reports.xlsx import (
     stored,
 )
 from bot.store.orders import OrderRow
+from bot.timeutil import MSK
 
 #: An Excel sheet holds 1,048,576 rows: the header and this many orders.
 EXPORT_LIMIT = 1_048_575
@@ -42,6 +44,9 @@ ORDER_COLUMNS = (
     Column("price", Kind.MONEY),
     Column("cancelled", Kind.TEXT),
     Column("srid", Kind.TEXT),
+    # What one unit of the order leaves (bot.reports.profit.OrderEstimates): empty without a
+    # cost price or for a cancelled order, never a made-up 0.
+    Column("profit_estimate", Kind.MONEY),
 )
 
 
@@ -50,8 +55,23 @@ def export_file_name(shop: str, first: date, last: date) -> str:
     return "wbpulse_orders_" + file_name(shop, first, last).removeprefix("wbpulse_")
 
 
+def _profit(o: OrderRow, estimates: OrderEstimates | None) -> float | None:
+    """The order's estimated profit per unit in roubles, None when there is none to show."""
+    if estimates is None or o.is_cancel:
+        return None
+    # Costs and WB's fees go by WB days (Moscow), whatever the reader's own zone.
+    day = o.ts.astimezone(MSK).date()
+    kopecks = estimates.profit(
+        o.shop_id, o.nm_id, o.tech_size, day, round(o.price_with_disc * 100)
+    )
+    return None if kopecks is None else kopecks / 100
+
+
 def _order_rows(
-    orders: Iterable[OrderRow], zone: tzinfo, headers: dict[str, str]
+    orders: Iterable[OrderRow],
+    zone: tzinfo,
+    headers: dict[str, str],
+    estimates: OrderEstimates | None,
 ) -> Iterator[list[Cell]]:
     # "yes"/"no" in the reader's language: a word to read and filter by, not 1/0.
     cancelled = {True: headers.get("yes", "yes"), False: headers.get("no", "no")}
@@ -62,6 +82,7 @@ def _order_rows(
                 o.ts.astimezone(zone).replace(tzinfo=None),
                 o.nm_id, o.supplier_article, o.subject, size_of(o.tech_size), o.warehouse,
                 o.region, o.price_with_disc, cancelled[o.is_cancel], o.srid,
+                _profit(o, estimates),
             ),
             ORDER_COLUMNS,
         )  # fmt: skip
@@ -73,9 +94,11 @@ def render_orders_xlsx(
     headers: dict[str, str],
     lang: str = "en",
     progress: Callable[[int], None] | None = None,
+    estimates: OrderEstimates | None = None,
 ) -> tuple[bytes, int]:
     """The file and how many orders it holds (at most EXPORT_LIMIT). ``progress`` is called
-    with the count so far every PROGRESS_EVERY orders (from the writing thread)."""
+    with the count so far every PROGRESS_EVERY orders (from the writing thread); with
+    ``estimates`` (read beforehand) each order carries its estimated profit per unit."""
     out = io.BytesIO()
     book = xlsxwriter.Workbook(
         out,
@@ -90,7 +113,7 @@ def render_orders_xlsx(
     )
     sheet = book.add_worksheet(headers.get("sheet_orders", "orders")[:31])
     titles = [headers.get(c.key, c.key) for c in ORDER_COLUMNS]
-    rows = _order_rows(orders, zone, headers)
+    rows = _order_rows(orders, zone, headers, estimates)
     sample = list(islice(rows, WIDTH_SAMPLE))
     day_format, time_format = DATE_FORMATS.get(lang, DATE_FORMATS["en"])
     formats = {Kind.DATE: day_format, Kind.TIME: time_format}

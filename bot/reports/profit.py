@@ -136,6 +136,36 @@ def unit_estimate(
 
 
 @dataclass(frozen=True)
+class OrderEstimates:
+    """What one unit of an order leaves, per shop: the cost book, WB's fees learned from the
+    recent report rows (the product's, else the shop's) and the tax regime, read once
+    (bot.money.view.order_estimates) and applied to each order in memory."""
+
+    costs: Costs
+    terms: Mapping[int, MoneySettings]
+    rates: Mapping[int, Mapping[int, Rates]] = field(default_factory=dict)  # shop → nmId
+    shop_rates: Mapping[int, Rates] = field(default_factory=dict)
+    #: shop → nmId → WB's current commission per rouble for the product's subject
+    tariffs: Mapping[int, Mapping[int, Fraction]] = field(default_factory=dict)
+
+    def profit(
+        self, shop_id: int, nm_id: int, size: str | None, day: date, price: int
+    ) -> int | None:
+        """The estimated profit of one unit ordered on the WB ``day`` at ``price`` (kopecks);
+        None when the product has no cost price. An order has no ``forPay`` yet: WB's
+        commission is at the learned rate (or the tariff)."""
+        cost = self.costs.cost(shop_id, nm_id, size, day)
+        if cost is None:
+            return None
+        # As shop_period: the product's learned fees, else WB's tariff, else the shop's.
+        tariff = Rates(commission=self.tariffs.get(shop_id, {}).get(nm_id))
+        learned = self.rates.get(shop_id, {}).get(nm_id, Rates())
+        rates = learned.over(tariff).over(self.shop_rates.get(shop_id, Rates()))
+        terms = self.terms.get(shop_id, MoneySettings(shop_id))
+        return unit_estimate(price, 0, cost, rates, terms).profit
+
+
+@dataclass(frozen=True)
 class ProductMoney:
     shop_id: int
     nm_id: int

@@ -94,7 +94,18 @@ def usage(_: Translate) -> str:
         "<code>/report 2026-11-01 2026-11-15</code> — any days, both included, within WB's "
         "last 90 days (01.11.2026 15.11.2026 works too)\n"
         "<code>/report help</code> — this text\n\n"
-    ) + definitions(_)
+    ) + "\n\n".join((definitions(_), money_help(_)))
+
+
+def money_help(_: Translate) -> str:
+    """The money block, for /report help."""
+    return _(
+        "<b>Money</b> (shops with cost prices: /costs): revenue, WB commission, logistics, "
+        "storage, penalties, to be paid, cost of goods, tax, profit, margin and ROI. Days WB's "
+        "finance report covers are by that report; other days are an estimate, and say so. "
+        "The Excel file has a Profit sheet per product, and «All orders (XLSX)» an estimated "
+        "profit per order. /profit shows the money alone."
+    )
 
 
 def period_problem(problem: PeriodProblem, _: Translate) -> str:

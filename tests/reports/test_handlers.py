@@ -82,13 +82,13 @@ async def test_every_order_of_the_report_comes_as_its_own_file_at_a_press(app, t
     sheet = openpyxl.load_workbook(io.BytesIO(body))["Orders"]
     assert [c.value for c in sheet[1]] == [
         "Time", "WB article (nmId)", "Seller's article", "Subject", "Size", "Warehouse",
-        "Region", "Price, ₽", "Cancelled", "srid",
+        "Region", "Price, ₽", "Cancelled", "srid", "Profit, estimate",
     ]  # fmt: skip
     assert [r for r in sheet.iter_rows(min_row=2, values_only=True)] == [
         (datetime.combine(yesterday, time(12)), 11, "ART-11", "Платья", None, "Коледино",
-         "Москва", 1500, "no", "y1"),
+         "Москва", 1500, "no", "y1", None),  # no cost prices: no estimate
         (datetime.combine(yesterday, time(23, 50)), 12, "ART-12", "Платья", None, "Коледино",
-         "Москва", 10000, "no", "y2"),
+         "Москва", 10000, "no", "y2", None),
     ]  # fmt: skip
     note = next(c for c in tg.sent(USER) if "Writing every order of" in str(c.params.get("text")))
     assert (USER, note.result["message_id"]) in tg.deleted  # the note goes once the file is here

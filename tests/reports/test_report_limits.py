@@ -167,4 +167,4 @@ async def test_the_orders_file_is_streamed_from_the_store_up_to_its_cap(app, mon
     srids = [row[9] for row in sheet.iter_rows(min_row=2, values_only=True)]
     listed = await orders.raw_orders(app.db, ids, data.start, data.end, 2500)
     assert srids == [o.srid for o in listed] and len(srids) == count == 2500
-    assert sheet.auto_filter.ref == "A1:J2501"
+    assert sheet.auto_filter.ref == "A1:K2501"

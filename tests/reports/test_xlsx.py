@@ -134,10 +134,10 @@ def test_the_orders_file_is_styled_like_the_report_and_says_yes_or_no():
     wb = book(data)
     assert wb.sheetnames == ["Заказы"]
     sheet = wb["Заказы"]
-    assert_header_is_bold_frozen_and_filtered(sheet, 10, 2)
+    assert_header_is_bold_frozen_and_filtered(sheet, 11, 2)
     assert [c.value for c in sheet[2]] == [
         datetime(2026, 12, 5, 12, 30), 1234567, "ART-1", "Платья", None, "Коледино", "Москва",
-        1234.56, "нет", "srid-1",
+        1234.56, "нет", "srid-1", None,  # no profit estimate without the shop's costs
     ]  # fmt: skip
     assert [c.value for c in sheet["I"]] == ["Отменён", "нет", "да"]
 
@@ -165,9 +165,9 @@ def test_the_orders_file_holds_many_orders_in_order():
     data, count = render_orders_xlsx(iter(many), MSK, {}, "en", seen.append)
     assert count == 20_000 and seen == [10_000, 20_000]
     sheet = book(data)["orders"]
-    assert sheet.max_row == 20_001 and sheet.auto_filter.ref == "A1:J20001"
+    assert sheet.max_row == 20_001 and sheet.auto_filter.ref == "A1:K20001"
     assert [c.value for c in sheet[20_001]][1:] == [20_000, "A", "S", "M", "W", "R", 20_000, "no",
-                                                    "srid-20000"]  # fmt: skip
+                                                    "srid-20000", None]  # fmt: skip
 
 
 def test_stock_file_is_styled_like_the_report():
