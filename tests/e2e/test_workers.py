@@ -8,8 +8,9 @@ costs nothing: its polls are taken over by the others within their lease.
 Sizes: the CI run has WORKERS_SHOPS=60 shops; by hand, `WORKERS_SHOPS=300 WORKERS_KILLS=20
 .venv/bin/python -m pytest tests/e2e/test_workers.py -s` is the issue's full size.
 
-The test reads the store only through the `Database` API, so the same run goes on PostgreSQL
-with WORKERS_DATABASE_URL=postgresql://... (handed to the processes as DATABASE_URL).
+The test reads the store only through the `Database` API and runs on both engines: SQLite, and
+PostgreSQL on the suite's own server (tests/pgserver.py; skipped where no PostgreSQL binaries
+are installed).
 """
 
 from __future__ import annotations
@@ -46,14 +47,22 @@ ORDERS_PER_SECOND = 4.0
 FIRST_CHAT = 7001
 
 
-DATABASE_URL = os.environ.get("WORKERS_DATABASE_URL", "")
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request):
+    """DATABASE_URL of the processes: none (SQLite in DATA_DIR), or a fresh PostgreSQL
+    database of the suite's server."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    server = request.getfixturevalue("pg_server")
+    name = await server.create_database()
+    yield server.url(name)
+    await server.drop_database(name)
 
 
-def store(data: Path) -> Database:
+def store(data: Path, url: str) -> Database:
     """The database the processes share (not yet open)."""
-    if DATABASE_URL:
-        return open_database(DATABASE_URL, data)
-    return Database(data / "wbpulse.sqlite3")
+    return open_database(url, data) if url else Database(data / "wbpulse.sqlite3")
 
 
 async def value(db: Database, sql: str, params: tuple[object, ...] = ()) -> int:
@@ -99,7 +108,9 @@ async def holds(db: Database, pid: int) -> int:
 
 
 @pytest.mark.timeout(600 + KILLS * 30 + SHOPS)
-async def test_three_processes_share_the_shops_and_a_killed_worker_costs_no_alert(tmp_path):
+async def test_three_processes_share_the_shops_and_a_killed_worker_costs_no_alert(
+    tmp_path, database_url
+):
     rng = random.Random(int(os.environ.get("WORKERS_SEED", "11")))
     async with (
         FakeTelegram() as tg,
@@ -115,7 +126,7 @@ async def test_three_processes_share_the_shops_and_a_killed_worker_costs_no_aler
             wb.add_order(sid)  # history: the silent baseline
             tokens.append(token)
             sellers.append((sid, FIRST_CHAT + n))
-        db = store(data)
+        db = store(data, database_url)
         await db.open()  # created and migrated here, before any process starts
         await seed_shops(db, master, tokens)
         env = {
@@ -123,7 +134,7 @@ async def test_three_processes_share_the_shops_and_a_killed_worker_costs_no_aler
             "WB_RATE_SCALE": str(SCALE),
             "TICK_SECONDS": "0.2",
             "LEASE_SECONDS": str(LEASE),
-            **({"DATABASE_URL": DATABASE_URL} if DATABASE_URL else {}),
+            **({"DATABASE_URL": database_url} if database_url else {}),
         }
         main = BotProcess(data, tg.base_url, tg.token, wb.url_template, name="main", **env)
         workers = [
