@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,7 @@ from aiogram.utils.i18n import I18n
 from bot.clock import parse_hhmm, zone_of
 from bot.events import Event, OrderPlaced, ReviewPosted
 from bot.i18n import language_for
+from bot.money.view import order_estimates
 from bot.notify.reviews import is_negative
 from bot.notify.texts import (
     RenderContext,
@@ -47,17 +48,24 @@ from bot.notify.texts import (
     quiet_heading,
 )
 from bot.notify.throttle import Throttle
+from bot.reports.profit import OrderEstimates
 from bot.store import Database, orders, outbox, stock, users
 from bot.store import shops as store_shops
+from bot.store.costs import cost_on
 from bot.store.leases import hold_role, release_role
 from bot.store.outbox import Due, EventRow, Placement
 from bot.store.users import User
+from bot.timeutil import MSK
 
 log = logging.getLogger(__name__)
 
 ROWS_PER_PASS = 2000
 PASS_SECONDS = 10.0  # a pass stops dispatching after this, so new events are routed soon
 MAX_IN_FLIGHT = 64
+#: A shop's inputs of a new order's profit estimate (its learned fees change with a weekly
+#: report) are kept this long, for at most this many (shop, day) pairs.
+ESTIMATES_SECONDS = 600.0
+ESTIMATES_KEPT = 256
 BACKOFF_CAP = 300.0
 # aiogram reports a refused connection this way: nothing reached Telegram, so a retry is safe.
 NOT_DELIVERED_MARKERS = ("ClientConnectorError", "Cannot connect")
@@ -196,6 +204,7 @@ class Sender:
         self.send_timeout = send_timeout
         self.clock = clock  # for the buckets
         self.wall = wall  # for the database: due times, quiet hours, "today"
+        self._estimates: dict[tuple[int, date], tuple[float, OrderEstimates]] = {}
         self._recovered = False
         self._wake = asyncio.Event()
         self._seq = itertools.count()
@@ -469,6 +478,8 @@ class Sender:
             )
             for shop_id in {e.shop_id for e in events if isinstance(e.event, OrderPlaced)}:
                 today[shop_id] = await orders.today_totals(self.db, shop_id, midnight.timestamp())
+        placed = [e for e in events if isinstance(e.event, OrderPlaced)]
+        order_profit = await self._order_profit(placed[0]) if len(placed) == 1 else {}
         nm_keys = [
             (e.shop_id, e.event.product)
             for e in events
@@ -483,6 +494,7 @@ class Sender:
             shop_names=await store_shops.shop_names(self.db, shops),
             products=await stock.products(self.db, nm_keys) if nm_keys else {},
             today=today,
+            order_profit=order_profit,
             photos=bool(user.photos) if user else True,
         )
         heading = ""
@@ -491,6 +503,27 @@ class Sender:
         elif message.mode == "quiet":
             heading = quiet_heading(events, ctx)
         return compose(events, ctx, heading)
+
+    async def _order_profit(self, row: EventRow[Event]) -> dict[str, int]:
+        """srid → the estimated profit of one unit of a single new order, when its product has
+        a cost price. Light per message: one indexed read of the product's costs; the shop's
+        learned fees (a read over weeks of WB's report) only then, kept ESTIMATES_SECONDS."""
+        order = row.event
+        if not isinstance(order, OrderPlaced) or not order.price_with_disc or not row.shop_id:
+            return {}
+        day = datetime.fromtimestamp(order.ts or self.wall(), MSK).date()
+        if await cost_on(self.db, row.shop_id, order.nm_id, day, order.tech_size) is None:
+            return {}
+        key = (row.shop_id, day)
+        kept = self._estimates.get(key)
+        if kept is None or kept[0] < self.wall():
+            estimates = await order_estimates(self.db, [row.shop_id], day)
+            kept = self._estimates[key] = (self.wall() + ESTIMATES_SECONDS, estimates)
+            if len(self._estimates) > ESTIMATES_KEPT:
+                self._estimates.pop(next(iter(self._estimates)))
+        price = round(order.price_with_disc * 100)
+        kopecks = kept[1].profit(row.shop_id, order.nm_id, order.tech_size, day, price)
+        return {} if kopecks is None else {order.srid: kopecks}
 
 
 def _gettext(i18n: I18n, lang: str, text: str) -> str:

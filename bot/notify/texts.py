@@ -63,6 +63,8 @@ class RenderContext:
     shop_names: Mapping[int, str] = field(default_factory=dict)
     products: Mapping[tuple[int, int], ProductInfo] = field(default_factory=dict)
     today: Mapping[int, tuple[int, float]] = field(default_factory=dict)  # shop: (orders, sum)
+    #: srid → estimated profit per unit in kopecks, for a single order of a product with a cost
+    order_profit: Mapping[str, int] = field(default_factory=dict)
     limit: int = MAX_TEXT
     photos: bool = True
 
@@ -299,6 +301,7 @@ def render_orders(events: Sequence[EventRow[OrderPlaced]], ctx: RenderContext) -
         f"<b>{html.escape(_short(title_of(row, ctx), 200))}</b>",
         _article_line(row, ctx),
         _price_line(order, ctx, with_kopecks),
+        _profit_line(order, ctx),
         _("🏬 {warehouse} → {region}").format(
             warehouse=html.escape(_short(order.warehouse or "—", 80)),
             region=html.escape(_short(order.region or "—", 80)),
@@ -311,6 +314,15 @@ def render_orders(events: Sequence[EventRow[OrderPlaced]], ctx: RenderContext) -
     product = ctx.products.get((row.shop_id, order.nm_id))
     photo = product.photo_url if product and ctx.photos and len(text) <= MAX_CAPTION else None
     return Rendered(text, photo)
+
+
+def _profit_line(order: OrderLine, ctx: RenderContext) -> str:
+    """The estimated profit of one unit, only for a product with a cost price."""
+    kopecks = ctx.order_profit.get(order.srid)
+    if kopecks is None:
+        return ""
+    amount = formats.money(kopecks / 100, ctx.language, bool(kopecks % 100))
+    return ctx.gettext("≈ profit {amount} per unit (estimate)").format(amount=amount)
 
 
 def _article_line(row: EventRow[ProductLine], ctx: RenderContext) -> str:
