@@ -23,4 +23,7 @@ async def poll_tariffs(
     async with engine.tx() as conn:
         await replace_commission(conn, parsed.rows)
         await bump(conn, "wb_rows_skipped_tariffs", parsed.skipped)
-        await poll_ok(conn, poll, now, next_due_at=next_slot(shop.id, poll.job, period, now))
+        # One answer is the whole table: nothing to load first, so the job is never "loading".
+        await poll_ok(
+            conn, poll, now, next_due_at=next_slot(shop.id, poll.job, period, now), baseline_done=1
+        )

@@ -3,8 +3,14 @@ valid key) lands in the store; a bad row costs itself, counted, never the table.
 
 from __future__ import annotations
 
+import time
+from zoneinfo import ZoneInfo
+
 import pytest
 
+from bot.handlers.status import shop_status
+from bot.i18n import make_i18n
+from bot.store.polls import polls_of_shop
 from bot.store.tariffs import product_commission
 from bot.sync import plan
 
@@ -39,3 +45,21 @@ async def test_tariffs_job_stores_wbs_commission_by_subject(rig):
             (shop.id,),
         )
     assert await product_commission(rig.db, shop.id) == {5: 1250}
+
+
+async def test_status_never_shows_the_tariffs_job_as_a_first_load(rig):
+    """One answer is the whole table: after it, /status must not say the job is still loading
+    (and the first-sync wait, which waits for every job, must end)."""
+    shop, _sid, _ = await rig.connect(categories=("statistics",))
+
+    async def tariffs_ran():
+        polls = await polls_of_shop(rig.db, shop.id)
+        return any(p.job == "tariffs" and p.last_ok_at is not None for p in polls)
+
+    await rig.run_until(tariffs_ran)
+    polls = await polls_of_shop(rig.db, shop.id)
+    i18n = make_i18n()
+    with i18n.context(), i18n.use_locale("en"):
+        text = shop_status(shop, "owner", polls, ZoneInfo("Europe/Moscow"), time.time())
+    line = next(x for x in text.splitlines() if "commission by subject" in x)
+    assert "first load in progress" not in line, line
