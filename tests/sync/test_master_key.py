@@ -42,7 +42,8 @@ async def test_a_key_that_does_not_open_never_marks_the_shop_dead(rig):
     assert error == KEY_UNREADABLE
     assert rig.wb.requests_for(sid) == []
     # Retried later, not spun on: one failure per job within the test.
-    assert await rig.db.counter("sync_crypto_failures") <= 2
+    jobs = await count(rig, "SELECT COUNT(*) FROM polls WHERE shop_id = ?", (shop.id,))
+    assert await rig.db.counter("sync_crypto_failures") <= jobs
 
 
 async def paused_by_old_version(rig, shop):
