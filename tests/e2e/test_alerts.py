@@ -36,8 +36,11 @@ async def start_with_shops(tmp_path, tg, wb, n, **env):
     proc.start()
     await proc.wait_ready()
     db = data / "wbpulse.sqlite3"
+    # Every job of every shop has its first load done (how many jobs a key gets is the plan's).
     await wait_until(
-        lambda: query(db, "SELECT COUNT(*) FROM polls WHERE baseline_done = 1")[0][0] == 2 * n,
+        lambda: (
+            query(db, "SELECT COUNT(DISTINCT shop_id), MIN(baseline_done) FROM polls")[0] == (n, 1)
+        ),
         within=60,
     )
     return proc, db, sellers
