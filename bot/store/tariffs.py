@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bot.store.db import Conn, Database
-from bot.wb.models import Commission
 
 
-async def replace_commission(conn: Conn, rows: Sequence[Commission]) -> None:
+@dataclass(frozen=True)
+class NewCommission:
+    """One subject's rates as the store keeps them (the sync converts WB's rows)."""
+
+    subject: str
+    subject_id: int | None
+    fbw_bp: int | None
+    fbs_bp: int | None
+
+
+async def replace_commission(conn: Conn, rows: Sequence[NewCommission]) -> None:
     """WB's whole table as it stands now (a subject WB dropped keeps its last rate)."""
     now = time.time()
     await conn.executemany(

@@ -8,7 +8,7 @@ import time
 from bot.store.db import bump
 from bot.store.polls import PollState
 from bot.store.shops import Shop
-from bot.store.tariffs import replace_commission
+from bot.store.tariffs import NewCommission, replace_commission
 from bot.sync.flow import FlowEngine, poll_ok
 from bot.sync.schedule import next_slot
 from bot.wb.models import parse_commission
@@ -21,7 +21,8 @@ async def poll_tariffs(
     parsed = parse_commission(raw)
     now = time.time()
     async with engine.tx() as conn:
-        await replace_commission(conn, parsed.rows)
+        rows = [NewCommission(r.subject, r.subject_id, r.fbw_bp, r.fbs_bp) for r in parsed.rows]
+        await replace_commission(conn, rows)
         await bump(conn, "wb_rows_skipped_tariffs", parsed.skipped)
         # One answer is the whole table: nothing to load first, so the job is never "loading".
         await poll_ok(
