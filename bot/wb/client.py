@@ -237,8 +237,7 @@ class WBClient:
 
     async def ping(self, token: str, *, on_headers: HeadersCallback | None = None) -> Any:
         """statistics-api /ping: checks the token and its Statistics category. 3 per 30 s."""
-        resp = await self.call(METHODS["ping"], token, on_headers=on_headers)
-        return resp.data
+        return await self._body("ping", token, on_headers)
 
     async def orders(
         self,
@@ -414,8 +413,7 @@ class WBClient:
 
     async def feedbacks_new(self, token: str, *, on_headers: HeadersCallback | None = None) -> Any:
         """Whether any review or question is still unseen (the body as WB sent it)."""
-        resp = await self.call(METHODS["feedbacks_new"], token, on_headers=on_headers)
-        return resp.data
+        return await self._body("feedbacks_new", token, on_headers)
 
     async def unanswered(
         self,
@@ -427,13 +425,19 @@ class WBClient:
     ) -> Any:
         """The newest ``take`` unanswered reviews or questions, newest first (the body as WB sent
         it; ``data.countUnanswered`` counts them all)."""
-        params: dict[str, str | int | float | bool] = {
-            "isAnswered": False,
-            "take": take,
-            "skip": 0,
-            "order": "dateDesc",
-        }
-        resp = await self.call(METHODS[what], token, params=params, on_headers=on_headers)
+        return await self._body(
+            what, token, on_headers, isAnswered=False, take=take, skip=0, order="dateDesc"
+        )
+
+    async def _body(
+        self,
+        name: str,
+        token: str,
+        on_headers: HeadersCallback | None,
+        **params: str | int | float | bool,
+    ) -> Any:
+        """The answer's body as WB sent it, for methods whose callers read it themselves."""
+        resp = await self.call(METHODS[name], token, params=params, on_headers=on_headers)
         return resp.data
 
     async def finance_detailed(
