@@ -42,7 +42,7 @@ from bot.store.polls import (
     update_poll,
 )
 from bot.store.shops import RECHECK, Shop, key_works_again, mark_dead, open_sealed
-from bot.sync.flow import NotYet
+from bot.sync.flow import NotYet, set_poll
 from bot.sync.plan import JOBS, jobs_for, period_of, token_type_of
 from bot.wb.client import (
     WBBadRequest,
@@ -430,16 +430,14 @@ class SyncEngine:
             cap = period if period is not None else 3600 * self.scale
             delay = min(cap, BACKOFF_BASE * self.scale * 2 ** min(failures, 20))
             when = now + delay * random.uniform(0.5, 1.0)
-        async with self.tx() as conn:
-            await update_poll(
-                conn,
-                poll.shop_id,
-                poll.job,
-                next_due_at=when,
-                failures=failures,
-                last_error=error[:300],
-                last_error_at=now,
-            )
+        await set_poll(
+            self,
+            poll,
+            next_due_at=when,
+            failures=failures,
+            last_error=error[:300],
+            last_error_at=now,
+        )
 
     async def _dead(self, shop: Shop, reason: str) -> None:
         """A 401: the key is dead. Polling stops and the owner hears it once."""

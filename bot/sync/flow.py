@@ -69,6 +69,12 @@ def since_connect(shop: Shop, when: datetime) -> bool:
     return when.timestamp() > shop.connected_at
 
 
+async def set_poll(engine: FlowEngine, poll: PollState, **values: Any) -> None:
+    """The poll's new ``values`` in a transaction of their own (`bot.store.polls.update_poll`)."""
+    async with engine.tx() as conn:
+        await update_poll(conn, poll.shop_id, poll.job, **values)
+
+
 async def poll_ok(conn: Conn, poll: PollState, at: float, **values: Any) -> None:
     """A poll that went through: its failures cleared and ``at`` stamped as its last success,
     with the job's own ``values`` (`bot.store.polls.update_poll`)."""

@@ -13,7 +13,7 @@ from typing import Any
 from bot.store.db import Conn, bump
 from bot.store.polls import PollState, stock_no_data, update_poll
 from bot.store.shops import Shop
-from bot.sync.flow import FlowEngine
+from bot.sync.flow import FlowEngine, set_poll
 from bot.sync.rows import replace_stock
 from bot.sync.schedule import next_slot, token_type_of
 from bot.sync.stock_alerts import check_stock
@@ -39,15 +39,13 @@ async def poll_stock(
     give_up = max(TASK_GIVE_UP * engine.scale, 3 * (create_limit.interval if create_limit else 0))
     if poll.task is None or (now - (poll.task_started_at or now)) > give_up:
         task_id = await engine.call(shop, "stock_create", engine.wb.stock_create, token)
-        async with engine.tx() as conn:
-            await update_poll(
-                conn,
-                shop.id,
-                poll.job,
-                task=task_id,
-                task_started_at=now,
-                next_due_at=now + STATUS_WAIT * engine.scale,
-            )
+        await set_poll(
+            engine,
+            poll,
+            task=task_id,
+            task_started_at=now,
+            next_due_at=now + STATUS_WAIT * engine.scale,
+        )
         return
     # Every token type asks for the status before downloading, Base too (4 per hour): a
     # download spent on an unfinished task is a quarter of a Base hour lost. A "done" must
@@ -55,23 +53,16 @@ async def poll_stock(
     await engine.budget_wait(shop, "stock_download")
     status = await engine.call(shop, "stock_status", engine.wb.stock_status, token, poll.task)
     if status in ("purged", "canceled"):
-        async with engine.tx() as conn:
-            await update_poll(conn, shop.id, poll.job, task=None, next_due_at=now)
+        await set_poll(engine, poll, task=None, next_due_at=now)
         return
     if status != "done":
-        async with engine.tx() as conn:
-            await update_poll(
-                conn, shop.id, poll.job, next_due_at=now + STATUS_WAIT * engine.scale
-            )
+        await set_poll(engine, poll, next_due_at=now + STATUS_WAIT * engine.scale)
         return
     try:
         raw = await engine.call(shop, "stock_download", engine.wb.stock_download, token, poll.task)
     except WBBadRequest:
         # WB said done, then not ready: ask for the status again later.
-        async with engine.tx() as conn:
-            await update_poll(
-                conn, shop.id, poll.job, next_due_at=now + STATUS_WAIT * 12 * engine.scale
-            )
+        await set_poll(engine, poll, next_due_at=now + STATUS_WAIT * 12 * engine.scale)
         return
     if raw is None:
         await _no_data(engine, shop, poll, period)
