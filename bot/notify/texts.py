@@ -355,38 +355,35 @@ def _price_line(order: OrderLine, ctx: RenderContext, with_kopecks: bool) -> str
     )
 
 
-@renderer(OrderCancelled)
-def render_cancels(events: Sequence[EventRow[OrderCancelled]], ctx: RenderContext) -> Rendered:
-    _ = ctx.gettext
-    if len(events) > 1:
-        head = _("❌ <b>{shop}</b>: orders cancelled — {count}, {total}")
-    else:
-        head = _("❌ <b>Order cancelled</b> · {shop}")
-    return _listed(events, ctx, head, _price, today=False)
+def _listing(cls: type[L], many: str, one: str, amount: Callable[[L], float]) -> None:
+    """Registers the renderer of a kind shown as a list under a head: ``many`` for several
+    events, ``one`` for one (both N_-marked, translated as they are shown)."""
+
+    def render(events: Sequence[EventRow[L]], ctx: RenderContext) -> Rendered:
+        head = ctx.gettext(many if len(events) > 1 else one)
+        return _listed(events, ctx, head, amount, today=False)
+
+    renderer(cls)(render)
 
 
-def _for_pay(buyout: Buyout) -> float:
-    return buyout.for_pay
-
-
-@renderer(Buyout)
-def render_buyouts(events: Sequence[EventRow[Buyout]], ctx: RenderContext) -> Rendered:
-    _ = ctx.gettext
-    if len(events) > 1:
-        head = _("✅ <b>{shop}</b>: bought out — {count}, to you {total}")
-    else:
-        head = _("✅ <b>Bought out</b> · {shop} · to you {total}")
-    return _listed(events, ctx, head, _for_pay, today=False)
-
-
-@renderer(Return)
-def render_returns(events: Sequence[EventRow[Return]], ctx: RenderContext) -> Rendered:
-    _ = ctx.gettext
-    if len(events) > 1:
-        head = _("↩️ <b>{shop}</b>: returns — {count}, {total}")
-    else:
-        head = _("↩️ <b>Return</b> · {shop}")
-    return _listed(events, ctx, head, _price, today=False)
+_listing(
+    OrderCancelled,
+    N_("❌ <b>{shop}</b>: orders cancelled — {count}, {total}"),
+    N_("❌ <b>Order cancelled</b> · {shop}"),
+    _price,
+)
+_listing(
+    Buyout,
+    N_("✅ <b>{shop}</b>: bought out — {count}, to you {total}"),
+    N_("✅ <b>Bought out</b> · {shop} · to you {total}"),
+    lambda buyout: buyout.for_pay,
+)
+_listing(
+    Return,
+    N_("↩️ <b>{shop}</b>: returns — {count}, {total}"),
+    N_("↩️ <b>Return</b> · {shop}"),
+    _price,
+)
 
 
 def _dead_reason(reason: str, ctx: RenderContext) -> str:
