@@ -24,6 +24,7 @@ from bot.notify.texts import (
     cut_lines,
     fit_list,
     number,
+    product_lines,
     renderer,
 )
 from bot.store import shops
@@ -157,9 +158,8 @@ def render_stock_low(events: Sequence[EventRow[StockLow]], ctx: RenderContext) -
         stock = events[0].event
         lines = [
             _("📦 <b>Running low</b> · {shop}").format(shop=ctx.shop(events[0].shop_id)),
-            f"<b>{_product_name(stock)}</b>",
-            _("Article <code>{article}</code> · nmId {nm_id}").format(
-                article=html.escape(stock.supplier_article), nm_id=stock.nm_id
+            *product_lines(
+                _product_name(stock), html.escape(stock.supplier_article), stock.nm_id, _
             ),
             _cover_line(stock, ctx),
             _sizes_line(stock, ctx),

@@ -12,7 +12,15 @@ from fractions import Fraction
 from bot import formats
 from bot.events import SoldAtLoss, WeekReconciled
 from bot.i18n import N_
-from bot.notify.texts import LABELS, RenderContext, Rendered, cut_lines, fit_list, number, renderer
+from bot.notify.texts import (
+    LABELS,
+    RenderContext,
+    Rendered,
+    cut_lines,
+    fit_list,
+    product_lines,
+    renderer,
+)
 from bot.reports.money import percent, rub, span_text
 from bot.reports.profit import round_kopecks
 from bot.store.outbox import EventRow
@@ -55,16 +63,13 @@ def render_loss(events: Sequence[EventRow[SoldAtLoss]], ctx: RenderContext) -> R
         loss = events[0].event
         lines = [
             _("📉 <b>Sold at a loss</b> · {shop}").format(shop=ctx.shop(events[0].shop_id)),
-            f"<b>{_name(loss)}</b>",
-            _("Article <code>{article}</code> · nmId {nm_id}").format(
-                article=html.escape(loss.supplier_article), nm_id=loss.nm_id
-            ),
+            *product_lines(_name(loss), html.escape(loss.supplier_article), loss.nm_id, _),
             _(
                 "{days}: sold {sold}, returned {returned}; profit {profit}, {unit} per unit sold."
             ).format(
                 days=_days(loss, ctx),
-                sold=number(loss.sold),
-                returned=number(loss.returned),
+                sold=formats.number(loss.sold),
+                returned=formats.number(loss.returned),
                 profit=rub(loss.profit, lang, True),
                 unit=_per_unit(loss, ctx),
             ),
@@ -80,12 +85,12 @@ def render_loss(events: Sequence[EventRow[SoldAtLoss]], ctx: RenderContext) -> R
         lines.append(_("Check the price and the cost price; the whole picture: /profit week"))
         return Rendered(cut_lines("\n".join(lines), ctx.limit))
     head = _("📉 <b>{shop}</b>: sold at a loss — {count}").format(
-        shop=ctx.shop(events[0].shop_id), count=number(len(events))
+        shop=ctx.shop(events[0].shop_id), count=formats.number(len(events))
     )
     items = [
         f"• {_name(row.event)} · <code>{html.escape(row.event.supplier_article)}</code> — "
         + _("{unit} per unit sold ({sold} sold)").format(
-            unit=_per_unit(row.event, ctx), sold=number(row.event.sold)
+            unit=_per_unit(row.event, ctx), sold=formats.number(row.event.sold)
         )
         for row in events
     ]

@@ -15,7 +15,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import formats
 from bot.events import EventError, QuestionAsked, ReviewPosted, UnansweredCounts, from_dict
 from bot.i18n import N_
-from bot.notify.texts import LABELS, RenderContext, Rendered, cut_lines, renderer
+from bot.notify.texts import LABELS, RenderContext, Rendered, cut_lines, product_lines, renderer
 from bot.store.db import Database
 from bot.store.outbox import EventRow
 from bot.store.reviews import unanswered
@@ -64,14 +64,10 @@ def _when(ts: int, fallback: float, zone: tzinfo, lang: str) -> str:
 
 
 def _product_lines(item: ReviewPosted | QuestionAsked, gettext: Callable[[str], str]) -> list[str]:
-    _ = gettext
     title = item.title.strip() or item.brand.strip() or f"nmId {item.nm_id}"
-    return [
-        f"<b>{_quote(title, 200)}</b>",
-        _("Article <code>{article}</code> · nmId {nm_id}").format(
-            article=_quote(item.supplier_article, 100), nm_id=item.nm_id
-        ),
-    ]
+    return product_lines(
+        _quote(title, 200), _quote(item.supplier_article, 100), item.nm_id, gettext
+    )
 
 
 def review_lines(
@@ -107,43 +103,38 @@ def review_lines(
     return lines
 
 
-def _button(text: str, url: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=text, url=url)]])
+def _posts(parts: list[str], ctx: RenderContext, cabinet: str) -> Rendered:
+    """Reviews or questions, one after another, under the button to the cabinet's tab."""
+    button = InlineKeyboardButton(text=ctx.gettext("Answer in the WB cabinet"), url=cabinet)
+    return Rendered(
+        cut_lines("\n\n".join(parts), ctx.limit),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]]),
+    )
+
+
+def _review(row: EventRow[ReviewPosted], ctx: RenderContext) -> str:
+    head = ctx.gettext("💬 <b>New review</b> · {shop}").format(shop=ctx.shop(row.shop_id))
+    body = review_lines(row.event, row.created_at, ctx.tz, ctx.language, ctx.gettext)
+    return "\n".join([head, *body])
+
+
+def _question(row: EventRow[QuestionAsked], ctx: RenderContext) -> str:
+    question = row.event
+    head = ctx.gettext("❓ <b>New question</b> · {shop} · {when}").format(
+        shop=ctx.shop(row.shop_id), when=_when(question.ts, row.created_at, ctx.tz, ctx.language)
+    )
+    body = _product_lines(question, ctx.gettext)
+    return "\n".join([head, *body, f"«{_quote(question.text, TEXT_CHARS)}»"])
 
 
 @renderer(ReviewPosted)
 def render_reviews(events: Sequence[EventRow[ReviewPosted]], ctx: RenderContext) -> Rendered:
-    _ = ctx.gettext
-    parts = []
-    for row in events:
-        head = _("💬 <b>New review</b> · {shop}").format(shop=ctx.shop(row.shop_id))
-        body = review_lines(row.event, row.created_at, ctx.tz, ctx.language, ctx.gettext)
-        parts.append("\n".join([head, *body]))
-    return Rendered(
-        cut_lines("\n\n".join(parts), ctx.limit),
-        reply_markup=_button(_("Answer in the WB cabinet"), CABINET_REVIEWS),
-    )
+    return _posts([_review(row, ctx) for row in events], ctx, CABINET_REVIEWS)
 
 
 @renderer(QuestionAsked)
 def render_questions(events: Sequence[EventRow[QuestionAsked]], ctx: RenderContext) -> Rendered:
-    _ = ctx.gettext
-    parts = []
-    for row in events:
-        question = row.event
-        lines = [
-            _("❓ <b>New question</b> · {shop} · {when}").format(
-                shop=ctx.shop(row.shop_id),
-                when=_when(question.ts, row.created_at, ctx.tz, ctx.language),
-            ),
-            *_product_lines(question, ctx.gettext),
-            f"«{_quote(question.text, TEXT_CHARS)}»",
-        ]
-        parts.append("\n".join(lines))
-    return Rendered(
-        cut_lines("\n\n".join(parts), ctx.limit),
-        reply_markup=_button(_("Answer in the WB cabinet"), CABINET_QUESTIONS),
-    )
+    return _posts([_question(row, ctx) for row in events], ctx, CABINET_QUESTIONS)
 
 
 # ------------------------------------------------------------------ the daily summary

@@ -194,6 +194,13 @@ def item_line(row: EventRow[ProductLine], ctx: RenderContext, amount: str) -> st
     return "• " + " · ".join(parts)
 
 
+def product_lines(name: str, article: str, nm_id: int, gettext: Callable[[str], str]) -> list[str]:
+    """A one-product alert's product: the name in bold, then the article and nmId (``name``
+    and ``article`` as HTML, escaped and shortened as the alert wants)."""
+    article_line = gettext("Article <code>{article}</code> · nmId {nm_id}")
+    return [f"<b>{name}</b>", article_line.format(article=article, nm_id=nm_id)]
+
+
 def cut_lines(text: str, limit: int) -> str:
     """Drops whole lines from the end until the text fits: each line is balanced HTML, so a
     cut never leaves an open tag (Telegram would refuse the message)."""
