@@ -125,33 +125,36 @@ async def show_menu(query: CallbackQuery, db: Database, user_id: int, note: str 
 TYPED: dict[str, tuple[State, str]] = {}
 
 
-def typed_input(menu: str, waiting: State, prompt: str) -> None:
+def typed_input(
+    router: Router,
+    menu: str,
+    waiting: State,
+    prompt: str,
+    read: Callable[[str], dict[str, object] | None],
+    problem: Callable[[str], str],
+) -> None:
+    """A submenu's "type it" path: its button (`type_in`) asks ``prompt`` (a msgid) and waits
+    in the ``waiting`` state; the next text that is not a command is ``read`` as the user's
+    settings values, stored, and the menu comes again as stored now. Unread (None), the user
+    hears the ``problem`` with that text and may type again."""
     TYPED[menu] = (waiting, prompt)
+
+    @router.message(waiting, NOT_A_COMMAND)
+    async def typed(message: Message, db: Database, user: User, state: FSMContext) -> None:
+        text = message.text or ""
+        values = read(text)
+        if values is None:
+            await message.answer(problem(text))
+            return
+        await update_user(db, user.id, **values)
+        await state.clear()
+        fresh = await get_user(db, user.id)
+        if fresh is not None:
+            await message.answer(
+                _("Saved.") + "\n\n" + menu_text(fresh), reply_markup=menu_keyboard(fresh)
+            )
 
 
 def type_in(menu: str, label: str) -> list[InlineKeyboardButton]:
     """The row under a submenu's choices that asks for a typed value instead."""
     return [InlineKeyboardButton(text=label, callback_data=TypeIn(menu=menu).pack())]
-
-
-async def save_typed(
-    message: Message,
-    db: Database,
-    user_id: int,
-    state: FSMContext,
-    values: dict[str, object] | None,
-    problem: str,
-) -> None:
-    """A typed value, read as the user's settings ``values``, is stored: the state ends and the
-    menu comes again, as stored now. Unread (None), the user hears the ``problem`` and may type
-    again."""
-    if values is None:
-        await message.answer(problem)
-        return
-    await update_user(db, user_id, **values)
-    await state.clear()
-    fresh = await get_user(db, user_id)
-    if fresh is not None:
-        await message.answer(
-            _("Saved.") + "\n\n" + menu_text(fresh), reply_markup=menu_keyboard(fresh)
-        )

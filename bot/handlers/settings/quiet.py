@@ -7,24 +7,12 @@ from typing import Annotated, Literal
 
 from aiogram import F, Router
 from aiogram.filters.callback_data import CallbackData
-from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from pydantic import Field
 
+import bot.handlers.settings.menu as menu
 from bot.clock import hhmm, parse_hhmm
-from bot.handlers.settings.menu import (
-    NOT_A_COMMAND,
-    OpenMenu,
-    SettingsInput,
-    back,
-    entry,
-    save_chosen,
-    save_typed,
-    submenu,
-    type_in,
-    typed_input,
-)
 from bot.i18n import N_
 from bot.store.db import Database
 from bot.store.users import User
@@ -79,15 +67,7 @@ def line(user: User) -> str:
     return _("🌙 Quiet hours: {quiet}").format(quiet=quiet)
 
 
-entry((2, 1), lambda user: _("🌙 Quiet hours"), OpenMenu(section="quiet").pack(), line)
-typed_input(
-    "quiet",
-    SettingsInput.quiet,
-    N_(
-        "Send quiet hours as HH:MM-HH:MM, for example <code>22:30-07:30</code>, "
-        "or <code>off</code>. /cancel keeps the current ones."
-    ),
-)
+menu.entry((2, 1), lambda user: _("🌙 Quiet hours"), menu.OpenMenu(section="quiet").pack(), line)
 
 
 def preset_button(start: dtime, end: dtime) -> InlineKeyboardButton:
@@ -105,13 +85,13 @@ def quiet_keyboard() -> InlineKeyboardMarkup:
         inline_keyboard=[
             [InlineKeyboardButton(text=_("Off"), callback_data=QuietOff().pack())],
             [preset_button(start, end) for start, end in QUIET_PRESETS],
-            type_in("quiet", _("⌨️ Type hours")),
-            back(),
+            menu.type_in("quiet", _("⌨️ Type hours")),
+            menu.back(),
         ]
     )
 
 
-submenu(
+menu.submenu(
     router,
     "quiet",
     lambda: _(
@@ -124,7 +104,7 @@ submenu(
 
 @router.callback_query(QuietOff.filter())
 async def quiet_off(query: CallbackQuery, db: Database, user: User) -> None:
-    await save_chosen(query, db, user.id, quiet_start=None, quiet_end=None)
+    await menu.save_chosen(query, db, user.id, quiet_start=None, quiet_end=None)
 
 
 @router.callback_query(QuietChoice.filter())
@@ -146,21 +126,26 @@ async def save_preset(query: CallbackQuery, db: Database, user: User, text: str)
     if hours is None:  # start equal to end: forged data
         await query.answer()
         return
-    await save_chosen(query, db, user.id, quiet_start=hours[0], quiet_end=hours[1])
+    await menu.save_chosen(query, db, user.id, quiet_start=hours[0], quiet_end=hours[1])
 
 
-@router.message(SettingsInput.quiet, NOT_A_COMMAND)
-async def typed_quiet(message: Message, db: Database, user: User, state: FSMContext) -> None:
-    text = (message.text or "").strip().lower()
-    hours = (None, None) if text in OFF_WORDS else parse_quiet(text)
-    await save_typed(
-        message,
-        db,
-        user.id,
-        state,
-        None if hours is None else {"quiet_start": hours[0], "quiet_end": hours[1]},
-        _(
-            "I could not read that. Write quiet hours as HH:MM-HH:MM, for example "
-            "22:30-07:30 (start and end must differ), or off. Try again or /cancel."
-        ),
-    )
+def read_quiet(text: str) -> dict[str, object] | None:
+    cleaned = text.strip().lower()
+    hours = (None, None) if cleaned in OFF_WORDS else parse_quiet(cleaned)
+    return None if hours is None else {"quiet_start": hours[0], "quiet_end": hours[1]}
+
+
+menu.typed_input(
+    router,
+    "quiet",
+    menu.SettingsInput.quiet,
+    N_(
+        "Send quiet hours as HH:MM-HH:MM, for example <code>22:30-07:30</code>, "
+        "or <code>off</code>. /cancel keeps the current ones."
+    ),
+    read_quiet,
+    lambda _text: _(
+        "I could not read that. Write quiet hours as HH:MM-HH:MM, for example "
+        "22:30-07:30 (start and end must differ), or off. Try again or /cancel."
+    ),
+)

@@ -7,25 +7,13 @@ from typing import Annotated, Literal
 
 from aiogram import Router
 from aiogram.filters.callback_data import CallbackData
-from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from pydantic import Field
 
+import bot.handlers.settings.menu as menu
 from bot.clock import hhmm, parse_hhmm
 from bot.handlers.menus import rows
-from bot.handlers.settings.menu import (
-    NOT_A_COMMAND,
-    OpenMenu,
-    SettingsInput,
-    back,
-    entry,
-    save_chosen,
-    save_typed,
-    submenu,
-    type_in,
-    typed_input,
-)
 from bot.i18n import N_
 from bot.store.db import Database
 from bot.store.users import User
@@ -50,12 +38,7 @@ def line(user: User) -> str:
     )
 
 
-entry((1, 0), lambda user: _("📊 Summary time"), OpenMenu(section="time").pack(), line)
-typed_input(
-    "time",
-    SettingsInput.summary_time,
-    N_("Send the time as HH:MM, for example <code>08:30</code>. /cancel keeps the current one."),
-)
+menu.entry((1, 0), lambda user: _("📊 Summary time"), menu.OpenMenu(section="time").pack(), line)
 
 
 def time_keyboard() -> InlineKeyboardMarkup:
@@ -65,15 +48,32 @@ def time_keyboard() -> InlineKeyboardMarkup:
         )
         for at in SUMMARY_TIMES
     ]
-    typed = type_in("time", _("⌨️ Type a time"))
-    return InlineKeyboardMarkup(inline_keyboard=[*rows(buttons, 4), typed, back()])
+    typed = menu.type_in("time", _("⌨️ Type a time"))
+    return InlineKeyboardMarkup(inline_keyboard=[*rows(buttons, 4), typed, menu.back()])
 
 
-submenu(
+menu.submenu(
     router,
     "time",
     lambda: _("When should the daily summary come (your local time)?"),
     time_keyboard,
+)
+
+
+def read_time(text: str) -> dict[str, object] | None:
+    at = parse_hhmm(text)
+    return None if at is None else {"summary_time": hhmm(at)}
+
+
+menu.typed_input(
+    router,
+    "time",
+    menu.SettingsInput.summary_time,
+    N_("Send the time as HH:MM, for example <code>08:30</code>. /cancel keeps the current one."),
+    read_time,
+    lambda _text: _(
+        "That is not a time. Write it as HH:MM, for example 08:30. Try again or /cancel."
+    ),
 )
 
 
@@ -82,17 +82,4 @@ async def set_time(
     query: CallbackQuery, callback_data: SummaryTimeChoice, db: Database, user: User
 ) -> None:
     at = dtime(callback_data.hour, callback_data.minute)
-    await save_chosen(query, db, user.id, summary_time=hhmm(at))
-
-
-@router.message(SettingsInput.summary_time, NOT_A_COMMAND)
-async def typed_time(message: Message, db: Database, user: User, state: FSMContext) -> None:
-    at = parse_hhmm(message.text or "")
-    await save_typed(
-        message,
-        db,
-        user.id,
-        state,
-        None if at is None else {"summary_time": hhmm(at)},
-        _("That is not a time. Write it as HH:MM, for example 08:30. Try again or /cancel."),
-    )
+    await menu.save_chosen(query, db, user.id, summary_time=hhmm(at))

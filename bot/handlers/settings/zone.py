@@ -9,24 +9,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiogram import Router
 from aiogram.filters.callback_data import CallbackData
-from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
+import bot.handlers.settings.menu as menu
 from bot.clock import hhmm, zone_of
 from bot.handlers.menus import rows
-from bot.handlers.settings.menu import (
-    NOT_A_COMMAND,
-    OpenMenu,
-    SettingsInput,
-    back,
-    entry,
-    save_chosen,
-    save_typed,
-    submenu,
-    type_in,
-    typed_input,
-)
 from bot.i18n import N_
 from bot.store.db import Database
 from bot.store.users import User
@@ -74,15 +62,7 @@ def line(user: User) -> str:
     return _("🕒 Time zone: {zone} (now {time})").format(zone=user.timezone, time=local)
 
 
-entry((0, 1), lambda user: _("🕒 Time zone"), OpenMenu(section="tz").pack(), line)
-typed_input(
-    "tz",
-    SettingsInput.zone,
-    N_(
-        "Send the name of your time zone as in the IANA list, for example "
-        "<code>Europe/Moscow</code> or <code>Asia/Dubai</code>. /cancel keeps the current one."
-    ),
-)
+menu.entry((0, 1), lambda user: _("🕒 Time zone"), menu.OpenMenu(section="tz").pack(), line)
 
 
 def zone_keyboard() -> InlineKeyboardMarkup:
@@ -90,11 +70,36 @@ def zone_keyboard() -> InlineKeyboardMarkup:
         InlineKeyboardButton(text=zone, callback_data=ZoneChoice(zone=zone).pack())
         for zone in ZONES
     ]
-    typed = type_in("tz", _("⌨️ Type a zone name"))
-    return InlineKeyboardMarkup(inline_keyboard=[*rows(buttons, 2), typed, back()])
+    typed = menu.type_in("tz", _("⌨️ Type a zone name"))
+    return InlineKeyboardMarkup(inline_keyboard=[*rows(buttons, 2), typed, menu.back()])
 
 
-submenu(router, "tz", lambda: _("Choose your time zone:"), zone_keyboard)
+menu.submenu(router, "tz", lambda: _("Choose your time zone:"), zone_keyboard)
+
+
+def read_zone(text: str) -> dict[str, object] | None:
+    zone = parse_zone(text)
+    return None if zone is None else {"timezone": zone}
+
+
+def unknown_zone(text: str) -> str:
+    return _(
+        "I do not know the time zone «{text}». Names are like <code>Europe/Moscow</code> "
+        "or <code>Asia/Dubai</code>, capital letters as written. Try again or /cancel."
+    ).format(text=html.escape(text[:64]))
+
+
+menu.typed_input(
+    router,
+    "tz",
+    menu.SettingsInput.zone,
+    N_(
+        "Send the name of your time zone as in the IANA list, for example "
+        "<code>Europe/Moscow</code> or <code>Asia/Dubai</code>. /cancel keeps the current one."
+    ),
+    read_zone,
+    unknown_zone,
+)
 
 
 @router.callback_query(ZoneChoice.filter())
@@ -105,20 +110,4 @@ async def set_zone(
     if zone is None:
         await query.answer(_("Unknown time zone."), show_alert=True)
         return
-    await save_chosen(query, db, user.id, timezone=zone)
-
-
-@router.message(SettingsInput.zone, NOT_A_COMMAND)
-async def typed_zone(message: Message, db: Database, user: User, state: FSMContext) -> None:
-    zone = parse_zone(message.text or "")
-    await save_typed(
-        message,
-        db,
-        user.id,
-        state,
-        None if zone is None else {"timezone": zone},
-        _(
-            "I do not know the time zone «{text}». Names are like <code>Europe/Moscow</code> "
-            "or <code>Asia/Dubai</code>, capital letters as written. Try again or /cancel."
-        ).format(text=html.escape((message.text or "")[:64])),
-    )
+    await menu.save_chosen(query, db, user.id, timezone=zone)
