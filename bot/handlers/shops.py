@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Literal
 
 from aiogram import Bot, F, Router
@@ -152,16 +153,44 @@ async def invite_command(message: Message, db: Database, user: User, bot: Bot) -
     )
 
 
-@router.callback_query(ShopAction.filter(F.action == "inv"))
-async def invite_choice(
-    query: CallbackQuery, callback_data: ShopAction, db: Database, user: User, bot: Bot
-) -> None:
-    owned = await owner_button(query, db, user.id, callback_data.shop_id)
-    if owned is None:
-        return
-    shop, message = owned
-    await query.answer()
-    await message.answer(await invite_text(db, bot, shop, user.id))
+@dataclass(frozen=True)
+class OwnerPress:
+    """A shop button pressed by the shop's owner: the shop, the button's message, its verb."""
+
+    shop: Shop
+    message: Message
+    action: ShopVerb
+    user_id: int
+
+
+OwnerStep = Callable[[OwnerPress, Database, Bot], Awaitable[None]]
+
+
+def owners_button(*verbs: ShopVerb) -> Callable[[OwnerStep], OwnerStep]:
+    """Registers ``step`` for the shop buttons of ``verbs``: it runs, the button answered, only
+    when the presser owns the shop the button names (buttons can be forged); anyone else hears
+    that only the owner may."""
+
+    def register(step: OwnerStep) -> OwnerStep:
+        @router.callback_query(ShopAction.filter(F.action.in_(set(verbs))))
+        async def pressed(
+            query: CallbackQuery, callback_data: ShopAction, db: Database, user: User, bot: Bot
+        ) -> None:
+            shop = await owner_shop(db, user.id, callback_data.shop_id)
+            if shop is None or not isinstance(query.message, Message):
+                await query.answer(_("Only the shop's owner can do this."), show_alert=True)
+                return
+            await query.answer()
+            await step(OwnerPress(shop, query.message, callback_data.action, user.id), db, bot)
+
+        return step
+
+    return register
+
+
+@owners_button("inv")
+async def invite_choice(press: OwnerPress, db: Database, bot: Bot) -> None:
+    await press.message.answer(await invite_text(db, bot, press.shop, press.user_id))
 
 
 async def invite_text(db: Database, bot: Bot, shop: Shop, user_id: int) -> str:
@@ -173,18 +202,6 @@ async def invite_text(db: Database, bot: Bot, shop: Shop, user_id: int) -> str:
         "alerts and reports of <b>{name}</b> and never see the key. /members lists and removes "
         "them."
     ).format(link=link, name=html.escape(shop.name))
-
-
-async def owner_button(
-    query: CallbackQuery, db: Database, user_id: int, shop_id: int
-) -> tuple[Shop, Message] | None:
-    """The shop a button names, if the presser owns it, and the button's message; None after
-    telling the presser only the owner may."""
-    shop = await owner_shop(db, user_id, shop_id)
-    if shop is None or not isinstance(query.message, Message):
-        await query.answer(_("Only the shop's owner can do this."), show_alert=True)
-        return None
-    return shop, query.message
 
 
 async def owner_shop(db: Database, user_id: int, shop_id: int) -> Shop | None:
@@ -263,17 +280,10 @@ async def members_view(db: Database, shop: Shop) -> tuple[str, InlineKeyboardMar
     return "\n".join(lines), keyboard(*rows) if rows else None
 
 
-@router.callback_query(ShopAction.filter(F.action == "mem"))
-async def members_choice(
-    query: CallbackQuery, callback_data: ShopAction, db: Database, user: User
-) -> None:
-    owned = await owner_button(query, db, user.id, callback_data.shop_id)
-    if owned is None:
-        return
-    shop, message = owned
-    await query.answer()
-    text, markup = await members_view(db, shop)
-    await message.edit_text(text, reply_markup=markup)
+@owners_button("mem")
+async def members_choice(press: OwnerPress, db: Database, _bot: Bot) -> None:
+    text, markup = await members_view(db, press.shop)
+    await press.message.edit_text(text, reply_markup=markup)
 
 
 @router.callback_query(MemberRemoval.filter())
@@ -337,16 +347,10 @@ async def disconnect_choice(
     await query.message.edit_text(text, reply_markup=markup)
 
 
-@router.callback_query(ShopAction.filter(F.action == "dsy"))
-async def disconnect_confirmed(
-    query: CallbackQuery, callback_data: ShopAction, db: Database, user: User
-) -> None:
-    owned = await owner_button(query, db, user.id, callback_data.shop_id)
-    if owned is None:
-        return
-    shop, message = owned
-    await query.answer()
-    await message.edit_text(
+@owners_button("dsy")
+async def disconnect_confirmed(press: OwnerPress, _db: Database, _bot: Bot) -> None:
+    shop = press.shop
+    await press.message.edit_text(
         _(
             "Keep <b>{name}</b>'s data (reports keep working, and reconnecting later resumes "
             "without re-alerting) or delete everything?"
@@ -359,20 +363,14 @@ async def disconnect_confirmed(
     )
 
 
-@router.callback_query(ShopAction.filter(F.action.in_({"dsk", "dsw"})))
-async def disconnect_done(
-    query: CallbackQuery, callback_data: ShopAction, db: Database, user: User
-) -> None:
-    owned = await owner_button(query, db, user.id, callback_data.shop_id)
-    if owned is None:
-        return
-    shop, message = owned
-    wipe = callback_data.action == "dsw"
+@owners_button("dsk", "dsw")
+async def disconnect_done(press: OwnerPress, db: Database, _bot: Bot) -> None:
+    shop = press.shop
+    wipe = press.action == "dsw"
     # The limiter keeps the shop's buckets: WB's budget belongs to the seller, and a quick
     # reconnect must not call WB sooner than it allows.
     await disconnect(db, shop.id, wipe)
     log.info("shop %s disconnected (wipe=%s)", shop.id, wipe)
-    await query.answer()
     name = html.escape(shop.name)
     if wipe:
         text = _("<b>{name}</b> is disconnected and its data deleted.").format(name=name)
@@ -381,7 +379,7 @@ async def disconnect_done(
             "<b>{name}</b> is disconnected; its data is kept. Send /connect with a key to resume."
         ).format(name=name)
     text += "\n" + _("You may also delete the token in the WB cabinet (Settings → Access to API).")
-    await message.edit_text(text)
+    await press.message.edit_text(text)
 
 
 @router.callback_query(ShopAction.filter(F.action == "lv"))
