@@ -12,8 +12,9 @@ The engine: db (SQLite, and the Database API every module uses), pg (the same AP
 PostgreSQL: placeholders, the rendered schema, the pool), engine (which one DATABASE_URL names),
 copy (migrate-to-postgres).
 
-The store takes and returns rows of its own types (bot.sync.rows converts WB's) and imports
-nothing above it (tests/unit/test_import_walls.py)."""
+The store takes and returns rows of its own types (those WB's rows come in are defined in
+bot.rows, which WB's models extend) and imports nothing above it
+(tests/unit/test_import_walls.py)."""
 
 from bot.store.db import Database
 

@@ -15,97 +15,27 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
+from bot.rows import NewFbsOrder, NewFeedOrder, NewOrder, NewSale
 from bot.store.db import Conn, Database, Row, executemany_counted, marks, unix
 from bot.store.rollups import hour_of
 
 IN_CHUNK = 500
 
 
-@dataclass(frozen=True, slots=True)
-class NewOrder:
-    """An order as the statistics report tells it (bot.sync.rows builds it from WB's row)."""
-
-    srid: str
-    date: datetime
-    last_change_raw: str  # verbatim, compared as text: a row never goes back to an older copy
-    last_change: datetime
-    nm_id: int
-    supplier_article: str
-    barcode: str
-    tech_size: str
-    subject: str
-    brand: str
-    category: str
-    warehouse_name: str
-    warehouse_type: str
-    region_name: str
-    oblast_name: str
-    country_name: str
-    total_price: float
-    discount_percent: float
-    spp: float
-    finished_price: float
-    price_with_disc: float
-    is_cancel: bool
-    cancel_date: datetime | None
-    g_number: str
-
-
-@dataclass(frozen=True, slots=True)
-class NewFbsOrder:
-    """A new order from the seller's own warehouse; `rid` is the statistics `srid`."""
-
-    rid: str
-    created_at: datetime
-    nm_id: int
-    article: str
-    price: float
-
-
-@dataclass(frozen=True, slots=True)
-class NewFeedOrder:
-    """An order of the real-time order feed, which names the product by nmId only."""
-
-    srid: str
-    nm_id: int
-    created_at: datetime
-    updated_at: datetime  # the time of the current status
-    status: str  # "cancel" is the one the store acts on
-    warehouse_name: str
-    is_mp: bool  # the seller's own warehouse
-    city: str
-    district: str
-    seller_price: float  # 0 until WB knows it
-
-
-@dataclass(frozen=True, slots=True)
-class NewSale:
-    """A buyout (`saleID` S…) or a return (R…) as the statistics report tells it."""
-
-    sale_id: str
-    srid: str
-    date: datetime
-    last_change_raw: str
-    nm_id: int
-    supplier_article: str
-    barcode: str
-    tech_size: str
-    subject: str
-    brand: str
-    warehouse_name: str
-    region_name: str
-    total_price: float
-    finished_price: float
-    price_with_disc: float
-    for_pay: float
-    is_return: bool
+#: The rows the store takes, of the store's shapes or any subclass (bot.wb's models): the
+#: store hands back the very objects it was given, of the caller's type.
+Ord = TypeVar("Ord", bound=NewOrder)
+Fbs = TypeVar("Fbs", bound=NewFbsOrder)
+Feed = TypeVar("Feed", bound=NewFeedOrder)
+Sal = TypeVar("Sal", bound=NewSale)
 
 
 @dataclass
-class OrderChanges:
-    new: list[NewOrder] = field(default_factory=list)
-    cancelled: list[NewOrder] = field(default_factory=list)
+class OrderChanges(Generic[Ord]):
+    new: list[Ord] = field(default_factory=list)
+    cancelled: list[Ord] = field(default_factory=list)
     hours: set[int] = field(default_factory=set)
 
 
@@ -136,9 +66,9 @@ async def _old_hours(conn: Conn, shop_id: int, srids: Sequence[str]) -> set[int]
     return hours
 
 
-async def upsert_orders(conn: Conn, shop_id: int, orders: Sequence[NewOrder]) -> OrderChanges:
+async def upsert_orders(conn: Conn, shop_id: int, orders: Sequence[Ord]) -> OrderChanges[Ord]:
     """Stores orders by `srid`; reports which are new and which were cancelled just now."""
-    changes = OrderChanges()
+    changes: OrderChanges[Ord] = OrderChanges()
     if not orders:
         return changes
     # WB sends the boundary row again and may repeat a row within a page: the last copy wins.
@@ -227,9 +157,7 @@ async def upsert_orders(conn: Conn, shop_id: int, orders: Sequence[NewOrder]) ->
     return changes
 
 
-async def insert_fbs_orders(
-    conn: Conn, shop_id: int, orders: Sequence[NewFbsOrder]
-) -> list[NewFbsOrder]:
+async def insert_fbs_orders(conn: Conn, shop_id: int, orders: Sequence[Fbs]) -> list[Fbs]:
     """Real-time FBS orders: `rid` is the statistics `srid`, so an order stored here is not new
     again when statistics reports it later. Returns the ones not seen before."""
     if not orders:
@@ -265,9 +193,9 @@ async def insert_fbs_orders(
 
 
 @dataclass
-class FeedChanges:
-    new: list[NewFeedOrder] = field(default_factory=list)
-    cancelled: list[NewFeedOrder] = field(default_factory=list)
+class FeedChanges(Generic[Feed]):
+    new: list[Feed] = field(default_factory=list)
+    cancelled: list[Feed] = field(default_factory=list)
     hours: set[int] = field(default_factory=set)
     # nm_id -> (seller article, subject, brand) from the cards or earlier statistics rows: the
     # feed names the product by nmId only.
@@ -299,16 +227,16 @@ async def _names(
 
 
 async def insert_feed_orders(
-    conn: Conn, shop_id: int, orders: Sequence[NewFeedOrder]
-) -> FeedChanges:
+    conn: Conn, shop_id: int, orders: Sequence[Feed]
+) -> FeedChanges[Feed]:
     """Orders from the real-time order feed, keyed by `srid` like every source: an order not
     seen before is stored (and is news); a stored one is only told what the feed knows first,
     that it was cancelled, or its price while the statistics row still says 0. The statistics
     row, when it comes, fills in the rest (article, region, discounts)."""
-    changes = FeedChanges()
+    changes: FeedChanges[Feed] = FeedChanges()
     if not orders:
         return changes
-    latest: dict[str, NewFeedOrder] = {}
+    latest: dict[str, Feed] = {}
     for o in orders:
         if o.srid not in latest or o.updated_at > latest[o.srid].updated_at:
             latest[o.srid] = o
@@ -382,8 +310,8 @@ async def insert_feed_orders(
 
 
 async def upsert_sales(
-    conn: Conn, shop_id: int, sales: Sequence[NewSale]
-) -> tuple[list[NewSale], set[int]]:
+    conn: Conn, shop_id: int, sales: Sequence[Sal]
+) -> tuple[list[Sal], set[int]]:
     """Stores sales and returns by `saleID`; returns the new ones and the hours touched."""
     if not sales:
         return [], set()

@@ -13,35 +13,8 @@ from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
 
+from bot.rows import NewCard, NewStock
 from bot.store.db import Conn, Database, marks, unix
-
-
-@dataclass(frozen=True, slots=True)
-class NewStock:
-    """Stock of one product size at one real warehouse, as WB's report tells it (bot.sync.rows
-    builds it from WB's row)."""
-
-    nm_id: int
-    barcode: str
-    tech_size: str
-    vendor_code: str
-    brand: str
-    subject: str
-    warehouse: str
-    quantity: int
-
-
-@dataclass(frozen=True, slots=True)
-class NewCard:
-    """What the store keeps of a product card."""
-
-    nm_id: int
-    title: str
-    vendor_code: str
-    brand: str
-    subject: str
-    photo_url: str | None
-
 
 #: A product WB no longer lists stays in the snapshot at 0 while it sold in this many days.
 KNOWN_DAYS = 14  # bot.reports.stock.COVER_WINDOW_DAYS: the window days of cover look at

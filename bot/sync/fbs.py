@@ -7,13 +7,13 @@ import time
 
 from bot.events import OrderPlaced
 from bot.store.db import bump
+from bot.store.orders import insert_fbs_orders
 from bot.store.outbox import NewEvent, add_events
 from bot.store.polls import PollState, get_poll
 from bot.store.rollups import refresh_rollups
 from bot.store.shops import Shop
 from bot.sync.flow import FlowEngine, poll_ok
 from bot.sync.news import from_fbs
-from bot.sync.rows import insert_fbs_orders
 from bot.sync.schedule import next_slot
 from bot.wb.models import parse_fbs_orders
 

@@ -22,6 +22,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import msgspec
 
 from bot.formats import kopecks
+from bot.rows import NewCard, NewFbsOrder, NewFeedOrder, NewOrder, NewSale, NewStock
 from bot.timeutil import msk_to_utc, parse_utc
 
 T = TypeVar("T")
@@ -72,97 +73,36 @@ class Parsed(Generic[T]):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _Statistics:
-    """What a row of statistics-api's supplier/orders and supplier/sales both carry."""
-
-    srid: str
-    date: datetime
-    last_change_raw: str  # verbatim lastChangeDate, the sync cursor
-    last_change: datetime
-    nm_id: int
-    supplier_article: str
-    barcode: str
-    tech_size: str
-    subject: str
-    brand: str
-    category: str
-    warehouse_name: str
-    warehouse_type: str
-    region_name: str
-    oblast_name: str
-    country_name: str
-    total_price: float
-    discount_percent: float
-    spp: float
-    finished_price: float
-    price_with_disc: float
-    g_number: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Order(_Statistics):
+class Order(NewOrder):
     """A row of statistics-api /api/v1/supplier/orders: one unit of one order."""
 
-    is_cancel: bool
-    cancel_date: datetime | None
     income_id: int | None
     sticker: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Sale(_Statistics):
+class Sale(NewSale):
     """A row of statistics-api /api/v1/supplier/sales: one sale (saleID S…) or return (R…)."""
 
-    sale_id: str
-    for_pay: float
     payment_sale_amount: float
-    is_return: bool
 
 
-@dataclass(frozen=True, slots=True)
-class StockRow:
-    """Stock of one product size at one real warehouse (warehouse_remains report)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FbsOrder(NewFbsOrder):
+    """A new FBS assembly task (marketplace-api /api/v3/orders/new); ``rid`` equals ``srid``;
+    ``price`` in rubles (WB sends kopecks)."""
 
-    nm_id: int
-    barcode: str
-    tech_size: str
-    vendor_code: str
-    brand: str
-    subject: str
-    warehouse: str
-    quantity: int
-
-
-@dataclass(frozen=True, slots=True)
-class FbsOrder:
-    """A new FBS assembly task (marketplace-api /api/v3/orders/new); ``rid`` equals ``srid``."""
-
-    rid: str
     order_id: int | None
-    created_at: datetime
-    nm_id: int
     chrt_id: int | None
-    article: str
-    price: float  # rubles; WB sends kopecks
     warehouse_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class FeedOrder:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedOrder(NewFeedOrder):
     """An order of the real-time order feed (seller-analytics-api /api/analytics/v1/order-feed):
     every placed order, those with unconfirmed payment too, which supplier/orders may omit."""
 
-    srid: str
-    nm_id: int
     chrt_id: int | None
-    created_at: datetime
-    updated_at: datetime  # the time of the current status
-    status: str  # created | buyout | cancel | return | returnDefective
-    warehouse_name: str
-    is_mp: bool  # the seller's own warehouse
-    city: str
-    district: str  # federal district, or the country outside Russia
-    seller_price: float  # the seller's price after the seller's discount; 0 until WB knows it
     is_b2b: bool
 
 
@@ -173,16 +113,10 @@ class CardSize:
     skus: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Card:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Card(NewCard):
     """A product card (content-api /content/v2/get/cards/list)."""
 
-    nm_id: int
-    title: str
-    vendor_code: str
-    brand: str
-    subject: str
-    photo_url: str | None
     sizes: tuple[CardSize, ...]
 
 
@@ -382,7 +316,8 @@ _AMOUNTS = (
 
 
 def _shared(row: _Row) -> dict[str, Any]:
-    """The fields of `_Statistics` but ``srid`` (an order needs one, a sale may lack it)."""
+    """The fields of `bot.rows.Statistics` but ``srid`` (an order needs one, a sale may
+    lack it)."""
     date = _time(row, "date", _msk_time)
     last_change_raw, last_change = _cursor(row)
     fields: dict[str, Any] = {
@@ -663,12 +598,12 @@ def parse_sales(data: Any) -> Parsed[Sale]:
     return _parse_rows(_expect_list(data, "sales"), _sale)
 
 
-def parse_stock(data: Any) -> Parsed[StockRow]:
+def parse_stock(data: Any) -> Parsed[NewStock]:
     """The warehouse_remains download: one product-size row with a list of warehouses becomes one
-    StockRow per real warehouse; "in transit" and "total" entries are dropped (not skipped)."""
+    NewStock per real warehouse; "in transit" and "total" entries are dropped (not skipped)."""
     if isinstance(data, dict) and isinstance(data.get("data"), list):
         data = data["data"]
-    parsed: Parsed[StockRow] = Parsed()
+    parsed: Parsed[NewStock] = Parsed()
     for item in _expect_list(data, "stock"):
         if not isinstance(item, dict):
             parsed.skip("row not an object")
@@ -682,7 +617,7 @@ def parse_stock(data: Any) -> Parsed[StockRow]:
     return parsed
 
 
-def _stock_rows(row: _Row, parsed: Parsed[StockRow]) -> None:
+def _stock_rows(row: _Row, parsed: Parsed[NewStock]) -> None:
     nm_id = _nm_id(row, "nmId")
     warehouses = row.get("warehouses")
     if not isinstance(warehouses, list):
@@ -704,7 +639,7 @@ def _stock_rows(row: _Row, parsed: Parsed[StockRow]) -> None:
             parsed.skip("quantity not an integer")
             continue
         parsed.rows.append(
-            StockRow(
+            NewStock(
                 nm_id=nm_id,
                 barcode=barcode,
                 tech_size=tech_size,

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.rows import NewStock
 from bot.store import Database
 from bot.store.users import User
 from bot.sync.rows import replace_stock
-from bot.wb.models import StockRow
 from tests.dispatch import app, press, say, tg
 from tests.reports.seed import order, store_rows
 from tests.users import user
@@ -26,7 +26,7 @@ def at(ts: float) -> datetime:
 async def put_stock(db: Database, shop_id: int, rows: list[tuple[int, str, str, int]]) -> None:
     """Stock rows (nm_id, tech_size, warehouse, quantity) as one snapshot."""
     stock = [
-        StockRow(
+        NewStock(
             nm_id=nm_id,
             barcode=f"{nm_id}-{size}",
             tech_size=size,

@@ -168,7 +168,16 @@ async def test_rollups_stay_exact_through_every_kind_of_update(db, keyring):
     # An FBS order first (no warehouse, region or subject), then its statistics twin an hour
     # later with a warehouse: the row moves hour, and from '' to the warehouse.
     fbs_at = t + timedelta(days=2, hours=1)
-    fbs = FbsOrder("fbs1", 1, fbs_at, 5, None, "ART-5", 999.0, None)
+    fbs = FbsOrder(
+        rid="fbs1",
+        order_id=1,
+        created_at=fbs_at,
+        nm_id=5,
+        chrt_id=None,
+        article="ART-5",
+        price=999.0,
+        warehouse_id=None,
+    )
     async with db.transaction() as conn:
         await insert_fbs_orders(conn, shop.id, [fbs])
         await refresh_rollups(conn, shop.id, {int(fbs_at.timestamp()) // HOUR * HOUR})

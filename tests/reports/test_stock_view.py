@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 
+from bot.rows import NewStock
 from bot.store.users import ensure_user, update_user
 from bot.sync.rows import replace_stock
-from bot.wb.models import StockRow, parse_stock
+from bot.wb.models import parse_stock
 from tests.fakes.wb import SPEC_REMAINS_ROW
 from tests.reports.conftest import say
 from tests.reports.seed import make_shop, order, store_rows
@@ -22,8 +23,8 @@ USER = 710
 VLADIVOSTOK = ZoneInfo("Asia/Vladivostok")  # UTC+10: an "as of" in Moscow or UTC would show
 
 
-def stock_row(nm_id: int, warehouse: str, quantity: int, barcode: str = "") -> StockRow:
-    return StockRow(
+def stock_row(nm_id: int, warehouse: str, quantity: int, barcode: str = "") -> NewStock:
+    return NewStock(
         nm_id=nm_id,
         barcode=barcode or f"bc-{nm_id}",
         tech_size="0",

@@ -228,7 +228,16 @@ async def test_an_order_moved_to_another_hour_leaves_its_old_rollup(db):
     from bot.wb.models import FbsOrder, parse_orders
 
     early = datetime(2026, 11, 20, 9, 59, 50, tzinfo=UTC)
-    fbs = FbsOrder("r1", 1, early, 5, None, "ART", 1000.0, None)
+    fbs = FbsOrder(
+        rid="r1",
+        order_id=1,
+        created_at=early,
+        nm_id=5,
+        chrt_id=None,
+        article="ART",
+        price=1000.0,
+        warehouse_id=None,
+    )
     async with db.transaction() as conn:
         await insert_fbs_orders(conn, 1, [fbs])
         await refresh_rollups(conn, 1, {int(early.timestamp()) // 3600 * 3600})

@@ -6,6 +6,8 @@ breaks one fails here before anyone reads the diff:
   of this one (they never run), but not out of the walls below;
 - the store (bot/store) never imports WB's package, notify, the handlers, reports or sync: it
   stores the project's own rows, and everything else reads and writes through it;
+- the row shapes WB's models and the store share (bot.rows) import nothing of bot's, so both
+  may import them;
 - bot/reports computes without I/O: it never holds the database (bot.store.db) nor awaits;
 - neither the handlers nor notify import bot.app: they are given the services they use.
 """
@@ -204,6 +206,10 @@ def test_no_import_circles() -> None:
 def test_the_store_imports_none_of_the_parts_above_it() -> None:
     forbidden = ("bot.wb", "bot.notify", "bot.handlers", "bot.reports", "bot.sync", "bot.app")
     assert crossings("bot.store", forbidden) == []
+
+
+def test_the_shared_row_shapes_import_nothing_of_bots() -> None:
+    assert crossings("bot.rows", ("bot",)) == []
 
 
 def _awaits(module: str) -> list[str]:
