@@ -15,6 +15,7 @@ import asyncio
 import logging
 import signal
 import time
+from collections.abc import Callable, Coroutine
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -188,38 +189,30 @@ def schedule_checks(app: App) -> None:
     processes run (`once_per_period`)."""
     now = datetime.now(UTC)
     db, worker, lease = app.db, app.worker, app.settings.lease_seconds
-    app.scheduler.add_job(
-        once_per_period(db, worker, "summaries", 20, lease, queue_summaries, db),
-        "interval",
-        seconds=20,
-        id="summaries",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=60,
-        next_run_time=now,
-    )
-    app.scheduler.add_job(
-        once_per_period(
-            db, worker, "losses", 6 * 3600, lease, check_losses, db, app.settings.loss_min_sales
-        ),
-        "interval",
-        hours=6,
-        id="losses",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=3600,
-        next_run_time=now + timedelta(minutes=5),
-    )
-    app.scheduler.add_job(
-        once_per_period(db, worker, "token-expiry", 3600, lease, check_token_expiry, db),
-        "interval",
-        hours=1,
-        id="token-expiry",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=600,
-        next_run_time=now,
-    )
+
+    def every(
+        period: int,
+        job: str,
+        grace: int,
+        first: datetime,
+        func: Callable[..., Coroutine[Any, Any, Any]],
+        *args: Any,
+    ) -> None:
+        app.scheduler.add_job(
+            once_per_period(db, worker, job, period, lease, func, *args),
+            "interval",
+            seconds=period,
+            id=job,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=grace,
+            next_run_time=first,
+        )
+
+    every(20, "summaries", 60, now, queue_summaries, db)
+    losses_from = now + timedelta(minutes=5)
+    every(6 * 3600, "losses", 3600, losses_from, check_losses, db, app.settings.loss_min_sales)
+    every(3600, "token-expiry", 600, now, check_token_expiry, db)
 
 
 class TelegramRejected(Exception):
