@@ -147,6 +147,12 @@ class Chat:
     def expect_word(self, key: str, what: str, after: int) -> Any:
         return self.expect_text(EXPECTED[self.lang][key], what, after)
 
+    async def command(self, text: str, method: str, what: str) -> Any:
+        """The seller sends a command and the bot answers it with a call of ``method``."""
+        mark = len(self.tg.calls)
+        self.you(text)
+        return await self.expect(sent_kind(method), what, mark)
+
     async def settle(self, seconds: float = 1.2) -> None:
         """Lets the bot finish a reply of several messages (paced at 1/s per chat) before the
         next step, so the printed order stays the order the seller sees."""

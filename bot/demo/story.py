@@ -21,7 +21,6 @@ from bot.demo.chat import (
     Chat,
     DemoError,
     default_language,
-    sent_kind,
     translator,
 )
 from bot.demo.process import RATE_SCALE, ROOT, baseline_done, bot_env, start_bot, stop_bot
@@ -64,9 +63,7 @@ async def story(chat: Chat, wb: Any, shop: Shop, db_path: Path) -> None:
     tg = chat.tg
     _ = chat.say
     chat.note(_("Anna, a WB seller, opens the bot for the first time."))
-    mark = len(tg.calls)
-    chat.you("/start")
-    await chat.expect(sent_kind("sendMessage"), "a reply to /start", mark)
+    await chat.command("/start", "sendMessage", "a reply to /start")
     await chat.settle(0.5)
 
     chat.note(
@@ -128,15 +125,11 @@ async def story(chat: Chat, wb: Any, shop: Shop, db_path: Path) -> None:
     await chat.settle()
 
     chat.note(_("Anna asks for the week's report."))
-    mark = len(tg.calls)
-    chat.you(_("/report week"))
-    await chat.expect(sent_kind("sendDocument"), "the report's Excel file", mark)
+    await chat.command(_("/report week"), "sendDocument", "the report's Excel file")
     await chat.settle(0.3)
 
     chat.note(_("To see what she earns, Anna asks for the cost price template."))
-    mark = len(tg.calls)
-    chat.you("/costs")
-    template = await chat.expect(sent_kind("sendDocument"), "the cost price template", mark)
+    template = await chat.command("/costs", "sendDocument", "the cost price template")
     name, data = template.files["document"]
     chat.note(_("She writes what each product costs her and sends the file back."))
     mark = len(tg.calls)
@@ -145,21 +138,15 @@ async def story(chat: Chat, wb: Any, shop: Shop, db_path: Path) -> None:
     await chat.settle(0.3)
 
     chat.note(_("Now the week's money: what WB keeps and what is left for her."))
-    mark = len(tg.calls)
-    chat.you(_("/profit week"))
-    await chat.expect(sent_kind("sendMessage"), "the profit", mark)
+    await chat.command(_("/profit week"), "sendMessage", "the profit")
     await chat.settle(0.5)
 
     chat.note(_("And how today is going so far."))
-    mark = len(tg.calls)
-    chat.you("/summary")
-    await chat.expect(sent_kind("sendMessage"), "the summary", mark)
+    await chat.command("/summary", "sendMessage", "the summary")
     await chat.settle(1.1)
 
     chat.note(_("Is the data fresh?"))
-    mark = len(tg.calls)
-    chat.you("/status")
-    await chat.expect(sent_kind("sendMessage"), "the status", mark)
+    await chat.command("/status", "sendMessage", "the status")
     await chat.settle(0.5)
 
 
