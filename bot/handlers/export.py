@@ -10,25 +10,22 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta
 
 from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.export_button import OrdersExport
-from bot.handlers.report_choice import period_in_turn
+from bot.handlers.report_choice import Asked, Turn, being_prepared, period_in_turn
 from bot.handlers.workbook_labels import xlsx_headers
-from bot.i18n import language_for
 from bot.money.view import order_estimates
 from bot.reports import text
 from bot.reports.export import EXPORT_LIMIT, export_file_name, render_orders_xlsx
 from bot.reports.gate import ReportGate
-from bot.reports.periods import Period
 from bot.store import orders as store
 from bot.store.db import Database
-from bot.store.shops import Shop
 from bot.store.users import User
 from bot.timeutil import MSK
 
@@ -36,7 +33,7 @@ log = logging.getLogger(__name__)
 router = Router(name="export")
 
 #: The gate's claim for an export: one per user at a time, beside their /report.
-EXPORT = "export"
+EXPORT = Turn("export", being_prepared)
 #: The note is edited at most this often while the file is written.
 PROGRESS_SECONDS = 3.0
 
@@ -55,18 +52,8 @@ async def export_orders(
     )
 
 
-async def send_export(
-    message: Message,
-    db: Database,
-    user: User,
-    shops: list[Shop],
-    label: str,
-    period: Period,
-    zone: tzinfo,
-    now: datetime,
-    gate: ReportGate,
-) -> None:
-    lang = language_for(user.language, user.tg_language)
+async def send_export(asked: Asked, db: Database, gate: ReportGate) -> None:
+    message, period, lang = asked.message, asked.period, asked.lang
     days = f"{text.fmt_day(period.first, lang)} – {text.fmt_day(period.last, lang)}"
     writing = _("Writing every order of {days} into Excel…").format(days=days)
     note = await message.answer(writing)
@@ -81,14 +68,14 @@ async def send_export(
             edit = note.edit_text(f"{writing}\n{so_far}")
             asyncio.run_coroutine_threadsafe(_quietly(edit), loop)
 
-    start, end = period.bounds(zone, now)
+    start, end = period.bounds(asked.zone, asked.now)
     # Read once, before the stream: the writing thread then prices each order in memory.
-    estimates = await order_estimates(db, [s.id for s in shops], _wb_day(end))
-    orders = store.stream_raw_orders(db, [s.id for s in shops], start, end, EXPORT_LIMIT)
+    estimates = await order_estimates(db, asked.shop_ids, _wb_day(end))
+    orders = store.stream_raw_orders(db, asked.shop_ids, start, end, EXPORT_LIMIT)
     began = loop.time()
     async with gate.export():
         workbook, count = await asyncio.to_thread(
-            render_orders_xlsx, orders, zone, xlsx_headers(), lang, progress, estimates
+            render_orders_xlsx, orders, asked.zone, xlsx_headers(), lang, progress, estimates
         )
     if not count:
         await _quietly(note.edit_text(_("No orders on {days}.").format(days=days)))
@@ -97,7 +84,9 @@ async def send_export(
     if count >= EXPORT_LIMIT:
         caption += " " + _("An Excel sheet holds no more: these are the first.")
     await message.answer_document(
-        BufferedInputFile(workbook, filename=export_file_name(label, period.first, period.last)),
+        BufferedInputFile(
+            workbook, filename=export_file_name(asked.label, period.first, period.last)
+        ),
         caption=caption,
     )
     await _quietly(note.delete())

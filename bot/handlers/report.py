@@ -8,42 +8,38 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, tzinfo
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.clock import local_today, zone_of
+from bot.clock import local_today
 from bot.handlers.export_button import export_button
 from bot.handlers.report_choice import (
+    Asked,
     ReportChoice,
-    asked_period,
+    Turn,
     being_prepared,
+    command_asked,
     in_turn,
-    only_shop,
     period_in_turn,
-    period_token,
     send_rendered,
 )
 from bot.handlers.report_data import load_report
 from bot.handlers.workbook_labels import xlsx_headers
-from bot.i18n import language_for
 from bot.money.view import load_money
 from bot.reports import money, text
 from bot.reports.chart import render_chart
 from bot.reports.gate import ReportGate
-from bot.reports.periods import Period
 from bot.reports.xlsx import file_name, render_report_xlsx
 from bot.store.db import Database
-from bot.store.shops import Shop
 from bot.store.users import User
 
 log = logging.getLogger(__name__)
 
 #: The gate's claim for /report (its default kind).
-REPORT = "report"
+REPORT = Turn("report", being_prepared)
 router = Router(name="report")
 
 
@@ -51,33 +47,11 @@ router = Router(name="report")
 async def report_command(
     message: Message, command: CommandObject, db: Database, user: User, report_gate: ReportGate
 ) -> None:
-    zone = zone_of(user.timezone)
-    now = datetime.now(UTC)
-    period = await asked_period(
-        message,
-        command,
-        db,
-        local_today(zone, now),
-        lambda: text.usage(_),
-        lambda problem: text.period_problem(problem, _),
-    )
-    if period is None:
-        return
-    shops = await only_shop(
-        message, db, user, lambda shop: ReportChoice(shop=shop, period=period_token(period))
-    )
-    if shops is None:
-        return
-    await in_turn(
-        message,
-        report_gate,
-        user.id,
-        REPORT,
-        being_prepared(),
-        lambda: send_report(
-            message, db, user, shops, shops[0].name, period, zone, now, report_gate
-        ),
-    )
+    asked = await command_asked(message, command, db, user, text.usage, ReportChoice)
+    if asked is not None:
+        await in_turn(
+            message, report_gate, user.id, REPORT, lambda: send_report(asked, db, report_gate)
+        )
 
 
 @router.callback_query(ReportChoice.filter())
@@ -93,26 +67,15 @@ async def report_choice(
     )
 
 
-async def send_report(
-    message: Message,
-    db: Database,
-    user: User,
-    shops: list[Shop],
-    label: str,
-    period: Period,
-    zone: tzinfo,
-    now: datetime,
-    gate: ReportGate,
-) -> None:
+async def send_report(asked: Asked, db: Database, gate: ReportGate) -> None:
     """Text first (it is what most people read), then the chart and the Excel file, each
     rendered in one of the gate's few slots."""
-    shop_ids = [s.id for s in shops]
-    lang = language_for(user.language, user.tg_language)
-    today = local_today(zone, now)
+    message, period, lang, shop_ids = asked.message, asked.period, asked.lang, asked.shop_ids
+    today = local_today(asked.zone, asked.now)
     began = asyncio.get_running_loop().time()
-    data = await load_report(db, shop_ids, period, zone, now)
+    data = await load_report(db, shop_ids, period, asked.zone, asked.now)
     if data.data_starts is not None:
-        starts = data.data_starts.astimezone(zone).date()
+        starts = data.data_starts.astimezone(asked.zone).date()
         if period.last < starts:
             await message.answer(
                 _("There is no data for that period: the stored data starts on {day}.").format(
@@ -123,7 +86,7 @@ async def send_report(
     view = await load_money(db, shop_ids, period.first, period.last)
     db_seconds = asyncio.get_running_loop().time() - began
     block = money.money_lines(view, lang, _)
-    await message.answer(text.render_report(data, label, lang, today, _, block))
+    await message.answer(text.render_report(data, asked.label, lang, today, _, block))
     labels = (
         _("Orders per day"),
         _("Orders sum per day, ₽"),
@@ -143,9 +106,9 @@ async def send_report(
         message,
         gate,
         lambda: render_report_xlsx(data, headers, lang, view),
-        file_name(label, period.first, period.last),
+        file_name(asked.label, period.first, period.last),
         _("Excel: per day, per product and the profit per product."),
-        export_button(shops, period),
+        export_button(asked.shops, period),
     )
     log.info(
         "report %s days=%d shops=%d db=%.3fs total=%.3fs",

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
+from typing import Protocol
 
 from aiogram.filters import CommandObject
 from aiogram.filters.callback_data import CallbackData
@@ -20,9 +22,11 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import local_today, zone_of
+from bot.i18n import language_for
 from bot.reports import text
 from bot.reports.gate import ReportGate
-from bot.reports.periods import Period, PeriodError, PeriodProblem, parse_period
+from bot.reports.periods import Period, PeriodError, parse_period
+from bot.reports.text import Translate
 from bot.store.db import Database
 from bot.store.shops import Shop, shops_of_user
 from bot.store.users import User
@@ -44,28 +48,6 @@ def period_from_token(token: str, today: date) -> Period:
         first, last = token.split("-", 1)
         token = f"{first[:4]}-{first[4:6]}-{first[6:]} {last[:4]}-{last[4:6]}-{last[6:]}"
     return parse_period(token, today)
-
-
-async def asked_period(
-    message: Message,
-    command: CommandObject,
-    db: Database,
-    today: date,
-    usage: Callable[[], str],
-    problem: Callable[[PeriodProblem], str],
-) -> Period | None:
-    """The period a command's words ask for; None after answering a help word with ``usage``,
-    or words that name no period with their ``problem``."""
-    args = (command.args or "").strip()
-    if args.lower() in HELP_WORDS:
-        await message.answer(usage())
-        return None
-    try:
-        return parse_period(args, today)
-    except PeriodError as error:
-        await db.bump("report_bad_input")
-        await message.answer(problem(error.problem))
-        return None
 
 
 async def button_period(
@@ -164,35 +146,117 @@ def being_prepared() -> str:
     return _("Your report is being prepared: it comes here as soon as it is ready.")
 
 
+@dataclass(frozen=True)
+class Turn:
+    """A kind of request the gate lets each user have one of at a time: its claim, and the
+    note heard while one is under way."""
+
+    claim: str
+    wait_note: Callable[[], str]
+
+
 async def in_turn(
     event: CallbackQuery | Message,
     gate: ReportGate,
     user_id: int,
-    kind: str,
-    wait_note: str,
+    turn: Turn,
     send: Callable[[], Awaitable[None]],
 ) -> None:
-    """Answers a report button or command with ``send``, one request of a ``kind`` per user at
-    a time: a press while one is under way hears ``wait_note`` instead, and so does the first
+    """Answers a report button or command with ``send``, one request of a ``turn`` per user at
+    a time: a press while one is under way hears its wait note instead, and so does the first
     repeat of the command (further repeats hear nothing)."""
-    if not gate.claim(user_id, kind):
-        if isinstance(event, CallbackQuery) or gate.first_nudge(user_id, kind):
-            await event.answer(wait_note)
+    if not gate.claim(user_id, turn.claim):
+        if isinstance(event, CallbackQuery) or gate.first_nudge(user_id, turn.claim):
+            await event.answer(turn.wait_note())
         return
     try:
         if isinstance(event, CallbackQuery):
             await event.answer()
         await send()
     finally:
-        gate.release(user_id, kind)
+        gate.release(user_id, turn.claim)
 
 
-#: What answers a report button in turn: (message, db, user, shops, label, period, zone, now,
-#: gate), as `period_in_turn` calls it.
-PeriodSend = Callable[
-    [Message, Database, User, list[Shop], str, Period, tzinfo, datetime, ReportGate],
-    Awaitable[None],
-]
+@dataclass(frozen=True)
+class Asked:
+    """A report a command or button asks for, checked: where to answer, for whom, which shops
+    (and their label) and which period, read in the user's ``zone`` as of ``now``."""
+
+    message: Message
+    user: User
+    shops: list[Shop]
+    label: str
+    period: Period
+    zone: tzinfo
+    now: datetime
+
+    @property
+    def lang(self) -> str:
+        return language_for(self.user.language, self.user.tg_language)
+
+    @property
+    def shop_ids(self) -> list[int]:
+        return [shop.id for shop in self.shops]
+
+
+class PeriodButton(Protocol):
+    """A button factory that names a shop choice and a period (`ReportChoice`, `ProfitChoice`)."""
+
+    def __call__(self, *, shop: str, period: str) -> CallbackData: ...
+
+
+async def command_asked(
+    message: Message,
+    command: CommandObject,
+    db: Database,
+    user: User,
+    usage: Callable[[Translate], str],
+    button: PeriodButton,
+) -> Asked | None:
+    """What a report command asks for: the period its words name, then its shop (`only_shop`,
+    whose ``button``s carry the period). None once the user is answered otherwise: a help word
+    with the command's ``usage``, words that name no period with what is wrong and the usage."""
+    zone = zone_of(user.timezone)
+    now = datetime.now(UTC)
+    args = (command.args or "").strip()
+    if args.lower() in HELP_WORDS:
+        await message.answer(usage(_))
+        return None
+    try:
+        period = parse_period(args, local_today(zone, now))
+    except PeriodError as error:
+        await db.bump("report_bad_input")
+        # period_problem ends with /report's usage: the command's own takes its place.
+        wrong = text.period_problem(error.problem, _).split("\n\n")[0]
+        await message.answer(wrong + "\n\n" + usage(_))
+        return None
+    token = period_token(period)
+    shops = await only_shop(message, db, user, lambda shop: button(shop=shop, period=token))
+    if shops is None:
+        return None
+    return Asked(message, user, shops, shops[0].name, period, zone, now)
+
+
+async def button_asked(
+    query: CallbackQuery, db: Database, user: User, choice: str, token: str, stale: str
+) -> Asked | None:
+    """What a report button asks for: the shops it names (``choice``, `chosen_shops`) and its
+    period (``token``, `button_period`, ``stale`` when it reads no more); None once the query
+    is answered otherwise."""
+    picked = await chosen_shops(query, db, user, choice)
+    if picked is None:
+        return None
+    message, shops, label = picked
+    zone = zone_of(user.timezone)
+    now = datetime.now(UTC)
+    period = await button_period(query, token, zone, now, stale)
+    if period is None:
+        return None
+    return Asked(message, user, shops, label, period, zone, now)
+
+
+#: What answers a report button in turn, as `period_in_turn` calls it.
+PeriodSend = Callable[[Asked, Database, ReportGate], Awaitable[None]]
 
 
 async def period_in_turn(
@@ -200,30 +264,16 @@ async def period_in_turn(
     db: Database,
     user: User,
     gate: ReportGate,
-    kind: str,
+    turn: Turn,
     choice: str,
     token: str,
     send: PeriodSend,
 ) -> None:
-    """A report button that names shops (``choice``) and a period (``token``): both checked,
-    then ``send`` in turn (`in_turn`)."""
-    picked = await chosen_shops(query, db, user, choice)
-    if picked is None:
-        return
-    message, shops, label = picked
-    zone = zone_of(user.timezone)
-    now = datetime.now(UTC)
-    period = await button_period(query, token, zone, now, stale_report())
-    if period is None:
-        return
-    await in_turn(
-        query,
-        gate,
-        user.id,
-        kind,
-        being_prepared(),
-        lambda: send(message, db, user, shops, label, period, zone, now, gate),
-    )
+    """A report button that names shops (``choice``) and a period (``token``): both checked
+    (`button_asked`), then ``send`` in turn (`in_turn`)."""
+    asked = await button_asked(query, db, user, choice, token, stale_report())
+    if asked is not None:
+        await in_turn(query, gate, user.id, turn, lambda: send(asked, db, gate))
 
 
 async def send_rendered(

@@ -13,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.clock import local_today, zone_of
 from bot.handlers.report_choice import (
     StockChoice,
+    Turn,
     chosen_shops,
     in_turn,
     only_shop,
@@ -40,12 +41,13 @@ from bot.wb.methods import Category
 
 router = Router(name="stock")
 
-#: The gate's claim for /stock: one per user at a time, beside their /report.
-STOCK = "stock"
-
 
 def being_prepared() -> str:
     return _("Your stock report is being prepared: it comes here as soon as it is ready.")
+
+
+#: The gate's claim for /stock: one per user at a time, beside their /report.
+STOCK = Turn("stock", being_prepared)
 
 
 @router.message(Command("stock"))
@@ -60,7 +62,6 @@ async def stock_command(
         report_gate,
         user.id,
         STOCK,
-        being_prepared(),
         lambda: send_stock(message, db, user, shops, shops[0].name, report_gate),
     )
 
@@ -82,7 +83,6 @@ async def stock_choice(
         report_gate,
         user.id,
         STOCK,
-        being_prepared(),
         lambda: send_stock(message, db, user, shops, label, report_gate),
     )
 
