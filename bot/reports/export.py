@@ -23,6 +23,7 @@ from bot.reports.xlsx import (
     Kind,
     column_widths,
     file_name,
+    of_kind,
     size_of,
     stored,
 )
@@ -37,13 +38,9 @@ PROGRESS_EVERY = 10_000
 ORDER_COLUMNS = (
     Column("time", Kind.TIME),
     *PRODUCT_ID_COLUMNS,
-    Column("subject", Kind.TEXT),
-    Column("size", Kind.TEXT),
-    Column("warehouse", Kind.TEXT),
-    Column("region", Kind.TEXT),
+    *of_kind(Kind.TEXT, "subject", "size", "warehouse", "region"),
     Column("price", Kind.MONEY),
-    Column("cancelled", Kind.TEXT),
-    Column("srid", Kind.TEXT),
+    *of_kind(Kind.TEXT, "cancelled", "srid"),
     # What one unit of the order leaves (bot.reports.profit.OrderEstimates): empty without a
     # cost price or for a cancelled order, never a made-up 0.
     Column("profit_estimate", Kind.MONEY),

@@ -168,6 +168,11 @@ def _counted(*names: str) -> Iterator[Column]:
         yield Column(f"{name}_sum", Kind.MONEY)
 
 
+def of_kind(kind: Kind, *keys: str) -> tuple[Column, ...]:
+    """Columns side by side that all hold one kind of value."""
+    return tuple(Column(key, kind) for key in keys)
+
+
 #: How every sheet that lists products names one.
 PRODUCT_ID_COLUMNS = (Column("nm_id", Kind.ID), Column("article", Kind.TEXT))
 
@@ -178,30 +183,21 @@ DAY_COLUMNS = (
 )
 PRODUCT_COLUMNS = (
     *PRODUCT_ID_COLUMNS,
-    Column("subject", Kind.TEXT),
-    Column("title", Kind.TEXT),
+    *of_kind(Kind.TEXT, "subject", "title"),
     *_counted("orders"),
 )
 STOCK_COLUMNS = (
     *PRODUCT_ID_COLUMNS,
-    Column("subject", Kind.TEXT),
-    Column("warehouses", Kind.TEXT),
-    Column("quantity", Kind.COUNT),
-    Column("orders_14d", Kind.COUNT),
+    *of_kind(Kind.TEXT, "subject", "warehouses"),
+    *of_kind(Kind.COUNT, "quantity", "orders_14d"),
     Column("cover_days", Kind.DAYS),
 )
 PROFIT_COLUMNS = (
     *PRODUCT_ID_COLUMNS,
-    Column("title", Kind.TEXT),
-    Column("basis", Kind.TEXT),
-    Column("sold", Kind.COUNT),
-    Column("returned", Kind.COUNT),
-    *(
-        Column(name, Kind.MONEY)
-        for name in (*MONEY_LINES, "to_be_paid", "cost", "tax", "profit", "unit_profit")
-    ),
-    Column("margin", Kind.PERCENT),
-    Column("roi", Kind.PERCENT),
+    *of_kind(Kind.TEXT, "title", "basis"),
+    *of_kind(Kind.COUNT, "sold", "returned"),
+    *of_kind(Kind.MONEY, *MONEY_LINES, "to_be_paid", "cost", "tax", "profit", "unit_profit"),
+    *of_kind(Kind.PERCENT, "margin", "roi"),
 )
 
 
