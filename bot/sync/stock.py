@@ -74,9 +74,9 @@ async def poll_stock(
         await bump(conn, "wb_rows_skipped_stock", parsed.skipped)
         await _stock_done(
             conn,
-            shop,
             poll,
-            next_slot(shop.id, poll.job, period, done),
+            period,
+            done,
             last_ok_at=done,
             newest_change=utc_to_msk_str(datetime.now(UTC)),
             cursor=None,
@@ -119,9 +119,9 @@ async def _no_data(engine: FlowEngine, shop: Shop, poll: PollState, period: floa
             await replace_stock(conn, shop.id, [])
         await _stock_done(
             conn,
-            shop,
             poll,
-            next_slot(shop.id, poll.job, period, done),
+            period,
+            done,
             cursor=json.dumps({"no_data_since": since, "no_data_count": count, "emptied": empty}),
         )
     if empty:
@@ -130,18 +130,18 @@ async def _no_data(engine: FlowEngine, shop: Shop, poll: PollState, period: floa
 
 
 async def _stock_done(
-    conn: Conn, shop: Shop, poll: PollState, next_due: float, **values: Any
+    conn: Conn, poll: PollState, period: float, done: float, **values: Any
 ) -> None:
-    """A report task is over (downloaded, with or without data): the next one is due at the
-    next slot, and the first load counts as done either way."""
+    """A report task is over (downloaded, with or without data, at ``done``): the next one is
+    due at the next slot, and the first load counts as done either way."""
     await update_poll(
         conn,
-        shop.id,
+        poll.shop_id,
         poll.job,
         task=None,
         task_started_at=None,
         failures=0,
         baseline_done=1,
-        next_due_at=next_due,
+        next_due_at=next_slot(poll.shop_id, poll.job, period, done),
         **values,
     )
