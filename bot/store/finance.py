@@ -104,7 +104,8 @@ _UPSERT = (
     + " WHERE "
     + " OR ".join(f"finance_rows.{c} IS NOT excluded.{c}" for c in _COLUMNS if c != "rrd_id")
 )
-#: finance_sums' figures (FinanceDay's fields) as sums over finance_rows.
+#: finance_sums' figures (FinanceDay's: its Figures but commission, and the rest) as sums over
+#: finance_rows.
 _FIGURES: tuple[tuple[str, str], ...] = (
     ("sold", "CASE WHEN kind = 'sale' THEN quantity ELSE 0 END"),
     ("returned", "CASE WHEN kind = 'return' THEN quantity ELSE 0 END"),
@@ -289,17 +290,13 @@ async def complete_weeks(
 # -- sums for profit -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class FinanceDay:
-    """WB's finance report for one product size on one day (rr_date), in kopecks, with the
-    definitions of bot.reports.profit.Figures: revenue is ``retailAmount`` of sales less that
-    of returns; commission is revenue less ``forPay`` (everything WB keeps of the sale price);
-    logistics is ``deliveryService`` both ways plus ``rebillLogisticCost``. nm_id 0: rows tied
-    to no product (the shop's storage, a deduction)."""
+@dataclass(frozen=True)
+class Figures:
+    """What WB sold, kept and pays for a product (or a shop) over some days, in kopecks, as
+    WB's finance report tells it: revenue is ``retailAmount`` of sales less that of returns;
+    commission is revenue less ``forPay`` (everything WB keeps of the sale price); logistics
+    is ``deliveryService`` both ways plus ``rebillLogisticCost``."""
 
-    nm_id: int
-    size: str
-    day: date | None  # None: summed over the days asked for (report_days(by_day=False))
     sold: int = 0
     returned: int = 0
     revenue: int = 0
@@ -310,9 +307,6 @@ class FinanceDay:
     penalties: int = 0
     deductions: int = 0
     additional: int = 0
-    for_pay: int = 0  # sales less returns
-    deliveries: int = 0  # deliveries to the buyer (deliveryAmount)
-    returns_back: int = 0  # returns from the buyer (returnAmount)
 
     @property
     def to_be_paid(self) -> int:
@@ -327,6 +321,25 @@ class FinanceDay:
             - self.deductions
             + self.additional
         )
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FinanceDay:
+    """WB's finance report for one product size on one day (rr_date). nm_id 0: rows tied to no
+    product (the shop's storage, a deduction)."""
+
+    nm_id: int
+    size: str
+    day: date | None  # None: summed over the days asked for (report_days(by_day=False))
+    figures: Figures
+    for_pay: int = 0  # sales less returns
+    deliveries: int = 0  # deliveries to the buyer (deliveryAmount)
+    returns_back: int = 0  # returns from the buyer (returnAmount)
 
 
 async def report_days(
@@ -410,10 +423,11 @@ async def report_days(
 
 
 def _finance_day(r: Row | Sequence[Any]) -> FinanceDay:
-    figures = dict(zip(_FIGURE_NAMES, (int(v or 0) for v in r[3:]), strict=True))
-    figures["commission"] = figures["revenue"] - figures["for_pay"]
+    sums = dict(zip(_FIGURE_NAMES, (int(v or 0) for v in r[3:]), strict=True))
+    extra = {name: sums.pop(name) for name in ("for_pay", "deliveries", "returns_back")}
+    figures = Figures(**sums, commission=sums["revenue"] - extra["for_pay"])
     when = date.fromisoformat(r[0]) if r[0] is not None else None
-    return FinanceDay(int(r[1]), str(r[2]), when, **figures)
+    return FinanceDay(int(r[1]), str(r[2]), when, figures, **extra)
 
 
 async def _inside(

@@ -11,46 +11,13 @@ rounded (ROUND of a value within a hair of a whole number), then summed as integ
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.store import finance
 from bot.store.costs import CostRuns
 from bot.store.db import Database
-
-
-@dataclass(frozen=True)
-class Figures:
-    """What WB sold, kept and pays for a product (or a shop) over some days, in kopecks."""
-
-    sold: int = 0
-    returned: int = 0
-    revenue: int = 0
-    commission: int = 0
-    logistics: int = 0
-    storage: int = 0
-    acceptance: int = 0
-    penalties: int = 0
-    deductions: int = 0
-    additional: int = 0
-
-    @property
-    def to_be_paid(self) -> int:
-        return (
-            self.revenue
-            - self.commission
-            - self.logistics
-            - self.storage
-            - self.acceptance
-            - self.penalties
-            - self.deductions
-            + self.additional
-        )
-
-    def __add__(self, other: Figures) -> Figures:
-        return Figures(
-            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
-        )
+from bot.store.finance import Figures as Figures  # bot.reports reads it from here
 
 
 @dataclass(frozen=True)
@@ -161,19 +128,7 @@ async def sales_days(
 
 
 def _report_day(row: finance.FinanceDay, day: date) -> ReportDay:
-    figures = Figures(
-        sold=row.sold,
-        returned=row.returned,
-        revenue=row.revenue,
-        commission=row.commission,
-        logistics=row.logistics,
-        storage=row.storage,
-        acceptance=row.acceptance,
-        penalties=row.penalties,
-        deductions=row.deductions,
-        additional=row.additional,
-    )
-    return ReportDay(row.nm_id, row.size, row.day or day, figures)
+    return ReportDay(row.nm_id, row.size, row.day or day, row.figures)
 
 
 async def report_days(

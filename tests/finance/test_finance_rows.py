@@ -11,6 +11,7 @@ from decimal import Decimal
 from bot.store.finance import (
     DAILY,
     WEEKLY,
+    Figures,
     latest_complete_week,
     record_page,
     report_days,
@@ -106,17 +107,18 @@ async def test_report_days_add_up_to_the_rows_to_the_kopeck(db) -> None:
 
     revenue = kop("retailAmount", sales) - kop("retailAmount", returns)
     for_pay = kop("forPay", sales) - kop("forPay", returns)
-    assert sum(d.revenue for d in days) == revenue
-    assert sum(d.commission for d in days) == revenue - for_pay
-    assert sum(d.logistics for d in days) == kop("deliveryService") + kop("rebillLogisticCost")
-    assert sum(d.storage for d in days) == kop("paidStorage")
-    assert sum(d.penalties for d in days) == 30000 and sum(d.deductions for d in days) == 150000
-    assert sum(d.acceptance for d in days) == 86500 and sum(d.additional for d in days) == 12050
-    assert sum(d.sold for d in days) == 6 and sum(d.returned for d in days) == 2
+    total = sum((d.figures for d in days), Figures())
+    assert total.revenue == revenue
+    assert total.commission == revenue - for_pay
+    assert total.logistics == kop("deliveryService") + kop("rebillLogisticCost")
+    assert total.storage == kop("paidStorage")
+    assert total.penalties == 30000 and total.deductions == 150000
+    assert total.acceptance == 86500 and total.additional == 12050
+    assert total.sold == 6 and total.returned == 2
     # The cabinet's sum of the week, as the fake computes it from WB's strings.
     transfer = sum(kopecks(wb_finance.to_transfer([r])) for r in rows)
-    assert sum(d.to_be_paid for d in days) == transfer
-    assert {(d.nm_id, d.size) for d in days if d.sold} == {(101, "42"), (202, "0")}
+    assert total.to_be_paid == transfer
+    assert {(d.nm_id, d.size) for d in days if d.figures.sold} == {(101, "42"), (202, "0")}
     assert await latest_complete_week(db, 1) == (MONDAY, SUNDAY)
     assert await report_spans(db, 1, MONDAY, SUNDAY) == [(MONDAY, SUNDAY)]
 
@@ -126,7 +128,7 @@ async def test_a_whole_weekly_report_replaces_the_daily_ones_of_its_days(db) -> 
     weekly = week(period=WEEKLY, first_rrd=1000)
     await _store(db, daily, DAILY)
     by_day = await report_days(db, 1, MONDAY, SUNDAY)
-    revenue = sum(d.revenue for d in by_day)
+    revenue = sum(d.figures.revenue for d in by_day)
     assert revenue > 0
     assert [s for s in await report_spans(db, 1, MONDAY, SUNDAY)] == sorted(
         {(date.fromisoformat(r["rrDate"]),) * 2 for r in daily}
@@ -134,7 +136,7 @@ async def test_a_whole_weekly_report_replaces_the_daily_ones_of_its_days(db) -> 
     await _store(db, weekly, WEEKLY)
     await _complete(db, WEEKLY, MONDAY, SUNDAY)
     both = await report_days(db, 1, MONDAY, SUNDAY)
-    assert sum(d.revenue for d in both) == revenue  # told once, not twice
+    assert sum(d.figures.revenue for d in both) == revenue  # told once, not twice
     assert (MONDAY, SUNDAY) in await report_spans(db, 1, MONDAY, SUNDAY)
 
 
@@ -149,6 +151,6 @@ async def test_report_days_over_the_span_are_the_days_summed(db) -> None:
         assert len(one) == 1
         mine = [d for d in days if (d.nm_id, d.size) == (nm_id, size)]
         for name in ("sold", "returned", "revenue", "commission", "logistics", "storage"):
-            assert getattr(one[0], name) == sum(getattr(d, name) for d in mine)
+            assert getattr(one[0].figures, name) == sum(getattr(d.figures, name) for d in mine)
     # Days outside the span: none of a week that does not meet it.
     assert await report_days(db, 1, SUNDAY + timedelta(days=1), SUNDAY + timedelta(days=7)) == []

@@ -99,7 +99,7 @@ async def test_a_personal_key_stores_every_row_and_a_second_fetch_changes_nothin
     # Every week (and the days of this one) to the kopeck of what the cabinet would sum (each
     # amount rounded to the kopeck once, as stored).
     transfer = sum(kopecks(wb_finance.to_transfer([r])) for r in weekly + daily)
-    assert sum(d.to_be_paid for d in days) == transfer
+    assert sum(d.figures.to_be_paid for d in days) == transfer
 
     tables = ("finance_rows", "finance_sums")
     before = [await rig.rows(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4, 5, 6") for t in tables]

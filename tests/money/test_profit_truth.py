@@ -156,7 +156,8 @@ async def test_a_whole_week_reads_the_same_from_its_report_sums(app):
         for r in rows:
             key = (r.nm_id, r.size)
             found[key] = tuple(a + b for a, b in zip(found.get(key, (0,) * 4), (
-                r.sold, r.returned, r.revenue, r.to_be_paid), strict=True))  # fmt: skip
+                r.figures.sold, r.figures.returned, r.figures.revenue, r.figures.to_be_paid),
+                strict=True))  # fmt: skip
         return found
 
     assert sums(whole) == sums(by_day)
