@@ -6,7 +6,7 @@ money alerts. The reading lives here so bot.reports computes without I/O."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from fractions import Fraction
 
 from bot.reports.money import MoneyView, Name
@@ -15,29 +15,14 @@ from bot.reports.profit import (
     Rates,
     ShopInputs,
     combine,
-    covered_days,
     learn_rates,
     shop_period,
 )
 from bot.store import profit as store_profit
 from bot.store.costs import all_money_settings, cost_book, cost_runs, known_products
 from bot.store.db import Database
-from bot.store.profit import Span
+from bot.store.finance import runs_outside
 from bot.store.tariffs import product_commission
-
-
-def _uncovered(spans: Sequence[Span], first: date, last: date) -> list[Span]:
-    covered = covered_days(spans, first, last)
-    runs: list[Span] = []
-    day = first
-    while day <= last:
-        if day not in covered:
-            if runs and runs[-1][1] + timedelta(days=1) == day:
-                runs[-1] = (runs[-1][0], day)
-            else:
-                runs.append((day, day))
-        day += timedelta(days=1)
-    return runs
 
 
 async def _tariffs(db: Database, shop_id: int) -> dict[int, Fraction]:
@@ -62,7 +47,7 @@ async def shop_inputs(
     # between cost changes that have costs of their own.
     runs = cost_runs(costs, shop_id, first, last)
     spans, report = await store_profit.report_days(db, shop_id, first, last, runs)
-    days = [(first, last)] if estimate_only else _uncovered(spans, first, last)
+    days = [(first, last)] if estimate_only else runs_outside(first, last, spans)
     sales = await store_profit.sales_days(db, shop_id, days, runs)
     rates, shop_rates = learn_rates(
         await store_profit.learning_days(db, shop_id, learn_until or last)

@@ -12,7 +12,7 @@ for days no complete weekly report covers.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from typing import Any
@@ -394,7 +394,7 @@ async def report_days(
     day, group = ("day", "day, ") if by_day else ("MIN(day)" if runs else "NULL", "")
     # The days left to read by day, one index range per run of them; in a week a cost change
     # splits, the changed products' rows alone, sought day by day.
-    read = _day_runs(first, last, taken)
+    read = runs_outside(first, last, taken)
     columns = ", ".join(f"s.{n}" for n in _FIGURE_NAMES)
     select = f"SELECT s.day AS day, s.nm_id AS nm_id, {split}, {columns} FROM finance_sums s "
     branches = [f"{select}WHERE s.shop_id = ? AND s.day BETWEEN ? AND ? AND ({used}){only}"] * len(
@@ -452,8 +452,10 @@ async def _inside(
     return found
 
 
-def _day_runs(first: date, last: date, skip: set[tuple[date, date]]) -> list[tuple[date, date]]:
-    """The runs of days in [first, last] outside the `skip` spans."""
+def runs_outside(
+    first: date, last: date, skip: Collection[tuple[date, date]]
+) -> list[tuple[date, date]]:
+    """The runs of days in [first, last] outside the `skip` spans, oldest first."""
     found: list[tuple[date, date]] = []
     day = first
     while day <= last:

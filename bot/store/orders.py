@@ -39,24 +39,40 @@ class OrderChanges(Generic[Ord]):
     hours: set[int] = field(default_factory=set)
 
 
-async def _known(conn: Conn, sql: str, shop_id: int, keys: Sequence[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
+K = TypeVar("K", str, int)
+
+
+def _chunks(keys: Sequence[K]) -> Iterator[tuple[Sequence[K], str]]:
+    """`keys` IN_CHUNK at a time, each chunk with the placeholders of its `IN (...)`."""
     for start in range(0, len(keys), IN_CHUNK):
         chunk = keys[start : start + IN_CHUNK]
-        marks = ",".join("?" * len(chunk))
-        async with conn.execute(sql.format(marks=marks), (shop_id, *chunk)) as cur:
+        yield chunk, marks(chunk)
+
+
+async def _known(conn: Conn, sql: str, shop_id: int, keys: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk, qs in _chunks(keys):
+        async with conn.execute(sql.format(marks=qs), (shop_id, *chunk)) as cur:
             for row in await cur.fetchall():
                 found[str(row[0])] = int(row[1])
     return found
 
 
+async def _stored_orders(conn: Conn, shop_id: int, srids: Sequence[str]) -> dict[str, int]:
+    """The orders among `srids` the shop has stored, each with its is_cancel."""
+    return await _known(
+        conn,
+        "SELECT srid, is_cancel FROM orders WHERE shop_id = ? AND srid IN ({marks})",
+        shop_id,
+        srids,
+    )
+
+
 async def _old_hours(conn: Conn, shop_id: int, srids: Sequence[str]) -> set[int]:
     hours: set[int] = set()
-    for start in range(0, len(srids), IN_CHUNK):
-        chunk = srids[start : start + IN_CHUNK]
-        marks = ",".join("?" * len(chunk))
+    for chunk, qs in _chunks(srids):
         async with conn.execute(
-            f"SELECT ts, cancel_ts FROM orders WHERE shop_id = ? AND srid IN ({marks})",
+            f"SELECT ts, cancel_ts FROM orders WHERE shop_id = ? AND srid IN ({qs})",
             (shop_id, *chunk),
         ) as cur:
             for ts, cancel_ts in await cur.fetchall():
@@ -73,12 +89,7 @@ async def upsert_orders(conn: Conn, shop_id: int, orders: Sequence[Ord]) -> Orde
         return changes
     # WB sends the boundary row again and may repeat a row within a page: the last copy wins.
     latest = {o.srid: o for o in orders}
-    known = await _known(
-        conn,
-        "SELECT srid, is_cancel FROM orders WHERE shop_id = ? AND srid IN ({marks})",
-        shop_id,
-        list(latest),
-    )
+    known = await _stored_orders(conn, shop_id, list(latest))
     # A row WB moves to another hour (its date or cancel time corrected, or an FBS order whose
     # statistics twin carries a later time) must leave its old hour's rollup too.
     for hours in await _old_hours(conn, shop_id, [s for s in latest if s in known]):
@@ -163,12 +174,7 @@ async def insert_fbs_orders(conn: Conn, shop_id: int, orders: Sequence[Fbs]) -> 
     if not orders:
         return []
     latest = {o.rid: o for o in orders}
-    known = await _known(
-        conn,
-        "SELECT srid, 0 FROM orders WHERE shop_id = ? AND srid IN ({marks})",
-        shop_id,
-        list(latest),
-    )
+    known = await _stored_orders(conn, shop_id, list(latest))
     fresh = [o for o in latest.values() if o.rid not in known]
     now = time.time()
     await conn.executemany(
@@ -206,23 +212,17 @@ async def _names(
     conn: Conn, shop_id: int, nm_ids: Sequence[int]
 ) -> dict[int, tuple[str, str, str]]:
     names: dict[int, tuple[str, str, str]] = {}
-    for start in range(0, len(nm_ids), IN_CHUNK):
-        chunk = nm_ids[start : start + IN_CHUNK]
-        marks = ",".join("?" * len(chunk))
-        async with conn.execute(
-            f"SELECT nm_id, MAX(supplier_article), MAX(subject), MAX(brand) FROM orders "
-            f"WHERE shop_id = ? AND nm_id IN ({marks}) AND supplier_article != '' GROUP BY nm_id",
-            (shop_id, *chunk),
-        ) as cur:
-            for nm_id, article, subject, brand in await cur.fetchall():
-                names[int(nm_id)] = (str(article), str(subject), str(brand))
-        async with conn.execute(
-            f"SELECT nm_id, vendor_code, subject, brand FROM products "
-            f"WHERE shop_id = ? AND nm_id IN ({marks}) AND vendor_code != ''",
-            (shop_id, *chunk),
-        ) as cur:
-            for nm_id, article, subject, brand in await cur.fetchall():
-                names[int(nm_id)] = (str(article), str(subject), str(brand))
+    for chunk, qs in _chunks(nm_ids):
+        # The cards' names, read last, win over those of earlier statistics rows.
+        for sql in (
+            "SELECT nm_id, MAX(supplier_article), MAX(subject), MAX(brand) FROM orders "
+            f"WHERE shop_id = ? AND nm_id IN ({qs}) AND supplier_article != '' GROUP BY nm_id",
+            "SELECT nm_id, vendor_code, subject, brand FROM products "
+            f"WHERE shop_id = ? AND nm_id IN ({qs}) AND vendor_code != ''",
+        ):
+            async with conn.execute(sql, (shop_id, *chunk)) as cur:
+                for nm_id, article, subject, brand in await cur.fetchall():
+                    names[int(nm_id)] = (str(article), str(subject), str(brand))
     return names
 
 
@@ -240,12 +240,7 @@ async def insert_feed_orders(
     for o in orders:
         if o.srid not in latest or o.updated_at > latest[o.srid].updated_at:
             latest[o.srid] = o
-    known = await _known(
-        conn,
-        "SELECT srid, is_cancel FROM orders WHERE shop_id = ? AND srid IN ({marks})",
-        shop_id,
-        list(latest),
-    )
+    known = await _stored_orders(conn, shop_id, list(latest))
     changes.names = await _names(conn, shop_id, sorted({o.nm_id for o in latest.values()}))
     now = time.time()
     fresh = []

@@ -18,20 +18,11 @@ KINDS = ("review", "question")
 
 @dataclass(frozen=True)
 class Listed:
-    """One item of a listing, ready to store: kind 'review' or 'question'."""
+    """One item of a listing (kind 'review' or 'question') as stored, and as read back."""
 
     id: str
     nm_id: int
     rating: int | None
-    created_at: float
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class OpenReview:
-    shop_id: int
-    id: str
-    rating: int
     created_at: float
     payload: dict[str, Any]
 
@@ -101,10 +92,10 @@ async def store_listing(
 
 async def open_negative(
     db: Database, shop_id: int, threshold: int, limit: int = 10
-) -> list[OpenReview]:
+) -> list[Listed]:
     """The newest unanswered reviews rated at or below ``threshold``."""
     rows = await db.fetchall(
-        "SELECT id, rating, created_at, payload FROM reviews WHERE shop_id = ? "
+        "SELECT id, nm_id, rating, created_at, payload FROM reviews WHERE shop_id = ? "
         "AND kind = 'review' AND answered = 0 AND rating <= ? "
         "ORDER BY created_at DESC LIMIT ?",
         (shop_id, threshold, limit),
@@ -116,9 +107,9 @@ async def open_negative(
         except ValueError:
             payload = {}
         found.append(
-            OpenReview(
-                shop_id,
+            Listed(
                 str(r["id"]),
+                int(r["nm_id"]),
                 int(r["rating"]),
                 float(r["created_at"]),
                 payload if isinstance(payload, dict) else {},

@@ -16,6 +16,7 @@ from bot.store.finance import (
     record_page,
     report_days,
     report_spans,
+    runs_outside,
     upsert_rows,
 )
 from bot.sync.finance import entry, kopecks
@@ -154,3 +155,13 @@ async def test_report_days_over_the_span_are_the_days_summed(db) -> None:
             assert getattr(one[0].figures, name) == sum(getattr(d.figures, name) for d in mine)
     # Days outside the span: none of a week that does not meet it.
     assert await report_days(db, 1, SUNDAY + timedelta(days=1), SUNDAY + timedelta(days=7)) == []
+
+
+def test_runs_outside_are_the_days_no_span_covers() -> None:
+    """The days a profit view estimates from sales (money.view) and reads by day (report_days):
+    those of [first, last] no report span covers, as runs; a span may reach past either end."""
+    day = [MONDAY + timedelta(days=i) for i in range(7)]
+    spans = [(day[1], day[2]), (day[5], SUNDAY + timedelta(days=3))]
+    assert runs_outside(MONDAY, SUNDAY, spans) == [(day[0], day[0]), (day[3], day[4])]
+    assert runs_outside(MONDAY, SUNDAY, []) == [(MONDAY, SUNDAY)]
+    assert runs_outside(MONDAY, SUNDAY, [(MONDAY - timedelta(days=7), SUNDAY)]) == []
