@@ -1,5 +1,18 @@
 """The real-time order feed (analytics-api): new orders, those with unconfirmed payment too,
-and cancellations within a minute, paged by offset within one WB snapshot."""
+and cancellations within a minute, paged by offset within one WB snapshot.
+
+A poll asks for the orders whose status time is at or after the cursor: the newest of WB's
+`snapshotTime` and the newest status time it sent (WB's times are whole seconds, and an order of
+the snapshot's very second may come after it). WB builds the feed asynchronously, so an order
+may appear with a status time before the cursor; a look-back (bot.sync.lookback) finds it.
+
+Late orders: an order WB starts to list at a moment when the cursor is at most FEED_OVERLAP
+after its status time is stored, and alerted once if it is news, by the first look-back that
+begins after that moment: within LOOK_BACK_EVERY (an hour) and a poll, or at the next poll of a
+Base key (polled every 3 hours). A look-back reads from the cursor after the previous one,
+less FEED_OVERLAP, so the cursor moving on meanwhile does not narrow it. This holds from the end
+of the first window on and across restarts (the look-back is kept in the poll's task).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +28,7 @@ from bot.store.polls import PollState
 from bot.store.rollups import refresh_rollups
 from bot.store.shops import Shop
 from bot.sync.flow import FUTURE_SLACK, FlowEngine, poll_ok, since_connect
+from bot.sync.lookback import LookBack, look_back_due
 from bot.sync.news import from_feed
 from bot.sync.rows import insert_feed_orders
 from bot.sync.schedule import next_slot
@@ -35,12 +49,18 @@ async def poll_feed(
     sources store by `srid`, and only an order not stored yet is news."""
     started = time.time()
     state: dict[str, Any] = json.loads(poll.task) if poll.task else {}
-    if not state:
+    last_look = LookBack.kept(state)
+    if "offset" not in state:
         now = datetime.now(UTC)
-        start = now - FEED_FIRST
-        if poll.cursor is not None:
-            start = parse_utc(poll.cursor) - FEED_OVERLAP
-        state = {"start": max(start, now - FEED_REACH).isoformat(), "offset": 0}
+        if poll.cursor is None:
+            start = now - FEED_FIRST
+        elif look_back_due(last_look, started, period, FEED_OVERLAP, engine.scale):
+            since = last_look.since if last_look else poll.cursor
+            start = parse_utc(since) - FEED_OVERLAP
+            state["looking_back"] = started
+        else:
+            start = parse_utc(poll.cursor)
+        state.update(start=max(start, now - FEED_REACH).isoformat(), offset=0)
     data = await engine.call(
         shop,
         "order_feed",
@@ -87,20 +107,26 @@ async def poll_feed(
             )
             await poll_ok(conn, poll, done, task=json.dumps(state), next_due_at=done)
         else:
-            # Everything up to WB's snapshot is in it: the next window starts there (less
-            # the overlap), not at the last order, which would come again every minute.
+            # Everything up to WB's snapshot is in it: the next window starts there, not at the
+            # last order, which would come again every minute.
             snapshot = state.get("snapshot") or data.get("snapshotTime")
             try:
                 taken = min(parse_utc(str(snapshot)), horizon) if snapshot else None
             except ValueError:
                 taken = None
-            cursor = max([t for t in (newest, taken) if t is not None], default=None)
+            held = parse_utc(poll.cursor) if poll.cursor else None
+            cursor = max([t for t in (newest, taken, held) if t is not None], default=None)
+            text = cursor.isoformat() if cursor else poll.cursor
+            look = last_look
+            if "looking_back" in state and text is not None:
+                # One snapshot: the cursor now is the one after the look-back's first page.
+                look = LookBack(text, float(state["looking_back"]))
             await poll_ok(
                 conn,
                 poll,
                 done,
-                task=None,
-                cursor=cursor.isoformat() if cursor else poll.cursor,
+                task=json.dumps(look.fields()) if look else None,
+                cursor=text,
                 newest_change=newest.isoformat() if newest else poll.newest_change,
                 baseline_done=1,
                 next_due_at=next_slot(shop.id, poll.job, period, done),

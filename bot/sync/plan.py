@@ -45,7 +45,6 @@ def _statistics_job(name: str, flow: Flow) -> Job:
         Category.STATISTICS,
         flow,
         essential=True,
-        ends_task_when_held=statistics.ends_paging,
     )
 
 

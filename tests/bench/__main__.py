@@ -104,7 +104,11 @@ def rows_rows(out: str, cmd: list[str]) -> list[Row]:
                 (
                     f"rows downloaded per new order, {rate}/min, {label}",
                     find(r"rows per new order\s+([\d.]+)", line)
-                    + " (stored "
+                    + " (statistics "
+                    + find(r"\(statistics\s+([\d.]+)", line)
+                    + ", feed "
+                    + find(r"feed\s+([\d.]+)\)", line)
+                    + "; stored "
                     + find(r"stored (\d+)", line)
                     + " of "
                     + find(r"placed\s+(\d+)", line)

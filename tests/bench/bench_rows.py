@@ -1,8 +1,16 @@
 """Rows downloaded per new order in steady state: one shop, orders arriving at a steady rate
 (0.1, 1 and 10 a minute), the real engine against the fake WB at rate scale 0.001 (a WB minute
-lasts 60 ms), the look-back windows scaled the same way. Counted: rows of supplier/orders and of
-the order feed, per order placed; with a Statistics-only key and with Statistics + Analytics
-(the feed). Every order must be stored and alerted exactly once.
+lasts 60 ms). Counted: rows of supplier/orders and of the order feed, per order placed, each
+source apart and in total; with a Statistics-only key and with Statistics + Analytics (the
+feed). Every order must be stored and alerted exactly once.
+
+WB's stamps here are the wall clock, so the overlaps (spans of lastChangeDate and status time)
+shrink by the rate scale like the periods; the hourly look-back is wall-clock and scales with
+the engine. A poll downloads only what is past its cursor (1 row per order); each look-back
+reads again everything since the previous one plus the overlap, so a source that needs both
+(alerts within a minute, and rows WB publishes late) costs about 2 + overlap/hour rows per
+order: its floor (bot.sync.lookback). Orders beside the feed are polled every 10 minutes and
+look back on every poll: 1 + overlap/period.
 
 Run: `.venv/bin/python -m tests.bench.bench_rows [--minutes 300]`
 """

@@ -231,6 +231,35 @@ async def test_orders_paging_repeats_boundary_row(
         assert wb.total_violations() == 0
 
 
+async def test_date_from_with_milliseconds_is_compared_to_the_millisecond(
+    http: aiohttp.ClientSession,
+) -> None:
+    # 12-reports.yaml, getV1SupplierOrders, dateFrom: "Время можно указывать с точностью до
+    # секунд или миллисекунд", e.g. `2019-06-20T00:00:00.12345`; rows with lastChangeDate >= it.
+    async with FakeWB(rate_scale=0.0001) as wb:
+        client = api(wb, http)
+        sid = decode_claims(client.token)["sid"]
+        second = datetime(2026, 11, 1, 10, 0, 0)
+        at, within, next_second = (
+            wb.add_order(sid, lastChangeDate=second + timedelta(milliseconds=ms))["srid"]
+            for ms in (0, 250, 1000)
+        )
+        answers = {}
+        for date_from in ("2026-11-01T10:00:00", "2026-11-01T10:00:00.001",
+                          "2026-11-01T10:00:00.250", "2026-11-01T10:00:00.251"):  # fmt: skip
+            await asyncio.sleep(0.01)
+            status, rows, _ = await client.orders(date_from)
+            assert status == 200
+            answers[date_from] = [r["srid"] for r in rows]
+        assert answers == {
+            "2026-11-01T10:00:00": [at, within, next_second],
+            "2026-11-01T10:00:00.001": [within, next_second],
+            "2026-11-01T10:00:00.250": [within, next_second],
+            "2026-11-01T10:00:00.251": [next_second],
+        }
+        assert wb.total_violations() == 0
+
+
 async def test_the_page_cap_is_approximate_and_only_an_empty_page_ends_the_load(
     http: aiohttp.ClientSession,
 ) -> None:

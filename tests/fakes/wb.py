@@ -1941,6 +1941,9 @@ class FakeWB:
             return _json({"errors": ["flag: Value not validated"]}, 400)
         now = self.clock()
         if flag == "0":
+            # Compared to the microsecond: WB takes dateFrom "с точностью до секунд или
+            # миллисекунд" (12-reports.yaml, getV1SupplierOrders, dateFrom), and a client asks
+            # from just past its cursor to the millisecond.
             from_key = _key_of_msk(msk_naive(parsed))
             cap = self.page_cap - self._cap_rng.randint(0, self.page_cap_spread)
             entries = store.page(from_key, cap, now)
