@@ -102,6 +102,7 @@ class SyncEngine:
         self._dirty: set[tuple[int, str]] = set()  # WB budgets spent but not yet saved
         self._stopped = False
         self._saved: set[tuple[int, str]] = set()  # buckets this process has saved at least once
+        self.polls_started = 0  # since the process started (the benchmarks divide by it)
 
     # -- the tick ---------------------------------------------------------------------------
 
@@ -132,6 +133,7 @@ class SyncEngine:
                 for due in waiting[:free]:
                     key = (due.poll.shop_id, due.poll.job)
                     claimed.add(key)
+                    self.polls_started += 1
                     task = asyncio.create_task(self._guarded(due), name=f"poll {key}")
                     self._running[key] = task
                     task.add_done_callback(partial(self._finished, key))
