@@ -115,6 +115,9 @@ async def bump(conn: Conn, name: str, by: int) -> None:
 async def executemany_counted(conn: Conn, sql: str, rows: Iterable[Sequence[Any]]) -> int:
     """Runs a statement once per row; returns how many rows it changed in all (an insert that
     met a conflict and did nothing counts 0)."""
+    opened = getattr(conn, "opened", None)  # the sync engine's lazy transaction (sync/batch.py)
+    if opened is not None:
+        conn = await opened()
     if isinstance(conn, aiosqlite.Connection):
         before = conn.total_changes
         await conn.executemany(sql, rows)

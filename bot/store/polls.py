@@ -191,10 +191,17 @@ async def update_poll(conn: Conn, shop_id: int, job: str, **values: Any) -> None
     if unknown:
         raise ValueError(f"not a poll column: {sorted(unknown)}")
     assignments = ", ".join(f"{name} = ?" for name in values)
-    await conn.execute(
-        f"UPDATE polls SET {assignments} WHERE shop_id = ? AND method = ?",
-        (*values.values(), shop_id, job),
-    )
+    await conn.execute(f"{_POLL_UPDATE}{assignments}{_ONE_POLL}", (*values.values(), shop_id, job))
+
+
+_POLL_UPDATE = "UPDATE polls SET "
+_ONE_POLL = " WHERE shop_id = ? AND method = ?"
+
+
+def is_poll_update(sql: str) -> bool:
+    """Whether a statement is `update_poll`'s: a write of one poll's row and nothing else (the
+    sync engine commits such statements of many polls together: bot/sync/batch.py)."""
+    return sql.startswith(_POLL_UPDATE) and sql.endswith(_ONE_POLL) and ";" not in sql
 
 
 async def data_as_of(db: Database, shop_ids: Sequence[int]) -> datetime | None:
@@ -247,14 +254,17 @@ async def claim_polls(
     budget_keys: Callable[[Shop], Sequence[tuple[int, str]]],
     renew: Sequence[tuple[int, str]] = (),
     release: Sequence[tuple[int, str]] = (),
+    due_by: float | None = None,
 ) -> Claimed:
     """In one transaction: frees the polls this worker finished (`release`), extends the lease
     of the ones it still runs (`renew`), leases up to `limit` due polls to it until `until`,
     and reads the WB budget rows of their sellers (`budget_keys`).
 
-    A poll is free when nobody holds it or its lease lapsed. A poll of a shop another worker
-    holds a poll of is left alone even when free: a seller's WB budget is spent by one worker
-    at a time, so two workers never call WB for one seller beyond its limits.
+    A poll is due when its `next_due_at` is at or before `due_by` (default `now`), and free
+    when nobody holds it or its lease lapsed (this worker's own live leases too: its running
+    polls are not claimed again, and what it finished it releases here first). A poll of a shop
+    another worker holds a poll of is left alone even when free: a seller's WB budget is spent
+    by one worker at a time, so two workers never call WB for one seller beyond its limits.
     """
     async with db.transaction() as conn:
         await lock_claims(db, conn)
@@ -276,11 +286,11 @@ async def claim_polls(
         rows = await conn.execute_fetchall(
             f"SELECT {_DUE_COLUMNS} FROM polls p JOIN shops s ON s.id = p.shop_id "
             "WHERE p.next_due_at <= ? AND s.state = 'active' "
-            "AND (p.lease_until IS NULL OR p.lease_until < ? OR p.claimed_by = ?) "
+            "AND (p.lease_until IS NULL OR p.lease_until < ?) "
             "AND NOT EXISTS (SELECT 1 FROM polls q WHERE q.shop_id = p.shop_id "
             "AND q.claimed_by != ? AND q.lease_until >= ?) "
             f"ORDER BY p.next_due_at LIMIT ?{skip_locked(db, 'p')}",
-            (now, now, worker, worker, now, limit),
+            (now if due_by is None else due_by, now, worker, now, limit),
         )
         claimed = [
             DuePoll(poll_from_row(r), shop_from_row(r, "shop_"), sealed_from_row(r, "shop_"))

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from bot.config import Settings
 from bot.crypto import CryptoError, Keyring
@@ -36,12 +36,12 @@ from bot.store.polls import (
     PollState,
     claim_polls,
     get_budget,
-    put_budget,
     put_budgets,
     release_polls,
     update_poll,
 )
 from bot.store.shops import RECHECK, Shop, key_works_again, mark_dead, open_sealed
+from bot.sync.batch import GroupCommit, LazyTx
 from bot.sync.flow import NotYet, set_poll
 from bot.sync.plan import JOBS, jobs_for, period_of, token_type_of
 from bot.wb.client import (
@@ -96,6 +96,10 @@ class SyncEngine:
         self.settings = settings
         self.scale = settings.wb_rate_scale
         self._running: dict[tuple[int, str], asyncio.Task[None]] = {}
+        self._shop_polls: dict[int, int] = {}  # shop id -> how many of its polls run here
+        self._slots = settings.sync_concurrency * 4
+        self._waiter: asyncio.Future[bool] | None = None  # a tick waiting for free slots
+        self._group = GroupCommit(self._tx_now)
         self._loaded: set[tuple[int, str]] = set()
         self._semaphore = asyncio.Semaphore(settings.sync_concurrency)
         self.tick_budget = settings.tick_seconds * 0.8
@@ -112,68 +116,83 @@ class SyncEngine:
         While a claim fills every free slot (more may be due) it waits for a running poll to
         end and claims again, for up to ``budget`` seconds (most of a tick): how many polls run
         per second is bounded by the concurrency and WB's answer time, not by the tick's length.
-        Each (shop, job) starts at most once per tick, so a poll that stays due cannot spin.
+        A tick claims only what was due when it began, and each (shop, job) starts at most once
+        per tick, so a poll that stays due cannot spin.
         """
         deadline = time.monotonic() + (self.tick_budget if budget is None else budget)
-        slots = self.settings.sync_concurrency * 4
+        due_by = time.time()
+        slots = self._slots
         claimed: set[tuple[int, str]] = set()
         while not self._stopped:
             free = slots - len(self._running)
             if free > 0:
-                limit = free + len(self._running) + 16
-                polls = await self._claim(limit)
+                polls = await self._claim(free, due_by)
                 if self._stopped:
                     break
-                waiting = [
-                    d
-                    for d in polls
-                    if (d.poll.shop_id, d.poll.job) not in self._running
-                    and (d.poll.shop_id, d.poll.job) not in claimed
-                ]
-                for due in waiting[:free]:
+                started = 0
+                for due in polls:
                     key = (due.poll.shop_id, due.poll.job)
+                    if key in claimed:
+                        # It ended this tick without moving its due time: freed at the next
+                        # claim, started again next tick.
+                        self._done.add(key)
+                        continue
                     claimed.add(key)
+                    started += 1
                     self.polls_started += 1
                     task = asyncio.create_task(self._guarded(due), name=f"poll {key}")
                     self._running[key] = task
+                    self._shop_polls[key[0]] = self._shop_polls.get(key[0], 0) + 1
                     task.add_done_callback(partial(self._finished, key))
-                if not waiting or (len(polls) < limit and len(waiting) <= free):
+                if started == 0 or len(polls) < free:
                     break  # everything due has been claimed
             # Claim again once a quarter of the slots is free, not after every poll: each
             # claim is a query.
-            while len(self._running) > slots * 3 // 4:
+            if len(self._running) > slots * 3 // 4:
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 or not await self._slots_freed(left):
                     return len(claimed)
-                await asyncio.wait(
-                    set(self._running.values()),
-                    timeout=left,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
             if time.monotonic() >= deadline:
                 break
         return len(claimed)
 
+    async def _slots_freed(self, within: float) -> bool:
+        """Waits until a quarter of the slots is free (True) or ``within`` seconds passed."""
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = loop.call_later(within, _settle, waiter, False)
+        try:
+            return bool(await waiter)
+        finally:
+            timer.cancel()
+            self._waiter = None
+
     def _finished(self, key: tuple[int, str], _task: asyncio.Task[None]) -> None:
         self._running.pop(key, None)
         self._done.add(key)
-        if not any(k[0] == key[0] for k in self._running):
+        left = self._shop_polls.pop(key[0], 1) - 1
+        if left > 0:
+            self._shop_polls[key[0]] = left
+        else:
             self._lease_until.pop(key[0], None)
+        if self._waiter is not None and len(self._running) <= self._slots * 3 // 4:
+            _settle(self._waiter, True)
 
-    async def _claim(self, limit: int) -> list[DuePoll]:
+    async def _claim(self, limit: int, due_by: float) -> list[DuePoll]:
         """Leases due polls to this worker, in the transaction that frees the finished ones,
         renews the running ones (every third of a lease) and reads their sellers' WB budgets."""
         now = time.time()
         until = now + self.lease_seconds
         renew = list(self._running) if now - self._renewed_at > self.lease_seconds / 3 else []
         done = list(self._done)
-        running_shops = {k[0] for k in self._running}
+        running_shops = set(self._shop_polls)
         claimed = await claim_polls(
             self.db,
             self.worker,
             now,
             until,
             limit,
+            due_by=due_by,
             budget_keys=shop_budget_keys,
             renew=renew,
             release=done,
@@ -353,12 +372,10 @@ class SyncEngine:
                 bucket.take(now)
 
     async def save_budget(self, key: tuple[int, str]) -> None:
-        state = self.limiter.state(key)
-        self._dirty.discard(key)
-        if state is not None:
-            await put_budget(self.db, *key, state.tokens, state.updated, state.blocked_until)
-            self._saved.add(key)
-            self._seen[key] = (state.tokens, state.updated, state.blocked_until)
+        """Returns once the bucket's state is committed (with other polls' writes)."""
+        if self.limiter.state(key) is not None:
+            self._dirty.add(key)
+            await self._group.commit([])
 
     def check_lease(self, shop: Shop) -> None:
         """Raises LeaseLost when this worker's lease on the shop's polls is (nearly) over: a
@@ -369,7 +386,23 @@ class SyncEngine:
 
     @asynccontextmanager
     async def tx(self) -> AsyncIterator[Conn]:
-        """A write transaction that also carries the WB budgets spent since the last one."""
+        """A write transaction that also carries the WB budgets spent since the last one. One
+        that only records the poll's new state is committed with other polls' (group commit,
+        bot/sync/batch.py); it has committed when this returns either way."""
+        lazy = LazyTx(self._tx_now)
+        try:
+            yield cast(Conn, lazy)
+        except BaseException as exc:
+            await lazy.end(type(exc), exc, exc.__traceback__)
+            raise
+        if lazy.is_open:
+            await lazy.end(None, None, None)
+        elif lazy.held or self._dirty:
+            await self._group.commit(lazy.held)
+
+    @asynccontextmanager
+    async def _tx_now(self) -> AsyncIterator[Conn]:
+        """The real transaction of `tx` and of the group commit."""
         keys: list[tuple[int, str]] = []
         rows: list[Budget] = []
         try:
@@ -478,6 +511,11 @@ class SyncEngine:
                     catch_up=False,
                 )
                 log.info("shop %s: its WB key works again, polling resumed", shop.id)
+
+
+def _settle(waiter: asyncio.Future[bool], value: bool) -> None:
+    if not waiter.done():
+        waiter.set_result(value)
 
 
 def budget_key(shop: Shop, group: str) -> tuple[int, str]:

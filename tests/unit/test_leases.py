@@ -110,6 +110,29 @@ async def test_a_lapsed_lease_is_taken_over_and_a_released_poll_is_free_at_once(
     assert {(d.poll.shop_id, d.poll.job) for d in again.polls} == set(one)
 
 
+async def test_a_worker_claims_neither_what_it_holds_nor_what_came_due_after_its_tick_began(
+    db, keyring
+):
+    """A worker's running polls are not handed to it again (each claim used to re-read them,
+    a row and a shop to decode per running poll), and a tick claims what was due when it began:
+    a poll it ran and rescheduled for now waits for the next tick."""
+    await add_shops(db, keyring, 2)
+    now = time.time()
+    held = {(d.poll.shop_id, d.poll.job) for d in (await claim(db, A, now)).polls}
+    assert len(held) == 4
+
+    assert (await claim(db, A, now + 1)).polls == []
+
+    ran = sorted(held)[0]
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE polls SET next_due_at = ? WHERE shop_id = ? AND method = ?", (now + 2, *ran)
+        )
+    assert (await claim(db, A, now + 3, release=[ran], due_by=now + 1)).polls == []
+    again = await claim(db, A, now + 3)
+    assert [(d.poll.shop_id, d.poll.job) for d in again.polls] == [ran]
+
+
 async def test_a_claim_reads_the_sellers_budget_rows_in_its_transaction(db, other, keyring):
     shops = await add_shops(db, keyring, 1)
     await put_budget(other, 0, f"statistics|{shops[0].seller_id}", 0.5, 123.0, 0.0)
