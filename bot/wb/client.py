@@ -29,6 +29,8 @@ DEFAULT_RETRY_AFTER = 60.0
 #: Largest body read; an 80,000-row orders page is about 63 MB.
 MAX_BODY_BYTES = 256 * 1024 * 1024
 _MAX_DETAIL = 300
+#: A body announced at most this long is read at once.
+_SMALL_BODY = 1 << 16
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -170,6 +172,7 @@ class WBClient:
         self._session = session
         self._url_template = url_template.rstrip("/")
         self._timeout = timeout
+        self._client_timeout = aiohttp.ClientTimeout(total=timeout)  # one object for every call
         self._max_body = max_body_bytes
 
     def url(self, method: Method, path_params: Mapping[str, str] | None = None) -> str:
@@ -207,7 +210,7 @@ class WBClient:
                 params=query,
                 json=json_body,
                 headers=headers,
-                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                timeout=self._client_timeout,
                 allow_redirects=False,
             ) as resp:
                 status = resp.status
@@ -224,7 +227,12 @@ class WBClient:
         log.debug("WB %s: %s, %d bytes", method.name, status, len(body))
         return _response(method, status, resp_headers, body, token, decode)
 
-    async def _read(self, resp: aiohttp.ClientResponse, headers: Mapping[str, str]) -> bytearray:
+    async def _read(
+        self, resp: aiohttp.ClientResponse, headers: Mapping[str, str]
+    ) -> bytes | bytearray:
+        length = resp.content_length
+        if length is not None and length <= min(_SMALL_BODY, self._max_body):
+            return await resp.read()  # most answers (an empty page): one read, no buffer
         # One growing buffer, not chunks joined at the end: joining held a 60 MB page twice.
         body = bytearray()
         async for chunk in resp.content.iter_chunked(1 << 16):
@@ -504,7 +512,7 @@ def _response(
     method: Method,
     status: int,
     headers: Mapping[str, str],
-    body: bytearray,
+    body: bytes | bytearray,
     token: str,
     decode: Decode,
 ) -> WBResponse:
@@ -546,7 +554,7 @@ def _response(
     raise WBBadResponse(f"{method.name}: unexpected status {status}", headers=headers)
 
 
-def _detail(body: bytearray, token: str) -> str:
+def _detail(body: bytes | bytearray, token: str) -> str:
     """WB's explanation from an error body (problem+json, the statistics ``errors`` shape, or
     text), short, single-line, and with anything token-like masked."""
     text = body[:65536].decode("utf-8", "replace")
