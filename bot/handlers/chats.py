@@ -26,17 +26,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.notify import chat_returned
 from bot.notify.team import RouteAnswer, RouteChoice
-from bot.store import Database
+from bot.store import Database, team
 from bot.store.outbox import block_chat, note_chat
 from bot.store.shops import Shop, get_shop, role_of, shops_of_user
-from bot.store.team import (
-    group_gone,
-    private_copies,
-    request_route,
-    set_private_copy,
-    set_route,
-    was_requested,
-)
 from bot.store.users import User
 
 log = logging.getLogger(__name__)
@@ -56,7 +48,7 @@ async def membership_changed(event: ChatMemberUpdated, db: Database) -> None:
     status = event.new_chat_member.status
     if status in GONE:
         if event.chat.type in GROUP_TYPES:
-            await group_gone(db, event.chat.id, event.chat.title or "", event.from_user.id)
+            await team.group_gone(db, event.chat.id, event.chat.title or "", event.from_user.id)
         await block_chat(db, event.chat.id)
     else:
         await note_chat(db, event.chat.id, event.chat.type)
@@ -67,7 +59,7 @@ async def _route_here(db: Database, shop: Shop, message: Message, user: User) ->
     """The owner's own choice: the shop's alerts come to this group from now on."""
     await note_chat(db, message.chat.id, message.chat.type)
     await chat_returned(db, message.chat.id)
-    await set_route(db, shop.id, message.chat.id, user.id, user.id, message.chat.title or "")
+    await team.set_route(db, shop.id, message.chat.id, user.id, user.id, message.chat.title or "")
     return _(
         "Alerts of «{shop}» will come to this chat now. /notify_private sends them back."
     ).format(shop=html.escape(shop.name))
@@ -77,8 +69,8 @@ async def _ask_owner(db: Database, shop: Shop, message: Message, user: User) -> 
     """A member may not move a shop's alerts: the owners get buttons to allow it."""
     await note_chat(db, message.chat.id, message.chat.type)
     since = time.time() - REQUEST_AGAIN_SECONDS
-    if not await was_requested(db, shop.id, user.id, message.chat.id, since):
-        await request_route(db, shop.id, user.id, message.chat.id, message.chat.title or "")
+    if not await team.was_requested(db, shop.id, user.id, message.chat.id, since):
+        await team.request_route(db, shop.id, user.id, message.chat.id, message.chat.title or "")
     return _(
         "Where the alerts of «{shop}» go is the owner's decision. I asked the owner: once they "
         "allow it, the alerts will come to this chat."
@@ -149,7 +141,7 @@ async def route_answered(
         await query.answer(_("Only the shop's owner can do this."), show_alert=True)
         return
     name = html.escape(shop.name)
-    if not await was_requested(db, shop_id, callback_data.member, group):
+    if not await team.was_requested(db, shop_id, callback_data.member, group):
         await query.answer(_("This button is out of date."), show_alert=True)
         return
     if await role_of(db, callback_data.member, shop_id) is None:
@@ -175,7 +167,7 @@ async def route_answered(
         else:
             title = told.chat.title or ""
             await note_chat(db, group, told.chat.type)
-            await set_route(db, shop_id, group, callback_data.member, user.id, title)
+            await team.set_route(db, shop_id, group, callback_data.member, user.id, title)
             outcome = _("Allowed: the alerts of «{shop}» go to «{group}» now.").format(
                 shop=name, group=html.escape(title)
             )
@@ -218,10 +210,10 @@ async def notify_private(
         if in_group and shop.alert_chat_id != message.chat.id:
             continue
         if role == "owner":
-            await set_route(db, shop.id, None, None, user.id)
+            await team.set_route(db, shop.id, None, None, user.id)
             moved.append(html.escape(shop.name))
         else:
-            await set_private_copy(db, shop.id, user.id)
+            await team.set_private_copy(db, shop.id, user.id)
             copies.append(html.escape(shop.name))
     lines = []
     if moved:
@@ -243,10 +235,10 @@ async def notify_private(
 async def private_copy_off(message: Message, db: Database, user: User, in_group: bool) -> None:
     """A member stops their private copy (in a group: of the shops routed there)."""
     stopped = []
-    for shop in await private_copies(db, user.id):
+    for shop in await team.private_copies(db, user.id):
         if in_group and shop.alert_chat_id != message.chat.id:
             continue
-        if await set_private_copy(db, shop.id, user.id, on=False):
+        if await team.set_private_copy(db, shop.id, user.id, on=False):
             stopped.append(html.escape(shop.name))
     if not stopped:
         await message.answer(_("You get no private copy of a shop's alerts."))

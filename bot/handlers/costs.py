@@ -39,19 +39,7 @@ from bot.clock import local_today, zone_of
 from bot.handlers.money_buttons import CostPick, CostShop
 from bot.handlers.shop_owners import owned_shop
 from bot.i18n import LANGUAGES, N_, language_for
-from bot.money.cost_sheet import (
-    MAX_FILE_BYTES,
-    MAX_KOPECKS,
-    MAX_ROWS,
-    Problem,
-    SheetError,
-    SheetRow,
-    check_rows,
-    parse_kopecks,
-    read_sheet,
-    render_template,
-    template_rows,
-)
+from bot.money import cost_sheet
 from bot.reports import text
 from bot.reports.gate import ReportGate
 from bot.store.costs import KnownProduct, NewCost, cost_book, cost_on, known_products, save_costs
@@ -165,11 +153,13 @@ async def send_template(
         return
     today = local_today(zone_of(user.timezone), datetime.now(UTC))
     current = (await cost_book(db, [shop.id])).current(shop.id, today)
-    rows = template_rows(products, current)
+    rows = cost_sheet.template_rows(products, current)
     lang = language_for(user.language, user.tg_language)
     headers = {key: _(head) for key, head in HEADERS.items()}
     async with gate.render():
-        workbook = await asyncio.to_thread(render_template, rows, headers, _("Cost prices"), lang)
+        workbook = await asyncio.to_thread(
+            cost_sheet.render_template, rows, headers, _("Cost prices"), lang
+        )
     await state.set_state(CostUpload.file)
     await state.update_data(shop_id=shop.id)
     await message.answer_document(
@@ -195,10 +185,12 @@ def sheet_problem(reason: str) -> str:
         return _(
             "This file is too big for a cost template (at most {mb} MB, {rows} rows). Send "
             "the template /costs made, filled in."
-        ).format(mb=MAX_FILE_BYTES // (1024 * 1024), rows=formats.number(MAX_ROWS))
+        ).format(
+            mb=cost_sheet.MAX_FILE_BYTES // (1024 * 1024), rows=formats.number(cost_sheet.MAX_ROWS)
+        )
     if reason == "rows":
         return _("The file has more than {rows} rows. Send the template /costs made.").format(
-            rows=formats.number(MAX_ROWS)
+            rows=formats.number(cost_sheet.MAX_ROWS)
         )
     if reason == "header":
         return _(
@@ -238,7 +230,7 @@ async def take_template(
             )
         )
         return
-    if (document.file_size or 0) > MAX_FILE_BYTES:
+    if (document.file_size or 0) > cost_sheet.MAX_FILE_BYTES:
         await message.answer(sheet_problem("size"))
         return
     owned = await owned_shops(message, db, user)
@@ -250,8 +242,8 @@ async def take_template(
         return
     try:
         async with report_gate.render():  # reading a workbook is as heavy as writing one
-            rows = await asyncio.to_thread(read_sheet, data, header_names(i18n))
-    except SheetError as error:
+            rows = await asyncio.to_thread(cost_sheet.read_sheet, data, header_names(i18n))
+    except cost_sheet.SheetError as error:
         await message.answer(sheet_problem(error.reason))
         return
     shop = await shop_of_file(db, owned, rows, shop_id)
@@ -277,7 +269,7 @@ async def download(bot: Bot, document: Document) -> bytes | None:
 
 
 async def shop_of_file(
-    db: Database, owned: list[Shop], rows: Sequence[SheetRow], shop_id: int | None
+    db: Database, owned: list[Shop], rows: Sequence[cost_sheet.SheetRow], shop_id: int | None
 ) -> Shop | None:
     """The shop the conversation is about, the user's only one, or the one whose products
     the file lists most of (shops are different sellers: their nmIds do not overlap)."""
@@ -297,7 +289,7 @@ async def shop_of_file(
     return scores[0][2]
 
 
-def problem_text(problem: Problem, lang: str) -> str:
+def problem_text(problem: cost_sheet.Problem, lang: str) -> str:
     value = html.escape(problem.value)
     if problem.kind in ("negative_cost", "huge_cost"):
         value = formats.price(int(problem.value), lang)
@@ -315,7 +307,7 @@ def problem_text(problem: Problem, lang: str) -> str:
     return words.get(problem.kind, problem.kind).format(value=value)
 
 
-def rejected_text(problems: Sequence[Problem], lang: str) -> str:
+def rejected_text(problems: Sequence[cost_sheet.Problem], lang: str) -> str:
     by_row: dict[int, list[str]] = defaultdict(list)
     for problem in problems:
         by_row[problem.row].append(problem_text(problem, lang))
@@ -342,11 +334,11 @@ async def apply_template(
     user: User,
     state: FSMContext,
     shop: Shop,
-    rows: Sequence[SheetRow],
+    rows: Sequence[cost_sheet.SheetRow],
 ) -> None:
     today = local_today(zone_of(user.timezone), datetime.now(UTC))
     known = {p.nm_id for p in await known_products(db, shop.id)}
-    checked = check_rows(rows, known, today)
+    checked = cost_sheet.check_rows(rows, known, today)
     if checked.problems:
         lang = language_for(user.language, user.tg_language)
         await message.answer(rejected_text(checked.problems, lang))
@@ -413,8 +405,8 @@ async def cost_command(message: Message, command: CommandObject, db: Database, u
         await message.answer(cost_usage())
         return
     wanted, price = parts
-    kopecks = parse_kopecks(price)
-    if kopecks is None or kopecks < 0 or kopecks > MAX_KOPECKS:
+    kopecks = cost_sheet.parse_kopecks(price)
+    if kopecks is None or kopecks < 0 or kopecks > cost_sheet.MAX_KOPECKS:
         await message.answer(
             _("«{price}» is not a price: write a number of roubles, 0 or more.").format(
                 price=html.escape(price[:40])
@@ -467,7 +459,7 @@ async def cost_pick(
         return
     products = {p.nm_id: p for p in await known_products(db, shop.id)}
     product = products.get(callback_data.nm_id)
-    if product is None or not 0 <= callback_data.kopecks <= MAX_KOPECKS:
+    if product is None or not 0 <= callback_data.kopecks <= cost_sheet.MAX_KOPECKS:
         await query.answer(_("This button is out of date; send /cost again."), show_alert=True)
         return
     await query.answer()

@@ -21,12 +21,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.key_intake import (
-    connect_key,
-    could_not_delete_private_text,
-    could_not_delete_text,
-    delete_quietly,
-)
+from bot.handlers import key_intake
 from bot.handlers.key_intake import warn_key_in_group as warn_in_group
 from bot.shops.connector import ShopConnector
 from bot.store.users import User
@@ -105,7 +100,7 @@ async def key_anywhere(
         if user is not None and await asks_to_connect(message, bot):
             if state is not None:
                 await state.clear()
-            await connect_key(message, wb_key, connector, user)
+            await key_intake.connect_key(message, wb_key, connector, user)
             return
         await key_after_another_command(message)
     elif chat_type in GROUPS:
@@ -116,7 +111,7 @@ async def key_anywhere(
 
 async def key_after_another_command(message: Message) -> None:
     """Only the sender and the bot saw it: deleted, it is safe; say how to connect it."""
-    deleted = await delete_quietly(message)
+    deleted = await key_intake.delete_quietly(message)
     if deleted:
         text = _(
             "🔒 I deleted your message: it held a WB key. Only you and I saw it, so the key is "
@@ -130,21 +125,21 @@ async def key_after_another_command(message: Message) -> None:
                 "<code>/connect &lt;key&gt;</code>; anything else, send again without the key."
             )
             + "\n"
-            + could_not_delete_private_text()
+            + key_intake.could_not_delete_private_text()
         )
     await message.answer(text)
 
 
 async def key_in_channel(message: Message) -> None:
     """Every subscriber may have read it: only revoking it makes it safe again."""
-    deleted = await delete_quietly(message)
+    deleted = await key_intake.delete_quietly(message)
     text = _(
         "A WB key was posted here, where others can see it. Revoke it now in the WB cabinet "
         "(Settings → Access to API → delete the token), create a new one and send it to me in a "
         "private chat. I saved nothing."
     )
     if not deleted:
-        text += "\n" + could_not_delete_text()
+        text += "\n" + key_intake.could_not_delete_text()
     try:
         await message.answer(text)
     except TelegramAPIError as exc:  # a channel where the bot may delete but not post

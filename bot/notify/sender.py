@@ -442,6 +442,8 @@ class Sender:
         return sent.message_id
 
     async def _send(self, chat_id: int, rendered: Rendered) -> int:
+        # A picture's caption carries the same HTML and buttons as a text would.
+        mode, markup = ParseMode.HTML, rendered.reply_markup
         if rendered.photo_url:
             try:
                 return await self._call(
@@ -449,7 +451,8 @@ class Sender:
                         chat_id,
                         rendered.photo_url,
                         caption=rendered.text,
-                        parse_mode=ParseMode.HTML,
+                        parse_mode=mode,
+                        reply_markup=markup,
                     )
                 )
             except TelegramBadRequest as exc:
@@ -457,12 +460,7 @@ class Sender:
                 log.info("photo refused for chat %s (%s); sending text", chat_id, exc.message)
                 await self.db.bump("tg_photo_fallback")
         return await self._call(
-            self.bot.send_message(
-                chat_id,
-                rendered.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=rendered.reply_markup,
-            )
+            self.bot.send_message(chat_id, rendered.text, parse_mode=mode, reply_markup=markup)
         )
 
     async def _render(self, message: Outgoing) -> Rendered:
