@@ -24,16 +24,9 @@ from bot.handlers.shop_owners import shops_listed
 from bot.handlers.shop_texts import role_text, state_text, token_type_name
 from bot.i18n import current_language
 from bot.notify.buttons import RowId
+from bot.store import shops as shop_store
 from bot.store.db import Database
-from bot.store.shops import (
-    Shop,
-    create_invite,
-    disconnect,
-    get_shop,
-    members,
-    redeem_invite,
-    role_of,
-)
+from bot.store.shops import Shop
 from bot.store.team import remove_member, shops_with_roles
 from bot.store.users import User
 
@@ -194,7 +187,7 @@ async def invite_choice(press: OwnerPress, db: Database, bot: Bot) -> None:
 
 
 async def invite_text(db: Database, bot: Bot, shop: Shop, user_id: int) -> str:
-    code = await create_invite(db, shop.id, user_id, INVITE_TTL_SECONDS)
+    code = await shop_store.create_invite(db, shop.id, user_id, INVITE_TTL_SECONDS)
     me = await bot.me()
     link = f"https://t.me/{me.username}?start={code}"
     return _(
@@ -206,9 +199,9 @@ async def invite_text(db: Database, bot: Bot, shop: Shop, user_id: int) -> str:
 
 async def owner_shop(db: Database, user_id: int, shop_id: int) -> Shop | None:
     """The shop named in callback data, if the user owns it."""
-    if await role_of(db, user_id, shop_id) != "owner":
+    if await shop_store.role_of(db, user_id, shop_id) != "owner":
         return None
-    return await get_shop(db, shop_id)
+    return await shop_store.get_shop(db, shop_id)
 
 
 @router.message(CommandStart(deep_link=True), F.chat.type == "private")
@@ -217,9 +210,9 @@ async def start_with_invite(
 ) -> None:
     code = (command.args or "").strip()
     role = None
-    shop = await redeem_invite(db, code, user.id) if code else None
+    shop = await shop_store.redeem_invite(db, code, user.id) if code else None
     if shop is not None:
-        role = await role_of(db, user.id, shop.id)
+        role = await shop_store.role_of(db, user.id, shop.id)
     if shop is None:
         await message.answer(
             _(
@@ -261,7 +254,7 @@ MAX_LISTED = 30
 
 
 async def members_view(db: Database, shop: Shop) -> tuple[str, InlineKeyboardMarkup | None]:
-    people = await members(db, shop.id)
+    people = await shop_store.members(db, shop.id)
     lines = [_("<b>{name}</b>: who sees this shop").format(name=html.escape(shop.name))]
     rows = []
     hidden = max(0, len(people) - MAX_LISTED)
@@ -337,8 +330,8 @@ async def disconnect_choice(
     query: CallbackQuery, callback_data: ShopAction, db: Database, user: User
 ) -> None:
     shop_id = callback_data.shop_id
-    role = await role_of(db, user.id, shop_id)
-    shop = await get_shop(db, shop_id) if role else None
+    role = await shop_store.role_of(db, user.id, shop_id)
+    shop = await shop_store.get_shop(db, shop_id) if role else None
     if shop is None or role is None or not isinstance(query.message, Message):
         await query.answer(_("This shop is no longer yours."), show_alert=True)
         return
@@ -369,7 +362,7 @@ async def disconnect_done(press: OwnerPress, db: Database, _bot: Bot) -> None:
     wipe = press.action == "dsw"
     # The limiter keeps the shop's buckets: WB's budget belongs to the seller, and a quick
     # reconnect must not call WB sooner than it allows.
-    await disconnect(db, shop.id, wipe)
+    await shop_store.disconnect(db, shop.id, wipe)
     log.info("shop %s disconnected (wipe=%s)", shop.id, wipe)
     name = html.escape(shop.name)
     if wipe:
