@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
@@ -622,8 +622,16 @@ def _stock_rows(row: _Row, parsed: Parsed[NewStock]) -> None:
     warehouses = row.get("warehouses")
     if not isinstance(warehouses, list):
         raise _Skip("warehouses missing")
-    barcode, tech_size = _text(row, "barcode"), _text(row, "techSize")
-    vendor_code, brand, subject = (_text(row, k) for k in ("vendorCode", "brand", "subjectName"))
+    # The product's part of a stock row is the same at every warehouse.
+    product = partial(
+        NewStock,
+        nm_id=nm_id,
+        barcode=_text(row, "barcode"),
+        tech_size=_text(row, "techSize"),
+        vendor_code=_text(row, "vendorCode"),
+        brand=_text(row, "brand"),
+        subject=_text(row, "subjectName"),
+    )
     for entry in warehouses:
         if not isinstance(entry, dict):
             parsed.skip("warehouse entry not an object")
@@ -638,18 +646,7 @@ def _stock_rows(row: _Row, parsed: Parsed[NewStock]) -> None:
         if quantity is None:
             parsed.skip("quantity not an integer")
             continue
-        parsed.rows.append(
-            NewStock(
-                nm_id=nm_id,
-                barcode=barcode,
-                tech_size=tech_size,
-                vendor_code=vendor_code,
-                brand=brand,
-                subject=subject,
-                warehouse=name,
-                quantity=quantity,
-            )
-        )
+        parsed.rows.append(product(warehouse=name, quantity=quantity))
 
 
 def parse_fbs_orders(data: Any) -> Parsed[FbsOrder]:
