@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import time
 
-from bot.store.db import bump
 from bot.store.polls import PollState
 from bot.store.shops import Shop
 from bot.sync.flow import FlowEngine, poll_ok
 from bot.sync.rows import upsert_products
 from bot.sync.schedule import next_slot
+from bot.sync.skips import count_skips
 from bot.wb.models import parse_cards
 
 CARDS_PAGE = 100
@@ -28,7 +28,7 @@ async def poll_cards(
     last_page = int(next_cursor.get("total", 0) or 0) < CARDS_PAGE or not raw
     async with engine.tx() as conn:
         await upsert_products(conn, shop.id, parsed.rows)
-        await bump(conn, "wb_rows_skipped_cards", parsed.skipped)
+        await count_skips(conn, shop.id, "cards", parsed)
         await poll_ok(
             conn,
             poll,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 from bot.events import OrderPlaced
-from bot.store.db import bump
 from bot.store.orders import insert_fbs_orders
 from bot.store.outbox import NewEvent, add_events
 from bot.store.polls import PollState, get_poll
@@ -15,6 +14,7 @@ from bot.store.shops import Shop
 from bot.sync.flow import FlowEngine, poll_ok
 from bot.sync.news import from_fbs
 from bot.sync.schedule import next_slot
+from bot.sync.skips import count_skips
 from bot.wb.models import parse_fbs_orders
 
 
@@ -33,7 +33,7 @@ async def poll_fbs(
         )
         events = [] if silent else [NewEvent(from_fbs(OrderPlaced, o), o.rid) for o in fresh]
         await add_events(conn, shop.id, events, batch=f"{shop.id}:fbs:{now:.3f}", catch_up=False)
-        await bump(conn, "wb_rows_skipped_fbs", parsed.skipped)
+        await count_skips(conn, shop.id, "fbs", parsed)
         await poll_ok(
             conn, poll, now, next_due_at=next_slot(shop.id, poll.job, period, now), baseline_done=1
         )

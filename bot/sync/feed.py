@@ -22,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.events import OrderCancelled, OrderPlaced
-from bot.store.db import bump
 from bot.store.outbox import NewEvent, add_events
 from bot.store.polls import PollState
 from bot.store.rollups import refresh_rollups
@@ -32,6 +31,7 @@ from bot.sync.lookback import LookBack, look_back_due
 from bot.sync.news import from_feed
 from bot.sync.rows import insert_feed_orders
 from bot.sync.schedule import next_slot
+from bot.sync.skips import count_skips
 from bot.timeutil import parse_utc
 from bot.wb.models import parse_feed_orders
 
@@ -98,7 +98,7 @@ async def poll_feed(
         await add_events(
             conn, shop.id, events, batch=f"{shop.id}:feed:{started:.3f}", catch_up=catch_up
         )
-        await bump(conn, "wb_rows_skipped_feed", parsed.skipped)
+        await count_skips(conn, shop.id, "feed", parsed)
         if more:
             state.update(
                 offset=state["offset"] + len(data["orders"]),

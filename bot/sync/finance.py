@@ -25,7 +25,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from bot.store.db import bump
 from bot.store.finance import (
     FetchedPeriod,
     FinanceEntry,
@@ -36,6 +35,7 @@ from bot.store.finance import (
 from bot.store.polls import update_poll
 from bot.sync.flow import poll_ok
 from bot.sync.schedule import next_slot, token_type_of
+from bot.sync.skips import count_skips
 from bot.timeutil import MSK
 from bot.wb.finance import (
     DAILY,
@@ -202,17 +202,10 @@ async def poll_finance(
             started_at=fetch_started,
             now=done,
         )
-        await bump(conn, "wb_rows_skipped_finance", parsed.skipped)
+        await count_skips(conn, shop.id, "finance", parsed)
         # The next page, or what is due next if anything: decided at once, and the limiter
         # says when the call may go.
         await poll_ok(conn, poll, done, task=task, next_due_at=done)
-    if parsed.skipped:
-        log.warning(
-            "shop %s finance: skipped %d bad rows (%s)",
-            shop.id,
-            parsed.skipped,
-            dict(parsed.reasons),
-        )
 
 
 def _cursor(raw: list[Any], rows: list[FinanceRow]) -> int:

@@ -30,7 +30,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.events import Buyout, OrderCancelled, OrderPlaced, Return
-from bot.store.db import bump
 from bot.store.outbox import NewEvent, add_events
 from bot.store.polls import PollState
 from bot.store.rollups import refresh_rollups
@@ -40,6 +39,7 @@ from bot.sync.lookback import LookBack, look_back_due
 from bot.sync.news import from_sale, from_statistics
 from bot.sync.rows import upsert_orders, upsert_sales
 from bot.sync.schedule import next_slot
+from bot.sync.skips import count_skips
 from bot.timeutil import MSK, msk_to_utc, utc_to_msk_str
 from bot.wb.models import Order, Parsed, Sale
 
@@ -143,7 +143,7 @@ async def _statistics(
             await refresh_rollups(conn, shop.id, hours, orders=orders)
             await add_events(conn, shop.id, events, batch=batch, catch_up=catch_up)
             if last:
-                await bump(conn, f"wb_rows_skipped_{name}", parsed.skipped)
+                await count_skips(conn, shop.id, name, parsed)
                 await poll_ok(
                     conn,
                     poll,
@@ -159,14 +159,6 @@ async def _statistics(
                         look=LookBack(cursor, started) if looking_back else last_look,
                     ),
                 )
-    if parsed.skipped:
-        log.warning(
-            "shop %s %s: skipped %d bad rows (%s)",
-            shop.id,
-            name,
-            parsed.skipped,
-            dict(parsed.reasons),
-        )
 
 
 def just_after(stamp: str) -> str:

@@ -16,6 +16,7 @@ from bot.store.shops import Shop
 from bot.sync.flow import FlowEngine, set_poll
 from bot.sync.rows import replace_stock
 from bot.sync.schedule import next_slot, token_type_of
+from bot.sync.skips import count_skips
 from bot.sync.stock_alerts import check_stock
 from bot.timeutil import utc_to_msk_str
 from bot.wb.client import WBBadRequest
@@ -71,7 +72,7 @@ async def poll_stock(
     done = time.time()
     async with engine.tx() as conn:
         await replace_stock(conn, shop.id, parsed.rows)
-        await bump(conn, "wb_rows_skipped_stock", parsed.skipped)
+        await count_skips(conn, shop.id, "stock", parsed)
         await _stock_done(
             conn,
             poll,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import time
 
-from bot.store.db import bump
 from bot.store.polls import PollState
 from bot.store.shops import Shop
 from bot.store.tariffs import NewCommission, replace_commission
 from bot.sync.flow import FlowEngine, poll_ok
 from bot.sync.schedule import next_slot
+from bot.sync.skips import count_skips
 from bot.wb.models import parse_commission
 
 
@@ -23,7 +23,7 @@ async def poll_tariffs(
     async with engine.tx() as conn:
         rows = [NewCommission(r.subject, r.subject_id, r.fbw_bp, r.fbs_bp) for r in parsed.rows]
         await replace_commission(conn, rows)
-        await bump(conn, "wb_rows_skipped_tariffs", parsed.skipped)
+        await count_skips(conn, shop.id, "tariffs", parsed)
         # One answer is the whole table: nothing to load first, so the job is never "loading".
         await poll_ok(
             conn, poll, now, next_due_at=next_slot(shop.id, poll.job, period, now), baseline_done=1

@@ -17,7 +17,7 @@ from bot.sync import plan
 pytestmark = pytest.mark.asyncio
 
 
-async def test_tariffs_job_stores_wbs_commission_by_subject(rig):
+async def test_tariffs_job_stores_wbs_commission_by_subject(rig, caplog):
     rig.wb.commission.append(
         {"subjectName": "Бракованный", "subjectID": 7, "paidStorageKgvp": "x"}
     )
@@ -30,7 +30,8 @@ async def test_tariffs_job_stores_wbs_commission_by_subject(rig):
         row = await rig.db.fetchone("SELECT COUNT(*) FROM tariff_commission")
         return row is not None and row[0] > 0
 
-    await rig.run_until(stored)
+    with caplog.at_level("WARNING", logger="bot.sync.skips"):
+        await rig.run_until(stored)
     rows = await rig.db.fetchall(
         "SELECT subject, fbw_bp, fbs_bp FROM tariff_commission ORDER BY subject"
     )
@@ -39,6 +40,8 @@ async def test_tariffs_job_stores_wbs_commission_by_subject(rig):
     assert table["Носки"] == (1250, 1550)  # "12,5": WB's comma decimals
     assert "Бракованный" not in table
     assert await rig.db.counter("wb_rows_skipped_tariffs") == 1
+    # Counted and logged with the reason, as every flow's bad rows are (bot.sync.skips).
+    assert f"shop {shop.id} tariffs: skipped 1 bad rows" in caplog.text
     async with rig.db.transaction() as conn:
         await conn.execute(
             "INSERT INTO products(shop_id, nm_id, subject, updated_at) VALUES (?, 5, 'Носки', 0)",
