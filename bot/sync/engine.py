@@ -128,6 +128,7 @@ class SyncEngine:
             if free > 0:
                 polls = await self._claim(free, due_by)
                 if self._stopped:
+                    self._done.update((d.poll.shop_id, d.poll.job) for d in polls)
                     break
                 started = 0
                 for due in polls:
@@ -179,6 +180,22 @@ class SyncEngine:
             _settle(self._waiter, True)
 
     async def _claim(self, limit: int, due_by: float) -> list[DuePoll]:
+        """`_claim_now`, seen through to its end: a tick cancelled while its claim commits
+        (a stop, a test's round) must not leave polls leased to this worker that it never
+        starts, which it would not claim again before the lease lapsed."""
+        claim = asyncio.ensure_future(self._claim_now(limit, due_by))
+        try:
+            return await asyncio.shield(claim)
+        except asyncio.CancelledError:
+            claim.add_done_callback(self._give_back)
+            raise
+
+    def _give_back(self, claim: asyncio.Future[list[DuePoll]]) -> None:
+        """What a claim nobody waits for leased is released by the next claim."""
+        if not claim.cancelled() and claim.exception() is None:
+            self._done.update((d.poll.shop_id, d.poll.job) for d in claim.result())
+
+    async def _claim_now(self, limit: int, due_by: float) -> list[DuePoll]:
         """Leases due polls to this worker, in the transaction that frees the finished ones,
         renews the running ones (every third of a lease) and reads their sellers' WB budgets."""
         now = time.time()
