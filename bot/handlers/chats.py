@@ -15,14 +15,9 @@ from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
-from aiogram.types import (
-    CallbackQuery,
-    ChatMemberUpdated,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-)
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.notify import chat_returned
 from bot.notify.team import RouteAnswer, RouteChoice
@@ -97,17 +92,12 @@ async def notify_here(message: Message, db: Database, user: User) -> None:
     if len(shops) == 1:
         await message.answer(await _here(db, *shops[0], message, user))
         return
-    keyboard = InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=shop.name[:60], callback_data=RouteChoice(shop_id=shop.id).pack()
-                )
-            ]
-            for shop, _role in shops
-        ]
+    keyboard = InlineKeyboardBuilder()
+    for shop, _role in shops:  # one shop a row
+        keyboard.button(text=shop.name[:60], callback_data=RouteChoice(shop_id=shop.id))
+    await message.answer(
+        _("Which shop's alerts should come here?"), reply_markup=keyboard.adjust(1).as_markup()
     )
-    await message.answer(_("Which shop's alerts should come here?"), reply_markup=keyboard)
 
 
 @router.callback_query(RouteChoice.filter())

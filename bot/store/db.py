@@ -195,17 +195,21 @@ class Database:
                     await conn.close()
             self._reader = self._writer = None
 
+    #: What asking for a connection that is not there says.
+    NO_CONNECTION = "database is not open"
+
     @property
     def writer(self) -> aiosqlite.Connection:
-        if self._writer is None:
-            raise RuntimeError("database is not open")
-        return self._writer
+        return self._connection(self._writer)
 
     @property
     def reader(self) -> aiosqlite.Connection:
-        if self._reader is None:
-            raise RuntimeError("database is not open")
-        return self._reader
+        return self._connection(self._reader)
+
+    def _connection(self, conn: aiosqlite.Connection | None) -> aiosqlite.Connection:
+        if conn is None:
+            raise RuntimeError(self.NO_CONNECTION)
+        return conn
 
     async def _migrate(self) -> None:
         conn = self.writer

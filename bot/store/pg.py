@@ -31,7 +31,6 @@ from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
-import aiosqlite
 import asyncpg
 
 from bot.store.db import Conn, Database, Row, migration_files
@@ -206,12 +205,15 @@ class PgDatabase(Database):
     """The `Database` API on a PostgreSQL pool."""
 
     dialect = "postgresql"  # claims lock their rows (bot/store/leases.py)
+    #: SQLite's reader and writer connections: PostgreSQL has neither.
+    NO_CONNECTION = "PostgreSQL reads through the pool and writes through transaction()"
 
     def __init__(self, url: str, *, pool_size: int = POOL_SIZE) -> None:
         self.url = url
         self.pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
         self._write_lock = asyncio.Lock()
+        self._reader = self._writer = None
 
     @property
     def _connect_args(self) -> dict[str, Any]:
@@ -219,14 +221,6 @@ class PgDatabase(Database):
 
     def __repr__(self) -> str:
         return "PgDatabase(<url hidden>)"  # the URL may hold a password
-
-    @property
-    def reader(self) -> aiosqlite.Connection:
-        raise RuntimeError("SQLite's reader connection: PostgreSQL reads through the pool")
-
-    @property
-    def writer(self) -> aiosqlite.Connection:
-        raise RuntimeError("SQLite's writer connection: PostgreSQL writes through transaction()")
 
     @property
     def pool(self) -> asyncpg.Pool:

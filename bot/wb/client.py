@@ -248,45 +248,31 @@ class WBClient:
         return await self._body("ping", token, on_headers)
 
     async def orders(
-        self,
-        token: str,
-        date_from: str,
-        flag: int = 0,
-        *,
-        on_headers: HeadersCallback | None = None,
+        self, token: str, date_from: str, *, on_headers: HeadersCallback | None = None
     ) -> Parsed[Order]:
-        """One page of orders with lastChangeDate >= ``date_from`` (MSK; flag=0), parsed as the
-        body is decoded (models.decode_orders: a bad row is a counted skip)."""
-        return await self._statistics_page(
-            "orders", token, date_from, flag, on_headers, decode_orders
-        )
+        """One page of orders with lastChangeDate >= ``date_from`` (MSK; flag=0, the
+        incremental mode), parsed as the body is decoded (models.decode_orders: a bad row is a
+        counted skip)."""
+        return await self._statistics_page("orders", token, date_from, on_headers, decode_orders)
 
     async def sales(
-        self,
-        token: str,
-        date_from: str,
-        flag: int = 0,
-        *,
-        on_headers: HeadersCallback | None = None,
+        self, token: str, date_from: str, *, on_headers: HeadersCallback | None = None
     ) -> Parsed[Sale]:
         """One page of sales and returns, as :meth:`orders`."""
-        return await self._statistics_page(
-            "sales", token, date_from, flag, on_headers, decode_sales
-        )
+        return await self._statistics_page("sales", token, date_from, on_headers, decode_sales)
 
     async def _statistics_page(
         self,
         name: str,
         token: str,
         date_from: str,
-        flag: int,
         on_headers: HeadersCallback | None,
         decode: Callable[[bytes | bytearray], Parsed[T]],
     ) -> Parsed[T]:
         resp = await self.call(
             METHODS[name],
             token,
-            params={"dateFrom": date_from, "flag": flag},
+            params={"dateFrom": date_from, "flag": 0},
             on_headers=on_headers,
             decode=decode,
         )
