@@ -38,7 +38,6 @@ from bot.store.polls import (
     get_budget,
     put_budgets,
     release_polls,
-    update_poll,
 )
 from bot.store.shops import RECHECK, Shop, key_works_again, mark_dead, open_sealed
 from bot.sync.batch import GroupCommit, LazyTx
@@ -315,8 +314,8 @@ class SyncEngine:
             )
             await self.db.bump("sync_lease_lost")
         except NotYet as wait:
-            ends = job.ends_task_when_held is not None and job.ends_task_when_held(poll)
-            await self._reschedule(poll, time.time() + wait.wait, end_task=ends)
+            # The poll's task (a page to go on from, a look-back) waits with it.
+            await set_poll(self, poll, next_due_at=time.time() + wait.wait)
         except WBUnauthorized as exc:
             if exc.reason == "scope" and not job.essential:
                 # The key lost one optional category (say Marketplace): stop that job only;
@@ -463,13 +462,6 @@ class SyncEngine:
             raise NotYet(wait)
 
     # -- failures -----------------------------------------------------------------------------
-
-    async def _reschedule(self, poll: PollState, when: float, *, end_task: bool = False) -> None:
-        async with self.tx() as conn:
-            if end_task:
-                await update_poll(conn, poll.shop_id, poll.job, next_due_at=when, task=None)
-            else:
-                await update_poll(conn, poll.shop_id, poll.job, next_due_at=when)
 
     async def _failed(
         self, poll: PollState, when: float | None, error: str, period: float | None = None

@@ -6,11 +6,10 @@ bot.sync.schedule."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.store import Database
-from bot.store.polls import PollState, add_missing_polls, ensure_polls
+from bot.store.polls import add_missing_polls, ensure_polls
 from bot.store.shops import Shop, active_shops
 from bot.sync import cards, fbs, feed, finance, reviews, statistics, stock, tariffs
 from bot.sync.flow import Flow
@@ -28,9 +27,6 @@ class Job:
     #: The shop's own data (orders, sales): a key refused here is dead, not missing a category,
     #: and a key reported dead comes back when these poll fine again.
     essential: bool = False
-    #: When the budget holds a poll back: whether the task it was in the middle of ends (a new
-    #: cycle starts over rather than waiting hours for the next page).
-    ends_task_when_held: Callable[[PollState], bool] | None = None
 
 
 def _registry(*jobs: Job) -> dict[str, Job]:
